@@ -1,0 +1,1 @@
+"""imdemo: a small, real instant-messaging system that shows how IM works."""

@@ -1,0 +1,1 @@
+"""Presentation layer: the HTTP API (Bottle) and the WebSocket endpoint; they parse, authenticate, map errors."""

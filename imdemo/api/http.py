@@ -1,0 +1,67 @@
+"""API layer: build the Bottle application: routes, the API plugin, JSON errors, pages and headers."""
+from __future__ import annotations
+
+import os
+
+import bottle
+
+from ..config import Config
+from ..services import Services
+from .errors import from_http_error
+from .openapi import add_openapi_route
+from .plugin import ApiPlugin
+from .routes import add_account_routes, add_message_routes
+
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+               "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+def build_http_app(services: Services, config: Config, health: dict) -> bottle.Bottle:
+    """Return the WSGI application of the HTTP API and the pages."""
+    app = bottle.Bottle(catchall=True)
+    app.install(ApiPlugin(services.auth))
+    app.default_error_handler = from_http_error
+    add_account_routes(app, services)
+    add_message_routes(app, services)
+    add_meta_routes(app, config, health)
+    add_openapi_route(app)
+    add_page_routes(app, config.web_root)
+    app.add_hook("after_request", _security_headers)
+    return app
+
+
+def add_meta_routes(app: bottle.Bottle, config: Config, health: dict) -> None:
+    @app.get("/api/config", auth=False)
+    def client_config():
+        host = bottle.request.urlparts.hostname or config.host
+        if ":" in host:
+            host = f"[{host}]"
+        return {"ws_url": f"ws://{host}:{config.websocket_port}/", "heartbeat": config.heartbeat,
+                "ack_timeout": config.ack_timeout, "poll_interval": config.poll_interval}
+
+    @app.get("/healthz", auth=False)
+    def healthz():
+        return {"status": "ok", **health}
+
+
+def add_page_routes(app: bottle.Bottle, web_root: str) -> None:
+    root = os.path.abspath(web_root)
+
+    @app.get("/", auth=False)
+    def index():
+        return bottle.static_file("index.html", root=root)
+
+    @app.get("/static/<path:path>", auth=False)
+    def static(path):
+        return bottle.static_file(path, root=root)
+
+
+def _security_headers() -> None:
+    headers = bottle.response.headers
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    if not bottle.request.path.startswith("/api/"):
+        headers["Content-Security-Policy"] = PAGE_POLICY
+        headers["X-Frame-Options"] = "DENY"
+    else:
+        headers["Cache-Control"] = "no-store"

@@ -1,0 +1,100 @@
+"""API layer: the HTTP API as an OpenAPI 3.1 document, served at /api/openapi.json."""
+from __future__ import annotations
+
+import bottle
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _obj(required: list[str], **properties) -> dict:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+INT, STR = {"type": "integer"}, {"type": "string"}
+ERROR = {"description": "error", "content": {"application/json": {"schema": _ref("Error")}}}
+ERRORS = {code: ERROR for code in ("400", "401", "404", "413", "429", "503")}
+
+
+def _op(summary: str, responses: dict, body: dict | None = None, params: list | None = None,
+        auth: bool = True) -> dict:
+    op = {"summary": summary, "responses": {**responses, **ERRORS}}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if params:
+        op["parameters"] = params
+    if not auth:
+        op["security"] = []
+    return op
+
+
+def _param(name: str, where: str = "query", schema: dict = INT, required: bool = False) -> dict:
+    return {"name": name, "in": where, "required": required or where == "path", "schema": schema}
+
+
+SCHEMAS = {
+    "Error": _obj(["error"], error=_obj(["code", "message"], code=STR, message=STR)),
+    "User": _obj(["uid", "username", "nickname", "avatar"], uid=INT, username=STR, nickname=STR, avatar=STR),
+    "Message": _obj(["mid", "from", "to", "content", "created_at"], mid=INT, **{"from": INT}, to=INT,
+                    content=STR, created_at={"type": "string", "format": "date-time"},
+                    client_msg_id={"type": ["string", "null"]}),
+    "Event": {"type": "object", "required": ["type"], "properties": {
+        "type": {"enum": ["message", "read", "delivered", "unread"]}, "seq": INT,
+        "message": _ref("Message")}},
+}
+USER = _obj(["user"], user=_ref("User"))
+PATHS = {
+    "/api/register": {"post": _op("Create an account", {"201": _json(USER, "created")}, _obj(
+        ["username", "password"], username=STR, password=STR, nickname=STR), auth=False)},
+    "/api/login": {"post": _op("Log in", {"200": _json(_obj(["token", "user"], token=STR, user=_ref("User")))},
+                               _obj(["username", "password"], username=STR, password=STR), auth=False)},
+    "/api/logout": {"post": _op("End this session", {"204": {"description": "logged out"}})},
+    "/api/me": {"get": _op("The caller", {"200": _json(USER)})},
+    "/api/users": {"get": _op("Everyone but the caller", {"200": _json(
+        _obj(["users"], users={"type": "array", "items": _ref("User")}))})},
+    "/api/contacts": {"get": _op("Recent contacts, newest first", {"200": _json(_obj(
+        ["total_unread", "contacts"], total_unread=INT, contacts={"type": "array", "items": _obj(
+            ["user", "last_message", "unread"], user=_ref("User"), last_message=_ref("Message"),
+            unread=INT, peer_read_mid=INT)}))})},
+    "/api/unread": {"get": _op("Unread counts", {"200": _json(_obj(
+        ["total", "conversations"], total=INT, conversations={"type": "object",
+                                                              "additionalProperties": INT}))})},
+    "/api/messages": {"post": _op("Send a message", {
+        "201": _json(_obj(["message"], message=_ref("Message")), "stored"),
+        "200": _json(_obj(["message"], message=_ref("Message")), "already stored with this client_msg_id")},
+        _obj(["to", "content"], to=INT, content=STR, client_msg_id=STR))},
+    "/api/conversations/{other}/messages": {"get": _op("A page of a conversation, ascending", {"200": _json(
+        _obj(["messages", "has_more"], messages={"type": "array", "items": _ref("Message")},
+             has_more={"type": "boolean"}, peer_read_mid=INT))},
+        params=[_param("other", "path"), _param("before"), _param("after"), _param("limit")])},
+    "/api/conversations/{other}/read": {"post": _op("Mark a conversation read", {"200": _json(_obj(
+        ["unread", "total_unread"], unread=INT, total_unread=INT, read_mid=INT))}, _obj([], up_to=INT),
+        params=[_param("other", "path")])},
+    "/api/sync": {"get": _op("Events after a seq; waits up to timeout seconds", {"200": _json(_obj(
+        ["events", "next"], events={"type": "array", "items": _ref("Event")}, next=INT,
+        has_more={"type": "boolean"}))},
+        params=[_param("since"), _param("timeout", schema={"type": "number"}), _param("limit")])},
+    "/api/config": {"get": _op("What a client needs to connect", {"200": _json(_obj(
+        ["ws_url", "heartbeat", "ack_timeout", "poll_interval"], ws_url=STR, heartbeat={"type": "number"},
+        ack_timeout={"type": "number"}, poll_interval={"type": "number"}))}, auth=False)},
+    "/healthz": {"get": _op("Liveness", {"200": _json(_obj(["status"], status=STR))}, auth=False)},
+    "/api/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})}, auth=False)},
+}
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "imdemo", "version": "1", "description": "The HTTP API of imdemo (SPEC section 4)."},
+    "paths": PATHS,
+    "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    "security": [{"bearer": []}],
+}
+
+
+def add_openapi_route(app: bottle.Bottle) -> None:
+    @app.get("/api/openapi.json", auth=False)
+    def openapi():
+        return DOCUMENT

@@ -1,0 +1,64 @@
+"""API layer: the HTTP routes of SPEC section 4. Each parses its input and calls one service."""
+from __future__ import annotations
+
+import bottle
+
+from ..services import Services
+from .requests import bearer_token, client_address, json_body, query
+
+
+def add_account_routes(app: bottle.Bottle, s: Services) -> None:
+    """Register, log in and out, who am I, everyone."""
+
+    @app.post("/api/register", auth=False, status=201)
+    def register():
+        body = json_body()
+        return {"user": s.auth.register(body.get("username"), body.get("password"), body.get("nickname"))}
+
+    @app.post("/api/login", auth=False)
+    def login():
+        body = json_body()
+        return s.auth.login(body.get("username"), body.get("password"), client_address())
+
+    @app.post("/api/logout")
+    def logout(me):
+        s.auth.logout(bearer_token())
+
+    @app.get("/api/me")
+    def who_am_i(me):
+        return {"user": s.auth.me(me)}
+
+    @app.get("/api/users")
+    def all_users(me):
+        return {"users": s.auth.everyone_but(me)}
+
+
+def add_message_routes(app: bottle.Bottle, s: Services) -> None:
+    """Send, history, recent contacts, unread, mark read, sync."""
+
+    @app.post("/api/messages")
+    def send(me):
+        body = json_body()
+        message, created = s.messages.send_message(me, body.get("to"), body.get("content"),
+                                                   body.get("client_msg_id"))
+        return {"message": message}, 201 if created else 200
+
+    @app.get("/api/conversations/<other>/messages")
+    def history(me, other):
+        return s.messages.history(me, other, query("before"), query("after"), query("limit", 30))
+
+    @app.post("/api/conversations/<other>/read")
+    def mark_read(me, other):
+        return s.contacts.mark_read(me, other, json_body().get("up_to"))
+
+    @app.get("/api/contacts")
+    def contacts(me):
+        return s.contacts.contacts(me)
+
+    @app.get("/api/unread")
+    def unread(me):
+        return s.contacts.unread(me)
+
+    @app.get("/api/sync")
+    def sync(me):
+        return s.sync.sync(me, query("since", 0), query("timeout", 0), query("limit", 200))

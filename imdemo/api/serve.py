@@ -1,0 +1,28 @@
+"""API layer: serve the app's HTTP side on cheroot (multi-threaded) until stopped."""
+from __future__ import annotations
+
+import threading
+
+from cheroot import wsgi
+
+
+class HttpServer:
+    """Cheroot serving one WSGI app in a background thread; every held long poll holds one thread."""
+
+    def __init__(self, app, host: str, port: int, threads: int = 300):
+        self.server = wsgi.Server((host, port), app, numthreads=threads, request_queue_size=1024,
+                                  server_name="imdemo")
+        self.server.prepare()  # binds now, so a busy port fails here with a clear error
+        self.thread = threading.Thread(target=self.server.serve, name="imdemo-http", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.bind_addr[1]
+
+    def start(self) -> HttpServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.thread.join(timeout=10)

@@ -1,0 +1,86 @@
+"""Wiring: create_app(config) is the one place that builds the stores, the services and the routes."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .api.http import build_http_app
+from .config import Config
+from .services import Services
+from .services.auth import AuthService
+from .services.contacts import ContactService
+from .services.demo import seed_demo
+from .services.messages import MessageService
+from .services.sync import SyncService
+from .services.unread import Reconciler
+from .store.attempts import Attempts
+from .store.counters import UnreadCounters
+from .store.database import open_database, release
+from .store.keyvalue import Keys, connect_redis
+from .store.messages import MessageStore
+from .store.notices import Notifier
+from .store.sessions import SessionStore
+from .store.users import UserStore
+
+if TYPE_CHECKING:  # only the layers that use them import bottle, peewee and redis
+    import bottle
+    import peewee
+    import redis
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """One imdemo process: its config, connections, services and WSGI application."""
+
+    config: Config
+    db: peewee.Database
+    redis: redis.Redis
+    notifier: Notifier
+    services: Services
+    http: bottle.Bottle
+    seeded: bool = False
+
+    def wsgi(self, environ, start_response):
+        """Serve one HTTP request, then give the thread's database connection back to the pool."""
+        try:
+            return self.http(environ, start_response)
+        finally:
+            release(self.db)
+
+    def close(self) -> None:
+        """Stop the notice listener and close every connection."""
+        self.notifier.stop()
+        self.db.close_all()
+        self.redis.close()
+
+
+def create_app(config: Config) -> App:
+    """Build an app from config: open the database and the store, wire the services, seed the demo."""
+    started = time.monotonic()
+    db = open_database(config.database, max_connections=max(32, config.threads // 4))
+    client = connect_redis(config.redis)
+    keys = Keys(config.redis_prefix)
+    users, counters, attempts = UserStore(db), UnreadCounters(client, keys), Attempts(client, keys)
+    messages, notifier = MessageStore(db, counters), Notifier(client, keys)
+    reconciler = Reconciler(users, messages, counters)
+    services = Services(
+        auth=AuthService(users, SessionStore(db, client, keys), attempts, session_ttl=config.session_ttl,
+                         login_attempts=config.login_attempts, login_window=config.login_window,
+                         password_cost=config.password_cost),
+        messages=MessageService(messages, notifier, attempts, reconciler, send_rate=config.send_rate),
+        contacts=ContactService(users, messages, counters, notifier, reconciler),
+        sync=SyncService(users, messages, counters, notifier, release=lambda: release(db)),
+        reconciler=reconciler,
+    )
+    reconciler.ensure_ready()
+    seeded = config.demo and seed_demo(users, services.messages, config.password_cost)
+    notifier.start()
+    health = {"database": db.__class__.__name__, "store": "redis" if config.redis else "embedded"}
+    app = App(config, db, client, notifier, services, build_http_app(services, config, health), seeded)
+    release(db)
+    log.info("app built in %.0f ms", (time.monotonic() - started) * 1000)
+    return app

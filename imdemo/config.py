@@ -1,0 +1,85 @@
+"""Configuration: one frozen dataclass, read from flags or the environment."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of one imdemo process; the defaults are the embedded demo."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    ws_port: int = 0  # 0 means port + 1
+    database: str = "sqlite:///imdemo.db"
+    redis: str = ""  # empty means the in-process store
+    redis_prefix: str = ""
+    demo: bool = True
+    heartbeat: float = 30.0
+    ack_timeout: float = 5.0
+    ack_retries: int = 2
+    poll_interval: float = 3.0
+    send_rate: int = 20
+    reconcile: bool = False
+    session_ttl: float = 7 * 24 * 3600.0
+    login_attempts: int = 5  # failed logins per username per window before 429
+    login_window: float = 60.0
+    password_cost: int = 2**14  # scrypt N; tests lower it
+    threads: int = 300
+    web_root: str = field(default_factory=lambda: os.path.join(os.path.dirname(__file__), "..", "web"))
+
+    @property
+    def websocket_port(self) -> int:
+        """Return the WebSocket port: the configured one, or the HTTP port + 1."""
+        return self.ws_port or self.port + 1
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides) -> Config:
+        """Build a Config from IMDEMO_* variables, then apply overrides."""
+        values = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get("IMDEMO_" + f.name.upper())
+            if raw is None and f.name in ("database", "redis"):
+                raw = environ.get(f"IMDEMO_{f.name.upper()}_URL")
+            if raw is not None:
+                values[f.name] = _parse(f.type, raw)
+        values.update(overrides)
+        return cls(**values)
+
+    @classmethod
+    def from_args(cls, argv: Sequence[str], environ: Mapping[str, str]) -> Config:
+        """Build a Config from command-line flags over the environment."""
+        parser = argparse.ArgumentParser(prog="python run.py", description="Run imdemo.")
+        parser.add_argument("--host")
+        parser.add_argument("--port", type=int)
+        parser.add_argument("--ws-port", type=int)
+        parser.add_argument("--database", metavar="URL", help="sqlite:///path or postgresql://...")
+        parser.add_argument("--redis", metavar="URL", help="redis://...; absent = in-process store")
+        parser.add_argument("--redis-prefix")
+        parser.add_argument("--no-demo", dest="demo", action="store_const", const=False)
+        parser.add_argument("--heartbeat", type=float, metavar="SECONDS")
+        parser.add_argument("--ack-timeout", type=float, metavar="SECONDS")
+        parser.add_argument("--ack-retries", type=int, metavar="N")
+        parser.add_argument("--poll-interval", type=float, metavar="SECONDS")
+        parser.add_argument("--send-rate", type=int, metavar="N", help="messages per user per second")
+        parser.add_argument("--reconcile", action="store_const", const=True,
+                            help="rebuild unread counters from the database and exit")
+        args = parser.parse_args(list(argv))
+        given = {k: v for k, v in vars(args).items() if v is not None}
+        return cls.from_env(environ, **given)
+
+
+def _parse(kind, raw: str):
+    """Turn an environment string into the field's type."""
+    kind = str(kind)
+    if kind == "bool":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    return raw

@@ -1,0 +1,85 @@
+"""Services layer: register, log in and out, and resolve a token to the caller's uid."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from ..store.attempts import Attempts
+from ..store.errors import DuplicateUsername
+from ..store.sessions import SessionStore
+from ..store.users import UserStore
+from . import checks
+from .errors import Conflict, RateLimited, Unauthorized
+from .passwords import DUMMY_HASH, check_password, hash_password
+from .views import user_view
+
+ADDRESS_FACTOR = 4  # an address may fail this many times more often than one username
+
+
+def token_hash(token: str) -> str:
+    """Hash a token for storage: a stolen database holds no usable token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AuthService:
+    """Accounts and sessions."""
+
+    def __init__(self, users: UserStore, sessions: SessionStore, attempts: Attempts, *,
+                 session_ttl: float, login_attempts: int, login_window: float, password_cost: int):
+        self.users, self.sessions, self.attempts = users, sessions, attempts
+        self.session_ttl, self.password_cost = session_ttl, password_cost
+        self.login_attempts, self.login_window = login_attempts, login_window
+
+    def register(self, username, password, nickname=None) -> dict:
+        """Create an account and return the user."""
+        username = checks.username(username)
+        password = checks.text(password, "password", 4, 128, strip=False)
+        nickname = username if nickname is None else checks.text(nickname, "nickname", 1, 64)
+        try:
+            user = self.users.create(username, nickname, hash_password(password, self.password_cost))
+        except DuplicateUsername:
+            raise Conflict(f"the username {username!r} is taken", "username_taken") from None
+        return user_view(user)
+
+    def login(self, username, password, address: str) -> dict:
+        """Check the password and open a session; return {token, user}. Failures are throttled."""
+        if not isinstance(username, str) or not isinstance(password, str):
+            checks.text(username, "username", 1, 32)
+            checks.text(password, "password", 1, 128, strip=False)
+        self._refuse_if_throttled(username, address)
+        user = self.users.by_username(username) if checks.USERNAME.fullmatch(username) else None
+        if not check_password(password, user.password_hash if user else DUMMY_HASH) or user is None:
+            self.attempts.count("login_user", username[:64], self.login_window)
+            self.attempts.count("login_addr", address, self.login_window)
+            raise Unauthorized("wrong username or password", "bad_credentials")
+        self.attempts.clear("login_user", username)
+        token = secrets.token_urlsafe(32)
+        self.sessions.create(token_hash(token), user.uid, self.session_ttl)
+        return {"token": token, "user": user_view(user)}
+
+    def _refuse_if_throttled(self, username: str, address: str) -> None:
+        for kind, who, limit in (("login_user", username[:64], self.login_attempts),
+                                 ("login_addr", address, self.login_attempts * ADDRESS_FACTOR)):
+            failures, left = self.attempts.peek(kind, who)
+            if failures >= limit:
+                raise RateLimited("too many failed logins; try again later", left, "too_many_attempts")
+
+    def authenticate(self, token: str | None) -> int:
+        """Return the uid the token belongs to, or raise Unauthorized."""
+        if not token or len(token) > 200:
+            raise Unauthorized("log in first: send Authorization: Bearer <token>", "unauthorized")
+        uid = self.sessions.uid_of(token_hash(token))
+        if uid is None:
+            raise Unauthorized("the session has ended or the token is wrong; log in again", "invalid_token")
+        return uid
+
+    def logout(self, token: str) -> None:
+        """End the session of token, in every process."""
+        self.sessions.delete(token_hash(token))
+
+    def me(self, uid: int) -> dict:
+        return user_view(self.users.by_uid(uid))
+
+    def everyone_but(self, uid: int) -> list[dict]:
+        """Return all users except uid: the course's "all contacts"."""
+        return [user_view(u) for u in self.users.everyone() if u.uid != uid]

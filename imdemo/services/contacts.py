@@ -1,0 +1,57 @@
+"""Services layer: recent contacts, unread counts, and marking a conversation read."""
+from __future__ import annotations
+
+from ..store.counters import UnreadCounters
+from ..store.errors import UnknownUser
+from ..store.messages import MessageStore
+from ..store.notices import Notifier
+from ..store.users import UserStore
+from . import checks
+from .errors import NotFound
+from .unread import Reconciler
+from .views import message_view, user_view
+
+
+class ContactService:
+    """The course's recent-contacts page and its unread badges."""
+
+    def __init__(self, users: UserStore, messages: MessageStore, counters: UnreadCounters,
+                 notifier: Notifier, reconciler: Reconciler):
+        self.users, self.messages, self.counters = users, messages, counters
+        self.notifier, self.reconciler = notifier, reconciler
+
+    def unread(self, uid: int) -> dict:
+        """Return {total, conversations: {"<uid>": n}} from the fast path."""
+        total, conversations, ready = self.counters.read(uid)
+        if not ready:
+            self.reconciler.store_was_lost()
+            total, conversations, _ = self.counters.read(uid)
+        return {"total": total, "conversations": {str(o): n for o, n in conversations.items()}}
+
+    def contacts(self, uid: int, limit: int = 100) -> dict:
+        """Return recent contacts newest first, each with its last message and unread count."""
+        unread = self.unread(uid)
+        rows = self.messages.contacts(uid, limit)
+        people = self.users.by_uids([other for other, _, _ in rows])
+        contacts = [{"user": user_view(people[other]), "last_message": message_view(last),
+                     "unread": unread["conversations"].get(str(other), 0), "peer_read_mid": peer_read}
+                    for other, peer_read, last in rows if other in people]
+        return {"total_unread": unread["total"], "contacts": contacts}
+
+    def mark_read(self, uid: int, other, up_to=None) -> dict:
+        """Mark uid's conversation with other read up to a mid (default: all); tell both users."""
+        other = checks.integer(other, "uid", 1)
+        up_to = None if up_to is None else checks.integer(up_to, "up_to", 0)
+        try:
+            self.users.by_uid(other)
+            read_mid, unread, total, moved = self.messages.mark_read(uid, other, up_to)
+        except UnknownUser:
+            raise NotFound(f"no user with uid {other}", "no_such_user") from None
+        hint = {"type": "unread", "total": total, "conversation": {"uid": other, "unread": unread}}
+        if moved:
+            self.notifier.publish(uid, {"hints": [{"type": "read", "with": other, "by": uid, "up_to": read_mid},
+                                                  hint]})
+            self.notifier.publish(other, {"hints": [{"type": "read", "with": uid, "by": uid, "up_to": read_mid}]})
+        else:
+            self.notifier.publish(uid, {"hints": [hint]})
+        return {"unread": unread, "total_unread": total, "read_mid": read_mid}

@@ -1,0 +1,25 @@
+"""Services layer: the course's demo data, seeded on the first start of an empty database."""
+from __future__ import annotations
+
+from ..store.users import UserStore
+from .messages import MessageService
+from .passwords import hash_password
+
+DEMO_USERS = [(1000, "zhangsan", "张三"), (1001, "lisi", "李四"), (1002, "wangwu", "王五")]
+DEMO_PASSWORD = "1234"
+DEMO_MESSAGES = [
+    (1000, 1001, "Hi 李四, this is imdemo: a small IM system you can read end to end."),
+    (1001, 1000, "Hi 张三! Send me a message and watch my unread badge."),
+    (1000, 1001, "Open a second tab and log in as lisi (password 1234) to reply."),
+]
+
+
+def seed_demo(users: UserStore, messages: MessageService, password_cost: int) -> bool:
+    """Create the demo users and a few messages if the database has no users; tell whether it did."""
+    if users.count() > 0:
+        return False
+    for uid, username, nickname in DEMO_USERS:
+        users.create(username, nickname, hash_password(DEMO_PASSWORD, password_cost), uid=uid)
+    for sender, to, text in DEMO_MESSAGES:
+        messages.send_message(sender, to, text)
+    return True

@@ -1,0 +1,116 @@
+"""Store layer: the course's unread counters `{uid}_T` and `{uid}_C`, changed only by Lua scripts.
+
+Each script changes the total and the conversation together, so total == sum of conversations at
+every instant, on fakeredis and on a real Redis alike.
+"""
+from __future__ import annotations
+
+import redis
+
+from .keyvalue import Keys
+
+# KEYS: T, C of the recipient; S of sender and recipient; the ready marker.
+# ARGV: sender uid, sender seq, recipient seq.
+ON_MESSAGE = """
+local total = redis.call('INCRBY', KEYS[1], 1)
+local conv = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+for i = 3, 4 do
+  local seq = tonumber(ARGV[i - 1])
+  if tonumber(redis.call('GET', KEYS[i]) or '0') < seq then redis.call('SET', KEYS[i], seq) end
+end
+return {total, conv, redis.call('EXISTS', KEYS[5])}
+"""
+
+# KEYS: T, C, ready marker. ARGV: other uid, what is still unread there.
+SET_CONVERSATION = """
+local old = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+local new = tonumber(ARGV[2])
+if new > 0 then redis.call('HSET', KEYS[2], ARGV[1], new) else redis.call('HDEL', KEYS[2], ARGV[1]) end
+local total = tonumber(redis.call('GET', KEYS[1]) or '0') + new - old
+if total < 0 then total = 0 end
+redis.call('SET', KEYS[1], total)
+return {total, redis.call('EXISTS', KEYS[3])}
+"""
+
+# KEYS: T, C. ARGV: other uid, count, other uid, count, ...
+REPLACE = """
+redis.call('DEL', KEYS[2])
+local total = 0
+for i = 1, #ARGV, 2 do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  total = total + tonumber(ARGV[i + 1])
+end
+redis.call('SET', KEYS[1], total)
+return total
+"""
+
+# KEYS: T, C, ready marker.
+READ = """
+return {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2]), redis.call('EXISTS', KEYS[3])}
+"""
+
+# KEYS: one key. ARGV: a number. Keep the larger of the two.
+RAISE_TO = """
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]); return cur end
+return -1
+"""
+
+
+class UnreadCounters:
+    """The unread counts of every user, kept in Redis."""
+
+    def __init__(self, client: redis.Redis, keys: Keys):
+        self.client, self.keys = client, keys
+        self._on_message = client.register_script(ON_MESSAGE)
+        self._set_conversation = client.register_script(SET_CONVERSATION)
+        self._replace = client.register_script(REPLACE)
+        self._read = client.register_script(READ)
+        self._raise_to = client.register_script(RAISE_TO)
+
+    def on_message(self, sender: int, recipient: int, sender_seq: int, recipient_seq: int) -> tuple[int, int, bool]:
+        """Count one more unread message for recipient; return (total, conversation, store_ready)."""
+        k = self.keys
+        keys = [k.total_unread(recipient), k.conversation_unread(recipient),
+                k.last_seq(sender), k.last_seq(recipient), k.counters_ready]
+        total, conv, ready = self._on_message(keys=keys, args=[sender, sender_seq, recipient_seq])
+        return int(total), int(conv), bool(ready)
+
+    def set_conversation(self, uid: int, other: int, unread: int) -> tuple[int, bool]:
+        """Set what uid has unread from other; move the total by the difference. Return (total, ready)."""
+        k = self.keys
+        keys = [k.total_unread(uid), k.conversation_unread(uid), k.counters_ready]
+        total, ready = self._set_conversation(keys=keys, args=[other, unread])
+        return int(total), bool(ready)
+
+    def replace(self, uid: int, by_conversation: dict[int, int]) -> None:
+        """Overwrite uid's counters with counts taken from the database."""
+        args = [x for other, n in by_conversation.items() if n > 0 for x in (other, n)]
+        self._replace(keys=[self.keys.total_unread(uid), self.keys.conversation_unread(uid)], args=args)
+
+    def read(self, uid: int) -> tuple[int, dict[int, int], bool]:
+        """Return (total, {other: unread}, store_ready) for uid in one round trip."""
+        k = self.keys
+        total, flat, ready = self._read(keys=[k.total_unread(uid), k.conversation_unread(uid), k.counters_ready])
+        conversations = {int(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
+        return int(total), conversations, bool(ready)
+
+    def is_ready(self) -> bool:
+        return bool(self.client.exists(self.keys.counters_ready))
+
+    def mark_ready(self) -> None:
+        self.client.set(self.keys.counters_ready, 1)
+
+    def last_seq(self, uid: int) -> int | None:
+        """The cached newest seq of uid, or None when the store has lost it."""
+        value = self.client.get(self.keys.last_seq(uid))
+        return None if value is None else int(value)
+
+    def remember_last_seq(self, uid: int, seq: int) -> None:
+        """Cache a seq read from the database, briefly: a commit may be landing just now."""
+        self.client.set(self.keys.last_seq(uid), seq, ex=10, nx=True)
+
+    def advance_acked(self, uid: int, seq: int) -> int | None:
+        """Raise uid's acknowledged seq to seq; return the previous value, or None if it did not move."""
+        previous = int(self._raise_to(keys=[self.keys.acked_seq(uid)], args=[seq]))
+        return None if previous < 0 else previous

@@ -1,0 +1,52 @@
+"""Store layer: open the database named by a URL and run write transactions on it."""
+from __future__ import annotations
+
+import contextlib
+from urllib.parse import urlsplit
+
+import peewee
+from playhouse import db_url
+
+from .models import create_tables
+
+SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "normal", "foreign_keys": 1, "busy_timeout": 5000}
+DRIVERS = {"postgresql": "psycopg2-binary", "postgres": "psycopg2-binary", "mysql": "pymysql"}
+
+
+def open_database(url: str, max_connections: int = 32) -> peewee.Database:
+    """Connect to sqlite:// or postgresql:// through a pool, and create the tables."""
+    scheme = urlsplit(url).scheme.split("+")[0]
+    if scheme not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://...")
+    kwargs = {"max_connections": max_connections, "timeout": 30, "stale_timeout": 300}
+    if scheme == "sqlite":
+        kwargs["pragmas"] = SQLITE_PRAGMAS
+        kwargs["check_same_thread"] = False  # a pooled connection moves between threads
+    try:
+        db = db_url.connect(url.replace(scheme + "://", scheme + "+pool://", 1), **kwargs)
+        with db.connection_context():
+            create_tables(db)
+    except ImportError as e:  # peewee raises this when the driver is missing
+        raise SystemExit(f"imdemo: {scheme} needs its driver: pip install {DRIVERS.get(scheme, scheme)}") from e
+    return db
+
+
+def is_sqlite(db: peewee.Database) -> bool:
+    """Tell whether db is SQLite, whose transactions must take the write lock up front."""
+    return isinstance(db, peewee.SqliteDatabase)
+
+
+def write_transaction(db: peewee.Database):
+    """Open a transaction for read-then-write work.
+
+    SQLite must take its single write lock at BEGIN (IMMEDIATE), or two deferred transactions that read
+    and then write fail with 'database is locked'. PostgreSQL locks rows as they are updated.
+    """
+    return db.atomic("IMMEDIATE") if is_sqlite(db) else db.atomic()
+
+
+def release(db: peewee.Database) -> None:
+    """Give this thread's connection back to the pool (after a request, before a long wait)."""
+    if not db.in_transaction():
+        with contextlib.suppress(peewee.PeeweeException):
+            db.close()

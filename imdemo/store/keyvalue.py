@@ -1,0 +1,61 @@
+"""Store layer: the Redis client, a real server's or the in-process fakeredis, and the key names."""
+from __future__ import annotations
+
+import redis
+
+
+def connect_redis(url: str) -> redis.Redis:
+    """Return a client for url, or for a new in-process store when url is empty."""
+    if not url:
+        import fakeredis  # only the embedded default needs it
+
+        return fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
+    client = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+    client.ping()  # fail at start with a clear error rather than on the first request
+    return client
+
+
+class Keys:
+    """The names of every key and channel, behind one optional prefix."""
+
+    def __init__(self, prefix: str = ""):
+        self.prefix = prefix
+
+    def total_unread(self, uid: int) -> str:
+        """The course's `{uid}_T`: total unread of uid."""
+        return f"{self.prefix}{uid}_T"
+
+    def conversation_unread(self, uid: int) -> str:
+        """The course's `{uid}_C`: a hash of other uid -> unread in that conversation."""
+        return f"{self.prefix}{uid}_C"
+
+    def last_seq(self, uid: int) -> str:
+        """The newest seq of uid's timeline, so an idle poll needs no SQL."""
+        return f"{self.prefix}{uid}_S"
+
+    def acked_seq(self, uid: int) -> str:
+        """The highest seq uid's clients have confirmed, for delivered receipts."""
+        return f"{self.prefix}{uid}_A"
+
+    @property
+    def counters_ready(self) -> str:
+        """Present once the counters were rebuilt from the database; gone after a flush."""
+        return f"{self.prefix}imdemo:counters_ready"
+
+    def session(self, token_hash: str) -> str:
+        return f"{self.prefix}session:{token_hash}"
+
+    def attempts(self, kind: str, who: str) -> str:
+        return f"{self.prefix}attempts:{kind}:{who}"
+
+    def channel(self, uid: int) -> str:
+        """The pub/sub channel that carries notices for uid."""
+        return f"{self.prefix}notice:{uid}"
+
+    @property
+    def channel_pattern(self) -> str:
+        return f"{self.prefix}notice:*"
+
+    def uid_of_channel(self, channel: str) -> int | None:
+        tail = channel[len(self.prefix) + len("notice:"):]
+        return int(tail) if tail.isdigit() else None

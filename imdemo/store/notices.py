@@ -1,0 +1,124 @@
+"""Store layer: small notices on each user's pub/sub channel, fanned out to this process's listeners.
+
+One listener thread per process subscribes to every user's channel by pattern. A notice carries no
+message body, only what happened (a new seq, a read marker, an unread hint), so a missed notice costs
+latency, never a message. The same code path works in-process (fakeredis) and across processes (Redis).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import redis
+
+from .keyvalue import Keys
+
+log = logging.getLogger(__name__)
+Listener = Callable[[dict], None]
+STOP = "__stop__"
+
+
+class Notifier:
+    """Publish notices to users and deliver the notices of local users to their listeners."""
+
+    def __init__(self, client: redis.Redis, keys: Keys):
+        self.client, self.keys = client, keys
+        self._listeners: dict[int, set[Listener]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def publish(self, uid: int, notice: dict) -> None:
+        """Send notice to every process that holds a listener of uid."""
+        self.client.publish(self.keys.channel(uid), json.dumps(notice, separators=(",", ":")))
+
+    def listen(self, uid: int, listener: Listener) -> Callable[[], None]:
+        """Call listener with each notice for uid until the returned function is called."""
+        with self._lock:
+            self._listeners.setdefault(uid, set()).add(listener)
+
+        def stop() -> None:
+            with self._lock:
+                group = self._listeners.get(uid)
+                if group is not None:
+                    group.discard(listener)
+                    if not group:
+                        del self._listeners[uid]
+        return stop
+
+    def listener_count(self) -> int:
+        with self._lock:
+            return sum(len(group) for group in self._listeners.values())
+
+    def start(self) -> None:
+        """Subscribe, then start the one thread that reads the subscription (PubSub is not thread-safe)."""
+        pubsub = self._subscribe()
+        self._thread = threading.Thread(target=self._run, args=(pubsub,), name="imdemo-notices", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the listener thread and wait for it."""
+        self._stopping.set()
+        if self._thread is not None:
+            try:
+                self.client.publish(self.keys.channel(STOP), STOP)  # wakes the blocking read at once
+            except redis.RedisError:
+                pass
+            self._thread.join(timeout=5)
+
+    def _subscribe(self):
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        pubsub.psubscribe(self.keys.channel_pattern)
+        return pubsub
+
+    def _run(self, pubsub) -> None:
+        while not self._stopping.is_set():
+            try:
+                message = pubsub.get_message(timeout=1.0)
+            except redis.RedisError as e:
+                log.warning("pub/sub connection lost (%s); resubscribing", e)
+                pubsub = self._resubscribe(pubsub)
+                continue
+            if message is not None:
+                self._dispatch(message["channel"], message["data"])
+        pubsub.close()
+
+    def _resubscribe(self, old):
+        """Subscribe again after a lost connection and wake everyone: they re-read what they missed."""
+        try:
+            old.close()
+        except redis.RedisError:
+            pass
+        while not self._stopping.is_set():
+            try:
+                pubsub = self._subscribe()
+                self._wake_all()
+                return pubsub
+            except redis.RedisError:
+                time.sleep(0.5)
+        return old
+
+    def _wake_all(self) -> None:
+        with self._lock:
+            everyone = [(uid, list(group)) for uid, group in self._listeners.items()]
+        for uid, group in everyone:
+            for listener in group:
+                listener({"type": "wake", "uid": uid})
+
+    def _dispatch(self, channel: str, data: str) -> None:
+        uid = self.keys.uid_of_channel(channel)
+        if uid is None:
+            return
+        with self._lock:
+            group = list(self._listeners.get(uid, ()))
+        if not group:
+            return
+        notice = json.loads(data)
+        for listener in group:
+            try:
+                listener(notice)
+            except Exception:  # one broken listener must not silence the others
+                log.exception("notice listener failed")

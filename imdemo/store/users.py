@@ -1,0 +1,77 @@
+"""Store layer: the im_user table."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import peewee
+
+from .database import write_transaction
+from .errors import DuplicateUsername, UnknownUser
+from .models import declare_models
+
+FIRST_UID = 1000  # the course numbers its users from 1000
+
+
+@dataclass(frozen=True)
+class UserRow:
+    uid: int
+    username: str
+    nickname: str
+    avatar: str
+    password_hash: str
+    seq: int
+
+
+class UserStore:
+    """Users: create, find, list."""
+
+    def __init__(self, db: peewee.Database):
+        self.db = db
+        self.User = declare_models(db).User
+
+    def _row(self, user) -> UserRow:
+        return UserRow(user.uid, user.username, user.nickname, user.avatar, user.password_hash, user.seq)
+
+    def create(self, username: str, nickname: str, password_hash: str, uid: int | None = None) -> UserRow:
+        """Insert a user with the next free uid (or the one given); raise DuplicateUsername if taken."""
+        for _ in range(5):  # two processes may pick the same next uid at once: try the next one
+            try:
+                with write_transaction(self.db):
+                    if self.User.select().where(self.User.username == username).exists():
+                        raise DuplicateUsername(username)
+                    new_uid = uid or (self.User.select(peewee.fn.MAX(self.User.uid)).scalar() or FIRST_UID - 1) + 1
+                    user = self.User.create(uid=new_uid, username=username, nickname=nickname,
+                                            password_hash=password_hash, created_at=int(time.time() * 1000))
+                    return self._row(user)
+            except peewee.IntegrityError:
+                if self.User.select().where(self.User.username == username).exists():
+                    raise DuplicateUsername(username) from None
+        raise peewee.OperationalError("could not allocate a uid")
+
+    def by_username(self, username: str) -> UserRow | None:
+        user = self.User.get_or_none(self.User.username == username)
+        return self._row(user) if user else None
+
+    def by_uid(self, uid: int) -> UserRow:
+        user = self.User.get_or_none(self.User.uid == uid)
+        if user is None:
+            raise UnknownUser(uid)
+        return self._row(user)
+
+    def by_uids(self, uids) -> dict[int, UserRow]:
+        return {u.uid: self._row(u) for u in self.User.select().where(self.User.uid.in_(list(uids)))}
+
+    def everyone(self, limit: int = 1000) -> list[UserRow]:
+        return [self._row(u) for u in self.User.select().order_by(self.User.uid).limit(limit)]
+
+    def all_uids(self) -> list[int]:
+        return [u for (u,) in self.User.select(self.User.uid).order_by(self.User.uid).tuples()]
+
+    def count(self) -> int:
+        return self.User.select().count()
+
+    def last_seq(self, uid: int) -> int:
+        """Return the newest seq of uid's timeline (0 for an unknown user)."""
+        row = self.User.select(self.User.seq).where(self.User.uid == uid).tuples().first()
+        return int(row[0]) if row else 0

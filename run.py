@@ -1,0 +1,55 @@
+"""Run imdemo: read flags and environment, build the app, serve it until Ctrl-C."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+
+from imdemo.api.serve import HttpServer
+from imdemo.app import create_app
+from imdemo.config import Config
+from imdemo.services.demo import DEMO_PASSWORD, DEMO_USERS
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = Config.from_args(argv, os.environ)
+    try:
+        app = create_app(config)
+    except Exception as e:  # a missing driver or an unreachable server: one clear line, no traceback
+        print(f"imdemo: cannot start: {e}", file=sys.stderr)
+        return 2
+    if config.reconcile:
+        print(f"imdemo: rebuilt the unread counters of {app.services.reconciler.reconcile()} users")
+        app.close()
+        return 0
+    try:
+        http = HttpServer(app.wsgi, config.host, config.port, config.threads).start()
+    except OSError as e:
+        print(f"imdemo: cannot listen on {config.host}:{config.port}: {e}", file=sys.stderr)
+        app.close()
+        return 2
+    _announce(config)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    print("imdemo: stopping", flush=True)
+    http.stop()
+    app.close()
+    return 0
+
+
+def _announce(config: Config) -> None:
+    print(f"imdemo: serving http://{config.host}:{config.port}/", flush=True)
+    if config.demo:
+        accounts = ", ".join(f"{name} ({uid})" for uid, name, _ in DEMO_USERS)
+        print(f"imdemo: demo accounts {accounts}, password {DEMO_PASSWORD}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
