@@ -1,0 +1,55 @@
+"""Test helpers: an HTTP client for a real server, free ports, and waiting on conditions with deadlines."""
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, timeout: float = 10.0, interval: float = 0.02, message: str = "condition"):
+    """Return condition()'s first truthy value, or fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+class Http:
+    """A tiny JSON client for a server started by a test."""
+
+    def __init__(self, base: str):
+        self.base = base.rstrip("/")
+
+    def call(self, method: str, path: str, body=None, token: str | None = None, timeout: float = 40):
+        """Return (status, parsed JSON or None, headers)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                raw, status, headers = response.read(), response.status, response.headers
+        except urllib.error.HTTPError as e:
+            raw, status, headers = e.read(), e.code, e.headers
+        return status, (json.loads(raw) if raw else None), headers
+
+    def ok(self, method: str, path: str, body=None, token=None, timeout: float = 40):
+        status, data, _ = self.call(method, path, body, token, timeout)
+        assert 200 <= status < 300, (status, data)
+        return data
+
+    def login(self, username: str, password: str = "pw1234") -> tuple[int, str]:
+        data = self.ok("POST", "/api/login", {"username": username, "password": password})
+        return data["user"]["uid"], data["token"]

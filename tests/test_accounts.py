@@ -1,0 +1,76 @@
+"""Accounts over HTTP: register, log in, log out, throttling, who is who."""
+import pytest
+
+
+def test_register_then_login_returns_token_and_user(chat):
+    user = chat.register("alice", nickname="Alice")
+    me = chat.get(user, "/api/me")["user"]
+    assert me == {"uid": user.uid, "username": "alice", "nickname": "Alice", "avatar": ""}
+    assert user.uid >= 1000
+
+
+def test_register_taken_username_returns_409(chat):
+    chat.register("alice")
+    body = chat.post(None, "/api/register", {"username": "alice", "password": "other1"}, status=409)
+    assert body["error"]["code"] == "username_taken"
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"username": "Al", "password": "1234"}, "invalid_username"),
+    ({"username": "UPPER", "password": "1234"}, "invalid_username"),
+    ({"username": "a" * 33, "password": "1234"}, "invalid_username"),
+    ({"username": "bob", "password": "123"}, "invalid_password"),
+    ({"username": "bob", "password": "x" * 129}, "invalid_password"),
+    ({"username": "bob", "password": 1234}, "invalid_password"),
+    ({"username": "bob"}, "invalid_password"),
+    ({"password": "1234"}, "invalid_username"),
+    ({"username": "bob", "password": "1234", "nickname": ""}, "invalid_nickname"),
+])
+def test_register_bad_input_returns_400_and_creates_nobody(chat, client, body, code):
+    response = client.post_json("/api/register", body, status=400)
+    assert response.json["error"]["code"] == code
+    assert client.post_json("/api/login", {"username": "bob", "password": "1234"}, status=401)
+
+
+def test_wrong_password_returns_401_with_json_error(chat):
+    chat.register("alice")
+    body = chat.post(None, "/api/login", {"username": "alice", "password": "nope"}, status=401)
+    assert body == {"error": {"code": "bad_credentials", "message": "wrong username or password"}}
+
+
+def test_failed_logins_are_throttled_with_429_and_retry_after(chat, client):
+    chat.register("alice")
+    for _ in range(5):
+        client.post_json("/api/login", {"username": "alice", "password": "bad"}, status=401)
+    response = client.post_json("/api/login", {"username": "alice", "password": "pw1234"}, status=429)
+    assert response.json["error"]["code"] == "too_many_attempts"
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_every_api_call_without_token_returns_401(client):
+    for path in ["/api/me", "/api/users", "/api/contacts", "/api/unread", "/api/sync",
+                 "/api/conversations/1000/messages"]:
+        assert client.get(path, status=401).json["error"]["code"] == "unauthorized"
+    client.post_json("/api/messages", {"to": 1000, "content": "x"}, status=401)
+    client.post_json("/api/conversations/1000/read", {}, status=401)
+
+
+def test_logout_ends_the_session(chat):
+    user = chat.register("alice")
+    chat.post(user, "/api/logout", status=204)
+    assert chat.get(user, "/api/me", status=401)["error"]["code"] == "invalid_token"
+
+
+def test_users_lists_everyone_but_the_caller(chat):
+    alice, bob = chat.register("alice"), chat.register("bob")
+    names = [u["username"] for u in chat.get(alice, "/api/users")["users"]]
+    assert names == ["bob"]
+    assert bob.uid == alice.uid + 1
+
+
+def test_password_is_stored_salted_not_plain(app, chat):
+    chat.register("alice", password="secret1")
+    chat.register("bob", password="secret1")
+    hashes = [u.password_hash for u in app.services.auth.users.everyone()]
+    assert all("secret1" not in h for h in hashes)
+    assert hashes[0] != hashes[1]
