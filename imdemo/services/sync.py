@@ -61,6 +61,8 @@ class SyncService:
         timeout = checks.number(timeout, "timeout", 0, 30)
         limit = checks.integer(limit, "limit", 1, 1000)
         self.acknowledge(uid, since)
+        if timeout == 0:  # a short poll: durable events only; hints are for whoever is listening
+            return _page(self.events_after(uid, since, limit), [], since, limit)
         waiter = Waiter()
         stop = self.notifier.listen(uid, waiter)  # listen before reading: no notice slips between
         try:
@@ -74,8 +76,7 @@ class SyncService:
                 waiter.wait(left)
         finally:
             stop()
-        return {"events": events + hints, "next": events[-1]["seq"] if events else since,
-                "has_more": len(events) == limit}
+        return _page(events, hints, since, limit)
 
     def last_seq(self, uid: int) -> int:
         """Return uid's newest seq: from Redis, or from the database when Redis has lost it."""
@@ -101,3 +102,9 @@ class SyncService:
             return
         for sender, mid in self.messages.received_between(uid, previous, seq).items():
             self.notifier.publish(sender, {"hints": [{"type": "delivered", "to": uid, "up_to": mid}]})
+
+
+def _page(events: list[dict], hints: list[dict], since: int, limit: int) -> dict:
+    """Shape a sync answer: the events, the cursor to ask from next, and whether more is waiting."""
+    return {"events": events + hints, "next": events[-1]["seq"] if events else since,
+            "has_more": len(events) == limit}

@@ -1,0 +1,58 @@
+"""`python run.py`: starts on the embedded default, seeds the demo, stops cleanly on Ctrl-C."""
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from .helpers import Http, free_port, wait_for
+
+RUN = str(Path(__file__).resolve().parent.parent / "run.py")
+
+
+def _start(cwd, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMDEMO_")}
+    return subprocess.Popen([sys.executable, RUN, *args], cwd=cwd, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _wait_healthy(http):
+    def up():
+        try:
+            return http.call("GET", "/healthz", timeout=1)[0] == 200
+        except OSError:
+            return False
+    wait_for(up, timeout=20, interval=0.1, message="the server to answer")
+
+
+def test_run_py_serves_the_demo_in_the_current_folder_and_stops_on_ctrl_c(tmp_path):
+    port = free_port()
+    process = _start(tmp_path, "--port", str(port), "--ws-port", str(free_port()))
+    try:
+        http = Http(f"http://127.0.0.1:{port}")
+        _wait_healthy(http)
+        uid, token = http.login("zhangsan", "1234")
+        assert uid == 1000
+        contacts = http.ok("GET", "/api/contacts", token=token)["contacts"]
+        assert contacts[0]["user"]["nickname"] == "李四"
+        assert (tmp_path / "imdemo.db").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert f"http://127.0.0.1:{port}/" in out and "zhangsan" in out and "1234" in out
+
+
+def test_reconcile_flag_rebuilds_and_exits(tmp_path):
+    process = _start(tmp_path, "--reconcile", "--no-demo")
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "rebuilt the unread counters of 0 users" in out
+
+
+def test_unusable_database_url_prints_one_clear_line(tmp_path):
+    process = _start(tmp_path, "--database", "mongodb://nowhere/x")
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert "Traceback" not in err and "cannot start" in err and "sqlite" in err

@@ -1,0 +1,126 @@
+"""Sync: one cursor (the per-user seq) for short polling, long polling and resume."""
+import logging
+import threading
+import time
+
+import pytest
+
+from .helpers import wait_for
+
+
+@pytest.fixture
+def pair(chat):
+    return chat.register("alice"), chat.register("bob")
+
+
+def test_each_send_adds_one_event_to_both_timelines_in_seq_order(chat, pair):
+    alice, bob = pair
+    chat.send(alice, bob.uid, "one")
+    chat.send(bob, alice.uid, "two")
+    for user in pair:
+        body = chat.get(user, "/api/sync", since=0)
+        assert [e["seq"] for e in body["events"]] == [1, 2]
+        assert [e["message"]["content"] for e in body["events"]] == ["one", "two"]
+        assert body["next"] == 2 and body["has_more"] is False
+
+
+def test_resume_from_any_seq_gets_every_later_event_exactly_once_in_order(chat, pair):
+    alice, bob = pair
+    carol = chat.register("carol")
+    for i in range(12):
+        sender, to = [(alice, bob), (bob, alice), (carol, alice)][i % 3]
+        chat.send(sender, to.uid, f"m{i}")
+    full = [e for e in chat.get(alice, "/api/sync", since=0)["events"] if e["type"] == "message"]
+    assert [e["seq"] for e in full] == list(range(1, len(full) + 1))
+    for start in range(len(full) + 1):
+        got, since = [], start
+        while True:  # page with a small limit, as a client resuming after a long absence would
+            body = chat.get(alice, "/api/sync", since=since, limit=3)
+            got += body["events"]
+            since = body["next"]
+            if not body["has_more"]:
+                break
+        assert [e["seq"] for e in got] == [e["seq"] for e in full[start:]]
+
+
+def test_short_poll_with_nothing_new_returns_empty_and_keeps_cursor(chat, pair):
+    alice, bob = pair
+    chat.send(alice, bob.uid, "x")
+    assert chat.get(bob, "/api/sync", since=1) == {"events": [], "next": 1, "has_more": False}
+
+
+def test_idle_poll_and_idle_long_poll_run_no_sql(chat, pair, caplog):
+    alice, bob = pair
+    chat.send(alice, bob.uid, "warm the caches")
+    chat.get(bob, "/api/sync", since=1)
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        caplog.clear()
+        chat.get(bob, "/api/sync", since=1)
+        chat.get(bob, "/api/sync", since=1, timeout=0.3)
+    assert [r.getMessage() for r in caplog.records if r.name == "peewee"] == []
+
+
+def test_long_poll_returns_as_soon_as_a_message_arrives(server):
+    app, http = server
+    http.ok("POST", "/api/register", {"username": "alice", "password": "pw1234"})
+    http.ok("POST", "/api/register", {"username": "bob", "password": "pw1234"})
+    alice, alice_token = http.login("alice")
+    bob, bob_token = http.login("bob")
+    result = {}
+
+    def poll():
+        started = time.monotonic()
+        result["body"] = http.ok("GET", "/api/sync?since=0&timeout=25", token=bob_token)
+        result["returned"] = time.monotonic() - started
+    waiting = threading.Thread(target=poll)
+    waiting.start()
+    wait_for(lambda: app.notifier.listener_count() == 1, message="the long poll to be waiting")
+    sent_at = time.monotonic()
+    http.ok("POST", "/api/messages", {"to": bob, "content": "wake up"}, token=alice_token)
+    waiting.join(timeout=10)
+    assert [e["message"]["content"] for e in result["body"]["events"] if e["type"] == "message"] == ["wake up"]
+    assert time.monotonic() - sent_at < 5  # far below the 25 s timeout: it was woken, not timed out
+    assert app.notifier.listener_count() == 0
+
+
+def test_long_poll_times_out_empty_after_its_timeout(server):
+    app, http = server
+    http.ok("POST", "/api/register", {"username": "alice", "password": "pw1234"})
+    _, token = http.login("alice")
+    started = time.monotonic()
+    body = http.ok("GET", "/api/sync?since=0&timeout=0.5", token=token)
+    assert body["events"] == [] and time.monotonic() - started >= 0.5
+
+
+def test_long_poll_carries_read_receipt_and_unread_hints(server):
+    app, http = server
+    for name in ("alice", "bob"):
+        http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
+    alice, alice_token = http.login("alice")
+    bob, bob_token = http.login("bob")
+    mid = http.ok("POST", "/api/messages", {"to": bob, "content": "read me"}, token=alice_token)["message"]["mid"]
+    result = {}
+    waiting = threading.Thread(target=lambda: result.update(
+        body=http.ok("GET", "/api/sync?since=1&timeout=10", token=alice_token)))
+    waiting.start()
+    wait_for(lambda: app.notifier.listener_count() == 1, message="alice's long poll")
+    http.ok("POST", f"/api/conversations/{alice}/read", {}, token=bob_token)
+    waiting.join(timeout=10)
+    assert {"type": "read", "with": bob, "by": bob, "up_to": mid} in result["body"]["events"]
+
+
+def test_polling_past_a_message_tells_the_sender_it_was_delivered(server):
+    app, http = server
+    for name in ("alice", "bob"):
+        http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
+    alice, alice_token = http.login("alice")
+    bob, bob_token = http.login("bob")
+    mid = http.ok("POST", "/api/messages", {"to": bob, "content": "hi"}, token=alice_token)["message"]["mid"]
+    result = {}
+    waiting = threading.Thread(target=lambda: result.update(
+        body=http.ok("GET", "/api/sync?since=1&timeout=10", token=alice_token)))
+    waiting.start()
+    wait_for(lambda: app.notifier.listener_count() == 1, message="alice's long poll")
+    http.ok("GET", "/api/sync?since=1", token=bob_token)  # bob's client now holds seq 1
+    waiting.join(timeout=10)
+    assert result["body"]["events"] == [{"type": "delivered", "to": bob, "up_to": mid}]
