@@ -1,0 +1,91 @@
+/** Pages: the entry point: show the login view or the messenger, and wire the tab's one sync loop to
+ * the store and the views. Every change on screen flows sync loop -> store / chat view -> DOM. */
+import {Api, ApiError} from './api.js';
+import {ChatView} from './chat-view.js';
+import {ContactsView} from './contacts-view.js';
+import {$, avatar, displayName} from './dom.js';
+import {LoginView} from './login-view.js';
+import {Outbox} from './outbox.js';
+import {StatusView} from './status-view.js';
+import {Store} from './store.js';
+import {SyncLoop} from './sync.js';
+
+const NOTE_KEY = 'imdemo.note';  // a message for the login page that survives the reload
+const api = new Api();
+
+async function boot() {
+  const config = await loadConfig();
+  const login = new LoginView($('#login'), api, (user) => startMessenger(user, config, login));
+  if (!api.token) return showLogin(login);
+  try {
+    await startMessenger(await api.me(), config, login);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) api.token = null;
+    showLogin(login, error instanceof ApiError ? 'Your session has ended. Please log in again.'
+      : 'The server cannot be reached. Is it running?');
+  }
+}
+
+/** The server's settings; if it cannot be asked, the defaults of a server on this host. */
+async function loadConfig() {
+  try {
+    return await api.config();
+  } catch {
+    const port = Number(location.port || 80) + 1;
+    return {ws_url: `ws://${location.hostname}:${port}/`, heartbeat: 30, ack_timeout: 5, poll_interval: 3};
+  }
+}
+
+function showLogin(login, note = '') {
+  login.show(sessionStorage.getItem(NOTE_KEY) || note);
+  sessionStorage.removeItem(NOTE_KEY);
+}
+
+async function startMessenger(me, config, login) {
+  const root = $('#messenger');
+  const store = new Store(api, me);
+  const loop = new SyncLoop(api, config, me.uid);
+  const outbox = new Outbox(api);
+  const chat = new ChatView($('.chat', root), {api, store, outbox, onClose: () => chat.close()});
+  new ContactsView($('.sidebar', root), store, (uid) => chat.open(uid));
+  new StatusView($('.connection', root), $('.banner'), loop);
+
+  loop.addEventListener('message', (event) => {
+    store.apply(event.detail);
+    chat.onMessage(event.detail.message);
+  });
+  for (const type of ['read', 'delivered', 'unread']) {
+    loop.addEventListener(type, (event) => store.apply(event.detail));
+  }
+  let loaded = false;
+  loop.addEventListener('connected', (event) => {
+    // Hints sent while we were away are lost: read the counts again, and resend what failed.
+    if (event.detail.resumed || !loaded) store.refresh().then(() => { loaded = true; }, () => {});
+    if (event.detail.resumed) outbox.retryFailed();
+  });
+  loop.addEventListener('unauthorized', () => endSession(loop, 'Your session has ended. Please log in again.'));
+  $('.logout', root).addEventListener('click', () => endSession(loop, 'You have logged out.', true));
+
+  $('.me-avatar', root).replaceChildren(avatar(me));
+  $('.me-name', root).textContent = displayName(me);
+  login.hide();
+  root.hidden = false;
+  try {
+    await store.load();
+    loaded = true;
+  } catch (error) {
+    console.warn('imdemo: could not load contacts yet:', error.message);
+  }
+  loop.start();
+}
+
+/** Forget the token and start over from the login page: a reload drops every listener and timer. */
+async function endSession(loop, note, tellServer = false) {
+  loop.stop();
+  if (tellServer) await api.logout().catch(() => {});
+  api.token = null;
+  sessionStorage.setItem(NOTE_KEY, note);
+  location.reload();
+}
+
+boot();

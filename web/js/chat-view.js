@@ -1,0 +1,155 @@
+/** Pages: the chat view: the open conversation, newest at the bottom; older pages load when scrolled to
+ * the top; live messages come from the sync loop; opening it, and each message that arrives while it is
+ * on screen, marks the conversation read. */
+import {Composer} from './composer.js';
+import {$, avatar, displayName} from './dom.js';
+import {MessageList} from './message-list.js';
+
+const PAGE = 30;
+const NEAR_EDGE = 80;  // pixels: "at the top" loads older messages, "at the bottom" follows new ones
+
+export class ChatView {
+  constructor(root, {api, store, outbox, onClose}) {
+    this.root = root;
+    this.api = api;
+    this.store = store;
+    this.outbox = outbox;
+    this.ol = $('.messages', root);
+    this.list = new MessageList(this.ol, store.me);
+    this.composer = new Composer($('.composer', root), (text) => this.send(text));
+    this.uid = null;
+    this.hasMore = false;
+    this.loading = false;
+    this.generation = 0;  // bumped by each open, so an answer for a conversation left behind is ignored
+    this.readTimer = null;
+    this.readUpTo = 0;  // the newest mid this view has marked read
+    this.ol.addEventListener('scroll', () => this.loadOlder());
+    store.addEventListener('marks', () => this.uid !== null && this.list.setMarks(store.marks(this.uid)));
+    outbox.addEventListener('update', (event) => this.showPending(event.detail));
+    outbox.addEventListener('sent', (event) => this.onMessage(event.detail.message));
+    $('.back', root).addEventListener('click', onClose);
+    document.addEventListener('visibilitychange', () => this.readSoon());
+  }
+
+  async open(uid) {
+    const generation = ++this.generation;
+    this.uid = uid;
+    this.readUpTo = 0;
+    this.store.setOpen(uid);
+    this.showHeader(this.store.user(uid));
+    this.list.clear();
+    this.list.setMarks(this.store.marks(uid));
+    this.setHasMore(false);
+    for (const item of this.outbox.pendingFor(uid)) this.showPending(item);
+    this.loading = true;
+    try {
+      const page = await this.api.history(uid, {limit: PAGE});
+      if (generation !== this.generation) return;
+      for (const message of page.messages) this.list.upsert(message);
+      this.store.notePeer(uid, {read: page.peer_read_mid});
+      this.setHasMore(page.has_more);
+    } catch (error) {
+      console.warn('imdemo: could not load the conversation:', error.message);
+    } finally {
+      if (generation === this.generation) this.loading = false;
+    }
+    this.scrollToBottom();
+    this.readSoon(true);
+    this.fillViewport();
+  }
+
+  close() {
+    this.generation += 1;
+    this.uid = null;
+    this.store.setOpen(null);
+    this.root.classList.remove('is-open');
+    $('.chat-open', this.root).hidden = true;
+    $('.chat-placeholder', this.root).hidden = false;
+  }
+
+  showHeader(user) {
+    $('.chat-avatar', this.root).replaceChildren(avatar(user));
+    $('.chat-name', this.root).textContent = displayName(user);
+    $('.chat-username', this.root).textContent = `@${user.username}`;
+    $('.chat-placeholder', this.root).hidden = true;
+    $('.chat-open', this.root).hidden = false;
+    this.root.classList.add('is-open');
+    this.composer.focus();
+  }
+
+  /** A message from the sync loop or a send answer: show it if it belongs here, read it if it is theirs. */
+  onMessage(message) {
+    if (this.uid === null || this.store.partnerOf(message) !== this.uid) return;
+    if (this.hasMore && message.mid < this.list.firstMid()) return;  // belongs to a page not loaded yet
+    const mine = message.from === this.store.me.uid;
+    const follow = mine || this.nearBottom();
+    if (!this.list.upsert(message)) return;
+    if (follow) this.scrollToBottom();
+    if (!mine) this.readSoon();
+  }
+
+  send(text) {
+    if (this.uid === null) return;
+    this.outbox.send(this.uid, text);
+    this.scrollToBottom();
+  }
+
+  showPending(item) {
+    if (item.to !== this.uid) return;
+    this.list.showPending({...item, onRetry: () => this.outbox.retry(item.id)});
+    this.scrollToBottom();
+  }
+
+  /** Mark read up to the newest message shown, once per burst of arrivals, when the tab is visible. */
+  readSoon(always = false) {
+    if (this.readTimer !== null) return;
+    this.readTimer = setTimeout(() => {
+      this.readTimer = null;
+      const newest = this.list.lastMid();
+      if (this.uid === null || !newest || document.visibilityState !== 'visible') return;
+      if (always || newest > this.readUpTo) {
+        this.readUpTo = newest;
+        this.store.markRead(this.uid, newest);
+      }
+    }, 0);
+  }
+
+  async loadOlder() {
+    if (this.loading || !this.hasMore || this.ol.scrollTop > NEAR_EDGE) return;
+    const generation = this.generation;
+    this.loading = true;
+    this.ol.classList.add('loading-older');
+    try {
+      const page = await this.api.history(this.uid, {before: this.list.firstMid(), limit: PAGE});
+      if (generation !== this.generation) return;
+      const fromBottom = this.ol.scrollHeight - this.ol.scrollTop;  // keep the reader's place
+      for (const message of page.messages) this.list.upsert(message);
+      this.ol.scrollTop = this.ol.scrollHeight - fromBottom;
+      this.setHasMore(page.has_more);
+    } catch (error) {
+      console.warn('imdemo: could not load older messages:', error.message);
+    } finally {
+      if (generation === this.generation) this.loading = false;
+      this.ol.classList.remove('loading-older');
+    }
+    this.fillViewport();
+  }
+
+  /** A first page too short to scroll cannot be scrolled to the top: load more until it can. */
+  fillViewport() {
+    if (this.hasMore && !this.loading && this.ol.scrollHeight <= this.ol.clientHeight) this.loadOlder();
+  }
+
+  setHasMore(hasMore) {
+    this.hasMore = hasMore;
+    this.ol.classList.toggle('at-start', !hasMore);
+  }
+
+  nearBottom() {
+    return this.ol.scrollHeight - this.ol.scrollTop - this.ol.clientHeight < NEAR_EDGE;
+  }
+
+  scrollToBottom() {
+    this.ol.scrollTop = this.ol.scrollHeight;
+  }
+}

@@ -1,0 +1,73 @@
+/** Pages: small DOM helpers. User text goes in through text nodes only, never innerHTML. */
+
+/** Build an element: el('li', {class: 'x', text: 'hi', onclick: f}, child, 'more text'). */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = value;
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? '' : value);
+  }
+  node.append(...children.filter((child) => child !== null && child !== undefined));
+  return node;
+}
+
+/** Find one element under root, or fail loudly: a missing element is a bug in index.html. */
+export function $(selector, root = document) {
+  const found = root.querySelector(selector);
+  if (!found) throw new Error(`missing element ${selector}`);
+  return found;
+}
+
+export function displayName(user) {
+  return user.nickname || user.username;
+}
+
+/** An avatar: the user's picture, or the first letter of the name in a circle of a steady colour. */
+export function avatar(user, size = '') {
+  const classes = `avatar ${size} hue-${Math.abs(Number(user.uid) || 0) % 8}`;
+  if (user.avatar) return el('img', {class: classes, src: user.avatar, alt: ''});
+  const initial = Array.from(displayName(user).trim())[0] || '?';
+  return el('span', {class: classes, 'aria-hidden': 'true', text: initial.toUpperCase()});
+}
+
+const clock = new Intl.DateTimeFormat(undefined, {hour: 'numeric', minute: '2-digit'});
+const weekday = new Intl.DateTimeFormat(undefined, {weekday: 'short'});
+const day = new Intl.DateTimeFormat(undefined, {month: 'short', day: 'numeric'});
+const fullDay = new Intl.DateTimeFormat(undefined, {weekday: 'long', month: 'long', day: 'numeric'});
+
+/** A message time for the contacts list: the clock today, the weekday this week, else the date. */
+export function shortTime(iso) {
+  const when = new Date(iso);
+  const age = Date.now() - when.getTime();
+  if (sameDay(when, new Date())) return clock.format(when);
+  if (age < 6 * 24 * 3600 * 1000) return weekday.format(when);
+  return day.format(when);
+}
+
+export function clockTime(iso) {
+  return clock.format(new Date(iso));
+}
+
+/** A day heading in a conversation: "Today", "Yesterday" or the date. */
+export function dayLabel(iso) {
+  const when = new Date(iso);
+  const yesterday = new Date(Date.now() - 24 * 3600 * 1000);
+  if (sameDay(when, new Date())) return 'Today';
+  if (sameDay(when, yesterday)) return 'Yesterday';
+  return fullDay.format(when);
+}
+
+export function sameDay(a, b) {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}
+
+/** A fresh id for one composed message, so a retried send is stored once (randomUUID needs https). */
+export function newClientMsgId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,0 +1,111 @@
+/** Pages: the WebSocket transport (SPEC section 6), behind the same run(link, signal) interface as
+ * the polling transports in transports.js.
+ *
+ * hello {token, since} first; the server answers welcome, then every message event after since, then
+ * live events. Each message event is acknowledged with the cursor (cumulative), so the server stops
+ * resending it. A ping goes out every heartbeat seconds; hearing nothing for twice that means the
+ * connection is dead, and the sync loop reconnects from the cursor. Close 4401 means a bad token.
+ */
+import {ApiError, NetworkError} from './api.js';
+
+const BAD_TOKEN = 4401;
+const ACK_RETRIES_EXHAUSTED = 4408;
+
+export class WebSocketTransport {
+  name = 'ws';
+  label = 'WebSocket';
+  hints = true;
+
+  run(link, signal) {
+    return new Promise((resolve, reject) => {
+      let socket;
+      try {
+        socket = new WebSocket(link.config.ws_url);
+      } catch (error) {
+        reject(new NetworkError(`cannot open ${link.config.ws_url}: ${error.message}`));
+        return;
+      }
+      const session = new Session(socket, link, (error) => {
+        signal.removeEventListener('abort', stop);
+        if (error) reject(error);
+        else resolve();
+      });
+      const stop = () => session.finish(null);
+      signal.addEventListener('abort', stop, {once: true});
+    });
+  }
+}
+
+/** One open socket: its frames, its heartbeat and its watchdog. */
+class Session {
+  constructor(socket, link, done) {
+    this.socket = socket;
+    this.link = link;
+    this.done = done;
+    this.heartbeat = Number(link.config.heartbeat) || 30;
+    this.heardAt = Date.now();
+    this.pingedAt = Date.now();
+    this.finished = false;
+    socket.onopen = () => this.open();
+    socket.onmessage = (event) => this.receive(event.data);
+    socket.onclose = (event) => this.finish(closeError(event));
+    this.watchdog = setInterval(() => this.check(), Math.min(1000, this.heartbeat * 500));
+  }
+
+  send(frame) {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  open() {
+    this.heardAt = Date.now();
+    this.send({type: 'hello', token: this.link.api.token, since: this.link.since()});
+  }
+
+  receive(data) {
+    this.heardAt = Date.now();
+    this.link.heard();
+    let frame;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      return;  // not ours to understand; the watchdog still counts it as a sign of life
+    }
+    if (frame.type === 'welcome') {
+      this.heartbeat = Number(frame.heartbeat) || this.heartbeat;
+      this.link.connected();
+    } else if (frame.type === 'error') {
+      console.warn('imdemo: the server refused a frame:', frame.code, frame.message);
+    } else if (frame.type !== 'pong' && frame.type !== 'sent') {
+      this.link.deliver([frame]);
+      // Acknowledge even a resent event the loop dropped, or the server would keep resending it.
+      if (frame.type === 'message') this.send({type: 'ack', seq: this.link.since()});
+    }
+  }
+
+  /** Ping every heartbeat; give up on a connection silent for twice the heartbeat. */
+  check() {
+    const now = Date.now();
+    if (now - this.heardAt > 2 * this.heartbeat * 1000) {
+      this.finish(new NetworkError('the server went silent'));
+    } else if (now - this.pingedAt >= this.heartbeat * 1000) {
+      this.pingedAt = now;
+      this.send({type: 'ping'});
+    }
+  }
+
+  finish(error) {
+    if (this.finished) return;
+    this.finished = true;
+    clearInterval(this.watchdog);
+    const socket = this.socket;
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    if (socket.readyState <= WebSocket.OPEN) socket.close(1000);
+    this.done(error);
+  }
+}
+
+function closeError(event) {
+  if (event.code === BAD_TOKEN) return new ApiError(401, 'bad_token', event.reason || 'please log in again');
+  if (event.code === ACK_RETRIES_EXHAUSTED) return new NetworkError('acknowledgements went missing');
+  return new NetworkError(`the connection closed (${event.code})`);
+}

@@ -1,0 +1,57 @@
+/** Pages: the connection panel: a switch that shows and chooses the transport, a status light
+ * (connected, reconnecting, offline) and, while the server is away, a banner that counts down to the
+ * next attempt of the sync loop. */
+import {$, el} from './dom.js';
+import {TRANSPORTS} from './sync.js';
+
+const WORDS = {connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Offline'};
+
+export class StatusView {
+  constructor(root, banner, loop) {
+    this.loop = loop;
+    this.switch = $('.transport-switch', root);
+    this.light = $('.status-light', root);
+    this.text = $('.status-text', root);
+    this.status = $('.status', root);
+    this.banner = banner;
+    this.bannerText = $('.banner-text', banner);
+    this.countdown = null;
+    this.switch.replaceChildren(...TRANSPORTS.map((t) => el('button', {
+      type: 'button', role: 'radio', dataset: {transport: t.name}, text: t.label,
+      onclick: () => loop.start(t.name),
+    })));
+    $('.retry-now', banner).addEventListener('click', () => loop.retryNow());
+    this.status.addEventListener('mouseenter', () => this.showHeard());
+    loop.addEventListener('status', (event) => this.show(event.detail));
+  }
+
+  show(status) {
+    for (const button of this.switch.children) {
+      button.setAttribute('aria-checked', String(button.dataset.transport === status.chosen));
+    }
+    const state = status.state === 'connecting' ? 'reconnecting' : status.state;
+    this.status.dataset.state = state;
+    this.light.dataset.state = state;
+    const via = status.fallback ? `${status.label} (WebSocket unavailable)` : status.label;
+    this.text.textContent = `${WORDS[status.state]} · ${via}`;
+    this.showBanner(status);
+  }
+
+  /** While offline: "The server cannot be reached. Retrying in 3 s." ticking down to the attempt. */
+  showBanner(status) {
+    clearInterval(this.countdown);
+    this.banner.hidden = status.state !== 'offline' || !status.retryAt;
+    if (this.banner.hidden) return;
+    const tick = () => {
+      const seconds = Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000));
+      this.bannerText.textContent = `The server cannot be reached. Retrying in ${seconds} s…`;
+    };
+    tick();
+    this.countdown = setInterval(tick, 250);
+  }
+
+  showHeard() {
+    const heard = this.loop.heardAt ? new Date(this.loop.heardAt).toLocaleTimeString() : 'never';
+    this.status.title = `Last heard from the server: ${heard}`;
+  }
+}

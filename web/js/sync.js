@@ -1,0 +1,132 @@
+/** Pages: the tab's one sync loop. It keeps the seq cursor, runs the chosen transport, reconnects with
+ * backoff when the connection is lost, and hands each event to the views as a DOM event of its type
+ * ('message', 'read', 'delivered', 'unread'), plus 'status', 'connected' and 'unauthorized'.
+ *
+ * The cursor is the only thing a transport needs to resume: every message event has the user's seq,
+ * an event at or below the cursor was processed already and is dropped, so a resend or an overlap
+ * after a reconnect never shows twice. It is kept in sessionStorage, so a reload resumes too.
+ */
+import {ApiError} from './api.js';
+import {WebSocketTransport} from './socket.js';
+import {LongPoll, ShortPoll} from './transports.js';
+import {Backoff, sleep} from './wait.js';
+
+export const TRANSPORTS = [new ShortPoll(), new LongPoll(), new WebSocketTransport()];
+const CHOICE_KEY = 'imdemo.transport';
+
+function transportNamed(name) {
+  return TRANSPORTS.find((t) => t.name === name) || TRANSPORTS[2];
+}
+
+export class SyncLoop extends EventTarget {
+  constructor(api, config, uid) {
+    super();
+    this.api = api;
+    this.config = config;
+    this.cursorKey = `imdemo.seq.${uid}`;
+    this.cursor = Number(sessionStorage.getItem(this.cursorKey)) || 0;
+    this.status = {state: 'connecting', chosen: null, transport: null};
+    this.heardAt = 0;
+    this.resumed = false;  // false until the first connection: later ones are resumptions
+    this.controller = null;
+    this.wake = null;
+  }
+
+  /** The transport this browser chose last time, WebSocket by default. */
+  static preferred() {
+    return transportNamed(localStorage.getItem(CHOICE_KEY)).name;
+  }
+
+  /** Run the named transport, stopping the one before: never two loops in one tab. */
+  start(name = SyncLoop.preferred()) {
+    this.stop();
+    localStorage.setItem(CHOICE_KEY, name);
+    this.controller = new AbortController();
+    this.loop(transportNamed(name), this.controller.signal);
+  }
+
+  stop() {
+    if (this.controller) this.controller.abort();
+    this.controller = null;
+  }
+
+  /** Cut the current backoff wait short. */
+  retryNow() {
+    if (this.wake) this.wake.abort();
+  }
+
+  async loop(transport, signal) {
+    const chosen = transport.name;
+    const backoff = new Backoff({base: 500, cap: 10000});
+    let everUp = false;
+    while (!signal.aborted) {
+      let up = false;
+      const link = {
+        api: this.api,
+        config: this.config,
+        since: () => this.cursor,
+        deliver: (events) => signal.aborted || this.deliver(events),
+        heard: () => { this.heardAt = Date.now(); },
+        connected: () => {
+          this.heardAt = Date.now();
+          if (up || signal.aborted) return;
+          up = everUp = true;
+          backoff.reset();
+          this.connected(chosen, transport);
+        },
+      };
+      this.setStatus(this.resumed ? 'reconnecting' : 'connecting', chosen, transport);
+      try {
+        await transport.run(link, signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        if (error instanceof ApiError && error.status === 401) {
+          this.setStatus('offline', chosen, transport, {error: 'logged out'});
+          this.dispatchEvent(new CustomEvent('unauthorized'));
+          break;
+        }
+        if (transport.name === 'ws' && !everUp) {
+          console.info('imdemo: WebSocket unavailable, falling back to long polling:', error.message);
+          transport = transportNamed('long');
+          continue;
+        }
+        await this.pause(Math.max(backoff.next(), (error.retryAfter || 0) * 1000), error, chosen, transport, signal);
+      }
+    }
+  }
+
+  async pause(delay, error, chosen, transport, signal) {
+    this.setStatus('offline', chosen, transport, {retryAt: Date.now() + delay, error: error.message});
+    this.wake = new AbortController();
+    const stop = () => this.wake.abort();
+    signal.addEventListener('abort', stop, {once: true});
+    await sleep(delay, this.wake.signal);
+    signal.removeEventListener('abort', stop);
+    this.wake = null;
+  }
+
+  connected(chosen, transport) {
+    this.setStatus('connected', chosen, transport);
+    this.dispatchEvent(new CustomEvent('connected', {detail: {resumed: this.resumed}}));
+    this.resumed = true;
+  }
+
+  /** Apply a batch in order: drop message events at or below the cursor, move the cursor past the rest. */
+  deliver(events) {
+    this.heardAt = Date.now();
+    for (const event of events) {
+      if (event.type === 'message') {
+        if (event.seq <= this.cursor) continue;
+        this.cursor = event.seq;
+      }
+      this.dispatchEvent(new CustomEvent(event.type, {detail: event}));
+    }
+    sessionStorage.setItem(this.cursorKey, String(this.cursor));
+  }
+
+  setStatus(state, chosen, transport, extra = {}) {
+    this.status = {state, chosen, transport: transport.name, label: transport.label,
+      fallback: chosen !== transport.name, ...extra};
+    this.dispatchEvent(new CustomEvent('status', {detail: this.status}));
+  }
+}

@@ -1,0 +1,63 @@
+/** Pages: the polling transports. Every transport has one interface, so the sync loop can run any:
+ *
+ *   transport.run(link, signal)  keeps one session with the server until signal aborts; it rejects
+ *                                when the connection is lost, and the sync loop (the tab's one
+ *                                reconnect loop) waits and runs it again.
+ *   link.since()                 the highest seq this tab has processed: the cursor to resume from
+ *   link.deliver(events)         hand a batch of events to the sync loop, in order
+ *   link.connected()             the session is up (the loop resets its backoff and catches up)
+ *
+ * Short polling asks every poll_interval seconds and hears only durable message events; long polling
+ * holds each request until something happens, so live hints (read, delivered, unread) reach it too.
+ */
+import {sleep} from './wait.js';
+
+const LONG_POLL_SECONDS = 25;
+
+export class ShortPoll {
+  name = 'short';
+  label = 'Short poll';
+  hints = false;
+
+  async run(link, signal) {
+    while (!signal.aborted) {
+      const batch = await link.api.sync(link.since(), 0, {signal});
+      link.connected();
+      link.deliver(batch.events);
+      if (!batch.has_more) await sleep(link.config.poll_interval * 1000, signal);
+    }
+  }
+}
+
+export class LongPoll {
+  name = 'long';
+  label = 'Long poll';
+  hints = true;
+
+  async run(link, signal) {
+    let timeout = 0;  // the first request only catches up, so the page knows at once it is connected
+    while (!signal.aborted) {
+      const batch = await syncWithDeadline(link, timeout, signal);
+      link.connected();
+      link.deliver(batch.events);
+      timeout = batch.has_more ? 0 : LONG_POLL_SECONDS;
+    }
+  }
+}
+
+/** A held request that the server never answers (a dead connection) is given up after a grace period. */
+async function syncWithDeadline(link, timeout, signal) {
+  const request = new AbortController();
+  const giveUp = setTimeout(() => request.abort(), (timeout + 10) * 1000);
+  const forward = () => request.abort();
+  signal.addEventListener('abort', forward, {once: true});
+  try {
+    return await link.api.sync(link.since(), timeout, {signal: request.signal});
+  } catch (error) {
+    if (error.name === 'AbortError' && !signal.aborted) throw new Error('the long poll got no answer');
+    throw error;
+  } finally {
+    clearTimeout(giveUp);
+    signal.removeEventListener('abort', forward);
+  }
+}
