@@ -1,0 +1,212 @@
+"""Browser test helpers: Debian's Chromium through Playwright, a live server a test can stop and start
+again on the same ports and database, and a Tab: one browser context logged in as one user.
+
+Test modules import the fixtures they use: `from .browser import chromium_fixture, live_fixture, tabs_fixture`
+(named *_fixture so the parameters `chromium`, `live`, `tabs` do not shadow an import).
+Without Chromium or Playwright the browser tests skip, unless IMDEMO_REQUIRE_BROWSER=1 makes it a failure.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+
+from imdemo.api.serve import HttpServer
+from imdemo.app import create_app
+
+from .helpers import Http, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+POLL_INTERVAL = 0.5  # seconds: short polling in tests, so the suite stays fast
+LONG_POLL_CAP = 1.0  # seconds a test server holds a long poll (see cap_long_polls)
+TRANSPORT_LABELS = {"short": "Short poll", "long": "Long poll", "ws": "WebSocket"}
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # the skip below says so
+    sync_playwright = None
+    expect = None
+
+
+def _missing_browser() -> str | None:
+    if sync_playwright is None:
+        return "Playwright for Python is not installed (pip install playwright; never `playwright install`)"
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        return f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+    return None
+
+
+@pytest.fixture(scope="session", name="chromium")
+def chromium_fixture():
+    """One headless Chromium for the whole session; each Tab gets a fresh context of it."""
+    reason = _missing_browser()
+    if reason:
+        if os.environ.get("IMDEMO_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    expect.set_options(timeout=5000)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class LiveServer:
+    """An imdemo server on fixed ports that a test can stop and start again, keeping its database."""
+
+    def __init__(self, make_config, **overrides):
+        values = dict(poll_interval=POLL_INTERVAL, port=free_port(), ws_port=free_port())
+        values.update(overrides)
+        self.config = make_config(**values)
+        self.base = f"http://127.0.0.1:{self.config.port}"
+        self.http = Http(self.base)
+        self.app = None
+        self.server = None
+
+    def start(self) -> LiveServer:
+        self.app = create_app(self.config)
+        wsgi = cap_long_polls(self.app.wsgi, LONG_POLL_CAP)
+        self.server = HttpServer(wsgi, "127.0.0.1", self.config.port, self.config.threads)
+        self.server.server.shutdown_timeout = 0.5  # held long polls are cut at once, as a crash would
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.app.close()
+        self.server = self.app = None
+
+    def register(self, username: str, nickname: str = "", password: str = "pw1234") -> tuple[int, str]:
+        """Create a user through the API; return (uid, token)."""
+        body = {"username": username, "password": password, **({"nickname": nickname} if nickname else {})}
+        self.http.ok("POST", "/api/register", body)
+        return self.http.login(username, password)
+
+    def send(self, token: str, to: int, content: str) -> dict:
+        return self.http.ok("POST", "/api/messages", {"to": to, "content": content}, token=token)["message"]
+
+
+def cap_long_polls(app, cap: float):
+    """Hold a long poll at most cap seconds. A held sync request ends only at its timeout (25 s from the
+    page), and stopping cheroot waits for it, so without this every test with a long-polling tab would
+    take 25 s to stop its server. Events still come at once: this only shortens an idle wait."""
+    def capped(environ, start_response):
+        if environ.get("PATH_INFO") == "/api/sync":
+            environ["QUERY_STRING"] = re.sub(
+                r"(^|&)timeout=([0-9.]+)", lambda m: f"{m[1]}timeout={min(float(m[2]), cap):g}",
+                environ.get("QUERY_STRING", ""))
+        return app(environ, start_response)
+    return capped
+
+
+@pytest.fixture(name="live")
+def live_fixture(make_config):
+    """Return a function that starts a LiveServer with config overrides; every one is stopped after."""
+    started: list[LiveServer] = []
+
+    def start(**overrides) -> LiveServer:
+        server = LiveServer(make_config, **overrides).start()
+        started.append(server)
+        return server
+    yield start
+    for server in started:
+        server.stop()
+
+
+class Tab:
+    """One browser context, so one user: its own sessionStorage (the token) and localStorage."""
+
+    def __init__(self, context, base: str):
+        self.context = context
+        self.base = base
+        self.page = context.new_page()
+        self.problems: list[str] = []  # uncaught errors, CSP violations and dialogs fail the test
+        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        self.page.on("console", self._console)
+        self.page.on("dialog", self._dialog)
+
+    def _console(self, message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.problems.append(f"CSP violation: {message.text}")
+
+    def _dialog(self, dialog) -> None:
+        self.problems.append(f"a dialog opened: {dialog.type} {dialog.message!r}")
+        dialog.dismiss()
+
+    def goto(self) -> Tab:
+        self.page.goto(self.base + "/")
+        return self
+
+    def login(self, username: str, password: str = "pw1234", transport: str | None = None) -> Tab:
+        """Log in through the form; with transport, switch to it and wait until it is connected."""
+        self.goto()
+        self.page.fill("#login input[name=username]", username)
+        self.page.fill("#login input[name=password]", password)
+        self.page.click("#login button[type=submit]")
+        expect(self.page.locator("#messenger")).to_be_visible()
+        if transport:
+            self.choose(transport)
+        return self
+
+    def choose(self, transport: str) -> None:
+        self.page.click(f".transport-switch [data-transport={transport}]")
+        expect(self.status).to_have_text(re.compile(f"^Connected · {TRANSPORT_LABELS[transport]}"))
+
+    @property
+    def status(self):
+        return self.page.locator(".status-text")
+
+    def contact(self, name: str):
+        """The entry of name in the recent contacts."""
+        return self.page.locator(".recent .contact", has_text=name)
+
+    def badge(self, name: str):
+        return self.contact(name).locator(".badge")
+
+    @property
+    def total(self):
+        return self.page.locator(".me-total")
+
+    def open_chat(self, name: str) -> None:
+        """Open the conversation with name, from the recent contacts or else from everyone."""
+        entry = self.page.locator(".lists .contact", has_text=name).first
+        entry.click()
+        expect(self.page.locator(".chat-name")).to_have_text(name)
+
+    def send(self, text: str) -> None:
+        """Type text in the composer and press Enter."""
+        self.page.fill(".composer textarea", text)
+        self.page.press(".composer textarea", "Enter")
+
+    @property
+    def bubbles(self):
+        """The texts of the messages shown in the open conversation, oldest first."""
+        return self.page.locator(".messages .msg .text")
+
+    def mine(self, text: str):
+        return self.page.locator(".messages .msg.mine", has_text=text)
+
+
+@pytest.fixture(name="tabs")
+def tabs_fixture(chromium):
+    """Return a function that opens a Tab (a fresh context) on a server; all are closed after, and a
+    page error, a CSP violation or a dialog in any of them fails the test."""
+    opened: list[Tab] = []
+
+    def open_tab(server: LiveServer, viewport: dict | None = None) -> Tab:
+        context = chromium.new_context(viewport=viewport or DESKTOP, locale="en-US", timezone_id="UTC")
+        tab = Tab(context, server.base)
+        opened.append(tab)
+        return tab
+    yield open_tab
+    problems = [problem for tab in opened for problem in tab.problems]
+    for tab in opened:
+        tab.context.close()
+    assert not problems, problems

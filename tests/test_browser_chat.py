@@ -1,0 +1,142 @@
+"""Browser: two users in two tabs chat live on short and on long polling: messages both ways without a
+reload, badges, the total and the tab title, read receipts, history paging, and text shown as text."""
+import re
+
+import pytest
+
+from .browser import POLL_INTERVAL, chromium_fixture, expect, live_fixture, tabs_fixture  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+# How soon a message must show in the other tab: within the poll interval (plus the time to send and
+# render) on short polling, a fraction of a second on long polling.
+WITHIN_MS = {"short": int((POLL_INTERVAL + 1.0) * 1000), "long": 900}
+
+
+@pytest.fixture
+def pair(live, tabs):
+    """Start a server with alice and bob; return a function that logs both in on a transport."""
+    server = live()
+    server.register("alice", "Alice")
+    server.register("bob", "Bob")
+
+    def login(transport: str):
+        return server, tabs(server).login("alice", transport=transport), tabs(server).login("bob", transport=transport)
+    return login
+
+
+@pytest.mark.parametrize("transport", ["short", "long"])
+def test_messages_reach_the_other_tab_both_ways_without_reload(pair, transport):
+    server, alice, bob = pair(transport)
+    within = WITHIN_MS[transport]
+    alice.open_chat("Bob")
+    alice.send("hello bob")
+    expect(alice.bubbles).to_have_text(["hello bob"])
+
+    expect(bob.badge("Alice")).to_have_text("1", timeout=within)  # bob has no chat open: a badge
+    expect(bob.total).to_have_text("1 unread")
+    expect(bob.page).to_have_title("(1) imdemo")
+    expect(bob.contact("Alice").locator(".preview")).to_have_text("hello bob")
+
+    bob.open_chat("Alice")  # opening it marks it read: the badge and the total drop at once
+    expect(bob.bubbles).to_have_text(["hello bob"])
+    expect(bob.badge("Alice")).to_have_count(0, timeout=1000)
+    expect(bob.page).to_have_title("imdemo", timeout=1000)
+    expect(bob.total).to_have_text("All caught up")
+
+    bob.send("hi alice")
+    expect(alice.bubbles).to_have_text(["hello bob", "hi alice"], timeout=within)  # alice's chat is open
+    expect(alice.page).to_have_title("imdemo")
+    expect(alice.badge("Bob")).to_have_count(0)
+    expect(bob.bubbles).to_have_text(["hello bob", "hi alice"])
+    expect(alice.page.locator(".msg.mine")).to_have_count(1)
+    expect(alice.page.locator(".msg.theirs")).to_have_count(1)
+
+
+def test_recent_contacts_are_newest_first_with_preview_time_badge_and_total(live, tabs):
+    server = live()
+    alice_uid, _ = server.register("alice", "Alice")
+    _, bob = server.register("bob", "Bob")
+    _, carol = server.register("carol", "Carol")
+    server.send(bob, alice_uid, "from bob")
+    server.send(carol, alice_uid, "from carol 1")
+    server.send(carol, alice_uid, "from carol 2")
+    alice = tabs(server).login("alice", transport="long")
+    expect(alice.page.locator(".recent .contact-name")).to_have_text(["Carol", "Bob"])
+    expect(alice.badge("Carol")).to_have_text("2")
+    expect(alice.badge("Bob")).to_have_text("1")
+    expect(alice.contact("Carol").locator(".preview")).to_have_text("from carol 2")
+    expect(alice.contact("Carol").locator("time")).to_have_text(re.compile(r"\d{1,2}:\d\d"))
+    expect(alice.total).to_have_text("3 unread")
+    expect(alice.page).to_have_title("(3) imdemo")
+    expect(alice.page.locator(".everyone .contact-name")).to_have_text(["Bob", "Carol"])
+
+    server.send(bob, alice_uid, "bob again")  # a new message moves its conversation to the top
+    expect(alice.page.locator(".recent .contact-name")).to_have_text(["Bob", "Carol"])
+    expect(alice.badge("Bob")).to_have_text("2")
+    expect(alice.page).to_have_title("(4) imdemo")
+
+
+def test_own_messages_show_delivered_then_read_on_long_polling(pair):
+    server, alice, bob = pair("long")
+    alice.open_chat("Bob")
+    alice.send("are you there?")
+    # bob's tab receives it and polls past it: delivered; bob opens the chat: read.
+    expect(alice.mine("are you there?")).to_have_attribute("data-state", "delivered")
+    expect(bob.badge("Alice")).to_have_text("1")
+    bob.open_chat("Alice")
+    expect(alice.mine("are you there?")).to_have_attribute("data-state", "read")
+    expect(alice.mine("are you there?").locator(".mark")).to_have_attribute("title", "Read")
+
+
+def test_message_markup_is_shown_as_text_and_never_runs(pair):
+    server, alice, bob = pair("long")
+    attack = "<img src=x onerror=alert(1)><script>alert(2)</script>"
+    alice.open_chat("Bob")
+    bob.open_chat("Alice")
+    bob.send(attack)
+    expect(alice.bubbles).to_have_text([attack])
+    expect(alice.contact("Bob").locator(".preview")).to_have_text(attack)
+    expect(bob.contact("Alice").locator(".preview")).to_have_text("You: " + attack)
+    for tab in (alice, bob):
+        expect(tab.page.locator(".messages img, .messages script, .lists img")).to_have_count(0)
+    # the tabs fixture fails the test if a dialog opened or a script error happened
+
+
+def test_enter_sends_and_shift_enter_makes_a_new_line(pair):
+    server, alice, bob = pair("long")
+    alice.open_chat("Bob")
+    box = alice.page.locator(".composer textarea")
+    box.type("first line")
+    box.press("Shift+Enter")
+    box.type("second line")
+    expect(alice.bubbles).to_have_count(0)
+    box.press("Enter")
+    expect(alice.bubbles).to_have_text(["first line\nsecond line"])
+    expect(box).to_have_value("")
+    bob.open_chat("Alice")
+    expect(bob.bubbles).to_have_text(["first line\nsecond line"])
+
+
+def test_scrolling_to_the_top_loads_older_pages(live, tabs):
+    server = live()
+    alice_uid, alice_token = server.register("alice", "Alice")
+    bob_uid, bob_token = server.register("bob", "Bob")
+    for i in range(65):
+        sender, to = (alice_token, bob_uid) if i % 2 else (bob_token, alice_uid)
+        server.send(sender, to, f"m{i}")
+    alice = tabs(server).login("alice", transport="long")
+    alice.open_chat("Bob")
+    expect(alice.bubbles).to_have_count(30)
+    expect(alice.bubbles.last).to_have_text("m64")
+    expect(alice.bubbles.last).to_be_in_viewport()  # newest at the bottom, scrolled into view
+    messages = alice.page.locator(".messages")
+    messages.evaluate("list => { list.scrollTop = 0; }")
+    expect(alice.bubbles).to_have_count(60)
+    assert messages.evaluate("list => list.scrollTop") > 0  # the reader keeps their place
+    messages.evaluate("list => { list.scrollTop = 0; }")
+    expect(alice.bubbles).to_have_count(65)
+    expect(alice.bubbles.first).to_have_text("m0")
+    expect(messages).to_have_class(re.compile("at-start"))
+    texts = alice.bubbles.all_text_contents()
+    assert texts == [f"m{i}" for i in range(65)]

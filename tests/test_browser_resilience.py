@@ -1,0 +1,108 @@
+"""Browser: the sync loop survives a server restart with nothing lost and nothing shown twice, falls
+back to long polling when the WebSocket cannot be opened, and stays one loop per tab."""
+import re
+
+import pytest
+
+from .browser import chromium_fixture, expect, live_fixture, tabs_fixture  # noqa: F401
+from .helpers import wait_for
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("transport", ["short", "long"])
+def test_server_restart_is_survived_with_nothing_lost_and_nothing_twice(live, tabs, transport):
+    server = live()
+    alice_uid, _ = server.register("alice", "Alice")
+    _, bob_token = server.register("bob", "Bob")
+    alice = tabs(server).login("alice", transport=transport)
+    bob = tabs(server).login("bob", transport=transport)
+    alice.open_chat("Bob")
+    bob.open_chat("Alice")
+    alice.send("before 1")
+    bob.send("before 2")
+    expect(alice.bubbles).to_have_text(["before 1", "before 2"])
+    expect(bob.bubbles).to_have_text(["before 1", "before 2"])
+
+    server.stop()
+    for tab in (alice, bob):  # the page says so, and retries with backoff
+        expect(tab.page.locator(".banner")).to_contain_text("The server cannot be reached")
+        expect(tab.status).to_have_text(re.compile("^Offline"))
+    alice.send("written while offline")
+    expect(alice.mine("written while offline")).to_have_attribute("data-state", "failed")
+
+    server.start()  # same ports, same database
+    server.send(bob_token, alice_uid, "sent while alice was away")
+    for tab in (alice, bob):
+        expect(tab.status).to_have_text(re.compile("^Connected"), timeout=15000)
+        expect(tab.page.locator(".banner")).to_be_hidden()
+    everything = ["before 1", "before 2", "sent while alice was away", "written while offline"]
+    expect(alice.bubbles).to_have_text(everything)  # the failed send went out again, once
+    expect(bob.bubbles).to_have_text(everything)
+    expect(alice.mine("written while offline")).not_to_have_attribute("data-state", re.compile("failed|sending"))
+
+    bob.send("after")
+    expect(alice.bubbles).to_have_text(everything + ["after"])
+    expect(alice.page).to_have_title("imdemo")
+    expect(bob.page).to_have_title("imdemo")
+    assert alice.bubbles.all_text_contents() == everything + ["after"]  # still once each
+
+
+def test_unread_counts_are_caught_up_after_a_restart(live, tabs):
+    server = live()
+    alice_uid, _ = server.register("alice", "Alice")
+    _, bob_token = server.register("bob", "Bob")
+    server.send(bob_token, alice_uid, "one")
+    alice = tabs(server).login("alice", transport="long")
+    expect(alice.badge("Bob")).to_have_text("1")
+    server.stop()
+    expect(alice.status).to_have_text(re.compile("^Offline"))
+    server.start()
+    server.send(bob_token, alice_uid, "two")
+    server.send(bob_token, alice_uid, "three")
+    expect(alice.status).to_have_text(re.compile("^Connected"), timeout=15000)
+    expect(alice.badge("Bob")).to_have_text("3")
+    expect(alice.page).to_have_title("(3) imdemo")
+    expect(alice.contact("Bob").locator(".preview")).to_have_text("three")
+
+
+def test_without_a_websocket_server_the_page_falls_back_to_long_polling(live, tabs):
+    server = live()  # the test server listens for HTTP only: its WebSocket port refuses connections
+    server.register("alice", "Alice")
+    server.register("bob", "Bob")
+    alice = tabs(server).login("alice")
+    bob = tabs(server).login("bob")
+    for tab in (alice, bob):
+        expect(tab.status).to_have_text("Connected · Long poll (WebSocket unavailable)")
+        expect(tab.page.locator("[data-transport=ws]")).to_have_attribute("aria-checked", "true")
+    alice.open_chat("Bob")
+    alice.send("over long polling")
+    expect(bob.badge("Alice")).to_have_text("1", timeout=900)
+
+
+def test_switching_transports_keeps_one_sync_loop_per_tab(live, tabs):
+    server = live()
+    server.register("alice", "Alice")
+    alice = tabs(server).login("alice")
+    in_flight, most, finished = set(), [0], [0]
+
+    def started(request):
+        if "/api/sync" in request.url:
+            in_flight.add(request)
+            most[0] = max(most[0], len(in_flight))
+
+    def ended(request):
+        if request in in_flight:
+            in_flight.discard(request)
+            finished[0] += 1
+    alice.page.on("request", started)
+    alice.page.on("requestfinished", ended)
+    alice.page.on("requestfailed", ended)
+    for transport in ["short", "long", "short", "long"]:
+        alice.choose(transport)
+    most[0] = len(in_flight)  # a switch aborts the old loop's request: count from here
+    done = finished[0]
+    # Held long polls: a second loop would hold a second request at the same time. (evaluate() lets
+    # Playwright deliver the request events while we wait.)
+    wait_for(lambda: alice.page.evaluate("1") and finished[0] >= done + 2, timeout=10, message="two more polls")
+    assert most[0] == 1
