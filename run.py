@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from imdemo.api.serve import HttpServer
+from imdemo.api.serve import Servers
 from imdemo.app import create_app
 from imdemo.config import Config
 from imdemo.services.demo import DEMO_PASSWORD, DEMO_USERS
@@ -15,6 +15,7 @@ from imdemo.services.demo import DEMO_PASSWORD, DEMO_USERS
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)  # not a line per connection
     config = Config.from_args(argv, os.environ)
     try:
         app = create_app(config)
@@ -26,9 +27,9 @@ def main(argv: list[str]) -> int:
         app.close()
         return 0
     try:
-        http = HttpServer(app.wsgi, config.host, config.port, config.threads).start()
+        servers = Servers(app)
     except OSError as e:
-        print(f"imdemo: cannot listen on {config.host}:{config.port}: {e}", file=sys.stderr)
+        print(f"imdemo: cannot listen on {config.host}:{config.port}/{config.websocket_port}: {e}", file=sys.stderr)
         app.close()
         return 2
     _announce(config)
@@ -39,13 +40,14 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         pass
     print("imdemo: stopping", flush=True)
-    http.stop()
+    servers.stop()
     app.close()
     return 0
 
 
 def _announce(config: Config) -> None:
-    print(f"imdemo: serving http://{config.host}:{config.port}/", flush=True)
+    print(f"imdemo: serving http://{config.host}:{config.port}/ (WebSocket on port {config.websocket_port})",
+          flush=True)
     if config.demo:
         accounts = ", ".join(f"{name} ({uid})" for uid, name, _ in DEMO_USERS)
         print(f"imdemo: demo accounts {accounts}, password {DEMO_PASSWORD}", flush=True)

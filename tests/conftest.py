@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 import webtest
 
-from imdemo.api.serve import HttpServer
+from imdemo.api.serve import Servers
 from imdemo.app import App, create_app
 from imdemo.config import Config
 
@@ -126,13 +126,14 @@ def make_server(make_config):
 
     def start(**overrides) -> tuple[App, Http]:
         port = free_port()
-        app = create_app(make_config(port=port, **overrides))
-        http = HttpServer(app.wsgi, "127.0.0.1", port, app.config.threads).start()
-        running.append((app, http))
+        app = create_app(make_config(port=port, ws_port=free_port(), **overrides))
+        servers = Servers(app)
+        app.servers = servers  # tests reach the gateway through it
+        running.append((app, servers))
         return app, Http(f"http://127.0.0.1:{port}")
     yield start
-    for app, http in reversed(running):
-        http.stop()
+    for app, servers in reversed(running):
+        servers.stop()
         app.close()
 
 

@@ -53,3 +53,55 @@ class Http:
     def login(self, username: str, password: str = "pw1234") -> tuple[int, str]:
         data = self.ok("POST", "/api/login", {"username": username, "password": password})
         return data["user"]["uid"], data["token"]
+
+
+class WsClient:
+    """A plain WebSocket client speaking imdemo's frames (websocket-client), for protocol tests."""
+
+    def __init__(self, url: str, timeout: float = 10):
+        import websocket
+
+        self.ws = websocket.create_connection(url, timeout=timeout)
+        self.close_code: int | None = None
+
+    def send(self, frame) -> None:
+        self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    def hello(self, token: str, since: int = 0) -> dict:
+        self.send({"type": "hello", "token": token, "since": since})
+        welcome = self.recv()
+        assert welcome["type"] == "welcome", welcome
+        return welcome
+
+    def recv(self, timeout: float = 10):
+        """Return the next JSON frame, or None once the server has closed (close_code says how)."""
+        import websocket
+
+        self.ws.settimeout(timeout)
+        while True:
+            opcode, data = self.ws.recv_data(control_frame=True)
+            if opcode == websocket.ABNF.OPCODE_TEXT:
+                return json.loads(data)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                self.close_code = int.from_bytes(data[:2], "big") if len(data) >= 2 else 1005
+                return None
+
+    def recv_until(self, predicate, timeout: float = 10) -> list:
+        """Collect frames until predicate(frame) holds; return them all, the matching one last."""
+        frames, deadline = [], time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no matching frame within {timeout}s; got {frames}")
+            frame = self.recv(left)
+            if frame is None:
+                raise AssertionError(f"closed with {self.close_code} before a matching frame; got {frames}")
+            frames.append(frame)
+            if predicate(frame):
+                return frames
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        except OSError:
+            pass

@@ -1,9 +1,11 @@
-"""API layer: serve the app's HTTP side on cheroot (multi-threaded) until stopped."""
+"""API layer: serve an app's HTTP side on cheroot (multi-threaded) and its WebSocket side beside it."""
 from __future__ import annotations
 
 import threading
 
 from cheroot import wsgi
+
+from .ws_server import WebSocketGateway
 
 
 class HttpServer:
@@ -26,3 +28,21 @@ class HttpServer:
     def stop(self) -> None:
         self.server.stop()
         self.thread.join(timeout=10)
+
+
+class Servers:
+    """Both listening sides of one app: HTTP on config.port, WebSocket on config.websocket_port."""
+
+    def __init__(self, app):
+        c = app.config
+        self.http = HttpServer(app.wsgi, c.host, c.port, c.threads)
+        try:
+            self.ws = WebSocketGateway(app.services, c).start(c.host, c.websocket_port)
+        except OSError:
+            self.http.server.stop()
+            raise
+        self.http.start()
+
+    def stop(self) -> None:
+        self.ws.stop()
+        self.http.stop()

@@ -78,6 +78,10 @@ class SyncService:
             stop()
         return _page(events, hints, since, limit)
 
+    def subscribe(self, uid: int, listener: Callable[[dict], None]) -> Callable[[], None]:
+        """Call listener with each notice for uid (new seq, hints) until the returned function is called."""
+        return self.notifier.listen(uid, listener)
+
     def last_seq(self, uid: int) -> int:
         """Return uid's newest seq: from Redis, or from the database when Redis has lost it."""
         latest = self.counters.last_seq(uid)

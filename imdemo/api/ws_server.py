@@ -1,0 +1,131 @@
+"""API layer: the WebSocket endpoint (SPEC section 6), served by the websockets library's asyncio server
+in one thread of the process, on its own port. Blocking service calls run in a small thread pool; notices
+from the pub/sub thread are handed to the event loop with call_soon_threadsafe.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import json
+import logging
+import threading
+
+from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
+
+from ..config import Config
+from ..services import Services
+from ..services.errors import ImdemoError
+from .ws_session import CLOSE_UNAUTHORIZED, Session
+
+log = logging.getLogger(__name__)
+HELLO_TIMEOUT = 5.0
+MAX_FRAME = 16 * 1024
+
+
+class WebSocketGateway:
+    """Accept connections, check each one's hello, and run its Session."""
+
+    def __init__(self, services: Services, config: Config, workers: int = 16):
+        self.services, self.config = services, config
+        self.sessions: set[Session] = set()
+        self._open: set = set()  # every connection, greeted or not, so stop() can cut the stuck ones
+        self.pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="imdemo-ws-db")
+        self.loop = asyncio.new_event_loop()
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._stop: asyncio.Future | None = None
+        self.port = 0
+
+    def start(self, host: str, port: int) -> WebSocketGateway:
+        """Listen on host:port in a background thread; return once it accepts connections."""
+        self._thread = threading.Thread(target=self._serve, args=(host, port), name="imdemo-ws", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10) or not self.port:
+            raise OSError(f"cannot listen for WebSocket on {host}:{port}")
+        return self
+
+    def stop(self) -> None:
+        """Close every connection (1001 going away) and stop the thread."""
+        if self._stop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._stop.set_result, None)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def pending_count(self) -> int:
+        """Unacknowledged events held across all connections (for leak checks)."""
+        return sum(len(s.pending) for s in list(self.sessions))
+
+    def _serve(self, host: str, port: int) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._main(host, port))
+        except OSError as e:
+            log.error("WebSocket server cannot start: %s", e)
+        finally:
+            self._ready.set()
+            self.loop.close()
+
+    async def _main(self, host: str, port: int) -> None:
+        self._stop = self.loop.create_future()
+        async with serve(self._handle, host, port, max_size=MAX_FRAME, compression=None,
+                         ping_interval=None, max_queue=64, close_timeout=1) as server:
+            self.port = server.sockets[0].getsockname()[1]
+            self._ready.set()
+            await self._stop
+            server.close()  # 1001 going away to everyone
+            try:
+                await asyncio.wait_for(server.wait_closed(), 2)
+            except asyncio.TimeoutError:  # peers that never finish the closing handshake
+                for websocket in list(self._open):
+                    websocket.transport.abort()
+
+    async def run_blocking(self, fn, *args):
+        """Run a blocking service call (database, Redis) in the pool, off the event loop."""
+        return await self.loop.run_in_executor(self.pool, functools.partial(fn, *args))
+
+    async def _handle(self, websocket) -> None:
+        self._open.add(websocket)
+        try:
+            await self._converse(websocket)
+        finally:
+            self._open.discard(websocket)
+
+    async def _converse(self, websocket) -> None:
+        try:
+            uid, token, since = await self._hello(websocket)
+        except (ImdemoError, ValueError, RecursionError, asyncio.TimeoutError) as e:
+            await websocket.close(CLOSE_UNAUTHORIZED, getattr(e, "code", "hello expected"))
+            return
+        except ConnectionClosed:
+            return
+        c = self.config
+        session = Session(websocket, self.services, uid, token, since, c.heartbeat, c.ack_timeout, c.ack_retries,
+                          self.run_blocking)
+        stop_listening = self.services.sync.subscribe(
+            uid, lambda notice: self.loop.call_soon_threadsafe(session.on_notice, notice))
+        self.sessions.add(session)
+        try:
+            await session.send({"type": "welcome", "uid": uid, "heartbeat": c.heartbeat, "ack_timeout": c.ack_timeout})
+            await self.run_blocking(self.services.sync.acknowledge, uid, since)  # the client holds since
+            session.wake.set()  # replay everything after since, then go live
+            await session.run()
+        except ConnectionClosed:
+            pass
+        finally:
+            stop_listening()
+            self.sessions.discard(session)
+
+    async def _hello(self, websocket) -> tuple[int, str, int]:
+        """Wait for the hello frame; return (uid, token, since) or raise."""
+        raw = await asyncio.wait_for(websocket.recv(), HELLO_TIMEOUT)
+        frame = json.loads(raw) if isinstance(raw, str) else None
+        if not isinstance(frame, dict) or frame.get("type") != "hello":
+            raise ValueError("the first frame must be hello")
+        token, since = frame.get("token"), frame.get("since", 0)
+        if not isinstance(token, str) or isinstance(since, bool) or not isinstance(since, int) or since < 0:
+            raise ValueError("hello needs a token and a whole-number since")
+        uid = await self.run_blocking(self.services.auth.authenticate, token)
+        return uid, token, since

@@ -1,0 +1,161 @@
+"""API layer: one WebSocket connection after its hello: push, ACK and retransmission, heartbeat, frames.
+
+Every message event pushed stays pending until the client's cumulative ACK covers it. One not covered
+within ack_timeout is sent again with the same seq, at most ack_retries more times; then the connection
+is closed with 4408 and the client resumes from the seq it holds. At most WINDOW events are pending at
+once: a slow reader gets the rest from the database after it catches up, so memory stays bounded.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from ..services import Services
+from ..services.errors import BadInput, ImdemoError, Unauthorized, unavailable_causes
+
+WINDOW = 256  # unacknowledged message events per connection
+MAX_HINTS = 256  # live hints waiting to be written, per connection
+CLOSE_TIMEOUT = 4408
+CLOSE_UNAUTHORIZED = 4401
+
+
+@dataclass
+class Pending:
+    event: dict
+    sent_at: float
+    sends: int = 1
+
+
+@dataclass(eq=False)  # compared and hashed by identity: the gateway keeps a set of them
+class Session:
+    """The server's state of one authenticated connection; freed with it."""
+
+    websocket: object
+    services: Services
+    uid: int
+    token: str
+    cursor: int  # the highest seq pushed (or held by the client at hello)
+    heartbeat: float
+    ack_timeout: float
+    ack_retries: int
+    run_blocking: object  # runs a blocking service call off the event loop
+    pending: dict[int, Pending] = field(default_factory=dict)
+    hints: deque = field(default_factory=lambda: deque(maxlen=MAX_HINTS))
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    last_heard: float = field(default_factory=time.monotonic)
+    unavailable: tuple = field(default_factory=unavailable_causes)
+
+    def on_notice(self, notice: dict) -> None:
+        """Take a notice from the pub/sub thread (scheduled onto the loop): new seq, hints, or wake."""
+        self.hints.extend(notice.get("hints", ()))
+        self.wake.set()
+
+    async def run(self) -> None:
+        """Serve the connection until it closes: read frames, push events, watch the timers."""
+        tasks = [asyncio.create_task(coro) for coro in (self._read(), self._push(), self._watch())]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # re-raise what ended the connection, if anything
+        finally:
+            for task in tasks:
+                task.cancel()
+            self.pending.clear()
+
+    async def send(self, frame: dict) -> None:
+        await self.websocket.send(json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
+
+    async def _push(self) -> None:
+        """Write live hints and every message event after the cursor, in seq order, within the window."""
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while len(self.pending) < WINDOW:
+                room = WINDOW - len(self.pending)
+                events = await self.run_blocking(self.services.sync.events_after, self.uid, self.cursor, room)
+                for event in events:
+                    self.pending[event["seq"]] = Pending(event, time.monotonic())
+                    self.cursor = event["seq"]
+                    await self.send(event)
+                if len(events) < room:
+                    break
+            while self.hints:  # after the events they may describe (an unread count, a read marker)
+                await self.send(self.hints.popleft())
+
+    async def _watch(self) -> None:
+        """Retransmit what is overdue; close a connection that stays silent or never acknowledges."""
+        tick = max(0.01, min(self.ack_timeout, self.heartbeat) / 5)
+        while True:
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            if now - self.last_heard > 3 * self.heartbeat:
+                return await self._close(CLOSE_TIMEOUT, "heartbeat timeout")
+            for item in list(self.pending.values()):
+                if now - item.sent_at < self.ack_timeout:
+                    continue
+                if item.sends > self.ack_retries:
+                    return await self._close(CLOSE_TIMEOUT, "ack timeout")
+                item.sends += 1
+                item.sent_at = now
+                await self.send(item.event)
+
+    async def _close(self, code: int, reason: str) -> None:
+        self.pending.clear()  # freed now, not after the peer answers the close
+        await self.websocket.close(code, reason)
+
+    async def _read(self) -> None:
+        async for raw in self.websocket:
+            self.last_heard = time.monotonic()
+            try:
+                frame = _parse(raw)
+                reply = await self._handle(frame)
+            except ImdemoError as e:
+                if isinstance(e, Unauthorized):
+                    return await self._close(CLOSE_UNAUTHORIZED, e.code)
+                reply = {"type": "error", "code": e.code, "message": e.message}
+            except self.unavailable:
+                reply = {"type": "error", "code": "unavailable", "message": "the service is busy; try again"}
+            if reply is not None:
+                await self.send(reply)
+
+    async def _handle(self, frame: dict) -> dict | None:
+        kind = frame.get("type")
+        if kind == "ping":
+            return {"type": "pong"}
+        if kind == "ack":
+            return await self._ack(frame.get("seq"))
+        if kind == "send":
+            await self.run_blocking(self.services.auth.authenticate, self.token)
+            message, _ = await self.run_blocking(self.services.messages.send_message, self.uid, frame.get("to"),
+                                                 frame.get("content"), frame.get("client_msg_id"))
+            return {"type": "sent", "client_msg_id": message["client_msg_id"], "message": message}
+        if kind == "read":
+            await self.run_blocking(self.services.auth.authenticate, self.token)
+            await self.run_blocking(self.services.contacts.mark_read, self.uid, frame.get("with"), frame.get("up_to"))
+            return None
+        raise BadInput(f"unknown frame type {kind!r}", "unknown_type")
+
+    async def _ack(self, seq) -> None:
+        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+            raise BadInput("ack needs a whole-number seq", "invalid_seq")
+        seq = min(seq, self.cursor)  # nobody acknowledges what was never sent
+        for done in [s for s in self.pending if s <= seq]:
+            del self.pending[done]
+        self.wake.set()  # the window has room again
+        await self.run_blocking(self.services.sync.acknowledge, self.uid, seq)
+
+
+def _parse(raw) -> dict:
+    """Return a client frame as a dict, or raise FrameError."""
+    if not isinstance(raw, str):
+        raise BadInput("frames are JSON text, not binary", "binary_frame")
+    try:
+        frame = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadInput("the frame is not valid JSON", "malformed_frame") from None
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        raise BadInput("a frame is a JSON object with a string type", "malformed_frame")
+    return frame
