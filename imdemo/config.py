@@ -15,6 +15,7 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     ws_port: int = 0  # 0 means port + 1
+    public_ws_url: str = ""  # what pages connect to behind a proxy, e.g. wss://chat.example/ws
     database: str = "sqlite:///imdemo.db"
     redis: str = ""  # empty means the in-process store
     redis_prefix: str = ""
@@ -43,6 +44,8 @@ class Config:
         values = {}
         for f in dataclasses.fields(cls):
             raw = environ.get("IMDEMO_" + f.name.upper())
+            if f.name == "demo" and raw is None and "IMDEMO_NO_DEMO" in environ:  # the flag is --no-demo
+                raw = str(not _parse("bool", environ["IMDEMO_NO_DEMO"]))
             if raw is None and f.name in ("database", "redis"):
                 raw = environ.get(f"IMDEMO_{f.name.upper()}_URL")
             if raw is not None:
@@ -57,6 +60,7 @@ class Config:
         parser.add_argument("--host")
         parser.add_argument("--port", type=int)
         parser.add_argument("--ws-port", type=int)
+        parser.add_argument("--public-ws-url", metavar="URL", help="the WebSocket URL pages use behind a proxy")
         parser.add_argument("--database", metavar="URL", help="sqlite:///path or postgresql://...")
         parser.add_argument("--redis", metavar="URL", help="redis://...; absent = in-process store")
         parser.add_argument("--redis-prefix")

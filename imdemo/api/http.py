@@ -33,15 +33,18 @@ def build_http_app(services: Services, config: Config, health: dict) -> bottle.B
 def add_meta_routes(app: bottle.Bottle, config: Config, health: dict) -> None:
     @app.get("/api/config", auth=False)
     def client_config():
-        host = bottle.request.urlparts.hostname or config.host
-        if ":" in host:
-            host = f"[{host}]"
-        return {"ws_url": f"ws://{host}:{config.websocket_port}/", "heartbeat": config.heartbeat,
+        return {"ws_url": config.public_ws_url or _direct_ws_url(config), "heartbeat": config.heartbeat,
                 "ack_timeout": config.ack_timeout, "poll_interval": config.poll_interval}
 
     @app.get("/healthz", auth=False)
     def healthz():
         return {"status": "ok", **health}
+
+
+def _direct_ws_url(config: Config) -> str:
+    """The WebSocket port on the host the page was loaded from."""
+    host = bottle.request.urlparts.hostname or config.host
+    return f"ws://{f'[{host}]' if ':' in host else host}:{config.websocket_port}/"
 
 
 def add_page_routes(app: bottle.Bottle, web_root: str) -> None:

@@ -1,6 +1,7 @@
 """Services layer: the course's demo data, seeded on the first start of an empty database."""
 from __future__ import annotations
 
+from ..store.errors import DuplicateUsername
 from ..store.users import UserStore
 from .messages import MessageService
 from .passwords import hash_password
@@ -18,8 +19,11 @@ def seed_demo(users: UserStore, messages: MessageService, password_cost: int) ->
     """Create the demo users and a few messages if the database has no users; tell whether it did."""
     if users.count() > 0:
         return False
-    for uid, username, nickname in DEMO_USERS:
-        users.create(username, nickname, hash_password(DEMO_PASSWORD, password_cost), uid=uid)
+    try:
+        for uid, username, nickname in DEMO_USERS:
+            users.create(username, nickname, hash_password(DEMO_PASSWORD, password_cost), uid=uid)
+    except DuplicateUsername:  # another process started at the same moment and seeds instead
+        return False
     for sender, to, text in DEMO_MESSAGES:
         messages.send_message(sender, to, text)
     return True

@@ -19,13 +19,19 @@ class Reconciler:
         self._lock = threading.Lock()
 
     def reconcile(self) -> int:
-        """Recount every user, one locked row at a time so sends may go on; return how many users."""
+        """Recount every user, one locked row at a time so sends may go on; return how many users.
+
+        The ready marker is set first and checked last: a flush while recounting removes it, and the
+        recount runs again, so no user is left with lost counters behind a marker that says all is well.
+        """
         with self._lock:
-            uids = self.users.all_uids()
-            for uid in uids:
-                self.messages.rebuild_counters(uid)
-            self.counters.mark_ready()
-            return len(uids)
+            while True:
+                self.counters.mark_ready()
+                uids = self.users.all_uids()
+                for uid in uids:
+                    self.messages.rebuild_counters(uid)
+                if self.counters.is_ready():
+                    return len(uids)
 
     def ensure_ready(self) -> None:
         """Rebuild the counters if the store has none (a fresh embedded store, a flushed Redis)."""

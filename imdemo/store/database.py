@@ -10,6 +10,7 @@ from playhouse import db_url
 from .models import create_tables
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "normal", "foreign_keys": 1, "busy_timeout": 5000}
+SCHEMA_LOCK = 0x1D3E40  # any constant: the advisory lock that serializes schema creation
 DRIVERS = {"postgresql": "psycopg2-binary", "postgres": "psycopg2-binary", "mysql": "pymysql"}
 
 
@@ -25,10 +26,20 @@ def open_database(url: str, max_connections: int = 32) -> peewee.Database:
     try:
         db = db_url.connect(url.replace(scheme + "://", scheme + "+pool://", 1), **kwargs)
         with db.connection_context():
-            create_tables(db)
+            _create_schema(db)
     except ImportError as e:  # peewee raises this when the driver is missing
         raise SystemExit(f"imdemo: {scheme} needs its driver: pip install {DRIVERS.get(scheme, scheme)}") from e
     return db
+
+
+def _create_schema(db: peewee.Database) -> None:
+    """Create the tables; on PostgreSQL under an advisory lock, as two processes may start at once."""
+    if is_sqlite(db):
+        create_tables(db)
+        return
+    with db.atomic():
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+        create_tables(db)
 
 
 def is_sqlite(db: peewee.Database) -> bool:

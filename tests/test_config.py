@@ -1,0 +1,32 @@
+"""Config: flags over environment over defaults."""
+from imdemo.config import Config
+
+
+def test_defaults_are_the_embedded_demo():
+    c = Config.from_args([], {})
+    assert (c.host, c.port, c.websocket_port, c.database, c.redis, c.demo) == (
+        "127.0.0.1", 8080, 8081, "sqlite:///imdemo.db", "", True)
+    assert (c.heartbeat, c.ack_timeout, c.ack_retries, c.poll_interval, c.send_rate) == (30, 5, 2, 3, 20)
+
+
+def test_each_flag_has_an_environment_variable_and_flags_win():
+    env = {"IMDEMO_ACK_TIMEOUT": "0.25", "IMDEMO_PORT": "9000", "IMDEMO_REDIS_URL": "redis://r/0",
+           "IMDEMO_DATABASE_URL": "postgresql://p/db", "IMDEMO_NO_DEMO": "1", "IMDEMO_SEND_RATE": "0"}
+    c = Config.from_args(["--port", "9100"], env)
+    assert (c.ack_timeout, c.port, c.websocket_port, c.redis, c.database, c.demo, c.send_rate) == (
+        0.25, 9100, 9101, "redis://r/0", "postgresql://p/db", False, 0)
+
+
+def test_config_endpoint_tells_pages_where_the_websocket_is(make_config):
+    import webtest
+
+    from imdemo.app import create_app
+    for overrides, expected in [({"port": 9000}, "ws://localhost:9001/"),
+                                ({"public_ws_url": "wss://chat.example/ws"}, "wss://chat.example/ws")]:
+        app = create_app(make_config(**overrides))
+        try:
+            body = webtest.TestApp(app.wsgi, extra_environ={"HTTP_HOST": "localhost:9000"}).get("/api/config").json
+        finally:
+            app.close()
+        assert body["ws_url"] == expected
+        assert set(body) == {"ws_url", "heartbeat", "ack_timeout", "poll_interval"}
