@@ -33,7 +33,7 @@ def build_http_app(services: Services, config: Config, health: dict) -> bottle.B
 def add_meta_routes(app: bottle.Bottle, config: Config, health: dict) -> None:
     @app.get("/api/config", auth=False)
     def client_config():
-        return {"ws_url": config.public_ws_url or _direct_ws_url(config), "heartbeat": config.heartbeat,
+        return {"ws_url": _ws_url(config), "heartbeat": config.heartbeat,
                 "ack_timeout": config.ack_timeout, "poll_interval": config.poll_interval}
 
     @app.get("/healthz", auth=False)
@@ -41,10 +41,17 @@ def add_meta_routes(app: bottle.Bottle, config: Config, health: dict) -> None:
         return {"status": "ok", **health}
 
 
-def _direct_ws_url(config: Config) -> str:
-    """The WebSocket port on the host the page was loaded from."""
+def _ws_url(config: Config) -> str:
+    """Where pages open the WebSocket: the configured public URL (a bare path is taken on the host the
+    page came from, as behind a proxy), or else the WebSocket port on that host."""
+    scheme, netloc = bottle.request.urlparts.scheme, bottle.request.urlparts.netloc
+    ws_scheme = "wss" if scheme == "https" else "ws"
+    if config.public_ws_url.startswith("/"):
+        return f"{ws_scheme}://{netloc}{config.public_ws_url}"
+    if config.public_ws_url:
+        return config.public_ws_url
     host = bottle.request.urlparts.hostname or config.host
-    return f"ws://{f'[{host}]' if ':' in host else host}:{config.websocket_port}/"
+    return f"{ws_scheme}://{f'[{host}]' if ':' in host else host}:{config.websocket_port}/"
 
 
 def add_page_routes(app: bottle.Bottle, web_root: str) -> None:

@@ -1,0 +1,78 @@
+"""The README's nginx config in front of two app processes routes HTTP, long polls and WebSocket."""
+import os
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from .conftest import REAL_POSTGRES, REAL_REDIS
+from .helpers import Http, WsClient, free_port, wait_for
+from .processes import Process
+
+CONF = Path(__file__).resolve().parent.parent / "deploy" / "nginx-imdemo.conf"
+pytestmark = pytest.mark.real_backend
+
+
+@pytest.fixture
+def proxied(tmp_path, database_url, make_config):
+    missing = [what for what, ok in [("nginx", shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")),
+                                     ("a real Redis and PostgreSQL", REAL_REDIS and REAL_POSTGRES)] if not ok]
+    if missing:
+        if os.environ.get("IMDEMO_REQUIRE_REAL_BACKEND") == "1":
+            pytest.fail(f"needs {', '.join(missing)}")
+        pytest.skip(f"needs {', '.join(missing)}")
+    args = ("--database", database_url, "--redis", REAL_REDIS, "--redis-prefix", make_config().redis_prefix,
+            "--no-demo", "--send-rate", "0", "--public-ws-url", "/ws")
+    apps = [Process(*args).wait_ready(), Process(*args).wait_ready()]
+    port = free_port()
+    site = CONF.read_text().replace("listen 8000;", f"listen 127.0.0.1:{port};")
+    for old, new in [("8080", apps[0].port), ("8081", apps[0].ws_port), ("8090", apps[1].port),
+                     ("8091", apps[1].ws_port)]:
+        site = re.sub(rf"127\.0\.0\.1:{old};", f"127.0.0.1:{new};", site)
+    (tmp_path / "nginx.conf").write_text(
+        f"worker_processes 1; pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;\n"
+        f"events {{ worker_connections 256; }}\n"
+        f"http {{ access_log off; client_body_temp_path {tmp_path}; proxy_temp_path {tmp_path};\n{site}\n}}\n")
+    nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(tmp_path), "-c",
+                              str(tmp_path / "nginx.conf"), "-g", "daemon off;"], stderr=subprocess.PIPE)
+    http = Http(f"http://127.0.0.1:{port}")
+
+    def up():
+        try:
+            return http.call("GET", "/healthz", timeout=1)[0] == 200
+        except OSError:
+            return False
+    try:
+        wait_for(up, timeout=15, message="nginx to proxy /healthz")
+        yield http, port
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        for app in apps:
+            app.stop()
+
+
+def test_http_long_poll_and_websocket_all_pass_through_nginx(proxied):
+    http, port = proxied
+    for name in ("alice", "bob"):
+        http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
+    (alice, alice_token), (bob, bob_token) = http.login("alice"), http.login("bob")
+    ws_url = http.ok("GET", "/api/config")["ws_url"]
+    assert ws_url == f"ws://127.0.0.1:{port}/ws"
+    socket = WsClient(ws_url)
+    socket.hello(bob_token, 0)
+    polled = {}
+    poll = threading.Thread(target=lambda: polled.update(
+        body=http.ok("GET", "/api/sync?since=0&timeout=20", token=bob_token)))
+    poll.start()
+    sent = [http.ok("POST", "/api/messages", {"to": bob, "content": f"via nginx {i}"}, token=alice_token)["message"]
+            for i in range(4)]  # nginx spreads these over both processes
+    frames = socket.recv_until(lambda f: f.get("seq") == 4)
+    poll.join(timeout=25)
+    assert [f["message"] for f in frames if f.get("type") == "message"] == sent
+    polled_messages = [e["message"] for e in polled["body"]["events"] if e["type"] == "message"]
+    assert polled_messages and polled_messages == sent[:len(polled_messages)]
+    socket.close()
