@@ -27,8 +27,8 @@ def open_database(url: str, max_connections: int = 32) -> peewee.Database:
         db = db_url.connect(url.replace(scheme + "://", scheme + "+pool://", 1), **kwargs)
         with db.connection_context():
             _create_schema(db)
-    except ImportError as e:  # peewee raises this when the driver is missing
-        raise SystemExit(f"imdemo: {scheme} needs its driver: pip install {DRIVERS.get(scheme, scheme)}") from e
+    except (ImportError, peewee.ImproperlyConfigured) as e:  # what peewee raises when the driver is missing
+        raise RuntimeError(f"{scheme} needs its driver: pip install {DRIVERS.get(scheme, scheme)}") from e
     return db
 
 
