@@ -1,6 +1,7 @@
 """Run imdemo: read flags and environment, build the app, serve it until Ctrl-C."""
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import signal
@@ -33,6 +34,10 @@ def main(argv: list[str]) -> int:
         app.close()
         return 2
     _announce(config)
+    if not is_loopback(config.host) and app.services.auth.demo_password_works():
+        print(f"imdemo: WARNING: listening on {config.host} while the demo accounts still have password "
+              f"{DEMO_PASSWORD}: anyone who can reach this host can log in as them. Use --no-demo on a fresh "
+              "database, or change their passwords.", file=sys.stderr, flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -43,6 +48,16 @@ def main(argv: list[str]) -> int:
     servers.stop()
     app.close()
     return 0
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether host is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _announce(config: Config) -> None:

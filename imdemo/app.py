@@ -68,7 +68,7 @@ def create_app(config: Config) -> App:
     messages, notifier = MessageStore(db, counters), Notifier(client, keys)
     reconciler = Reconciler(users, messages, counters)
     services = Services(
-        auth=AuthService(users, SessionStore(db, client, keys), attempts, session_ttl=config.session_ttl,
+        auth=AuthService(users, SessionStore(db, client, keys), attempts, notifier, session_ttl=config.session_ttl,
                          login_attempts=config.login_attempts, login_window=config.login_window,
                          password_cost=config.password_cost),
         messages=MessageService(messages, notifier, attempts, reconciler, send_rate=config.send_rate),

@@ -59,7 +59,7 @@ def test_http_long_poll_and_websocket_all_pass_through_nginx(proxied):
     http, port = proxied
     for name in ("alice", "bob"):
         http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
-    (alice, alice_token), (bob, bob_token) = http.login("alice"), http.login("bob")
+    (_, alice_token), (bob, bob_token) = http.login("alice"), http.login("bob")
     ws_url = http.ok("GET", "/api/config")["ws_url"]
     assert ws_url == f"ws://127.0.0.1:{port}/ws"
     socket = WsClient(ws_url)

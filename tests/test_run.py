@@ -56,3 +56,26 @@ def test_unusable_database_url_prints_one_clear_line(tmp_path):
     out, err = process.communicate(timeout=30)
     assert process.returncode == 2
     assert "Traceback" not in err and "cannot start" in err and "sqlite" in err
+
+
+def test_only_loopback_hosts_are_spared_the_demo_password_warning():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("run", RUN)
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    assert all(run.is_loopback(h) for h in ("127.0.0.1", "127.0.0.2", "::1", "localhost"))
+    assert not any(run.is_loopback(h) for h in ("0.0.0.0", "192.168.1.4", "::", "example.org"))
+
+
+def test_demo_password_works_only_where_the_demo_was_seeded(make_config, tmp_path):
+    from imdemo.app import create_app
+    app = create_app(make_config(demo=True))
+    try:
+        assert app.services.auth.demo_password_works()
+    finally:
+        app.close()
+    bare = create_app(make_config(demo=False, database=f"sqlite:///{tmp_path / 'bare.db'}"))
+    try:
+        assert not bare.services.auth.demo_password_works()
+    finally:
+        bare.close()

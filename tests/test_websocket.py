@@ -283,3 +283,12 @@ def test_connections_killed_at_random_still_end_with_every_message_exactly_once(
     receiving.join(timeout=60)
     assert held["seqs"] == list(range(1, total + 1))
     wait_for(lambda: w.gateway.pending_count() == 0 and not w.gateway.sessions, message="cleanup")
+
+
+def test_logout_closes_the_connections_opened_with_that_token_only(world):
+    w = world()
+    doomed, other = w.connect(w.alice_token), w.connect(w.bob_token)
+    w.http.ok("POST", "/api/logout", token=w.alice_token)
+    assert doomed.recv(timeout=10) is None and doomed.close_code == 4401
+    other.send({"type": "ping"})
+    assert other.recv_until(lambda f: f.get("type") == "pong")

@@ -22,7 +22,7 @@ def add_account_routes(app: bottle.Bottle, s: Services) -> None:
 
     @app.post("/api/logout")
     def logout(me):
-        s.auth.logout(bearer_token())
+        s.auth.logout(me, bearer_token())
 
     @app.get("/api/me")
     def who_am_i(me):

@@ -14,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ..services import Services
+from ..services.auth import token_hash
 from ..services.errors import BadInput, ImdemoError, Unauthorized, unavailable_causes
 
 WINDOW = 256  # unacknowledged message events per connection
@@ -48,8 +49,15 @@ class Session:
     last_heard: float = field(default_factory=time.monotonic)
     unavailable: tuple = field(default_factory=unavailable_causes)
 
+    @property
+    def token_hash(self) -> str:
+        return token_hash(self.token)
+
     def on_notice(self, notice: dict) -> None:
         """Take a notice from the pub/sub thread (scheduled onto the loop): new seq, hints, or wake."""
+        if notice.get("logout") and notice["logout"] == self.token_hash:
+            asyncio.ensure_future(self._close(CLOSE_UNAUTHORIZED, "logged out"))
+            return
         self.hints.extend(notice.get("hints", ()))
         self.wake.set()
 

@@ -6,9 +6,11 @@ import secrets
 
 from ..store.attempts import Attempts
 from ..store.errors import DuplicateUsername
+from ..store.notices import Notifier
 from ..store.sessions import SessionStore
 from ..store.users import UserStore
 from . import checks
+from .demo import DEMO_PASSWORD, DEMO_USERS
 from .errors import Conflict, RateLimited, Unauthorized
 from .passwords import DUMMY_HASH, check_password, hash_password
 from .views import user_view
@@ -24,9 +26,9 @@ def token_hash(token: str) -> str:
 class AuthService:
     """Accounts and sessions."""
 
-    def __init__(self, users: UserStore, sessions: SessionStore, attempts: Attempts, *,
+    def __init__(self, users: UserStore, sessions: SessionStore, attempts: Attempts, notifier: Notifier, *,
                  session_ttl: float, login_attempts: int, login_window: float, password_cost: int):
-        self.users, self.sessions, self.attempts = users, sessions, attempts
+        self.users, self.sessions, self.attempts, self.notifier = users, sessions, attempts, notifier
         self.session_ttl, self.password_cost = session_ttl, password_cost
         self.login_attempts, self.login_window = login_attempts, login_window
 
@@ -73,9 +75,15 @@ class AuthService:
             raise Unauthorized("the session has ended or the token is wrong; log in again", "invalid_token")
         return uid
 
-    def logout(self, token: str) -> None:
-        """End the session of token, in every process."""
+    def logout(self, uid: int, token: str) -> None:
+        """End the session of token in every process, and close the live connections opened with it."""
         self.sessions.delete(token_hash(token))
+        self.notifier.publish(uid, {"logout": token_hash(token)})
+
+    def demo_password_works(self) -> bool:
+        """Tell whether any demo account still has the published demo password."""
+        users = (self.users.by_username(name) for _, name, _ in DEMO_USERS)
+        return any(u is not None and check_password(DEMO_PASSWORD, u.password_hash) for u in users)
 
     def me(self, uid: int) -> dict:
         return user_view(self.users.by_uid(uid))
