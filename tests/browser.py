@@ -14,6 +14,7 @@ import shutil
 import pytest
 
 from imdemo.api.serve import HttpServer
+from imdemo.api.ws_server import WebSocketGateway
 from imdemo.app import create_app
 
 from .helpers import Http, free_port
@@ -24,7 +25,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 POLL_INTERVAL = 0.5  # seconds: short polling in tests, so the suite stays fast
-LONG_POLL_CAP = 1.0  # seconds a test server holds a long poll (see cap_long_polls)
+LONG_POLL_CAP = 0.5  # seconds a test server holds a long poll (see cap_long_polls)
 TRANSPORT_LABELS = {"short": "Short poll", "long": "Long poll", "ws": "WebSocket"}
 
 try:
@@ -42,9 +43,10 @@ def _missing_browser() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session", name="chromium")
+@pytest.fixture(scope="module", name="chromium")
 def chromium_fixture():
-    """One headless Chromium for the whole session; each Tab gets a fresh context of it."""
+    """One headless Chromium per test module (each module imports this fixture, so a session scope would
+    start one per module anyway, nested); each Tab gets a fresh context of it."""
     reason = _missing_browser()
     if reason:
         if os.environ.get("IMDEMO_REQUIRE_BROWSER") == "1":
@@ -58,19 +60,22 @@ def chromium_fixture():
 
 
 class LiveServer:
-    """An imdemo server on fixed ports that a test can stop and start again, keeping its database."""
+    """An imdemo server on fixed ports (HTTP and, unless websocket=False, WebSocket) that a test can
+    stop and start again, keeping its database: what `python run.py` serves, built like conftest's."""
 
-    def __init__(self, make_config, **overrides):
+    def __init__(self, make_config, websocket: bool = True, **overrides):
         values = dict(poll_interval=POLL_INTERVAL, port=free_port(), ws_port=free_port())
         values.update(overrides)
         self.config = make_config(**values)
+        self.websocket = websocket
         self.base = f"http://127.0.0.1:{self.config.port}"
         self.http = Http(self.base)
-        self.app = None
-        self.server = None
+        self.app = self.server = self.gateway = None
 
     def start(self) -> LiveServer:
         self.app = create_app(self.config)
+        if self.websocket:
+            self.gateway = WebSocketGateway(self.app.services, self.config).start("127.0.0.1", self.config.ws_port)
         wsgi = cap_long_polls(self.app.wsgi, LONG_POLL_CAP)
         self.server = HttpServer(wsgi, "127.0.0.1", self.config.port, self.config.threads)
         self.server.server.shutdown_timeout = 0.5  # held long polls are cut at once, as a crash would
@@ -78,10 +83,12 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
+        if self.gateway is not None:
+            self.gateway.stop()
         if self.server is not None:
             self.server.stop()
             self.app.close()
-        self.server = self.app = None
+        self.app = self.server = self.gateway = None
 
     def register(self, username: str, nickname: str = "", password: str = "pw1234") -> tuple[int, str]:
         """Create a user through the API; return (uid, token)."""

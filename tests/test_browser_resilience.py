@@ -1,5 +1,6 @@
 """Browser: the sync loop survives a server restart with nothing lost and nothing shown twice, falls
 back to long polling when the WebSocket cannot be opened, and stays one loop per tab."""
+import json
 import re
 
 import pytest
@@ -10,7 +11,7 @@ from .helpers import wait_for
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.parametrize("transport", ["short", "long"])
+@pytest.mark.parametrize("transport", ["short", "long", "ws"])
 def test_server_restart_is_survived_with_nothing_lost_and_nothing_twice(live, tabs, transport):
     server = live()
     alice_uid, _ = server.register("alice", "Alice")
@@ -67,7 +68,7 @@ def test_unread_counts_are_caught_up_after_a_restart(live, tabs):
 
 
 def test_without_a_websocket_server_the_page_falls_back_to_long_polling(live, tabs):
-    server = live()  # the test server listens for HTTP only: its WebSocket port refuses connections
+    server = live(websocket=False)  # HTTP only: the WebSocket port refuses connections
     server.register("alice", "Alice")
     server.register("bob", "Bob")
     alice = tabs(server).login("alice")
@@ -106,3 +107,28 @@ def test_switching_transports_keeps_one_sync_loop_per_tab(live, tabs):
     # Playwright deliver the request events while we wait.)
     wait_for(lambda: alice.page.evaluate("1") and finished[0] >= done + 2, timeout=10, message="two more polls")
     assert most[0] == 1
+
+
+def test_websocket_says_hello_acks_each_message_and_pings_every_heartbeat(live, tabs):
+    server = live(heartbeat=0.4)
+    alice_uid, _ = server.register("alice", "Alice")
+    _, bob_token = server.register("bob", "Bob")
+    alice = tabs(server)
+    sockets, sent = [], []
+
+    def opened(socket):
+        sockets.append(socket)
+        socket.on("framesent", lambda payload: sent.append(json.loads(payload)))
+    alice.page.on("websocket", opened)
+    alice.login("alice", transport="ws")
+    frames = lambda kind: [f for f in sent if f["type"] == kind]  # noqa: E731
+    pump = alice.page.evaluate  # lets Playwright deliver the frame events while we wait
+
+    wait_for(lambda: pump("1") and frames("hello"), message="hello")
+    assert sent[0]["type"] == "hello" and sent[0]["since"] == 0 and sent[0]["token"]
+    server.send(bob_token, alice_uid, "ack me")  # alice's first event: seq 1 of her timeline
+    expect(alice.badge("Bob")).to_have_text("1")
+    wait_for(lambda: pump("1") and {"type": "ack", "seq": 1} in sent, message="the ack of seq 1")
+    wait_for(lambda: pump("1") and len(frames("ping")) >= 3, timeout=5, message="three pings")
+    expect(alice.status).to_have_text("Connected · WebSocket")
+    assert len(sockets) == 1  # one connection all along: pings answered, the ACK stopped any resend

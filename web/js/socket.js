@@ -14,6 +14,7 @@ const ACK_RETRIES_EXHAUSTED = 4408;
 export class WebSocketTransport {
   name = 'ws';
   label = 'WebSocket';
+  about = 'One connection: events pushed and acknowledged, a ping every heartbeat';
   hints = true;
 
   run(link, signal) {

@@ -17,7 +17,7 @@ export class StatusView {
     this.bannerText = $('.banner-text', banner);
     this.countdown = null;
     this.switch.replaceChildren(...TRANSPORTS.map((t) => el('button', {
-      type: 'button', role: 'radio', dataset: {transport: t.name}, text: t.label,
+      type: 'button', role: 'radio', dataset: {transport: t.name}, text: t.label, title: t.about,
       onclick: () => loop.start(t.name),
     })));
     $('.retry-now', banner).addEventListener('click', () => loop.retryNow());

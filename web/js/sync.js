@@ -39,6 +39,8 @@ export class SyncLoop extends EventTarget {
 
   /** Run the named transport, stopping the one before: never two loops in one tab. */
   start(name = SyncLoop.preferred()) {
+    const {chosen, transport} = this.status;
+    if (this.controller && chosen === name && transport === name) return;  // already running it
     this.stop();
     localStorage.setItem(CHOICE_KEY, name);
     this.controller = new AbortController();

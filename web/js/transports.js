@@ -17,6 +17,7 @@ const LONG_POLL_SECONDS = 25;
 export class ShortPoll {
   name = 'short';
   label = 'Short poll';
+  about = 'Asks GET /api/sync?timeout=0 every poll interval: messages only, no live receipts';
   hints = false;
 
   async run(link, signal) {
@@ -32,6 +33,7 @@ export class ShortPoll {
 export class LongPoll {
   name = 'long';
   label = 'Long poll';
+  about = 'Holds GET /api/sync?timeout=25 until something happens: messages and live receipts';
   hints = true;
 
   async run(link, signal) {
