@@ -12,6 +12,7 @@ from .services import Services
 from .services.auth import AuthService
 from .services.contacts import ContactService
 from .services.demo import seed_demo
+from .services.inspect import Inspector
 from .services.messages import MessageService
 from .services.sync import SyncService
 from .services.unread import Reconciler
@@ -22,6 +23,8 @@ from .store.keyvalue import Keys, connect_redis
 from .store.messages import MessageStore
 from .store.notices import Notifier
 from .store.sessions import SessionStore
+from .store.state import StateReader
+from .store.trace import Trace
 from .store.users import UserStore
 
 if TYPE_CHECKING:  # only the layers that use them import bottle, peewee and redis
@@ -64,6 +67,10 @@ def create_app(config: Config) -> App:
     db = open_database(config.database, max_connections=max(32, config.threads // 4))
     client = connect_redis(config.redis)
     keys = Keys(config.redis_prefix)
+    trace = Trace() if config.inspector_enabled else None
+    if trace is not None:  # wrapped before anything runs, so every statement is seen
+        trace.watch_database(db)
+        trace.watch_redis(client)
     users, counters, attempts = UserStore(db), UnreadCounters(client, keys), Attempts(client, keys)
     messages, notifier = MessageStore(db, counters), Notifier(client, keys)
     reconciler = Reconciler(users, messages, counters)
@@ -75,7 +82,11 @@ def create_app(config: Config) -> App:
         contacts=ContactService(users, messages, counters, notifier, reconciler),
         sync=SyncService(users, messages, counters, notifier, release=lambda: release(db)),
         reconciler=reconciler,
+        inspector=Inspector(trace, StateReader(db, client, keys)) if trace is not None else None,
     )
+    if trace is not None:
+        for name, script in {**counters.scripts(), **attempts.scripts()}.items():
+            trace.name_script(script, name)
     reconciler.ensure_ready()
     seeded = config.demo and seed_demo(users, services.messages, config.password_cost)
     notifier.start()

@@ -26,12 +26,21 @@ class Config:
     poll_interval: float = 3.0
     send_rate: int = 20
     reconcile: bool = False
+    inspect: bool | None = None  # None: on for the embedded default on loopback only
     session_ttl: float = 7 * 24 * 3600.0
     login_attempts: int = 5  # failed logins per username per window before 429
     login_window: float = 60.0
     password_cost: int = 2**14  # scrypt N; tests lower it
     threads: int = 300
     web_root: str = field(default_factory=lambda: os.path.join(os.path.dirname(__file__), "..", "web"))
+
+    @property
+    def inspector_enabled(self) -> bool:
+        """The inspector shows every user's messages: on by default only for the local embedded demo."""
+        if self.inspect is not None:
+            return self.inspect
+        local = self.host in ("127.0.0.1", "localhost", "::1")
+        return local and not self.redis and self.database.startswith("sqlite")
 
     @property
     def websocket_port(self) -> int:
@@ -70,6 +79,9 @@ class Config:
         parser.add_argument("--ack-retries", type=int, metavar="N")
         parser.add_argument("--poll-interval", type=float, metavar="SECONDS")
         parser.add_argument("--send-rate", type=int, metavar="N", help="messages per user per second")
+        parser.add_argument("--inspect", action="store_const", const=True,
+                            help="serve the inspector at /inspect (default: only for the local embedded demo)")
+        parser.add_argument("--no-inspect", dest="inspect", action="store_const", const=False)
         parser.add_argument("--reconcile", action="store_const", const=True,
                             help="rebuild unread counters from the database and exit")
         args = parser.parse_args(list(argv))
@@ -80,7 +92,7 @@ class Config:
 def _parse(kind, raw: str):
     """Turn an environment string into the field's type."""
     kind = str(kind)
-    if kind == "bool":
+    if kind in ("bool", "bool | None"):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if kind == "int":
         return int(raw)

@@ -8,6 +8,7 @@ import bottle
 from ..config import Config
 from ..services import Services
 from .errors import from_http_error
+from .inspect import add_inspect_routes
 from .openapi import add_openapi_route
 from .plugin import ApiPlugin
 from .routes import add_account_routes, add_message_routes
@@ -19,13 +20,15 @@ PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src
 def build_http_app(services: Services, config: Config, health: dict) -> bottle.Bottle:
     """Return the WSGI application of the HTTP API and the pages."""
     app = bottle.Bottle(catchall=True)
-    app.install(ApiPlugin(services.auth))
+    app.install(ApiPlugin(services.auth, services.inspector))
     app.default_error_handler = from_http_error
     add_account_routes(app, services)
     add_message_routes(app, services)
     add_meta_routes(app, config, health)
     add_openapi_route(app)
     add_page_routes(app, config.web_root)
+    if services.inspector is not None:
+        add_inspect_routes(app, services.inspector, config.web_root)
     app.add_hook("after_request", _security_headers)
     return app
 
@@ -57,11 +60,11 @@ def _ws_url(config: Config) -> str:
 def add_page_routes(app: bottle.Bottle, web_root: str) -> None:
     root = os.path.abspath(web_root)
 
-    @app.get("/", auth=False)
+    @app.get("/", auth=False, trace=False)
     def index():
         return bottle.static_file("index.html", root=root)
 
-    @app.get("/static/<path:path>", auth=False)
+    @app.get("/static/<path:path>", auth=False, trace=False)
     def static(path):
         return bottle.static_file(path, root=root)
 

@@ -83,6 +83,14 @@ PATHS = {
         ["ws_url", "heartbeat", "ack_timeout", "poll_interval"], ws_url=STR, heartbeat={"type": "number"},
         ack_timeout={"type": "number"}, poll_interval={"type": "number"}))}, auth=False)},
     "/healthz": {"get": _op("Liveness", {"200": _json(_obj(["status"], status=STR))}, auth=False)},
+    "/api/inspect/actions": {"get": _op("The inspector: actions after an id, each with its SQL and Redis steps "
+                                        "(only when the inspector is on)", {"200": _json(_obj(
+        ["actions", "next"], actions={"type": "array", "items": {"type": "object"}}, next=INT))},
+        params=[_param("after")], auth=False)},
+    "/api/inspect/state": {"get": _op("The inspector: two users' rows and unread keys, with differences "
+                                      "between Redis and the database (only when the inspector is on)",
+                                      {"200": _json({"type": "object"})},
+                                      params=[_param("a", required=True), _param("b", required=True)], auth=False)},
     "/api/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})}, auth=False)},
 }
 DOCUMENT = {

@@ -84,7 +84,14 @@ class WebSocketGateway:
 
     async def run_blocking(self, fn, *args):
         """Run a blocking service call (database, Redis) in the pool, off the event loop."""
-        return await self.loop.run_in_executor(self.pool, functools.partial(fn, *args))
+        call = functools.partial(fn, *args)
+        if self.services.inspector is not None:  # one traced action per call, as for an HTTP request
+            call = functools.partial(self._traced, f"WebSocket {fn.__name__}", call)
+        return await self.loop.run_in_executor(self.pool, call)
+
+    def _traced(self, name: str, call):
+        with self.services.inspector.action(name):
+            return call()
 
     async def _handle(self, websocket) -> None:
         self._open.add(websocket)
@@ -102,8 +109,9 @@ class WebSocketGateway:
         except ConnectionClosed:
             return
         c = self.config
+        inspector = self.services.inspector
         session = Session(websocket, self.services, uid, token, since, c.heartbeat, c.ack_timeout, c.ack_retries,
-                          self.run_blocking)
+                          self.run_blocking, inspector.note if inspector is not None else None)
         stop_listening = self.services.sync.subscribe(
             uid, lambda notice: self.loop.call_soon_threadsafe(session.on_notice, notice))
         self.sessions.add(session)
@@ -128,4 +136,6 @@ class WebSocketGateway:
         if not isinstance(token, str) or isinstance(since, bool) or not isinstance(since, int) or since < 0:
             raise ValueError("hello needs a token and a whole-number since")
         uid = await self.run_blocking(self.services.auth.authenticate, token)
+        if self.services.inspector is not None:
+            self.services.inspector.note("WebSocket hello", uid=uid, since=since)
         return uid, token, since

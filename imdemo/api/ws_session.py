@@ -43,6 +43,7 @@ class Session:
     ack_timeout: float
     ack_retries: int
     run_blocking: object  # runs a blocking service call off the event loop
+    note: object = None  # the inspector's note(name, **info), when it is on
     pending: dict[int, Pending] = field(default_factory=dict)
     hints: deque = field(default_factory=lambda: deque(maxlen=MAX_HINTS))
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -74,6 +75,8 @@ class Session:
             self.pending.clear()
 
     async def send(self, frame: dict) -> None:
+        if self.note is not None:
+            self.note("WebSocket frame out", uid=self.uid, frame=frame)
         await self.websocket.send(json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
 
     async def _push(self) -> None:
@@ -108,15 +111,21 @@ class Session:
                     return await self._close(CLOSE_TIMEOUT, "ack timeout")
                 item.sends += 1
                 item.sent_at = now
+                if self.note is not None:
+                    self.note("WebSocket retransmission", uid=self.uid, seq=item.event["seq"], sends=item.sends)
                 await self.send(item.event)
 
     async def _close(self, code: int, reason: str) -> None:
+        if self.note is not None:
+            self.note(f"WebSocket closed: {reason}", uid=self.uid, code=code)
         self.pending.clear()  # freed now, not after the peer answers the close
         await self.websocket.close(code, reason)
 
     async def _read(self) -> None:
         async for raw in self.websocket:
             self.last_heard = time.monotonic()
+            if self.note is not None:
+                self.note("WebSocket frame in", uid=self.uid, frame=raw if isinstance(raw, str) else repr(raw[:64]))
             try:
                 frame = _parse(raw)
                 reply = await self._handle(frame)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from .auth import AuthService
 from .contacts import ContactService
+from .inspect import Inspector
 from .messages import MessageService
 from .sync import SyncService
 from .unread import Reconciler
@@ -19,3 +20,4 @@ class Services:
     contacts: ContactService
     sync: SyncService
     reconciler: Reconciler
+    inspector: Inspector | None = None  # None when the inspector is off

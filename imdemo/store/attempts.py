@@ -20,6 +20,9 @@ class Attempts:
         self.client, self.keys = client, keys
         self._count = client.register_script(COUNT)
 
+    def scripts(self) -> dict:
+        return {"attempts.count": self._count}
+
     def count(self, kind: str, who: str, window: float) -> tuple[int, float]:
         """Count one attempt; return (attempts in this window, seconds until it ends)."""
         n, left_ms = self._count(keys=[self.keys.attempts(kind, who)], args=[max(1, int(window * 1000))])

@@ -68,6 +68,11 @@ class UnreadCounters:
         self._read = client.register_script(READ)
         self._raise_to = client.register_script(RAISE_TO)
 
+    def scripts(self) -> dict:
+        """The Lua scripts by name, for the inspector's trace."""
+        return {"unread.on_message": self._on_message, "unread.set_conversation": self._set_conversation,
+                "unread.replace": self._replace, "unread.read": self._read, "seq.raise_to": self._raise_to}
+
     def on_message(self, sender: int, recipient: int, sender_seq: int, recipient_seq: int) -> tuple[int, int, bool]:
         """Count one more unread message for recipient; return (total, conversation, store_ready)."""
         k = self.keys

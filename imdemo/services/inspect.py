@@ -1,0 +1,45 @@
+"""Services layer: the inspector: what each action did underneath, and two users' raw state."""
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+from ..store.state import StateReader
+from ..store.trace import Trace
+from . import checks
+
+
+class Inspector:
+    """Show learners the machinery: the trace of actions and the state of a pair of users."""
+
+    def __init__(self, trace: Trace, state: StateReader):
+        self.trace, self.state = trace, state
+
+    def action(self, name: str, **info):
+        """Open an action: the SQL and Redis steps taken inside it are listed under it."""
+        return self.trace.action(name, **info)
+
+    def note(self, name: str, **info) -> None:
+        self.trace.note(name, **info)
+
+    def actions_after(self, action_id=0) -> dict:
+        action_id = checks.integer(action_id, "after", 0)
+        actions = self.trace.after(action_id)
+        return {"actions": actions, "next": actions[-1]["id"] if actions else action_id}
+
+    def pair(self, a, b) -> dict:
+        """Return both users' rows and keys, with every difference between Redis and the database."""
+        a, b = checks.integer(a, "a", 1), checks.integer(b, "b", 1)
+        state = self.state.pair(a, b)
+        state["differences"] = [
+            f"{uid}: Redis says {u['redis_total']} unread in total, the database {u['database_total']}"
+            for uid, u in state["unread"].items() if u["redis_total"] != u["database_total"]] + [
+            f"{uid} with {other}: Redis says {u['redis_conversations'].get(other, 0)}, the database {n}"
+            for uid, u in state["unread"].items()
+            for other, n in {**{o: 0 for o in u["redis_conversations"]}, **u["database_conversations"]}.items()
+            if u["redis_conversations"].get(other, 0) != n]
+        return state
+
+
+def action_of(inspector: Inspector | None, name: str, **info):
+    """An inspector action, or nothing at all when the inspector is off."""
+    return inspector.action(name, **info) if inspector is not None else nullcontext()

@@ -1,0 +1,111 @@
+"""The inspector: what each action wrote underneath, two users' raw state, off unless asked, no secrets."""
+import hashlib
+import json
+
+import pytest
+import webtest
+
+from imdemo.app import create_app
+
+from .conftest import Chat
+
+
+@pytest.fixture
+def inspected(make_config):
+    app = create_app(make_config(inspect=True))
+    yield app, Chat(webtest.TestApp(app.wsgi))
+    app.close()
+
+
+def test_inspector_is_404_when_off(client):
+    assert client.get("/inspect", status=404).json["error"]["code"] == "not_found"
+    assert client.get("/api/inspect/actions", status=404).json["error"]["code"] == "not_found"
+    assert client.get("/api/inspect/state?a=1&b=2", status=404).json["error"]["code"] == "not_found"
+
+
+def test_inspector_is_on_by_default_only_for_the_local_embedded_store(make_config):
+    from imdemo.config import Config
+    assert Config(host="127.0.0.1").inspector_enabled
+    assert not Config(host="0.0.0.0").inspector_enabled
+    assert not Config(redis="redis://127.0.0.1:6379/0").inspector_enabled
+    assert Config(redis="redis://127.0.0.1:6379/0", inspect=True).inspector_enabled
+
+
+def test_one_send_shows_content_row_two_index_rows_two_contact_rows_and_the_counter_bump(inspected):
+    app, chat = inspected
+    alice, bob = chat.register("alice"), chat.register("bob")
+    seen = chat.get(None, "/api/inspect/actions")["next"]
+    mid = chat.send(alice, bob.uid, "hello inspector")["message"]["mid"]
+    actions = chat.get(None, "/api/inspect/actions", after=seen)["actions"]
+    send = next(a for a in actions if a["name"] == "POST /api/messages")
+    assert send["info"]["uid"] == alice.uid
+    sql = [s for s in send["steps"] if s["kind"] == "sql"]
+    content = next(s for s in sql if s["sql"].startswith("INSERT INTO im_msg_content"))
+    assert "hello inspector" in content["params"]
+    relations = next(s for s in sql if s["sql"].startswith("INSERT INTO im_msg_relation"))
+    assert relations["rows"] == 2
+    assert relations["params"] == [alice.uid, bob.uid, mid, 1, relations["params"][4],
+                                   bob.uid, alice.uid, mid, 1, relations["params"][9]]  # each one's seq 1
+    contacts = next(s for s in sql if s["sql"].startswith("INSERT INTO im_msg_contact"))
+    assert contacts["rows"] in (2, -1) and "ON CONFLICT" in contacts["sql"]
+    bump = next(s for s in send["steps"] if s["kind"] == "lua")
+    total_key, conv_key = f"{bob.uid}_T", f"{bob.uid}_C"
+    assert bump["script"] == "unread.on_message"
+    assert bump["before"][total_key] is None and bump["after"][total_key] == "1"
+    assert bump["after"][conv_key] == {str(alice.uid): "1"}
+    published = [s["command"][1] for s in send["steps"] if s["kind"] == "redis" and s["command"][0] == "PUBLISH"]
+    assert published == [f"notice:{alice.uid}", f"notice:{bob.uid}"]
+    order = [s["sql"][:26] if s["kind"] == "sql" else s["kind"] for s in send["steps"]
+             if s["kind"] in ("sql", "lua")]
+    assert order.index("lua") > max(i for i, s in enumerate(order) if s.startswith("INSERT"))
+
+
+def test_the_state_view_shows_both_users_rows_and_flags_a_drifted_counter(inspected):
+    app, chat = inspected
+    alice, bob = chat.register("alice"), chat.register("bob")
+    chat.send(alice, bob.uid, "one")
+    chat.send(bob, alice.uid, "two")
+    state = chat.get(None, "/api/inspect/state", a=alice.uid, b=bob.uid)
+    assert len(state["tables"]["im_msg_content"]) == 2
+    assert len(state["tables"]["im_msg_relation"]) == 4
+    assert len(state["tables"]["im_msg_contact"]) == 2
+    assert [u["seq"] for u in state["tables"]["im_user"]] == [2, 2]
+    assert state["differences"] == []
+    app.redis.hincrby(f"{bob.uid}_C", alice.uid, 5)
+    drifted = chat.get(None, "/api/inspect/state", a=alice.uid, b=bob.uid)["differences"]
+    assert any(str(bob.uid) in d and "Redis says 6" in d for d in drifted)
+
+
+def test_the_inspector_never_shows_password_hashes_or_tokens(inspected):
+    app, chat = inspected
+    alice = chat.register("alice", password="s3cret-pw")
+    bob = chat.register("bob")
+    chat.send(alice, bob.uid, "hi")
+    chat.get(alice, "/api/me")
+    chat.post(bob, "/api/logout", status=204)
+    dumped = json.dumps(chat.get(None, "/api/inspect/actions"), ensure_ascii=False) + json.dumps(
+        chat.get(None, "/api/inspect/state", a=alice.uid, b=bob.uid), ensure_ascii=False)
+    hashes = [u.password_hash for u in app.services.auth.users.everyone()]
+    for secret in [alice.token, bob.token, "s3cret-pw", *hashes,
+                   hashlib.sha256(alice.token.encode()).hexdigest(), "scrypt$"]:
+        assert secret not in dumped
+    assert "‹hidden›" in dumped  # the register statement is shown, its hash parameter hidden
+
+
+def test_websocket_actions_and_frames_are_traced(make_server):
+    from .helpers import WsClient, wait_for
+    app, http = make_server(inspect=True, ack_timeout=0.3)
+    for name in ("alice", "bob"):
+        http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
+    (_, alice_token), (bob, bob_token) = http.login("alice"), http.login("bob")
+    socket = WsClient(f"ws://127.0.0.1:{app.config.websocket_port}/")
+    socket.hello(bob_token)
+    http.ok("POST", "/api/messages", {"to": bob, "content": "push me"}, token=alice_token)
+    socket.recv_until(lambda f: f.get("type") == "message")
+    socket.send({"type": "ping"})
+
+    def names():
+        return {a["name"] for a in http.ok("GET", "/api/inspect/actions")["actions"]}
+    wait_for(lambda: {"WebSocket hello", "WebSocket frame in", "WebSocket frame out", "WebSocket events_after",
+                      "WebSocket retransmission"} <= names(), message="the WebSocket actions in the trace")
+    socket.close()

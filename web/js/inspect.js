@@ -1,0 +1,115 @@
+// The inspector page: lists traced actions live and shows the raw state of two users.
+// It polls the inspector's two read-only endpoints; every value is shown with textContent.
+
+const NOISE = /^(GET \/api\/sync|GET \/api\/unread|WebSocket frame|WebSocket events_after|WebSocket acknowledge)/;
+const actionsList = document.getElementById("actions");
+const hideNoise = document.getElementById("hide-noise");
+let next = 0;
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const show = (value) => (typeof value === "string" ? value : JSON.stringify(value));
+
+function stepView(step) {
+  const item = el("li", `step step-${step.kind}`);
+  if (step.kind === "sql") {
+    item.append(el("span", "tag", "SQL"), el("code", "", step.sql));
+    if (step.params.length) item.append(el("div", "params", `params ${show(step.params)}`));
+    if (step.rows >= 0 && !/^\s*SELECT|RETURNING/i.test(step.sql)) item.append(el("div", "params", `rows ${step.rows}`));
+  } else if (step.kind === "lua") {
+    item.append(el("span", "tag", "Lua"), el("code", "", `${step.script} keys ${show(step.keys)} args ${show(step.args)}`));
+    for (const key of Object.keys(step.after || {})) {
+      item.append(el("div", "change", `${key}: ${show(step.before[key])} → ${show(step.after[key])}`));
+    }
+  } else {
+    item.append(el("span", "tag", step.command[0] === "PUBLISH" ? "pub/sub" : "Redis"),
+      el("code", "", step.command.map(show).join(" ")));
+  }
+  return item;
+}
+
+function actionView(action) {
+  const item = el("li", "action");
+  item.dataset.name = action.name;
+  const head = el("div", "action-head");
+  const time = new Date(action.at * 1000).toLocaleTimeString();
+  head.append(el("strong", "", action.name), el("span", "muted", ` ${time}`));
+  const info = Object.entries(action.info).map(([k, v]) => `${k} ${show(v)}`).join(" · ");
+  if (info) head.append(el("div", "info", info));
+  item.append(head);
+  if (action.steps.length) {
+    const steps = el("ol", "steps");
+    action.steps.forEach((step) => steps.append(stepView(step)));
+    item.append(steps);
+  }
+  item.hidden = hideNoise.checked && NOISE.test(action.name);
+  return item;
+}
+
+async function pollActions() {
+  try {
+    const response = await fetch(`/api/inspect/actions?after=${next}`);
+    if (response.ok) {
+      const body = await response.json();
+      body.actions.forEach((action) => actionsList.prepend(actionView(action)));
+      next = body.next;
+      while (actionsList.children.length > 300) actionsList.lastChild.remove();
+    }
+  } finally {
+    setTimeout(pollActions, 700);
+  }
+}
+
+function tableView(name, rows) {
+  const wrap = el("div", "table-wrap");
+  wrap.append(el("h3", "", `${name} (${rows.length})`));
+  if (!rows.length) return wrap;
+  const table = el("table");
+  const head = el("tr");
+  Object.keys(rows[0]).forEach((column) => head.append(el("th", "", column)));
+  table.append(head);
+  rows.forEach((row) => {
+    const tr = el("tr");
+    Object.values(row).forEach((value) => tr.append(el("td", "", value === null ? "null" : String(value))));
+    table.append(tr);
+  });
+  wrap.append(table);
+  return wrap;
+}
+
+async function showPair(event) {
+  if (event) event.preventDefault();
+  const form = new FormData(document.getElementById("pair"));
+  const response = await fetch(`/api/inspect/state?a=${encodeURIComponent(form.get("a"))}&b=${encodeURIComponent(form.get("b"))}`);
+  const body = await response.json();
+  const verdict = document.getElementById("verdict");
+  if (!response.ok) {
+    verdict.textContent = body.error.message;
+    verdict.className = "verdict bad";
+    return;
+  }
+  verdict.textContent = body.differences.length ? body.differences.join("; ")
+    : "Redis agrees with the database: every unread count matches.";
+  verdict.className = `verdict ${body.differences.length ? "bad" : "good"}`;
+  const unread = document.getElementById("unread");
+  unread.replaceChildren(el("h3", "", "Unread keys in Redis"));
+  for (const info of Object.values(body.unread)) {
+    for (const [key, value] of Object.entries(info.keys)) unread.append(el("div", "change", `${key} = ${show(value)}`));
+  }
+  const tables = document.getElementById("tables");
+  tables.replaceChildren(...Object.entries(body.tables).map(([name, rows]) => tableView(name, rows)));
+}
+
+hideNoise.addEventListener("change", () => {
+  for (const item of actionsList.children) item.hidden = hideNoise.checked && NOISE.test(item.dataset.name);
+});
+document.getElementById("clear").addEventListener("click", () => actionsList.replaceChildren());
+document.getElementById("pair").addEventListener("submit", showPair);
+setInterval(() => showPair(), 2000);
+showPair();
+pollActions();
