@@ -1,0 +1,36 @@
+"""The inspector in Chromium: a message sent in a chat tab shows up underneath, row by row."""
+import pytest
+
+from .browser import chromium_fixture, expect, live_fixture, tabs_fixture  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+def test_inspector_shows_the_rows_and_the_counter_change_of_one_message(live, tabs, chromium):
+    server = live(inspect=True)
+    alice, _ = server.register("alice", "Alice")
+    bob, _ = server.register("bob", "Bob")
+    tab = tabs(server).goto().login("alice")
+    tab.open_chat("Bob")
+
+    inspector = chromium.new_context().new_page()
+    inspector.goto(f"{server.base}/inspect")
+    inspector.fill("#pair input[name=a]", str(alice))
+    inspector.fill("#pair input[name=b]", str(bob))
+    inspector.click("#pair button[type=submit]")
+
+    tab.send("watch me go")
+    send = inspector.locator(".action", has_text="POST /api/messages").first
+    expect(send).to_be_visible()
+    expect(send.locator(".step-sql", has_text="INSERT INTO im_msg_content")).to_contain_text("watch me go")
+    expect(send.locator(".step-sql", has_text="INSERT INTO im_msg_relation")).to_contain_text("rows 2")
+    expect(send.locator(".step-sql", has_text="INSERT INTO im_msg_contact")).to_contain_text("rows 2")
+    expect(send.locator(".step-lua", has_text="unread.on_message")).to_contain_text(f"{bob}_T: null → 1")
+
+    tables = inspector.locator("#tables")
+    expect(tables.locator(".table-wrap", has_text="im_msg_content (1)")).to_contain_text("watch me go")
+    expect(tables.locator(".table-wrap", has_text="im_msg_relation (2)")).to_be_visible()
+    expect(tables.locator(".table-wrap", has_text="im_msg_contact (2)")).to_be_visible()
+    expect(inspector.locator("#unread")).to_contain_text(f'{bob}_C = {{"{alice}":"1"}}')
+    expect(inspector.locator("#verdict")).to_have_class("verdict good")
+    inspector.context.close()
