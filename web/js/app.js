@@ -61,7 +61,10 @@ async function startMessenger(me, config, login) {
   loop.addEventListener('connected', (event) => {
     // Hints sent while we were away are lost: read the counts again, and resend what failed.
     if (event.detail.resumed || !loaded) store.refresh().then(() => { loaded = true; }, () => {});
-    if (event.detail.resumed) outbox.retryFailed();
+    if (event.detail.resumed) {
+      outbox.retryFailed();
+      chat.resume();
+    }
   });
   loop.addEventListener('unauthorized', () => endSession(loop, 'Your session has ended. Please log in again.'));
   $('.logout', root).addEventListener('click', () => endSession(loop, 'You have logged out.', true));

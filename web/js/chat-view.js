@@ -18,6 +18,7 @@ export class ChatView {
     this.list = new MessageList(this.ol, store.me);
     this.composer = new Composer($('.composer', root), (text) => this.send(text));
     this.uid = null;
+    this.loaded = false;  // the first page of the open conversation has arrived
     this.hasMore = false;
     this.loading = false;
     this.generation = 0;  // bumped by each open, so an answer for a conversation left behind is ignored
@@ -48,7 +49,9 @@ export class ChatView {
       for (const message of page.messages) this.list.upsert(message);
       this.store.notePeer(uid, {read: page.peer_read_mid});
       this.setHasMore(page.has_more);
+      this.loaded = true;
     } catch (error) {
+      this.loaded = false;  // resume() tries again once the connection is back
       console.warn('imdemo: could not load the conversation:', error.message);
     } finally {
       if (generation === this.generation) this.loading = false;
@@ -56,6 +59,11 @@ export class ChatView {
     this.scrollToBottom();
     this.readSoon(true);
     this.fillViewport();
+  }
+
+  /** After a reconnect: load the open conversation if its first page never came. */
+  resume() {
+    if (this.uid !== null && !this.loaded && !this.loading) this.open(this.uid);
   }
 
   close() {

@@ -16,11 +16,13 @@ export class StatusView {
     this.banner = banner;
     this.bannerText = $('.banner-text', banner);
     this.countdown = null;
+    this.away = false;  // the server was lost and is not back yet
     this.switch.replaceChildren(...TRANSPORTS.map((t) => el('button', {
       type: 'button', role: 'radio', dataset: {transport: t.name}, text: t.label, title: t.about,
       onclick: () => loop.start(t.name),
     })));
-    $('.retry-now', banner).addEventListener('click', () => loop.retryNow());
+    this.retryButton = $('.retry-now', banner);
+    this.retryButton.addEventListener('click', () => loop.retryNow());
     this.status.addEventListener('mouseenter', () => this.showHeard());
     loop.addEventListener('status', (event) => this.show(event.detail));
   }
@@ -37,17 +39,22 @@ export class StatusView {
     this.showBanner(status);
   }
 
-  /** While offline: "The server cannot be reached. Retrying in 3 s." ticking down to the attempt. */
+  /** From losing the server until it is back: "The server cannot be reached. Retrying in 3 s…",
+   * ticking down to the sync loop's next attempt, then "Reconnecting…" during the attempt. */
   showBanner(status) {
     clearInterval(this.countdown);
-    this.banner.hidden = status.state !== 'offline' || !status.retryAt;
-    if (this.banner.hidden) return;
+    if (status.state === 'offline' && status.retryAt) this.away = true;
+    if (status.state === 'connected' || (status.state === 'offline' && !status.retryAt)) this.away = false;
+    this.banner.hidden = !this.away;
+    if (!this.away) return;
     const tick = () => {
       const seconds = Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000));
-      this.bannerText.textContent = `The server cannot be reached. Retrying in ${seconds} s…`;
+      this.bannerText.textContent = status.state === 'offline'
+        ? `The server cannot be reached. Retrying in ${seconds} s…` : 'Reconnecting…';
     };
     tick();
-    this.countdown = setInterval(tick, 250);
+    this.retryButton.hidden = status.state !== 'offline';
+    if (status.state === 'offline') this.countdown = setInterval(tick, 250);
   }
 
   showHeard() {

@@ -19,6 +19,7 @@ export class Store extends EventTarget {
     this.total = 0;
     this.openUid = null;  // the conversation on screen, whose messages are read as they arrive
     this.replay = null;  // events applied while a snapshot is on its way, applied again on top of it
+    this.refreshing = null;  // the last snapshot asked for
   }
 
   /** Load everyone and the recent contacts. */
@@ -35,8 +36,14 @@ export class Store extends EventTarget {
     this.changed();
   }
 
-  /** Replace previews and counts with the server's snapshot; keep what arrived while it was on its way. */
-  async refresh() {
+  /** Replace previews and counts with the server's snapshot; keep what arrived while it was on its way.
+   * Refreshes run one after another, so an older snapshot never lands on top of a newer one. */
+  refresh() {
+    this.refreshing = (this.refreshing || Promise.resolve()).catch(() => {}).then(() => this.takeSnapshot());
+    return this.refreshing;
+  }
+
+  async takeSnapshot() {
     const replay = [];
     this.replay = replay;
     let snapshot;
