@@ -152,7 +152,10 @@ class Tab:
         return self
 
     def login(self, username: str, password: str = "pw1234", transport: str | None = None) -> Tab:
-        """Log in through the form; with transport, switch to it and wait until it is connected."""
+        """Log in through the form; with transport, start on it (as if chosen on an earlier visit)
+        and wait until it is connected."""
+        if transport:
+            self.context.add_init_script(f"localStorage.setItem('imdemo.transport', '{transport}')")
         self.goto()
         self.page.fill("#login input[name=username]", username)
         self.page.fill("#login input[name=password]", password)

@@ -152,3 +152,23 @@ def test_scrolling_to_the_top_loads_older_pages(live, tabs):
     expect(messages).to_have_class(re.compile("at-start"))
     texts = alice.bubbles.all_text_contents()
     assert texts == [f"m{i}" for i in range(65)]
+
+
+def test_a_hidden_tab_counts_the_open_chat_unread_until_it_is_seen(pair):
+    server, alice, bob = pair("ws")
+    alice.open_chat("Bob")
+    bob.open_chat("Alice")
+    bob.page.evaluate("""() => {  // as if bob switched to another browser tab
+        Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    alice.send("still there?")
+    expect(bob.bubbles).to_have_text(["still there?"])
+    expect(bob.page).to_have_title("(1) imdemo")
+    expect(alice.mine("still there?")).to_have_attribute("data-state", "delivered")
+    bob.page.evaluate("""() => {
+        Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    expect(bob.page).to_have_title("imdemo")
+    expect(alice.mine("still there?")).to_have_attribute("data-state", "read")

@@ -37,6 +37,7 @@ export class ChatView {
     this.uid = uid;
     this.readUpTo = 0;
     this.store.setOpen(uid);
+    this.store.clearUnread(uid);  // the badge drops on the click; the read itself follows the first page
     this.showHeader(this.store.user(uid));
     this.list.clear();
     this.list.setMarks(this.store.marks(uid));

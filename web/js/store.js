@@ -117,14 +117,18 @@ export class Store extends EventTarget {
     return {read: contact?.peer_read_mid || 0, delivered: contact?.delivered_mid || 0};
   }
 
-  /** Mark a conversation read up to a message: the badge and the total drop at once, then the server. */
-  async markRead(uid, upTo) {
+  /** Drop a conversation's badge and its share of the total at once; markRead tells the server. */
+  clearUnread(uid) {
     const contact = this.contacts.get(uid);
-    if (contact && contact.unread) {
-      this.total = Math.max(0, this.total - contact.unread);
-      contact.unread = 0;
-      this.changed();
-    }
+    if (!contact || !contact.unread) return;
+    this.total = Math.max(0, this.total - contact.unread);
+    contact.unread = 0;
+    this.changed();
+  }
+
+  /** Mark a conversation read up to a message: on screen at once, then on the server. */
+  async markRead(uid, upTo) {
+    this.clearUnread(uid);
     try {
       await this.api.markRead(uid, upTo);
     } catch (error) {
