@@ -49,12 +49,13 @@ def test_one_send_shows_content_row_two_index_rows_two_contact_rows_and_the_coun
     contacts = next(s for s in sql if s["sql"].startswith("INSERT INTO im_msg_contact"))
     assert contacts["rows"] in (2, -1) and "ON CONFLICT" in contacts["sql"]
     bump = next(s for s in send["steps"] if s["kind"] == "lua")
-    total_key, conv_key = f"{bob.uid}_T", f"{bob.uid}_C"
+    prefix = app.config.redis_prefix
+    total_key, conv_key = f"{prefix}{bob.uid}_T", f"{prefix}{bob.uid}_C"
     assert bump["script"] == "unread.on_message"
     assert bump["before"][total_key] is None and bump["after"][total_key] == "1"
     assert bump["after"][conv_key] == {str(alice.uid): "1"}
     published = [s["command"][1] for s in send["steps"] if s["kind"] == "redis" and s["command"][0] == "PUBLISH"]
-    assert published == [f"notice:{alice.uid}", f"notice:{bob.uid}"]
+    assert published == [f"{prefix}notice:{alice.uid}", f"{prefix}notice:{bob.uid}"]
     order = [s["sql"][:26] if s["kind"] == "sql" else s["kind"] for s in send["steps"]
              if s["kind"] in ("sql", "lua")]
     assert order.index("lua") > max(i for i, s in enumerate(order) if s.startswith("INSERT"))
@@ -71,7 +72,7 @@ def test_the_state_view_shows_both_users_rows_and_flags_a_drifted_counter(inspec
     assert len(state["tables"]["im_msg_contact"]) == 2
     assert [u["seq"] for u in state["tables"]["im_user"]] == [2, 2]
     assert state["differences"] == []
-    app.redis.hincrby(f"{bob.uid}_C", alice.uid, 5)
+    app.redis.hincrby(f"{app.config.redis_prefix}{bob.uid}_C", alice.uid, 5)
     drifted = chat.get(None, "/api/inspect/state", a=alice.uid, b=bob.uid)["differences"]
     assert any(str(bob.uid) in d and "Redis says 6" in d for d in drifted)
 

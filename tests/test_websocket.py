@@ -201,7 +201,7 @@ def test_heartbeat_pings_keep_a_connection_open(world):
 
 
 def test_clients_that_vanish_without_a_close_frame_leave_nothing_behind(world):
-    w = world(heartbeat=0.3)
+    w = world(heartbeat=5)
     baseline_threads = _threads_outside_the_pool()
     clients = [w.connect(w.bob_token) for _ in range(10)]
     w.send(w.alice_token, w.bob, "to the vanishing")
