@@ -35,10 +35,14 @@ except ImportError:  # the skip below says so
     expect = None
 
 
+def _chromium_path() -> str | None:
+    return CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+
+
 def _missing_browser() -> str | None:
     if sync_playwright is None:
         return "Playwright for Python is not installed (pip install playwright; never `playwright install`)"
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+    if not _chromium_path():
         return f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
     return None
 
@@ -54,7 +58,7 @@ def chromium_fixture():
         pytest.skip(reason)
     expect.set_options(timeout=5000)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=_chromium_path(), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
