@@ -1,0 +1,1 @@
+"""Benchmarks of imdemo (issue 6): run `python bench/run.py`."""

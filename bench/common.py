@@ -1,0 +1,145 @@
+"""Bench helpers: start imdemo as users run it (a subprocess), wait for it, read its /proc figures, stats."""
+from __future__ import annotations
+
+import http.client
+import math
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "run.py"
+TRACED = ROOT / "bench" / "serve_traced.py"
+READY_TIMEOUT = 120.0  # a server on a million messages rebuilds its counters before it answers
+
+
+@dataclass
+class Context:
+    """One bench run: its options, a temp folder, and progress output."""
+
+    quick: bool
+    database: str | None  # a real server's URL; None means a temp SQLite file per server
+    redis: str | None  # a real Redis URL; None means the embedded store
+    tmp: Path
+    tag: str  # makes usernames and key prefixes unique on a shared real server
+    server_args: tuple[str, ...] = ()  # more run.py flags for every server (e.g. --no-inspect)
+    started: float = field(default_factory=time.monotonic)
+    servers: int = 0
+
+    def say(self, text: str) -> None:
+        """Print one progress line with the time since the bench started."""
+        print(f"  [{time.monotonic() - self.started:6.1f}s] {text}", flush=True)
+
+    def scale(self, full, quick):
+        """Return the full-run value, or the quick one under --quick."""
+        return quick if self.quick else full
+
+    @property
+    def embedded_sqlite(self) -> bool:
+        return self.database is None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`python run.py --port P --ws-port Q --database URL --no-demo --send-rate 0`, started and stopped."""
+
+    def __init__(self, ctx: Context, database: str | None = None, sql_log: Path | None = None):
+        ctx.servers += 1
+        n = ctx.servers
+        self.port = free_port()
+        self.ws_port = free_port()
+        while self.ws_port == self.port:
+            self.ws_port = free_port()
+        self.database = database or ctx.database or f"sqlite:///{ctx.tmp / f'server{n}.db'}"
+        args = ["--port", str(self.port), "--ws-port", str(self.ws_port), "--database", self.database,
+                "--no-demo", "--send-rate", "0"]
+        if ctx.redis:
+            args += ["--redis", ctx.redis, "--redis-prefix", f"{ctx.tag}{n}:"]
+        args += ctx.server_args
+        script = [str(TRACED), str(sql_log)] if sql_log else [str(RUN)]
+        self.log_path = ctx.tmp / f"server{n}.log"
+        self._log = open(self.log_path, "w")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IMDEMO_")}
+        self.launched = time.perf_counter()
+        self.proc = subprocess.Popen([sys.executable, *script, *args], cwd=ctx.tmp, env=env,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        self.ready_seconds = self._wait_ready()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def _wait_ready(self) -> float:
+        """Return the seconds from launch to the first 200 from /healthz."""
+        deadline = self.launched + READY_TIMEOUT
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.proc.returncode}:\n{self.log()[-2000:]}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    return time.perf_counter() - self.launched
+            except OSError:
+                time.sleep(0.002)
+            finally:
+                conn.close()
+        self.stop()
+        raise RuntimeError(f"the server did not answer /healthz within {READY_TIMEOUT:.0f}s")
+
+    def status(self) -> dict[str, int]:
+        """Return VmRSS (kB) and Threads from /proc/<pid>/status."""
+        figures = {}
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "Threads"):
+                    figures[key] = int(value.split()[0])
+        return figures
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        """Ctrl-C the server and wait for it; kill it if it hangs."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._log.close()
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def percentiles(values: list[float]) -> dict:
+    """Return n, p50, p90, p99 and max of values (nearest rank), rounded to 0.01."""
+    if not values:
+        return {"n": 0, "p50": None, "p90": None, "p99": None, "max": None}
+    ordered = sorted(values)
+
+    def rank(p: float) -> float:
+        return round(ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)], 2)
+    return {"n": len(ordered), "p50": rank(50), "p90": rank(90), "p99": rank(99), "max": round(ordered[-1], 2)}
+
+
+def median(values: list[float]) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 3) if values else None

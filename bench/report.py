@@ -1,0 +1,114 @@
+"""Bench report: turn the figures into table rows, each with its target and whether it was met."""
+from __future__ import annotations
+
+
+def _row(figure: str, metric: str, value, target: str = "", ok: bool | None = None) -> dict:
+    return {"figure": figure, "metric": metric, "value": value, "target": target, "ok": ok}
+
+
+def _pct(p: dict) -> str:
+    return f"{p['p50']} / {p['p90']} / {p['p99']} / {p['max']} (n={p['n']})" if p.get("n") else "no samples"
+
+
+def send_rows(f: dict) -> list[dict]:
+    runs = len(f["runs"])
+    return [_row("send", f"no-op GET /healthz, 8 procs (req/s, median of {runs})", f["noop_per_s"]),
+            _row("send", "HTTP send, 8 procs (msg/s)", f["http_msgs_per_s"], ">= 1000", f["http_msgs_per_s"] >= 1000),
+            _row("send", "HTTP send / no-op", f["ratio"], ">= 0.50", f["ratio"] >= 0.5),
+            _row("send", "WebSocket send, 8 procs (msg/s)", f["ws_msgs_per_s"]),
+            _row("send", "errors", f["errors"], "0", f["errors"] == 0)]
+
+
+def latency_rows(f: dict) -> list[dict]:
+    half = f["poll_interval"] * 1000 / 2
+    checks = {"websocket_idle": ("p50 <= 3, p99 <= 15", lambda p: p["p50"] <= 3 and p["p99"] <= 15),
+              "websocket_load": ("p99 <= 50", lambda p: p["p99"] <= 50),
+              "long_poll_idle": ("p50 <= 10", lambda p: p["p50"] <= 10),
+              "long_poll_load": ("p50 <= 10", lambda p: p["p50"] <= 10),
+              "short_poll_idle": (f"p50 ~ {half:.0f} (+-30%)", lambda p: abs(p["p50"] - half) <= 0.3 * half),
+              "short_poll_load": (f"p50 ~ {half:.0f} (+-30%)", lambda p: abs(p["p50"] - half) <= 0.3 * half)}
+    rows = []
+    for key in ("short_poll_idle", "short_poll_load", "long_poll_idle", "long_poll_load", "websocket_idle",
+                "websocket_load"):
+        p = f[key]
+        target, check = checks[key]
+        rows.append(_row("latency", f"{key.replace('_', ' ')} ms p50/p90/p99/max", _pct(p), target,
+                         check(p) if p.get("n") else False))
+    rows.append(_row("latency", "background load achieved (msg/s)", f.get("load_achieved_msgs_per_s"), "160"))
+    return rows
+
+
+def connections_rows(f: dict) -> list[dict]:
+    held = min(f["opened"], f["still_open_after_hold"])
+    return [_row("connections", f"held with 1 s pings for {f['hold_seconds']:.0f}s", held, f">= {f['target']}",
+                 held >= f["target"] and f["missed_pongs"] == 0),
+            _row("connections", "missed pongs / dropped", f"{f['missed_pongs']} / {f['dropped']}", "0 / 0",
+                 f["missed_pongs"] == 0 and f["dropped"] == 0),
+            _row("connections", "pong RTT ms p50/p90/p99/max", _pct(f["pong_rtt_ms"])),
+            _row("connections", "server RSS held (MB)", f["rss_held_mb"], "<= 300", f["rss_held_mb"] <= 300),
+            _row("connections", "RSS per connection (kB)", f["rss_per_connection_kb"]),
+            _row("connections", "RSS base -> after they leave (MB)", f"{f['rss_base_mb']} -> {f['rss_after_mb']}"),
+            _row("connections", "threads base / held / after", f"{f['threads_base']} / {f['threads_held']} / "
+                 f"{f['threads_after']}")]
+
+
+def coldstart_rows(f: dict) -> list[dict]:
+    rows = []
+    for kind in ("empty", "existing"):
+        if kind in f:
+            s = f[kind]
+            rows.append(_row("coldstart", f"{kind} db: launch -> 200 (s, median of {f['runs']})", s["ready_seconds"],
+                             "<= 1.0", s["ready_seconds"] <= 1.0))
+            rows.append(_row("coldstart", f"{kind} db: of which create_app (s)", s["create_app_seconds"]))
+    return rows
+
+
+def history_rows(f: dict) -> list[dict]:
+    if "skipped" in f:
+        return [_row("history", "skipped", f["skipped"])]
+    small, big = f["small"], f["big"]
+    label = f"{big['messages'] // 1000:,}k" if big["messages"] < 1_000_000 else f"{big['messages'] // 10**6}M"
+    rows = []
+    for name in ("history_newest", "history_middle", "contacts"):
+        ratio = f[f"{name}_ratio"]
+        rows.append(_row("history", f"{name} p50 ms: 10k / {label} (ratio)", f"{small[name]['p50']} / "
+                         f"{big[name]['p50']} ({ratio}x)", "<= 2x", ratio <= 2))
+    for part in (small, big):
+        rows.append(_row("history", f"{part['messages']:,} msgs: build / ready / counter rebuild (s)",
+                         f"{part['build_seconds']} / {part['ready_seconds']} / {part['counter_rebuild_seconds']}"))
+    return rows
+
+
+def idle_rows(f: dict) -> list[dict]:
+    return [_row("idle", f"SQL per short poll, nothing new ({f['short_polls']} polls)", f["short_poll_sql_per_poll"],
+                 "0", f["short_poll_sql"] == 0),
+            _row("idle", f"SQL during a long poll waiting {f['long_poll_seconds']}s", f["long_poll_sql"], "0",
+                 f["long_poll_sql"] == 0),
+            _row("idle", f"SQL during an idle WebSocket, {f['ws_idle_seconds']:.0f}s of pings", f["ws_idle_sql"], "0",
+                 f["ws_idle_sql"] == 0),
+            _row("idle", "SQL per send (for scale)", f["sql_per_send"])]
+
+
+ROWS = {"send": send_rows, "latency": latency_rows, "connections": connections_rows, "coldstart": coldstart_rows,
+        "history": history_rows, "idle": idle_rows}
+
+
+def rows_of(figures: dict) -> list[dict]:
+    rows = []
+    for name, figure in figures.items():
+        if "error" in figure:
+            rows.append(_row(name, "FAILED", figure["error"], "", False))
+        else:
+            rows += ROWS[name](figure)
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    """Format rows as a plain-text table."""
+    marks = {True: "ok", False: "MISS", None: ""}
+    cells = [("figure", "metric", "value", "target", "")] + [
+        (r["figure"], r["metric"], str(r["value"]), r["target"], marks[r["ok"]]) for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(5)]
+    lines = ["  ".join(c[i].ljust(widths[i]) for i in range(5)).rstrip() for c in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
