@@ -108,6 +108,12 @@ class Server:
                     figures[key] = int(value.split()[0])
         return figures
 
+    def cpu_seconds(self) -> float:
+        """Return the CPU time (user + system) the server has used so far, from /proc/<pid>/stat."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 

@@ -68,8 +68,11 @@ async def _measure(ctx: Context, server: Server, tokens: list[str], n: int, hold
     stats = {"rtts": [], "missed": 0, "dropped": 0}
     stop_at = time.monotonic() + hold
     beats = [asyncio.create_task(_heartbeat(ws, stop_at, stats)) for ws in sockets]
-    await asyncio.sleep(hold * 0.8)
+    await asyncio.sleep(1.0)
+    cpu, cpu_from = server.cpu_seconds(), time.monotonic()
+    await asyncio.sleep(hold * 0.8 - 1.0)
     held = server.status()
+    cores = (server.cpu_seconds() - cpu) / (time.monotonic() - cpu_from)
     await asyncio.gather(*beats)
     still_open = sum(ws.state is State.OPEN for ws in sockets)
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
@@ -81,7 +84,7 @@ async def _measure(ctx: Context, server: Server, tokens: list[str], n: int, hold
             "missed_pongs": stats["missed"], "dropped": stats["dropped"], "pong_rtt_ms": percentiles(stats["rtts"]),
             "rss_base_mb": round(base["VmRSS"] / 1024, 1), "rss_held_mb": round(held["VmRSS"] / 1024, 1),
             "rss_after_mb": round(after["VmRSS"] / 1024, 1),
-            "rss_per_connection_kb": round(grown_kb / max(1, len(sockets)), 1),
+            "rss_per_connection_kb": round(grown_kb / max(1, len(sockets)), 1), "server_cores_held": round(cores, 2),
             "threads_base": base["Threads"], "threads_held": held["Threads"], "threads_after": after["Threads"]}
 
 

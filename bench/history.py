@@ -133,7 +133,7 @@ def measure(ctx: Context, count: int, samples: int) -> dict:
 def run(ctx: Context) -> dict:
     if not ctx.embedded_sqlite:
         return {"skipped": "the database is built with sqlite3: run without --database"}
-    small, big, samples = 10_000, ctx.scale(1_000_000, 100_000), ctx.scale(300, 100)
+    small, big, samples = 10_000, ctx.scale(1_000_000, 50_000), ctx.scale(300, 100)
     result = {"method": __doc__.split("\n\n")[1].replace("\n", " "), "small": measure(ctx, small, samples),
               "big": measure(ctx, big, samples)}
     for name in ("history_newest", "history_middle", "contacts"):

@@ -70,7 +70,7 @@ def load_main(port: int, ws_port: int, pairs: list, stop, report) -> None:
     for t in threads:
         t.start()
     asyncio.run(receivers())
-    report.send(sum(sent) / (time.time() - started))
+    report.send((sum(sent), time.time() - started))
 
 
 async def _drain(ws) -> None:
@@ -78,20 +78,21 @@ async def _drain(ws) -> None:
         pass
 
 
-def _sample(mp, kind: str, server: Server, sender: Http, to: int, token: str, interval: float, budget) -> list:
-    """Measure one transport; return the latencies in ms."""
+def _sample(mp, kind: str, server: Server, sender: Http, to: int, token: str, interval: float, budget):
+    """Measure one transport; return the delivery latencies and the send requests' round trips, in ms."""
     pipe, child = mp.Pipe()
     proc = mp.Process(target=receiver_main, args=(kind, server.port, server.ws_port, token, interval, child))
     proc.start()
-    samples, sent = [], 0
+    samples, posts = [], []
     try:
         if not pipe.poll(30) or pipe.recv() != "ready":
             raise RuntimeError(f"the {kind} receiver did not start")
         time.sleep(0.3)  # the receiver's first poll or hello is under way
         end = time.monotonic() + budget["seconds"]
-        while time.monotonic() < end and sent < budget["messages"]:
+        while time.monotonic() < end and len(posts) < budget["messages"]:
+            posted = time.perf_counter()
             sender.ok("POST", "/api/messages", {"to": to, "content": stamp()})
-            sent += 1
+            posts.append((time.perf_counter() - posted) * 1000)
             if kind == "short poll":
                 time.sleep(random.uniform(0, 2 * budget["gap"]))
             elif pipe.poll(5):
@@ -99,19 +100,19 @@ def _sample(mp, kind: str, server: Server, sender: Http, to: int, token: str, in
             while pipe.poll():
                 samples.append(pipe.recv())
         deadline = time.monotonic() + interval + 2
-        while len(samples) < sent and pipe.poll(max(0.0, deadline - time.monotonic())):
+        while len(samples) < len(posts) and pipe.poll(max(0.0, deadline - time.monotonic())):
             samples.append(pipe.recv())
     finally:
         proc.terminate()
         proc.join()
-    return samples
+    return samples, posts
 
 
 def run(ctx: Context) -> dict:
     mp = multiprocessing.get_context("spawn")
     budgets = {"short poll": {"seconds": ctx.scale(40, 6), "messages": 1000, "gap": 0.15},
-               "long poll": {"seconds": ctx.scale(20, 4), "messages": ctx.scale(300, 60)},
-               "websocket": {"seconds": ctx.scale(20, 4), "messages": ctx.scale(300, 60)}}
+               "long poll": {"seconds": ctx.scale(20, 4), "messages": ctx.scale(300, 40)},
+               "websocket": {"seconds": ctx.scale(20, 4), "messages": ctx.scale(300, 40)}}
     results = {"load": LOAD}
     with Server(ctx) as server:
         users = accounts(server.port, [f"{ctx.tag}_l{i}" for i in range(2 + 2 * PAIRS)])
@@ -126,14 +127,25 @@ def run(ctx: Context) -> dict:
             if condition == "load":
                 load.start()
                 time.sleep(1.5)
+                cpu = server.cpu_seconds()
             for kind, budget in budgets.items():
-                figures = percentiles(_sample(mp, kind, server, sender, to, token, interval, budget))
+                samples, posts = _sample(mp, kind, server, sender, to, token, interval, budget)
+                figures = percentiles(samples)
                 results[f"{kind.replace(' ', '_')}_{condition}"] = figures
+                results[f"{kind.replace(' ', '_')}_{condition}_send_request_ms"] = percentiles(posts)
                 ctx.say(f"latency {kind}, {condition}: p50 {figures['p50']} ms, p90 {figures['p90']}, "
-                        f"p99 {figures['p99']}, max {figures['max']} (n={figures['n']})")
+                        f"p99 {figures['p99']}, max {figures['max']} (n={figures['n']}); the send request alone: p50 "
+                        f"{percentiles(posts)['p50']} ms")
             if condition == "load":
                 stop.set()
-                results["load_achieved_msgs_per_s"] = round(report.recv(), 1) if report.poll(10) else None
+                sent, seconds = report.recv() if report.poll(10) else (0, 1.0)
+                cpu = server.cpu_seconds() - cpu
+                results["load_achieved_msgs_per_s"] = round(sent / seconds, 1)
+                results["load_server_cores"] = round(cpu / (seconds - 1.5), 2)
+                results["load_server_cpu_ms_per_msg"] = round(cpu * 1000 / max(1, sent), 2)
+                ctx.say(f"latency: the background pairs sent {sent / seconds:.0f} msg/s; the server used "
+                        f"{results['load_server_cores']} cores, {results['load_server_cpu_ms_per_msg']} ms of CPU "
+                        "per message (send, push, ack; the measured messages included)")
                 load.join(10)
         sender.close()
     return results

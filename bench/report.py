@@ -16,6 +16,10 @@ def send_rows(f: dict) -> list[dict]:
             _row("send", "HTTP send, 8 procs (msg/s)", f["http_msgs_per_s"], ">= 1000", f["http_msgs_per_s"] >= 1000),
             _row("send", "HTTP send / no-op", f["ratio"], ">= 0.50", f["ratio"] >= 0.5),
             _row("send", "WebSocket send, 8 procs (msg/s)", f["ws_msgs_per_s"]),
+            _row("send", "server CPU ms per request: no-op / HTTP send / WS send",
+                 f"{f['noop_server_cpu_ms']} / {f['http_server_cpu_ms']} / {f['ws_server_cpu_ms']}"),
+            _row("send", "server cores busy: no-op / HTTP send / WS send",
+                 f"{f['noop_server_cores']} / {f['http_server_cores']} / {f['ws_server_cores']}"),
             _row("send", "errors", f["errors"], "0", f["errors"] == 0)]
 
 
@@ -34,7 +38,11 @@ def latency_rows(f: dict) -> list[dict]:
         target, check = checks[key]
         rows.append(_row("latency", f"{key.replace('_', ' ')} ms p50/p90/p99/max", _pct(p), target,
                          check(p) if p.get("n") else False))
+    posts = [f.get(f"websocket_{c}_send_request_ms", {}).get("p50") for c in ("idle", "load")]
+    rows.append(_row("latency", "of which the send request, p50 idle / load", f"{posts[0]} / {posts[1]}"))
     rows.append(_row("latency", "background load achieved (msg/s)", f.get("load_achieved_msgs_per_s"), "160"))
+    rows.append(_row("latency", "server under load: cores / CPU ms per message",
+                     f"{f.get('load_server_cores')} / {f.get('load_server_cpu_ms_per_msg')}"))
     return rows
 
 
@@ -45,6 +53,7 @@ def connections_rows(f: dict) -> list[dict]:
             _row("connections", "missed pongs / dropped", f"{f['missed_pongs']} / {f['dropped']}", "0 / 0",
                  f["missed_pongs"] == 0 and f["dropped"] == 0),
             _row("connections", "pong RTT ms p50/p90/p99/max", _pct(f["pong_rtt_ms"])),
+            _row("connections", "server cores busy while held", f["server_cores_held"]),
             _row("connections", "server RSS held (MB)", f["rss_held_mb"], "<= 300", f["rss_held_mb"] <= 300),
             _row("connections", "RSS per connection (kB)", f["rss_per_connection_kb"]),
             _row("connections", "RSS base -> after they leave (MB)", f"{f['rss_base_mb']} -> {f['rss_after_mb']}"),

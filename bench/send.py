@@ -70,12 +70,15 @@ async def _ws_send(ws_port, token, to, since, start_at, seconds):
     return ok, errors, elapsed, newest[0]
 
 
-def _measure(pool, worker, argsets: list[tuple], seconds: float) -> tuple[float, int, list]:
-    """Run worker in every process at the same moment; return (ok per second, errors, raw results)."""
-    start_at = time.time() + 0.5
+def _measure(pool, server: Server, worker, argsets: list[tuple], seconds: float) -> dict:
+    """Run worker in every process at the same moment; return its rate, errors, the server's CPU per
+    request (robust to other work on the machine) and the raw results."""
+    start_at, cpu = time.time() + 0.5, server.cpu_seconds()
     results = pool.starmap(worker, [(*args, start_at, seconds) for args in argsets])
-    ok, errors = sum(r[0] for r in results), sum(r[1] for r in results)
-    return round(ok / max(r[2] for r in results), 1), errors, results
+    cpu = server.cpu_seconds() - cpu
+    ok, errors, elapsed = sum(r[0] for r in results), sum(r[1] for r in results), max(r[2] for r in results)
+    return {"rate": round(ok / elapsed, 1), "errors": errors, "cpu_ms": round(cpu * 1000 / max(1, ok), 3),
+            "cores": round(cpu / elapsed, 2), "results": results}
 
 
 def run(ctx: Context) -> dict:
@@ -91,19 +94,23 @@ def run(ctx: Context) -> dict:
         with multiprocessing.get_context("spawn").Pool(CLIENTS) as pool:
             pool.map(time.sleep, [0.0] * CLIENTS)  # every process up before the clock starts
             for r in range(runs):
-                noop, e1, _ = _measure(pool, noop_worker, [(server.port,)] * CLIENTS, seconds)
-                sent, e2, _ = _measure(pool, http_worker, http_args, seconds)
+                noop = _measure(pool, server, noop_worker, [(server.port,)] * CLIENTS, seconds)
+                sent = _measure(pool, server, http_worker, http_args, seconds)
                 ws_args = [(server.ws_port, token, to, since)
                            for token, to, since in zip(ws_tokens, recipients, ws_since, strict=True)]
-                ws, e3, results = _measure(pool, ws_worker, ws_args, seconds)
-                ws_since = [res[3] for res in results]
-                rows.append({"noop_per_s": noop, "http_msgs_per_s": sent, "ratio": round(sent / noop, 3),
-                             "ws_msgs_per_s": ws, "errors": e1 + e2 + e3})
-                ctx.say(f"send run {r + 1}/{runs}: no-op {noop:.0f}/s, HTTP send {sent:.0f}/s "
-                        f"({sent / noop:.0%} of no-op), WebSocket send {ws:.0f}/s, errors {e1 + e2 + e3}")
-    return {"clients": CLIENTS, "load": LOAD, "seconds_per_phase": seconds, "runs": rows,
-            "noop_per_s": median([r["noop_per_s"] for r in rows]),
-            "http_msgs_per_s": median([r["http_msgs_per_s"] for r in rows]),
-            "ratio": median([r["ratio"] for r in rows]),
-            "ws_msgs_per_s": median([r["ws_msgs_per_s"] for r in rows]),
-            "errors": sum(r["errors"] for r in rows)}
+                ws = _measure(pool, server, ws_worker, ws_args, seconds)
+                ws_since = [res[3] for res in ws.pop("results")]
+                noop.pop("results"), sent.pop("results")
+                rows.append({"noop": noop, "http": sent, "ws": ws, "ratio": round(sent["rate"] / noop["rate"], 3)})
+                ctx.say(f"send run {r + 1}/{runs}: no-op {noop['rate']:.0f}/s, HTTP send {sent['rate']:.0f}/s "
+                        f"({rows[-1]['ratio']:.0%} of no-op), WebSocket send {ws['rate']:.0f}/s; server CPU per "
+                        f"request {noop['cpu_ms']} / {sent['cpu_ms']} / {ws['cpu_ms']} ms, cores used "
+                        f"{noop['cores']} / {sent['cores']} / {ws['cores']}")
+    figures = {"clients": CLIENTS, "load": LOAD, "seconds_per_phase": seconds, "runs": rows,
+               "ratio": median([r["ratio"] for r in rows]),
+               "errors": sum(r[kind]["errors"] for r in rows for kind in ("noop", "http", "ws"))}
+    for kind, name in (("noop", "noop_per_s"), ("http", "http_msgs_per_s"), ("ws", "ws_msgs_per_s")):
+        figures[name] = median([r[kind]["rate"] for r in rows])
+        figures[f"{kind}_server_cpu_ms"] = median([r[kind]["cpu_ms"] for r in rows])
+        figures[f"{kind}_server_cores"] = median([r[kind]["cores"] for r in rows])
+    return figures
