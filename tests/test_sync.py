@@ -21,7 +21,7 @@ def test_each_send_adds_one_event_to_both_timelines_in_seq_order(chat, pair):
         body = chat.get(user, "/api/sync", since=0)
         assert [e["seq"] for e in body["events"]] == [1, 2]
         assert [e["message"]["content"] for e in body["events"]] == ["one", "two"]
-        assert body["next"] == 2 and body["has_more"] is False
+        assert body["next"] == 2 and body["has_more"] is False and body["hints_next"]
 
 
 def test_resume_from_any_seq_gets_every_later_event_exactly_once_in_order(chat, pair):
@@ -46,7 +46,8 @@ def test_resume_from_any_seq_gets_every_later_event_exactly_once_in_order(chat, 
 def test_short_poll_with_nothing_new_returns_empty_and_keeps_cursor(chat, pair):
     alice, bob = pair
     chat.send(alice, bob.uid, "x")
-    assert chat.get(bob, "/api/sync", since=1) == {"events": [], "next": 1, "has_more": False}
+    body = chat.get(bob, "/api/sync", since=1)
+    assert (body["events"], body["next"], body["has_more"]) == ([], 1, False)
 
 
 def test_idle_poll_and_idle_long_poll_run_no_sql(chat, pair, caplog):
@@ -124,3 +125,37 @@ def test_polling_past_a_message_tells_the_sender_it_was_delivered(server):
     http.ok("GET", "/api/sync?since=1", token=bob_token)  # bob's client now holds seq 1
     waiting.join(timeout=10)
     assert result["body"]["events"] == [{"type": "delivered", "to": bob, "up_to": mid}]
+
+
+def test_hints_published_between_two_polls_reach_the_next_poll_once(chat, pair):
+    alice, bob = pair
+    cursor = chat.get(alice, "/api/sync", since=0)["hints_next"]  # alice's client starts listening now
+    mid = chat.send(alice, bob.uid, "are you there?")["message"]["mid"]
+    chat.get(bob, "/api/sync", since=1)  # bob's client now holds seq 1: delivered
+    chat.post(bob, f"/api/conversations/{alice.uid}/read")  # and reads it
+    body = chat.get(alice, "/api/sync", since=1, hints_since=cursor)  # a short poll, after the fact
+    assert [e for e in body["events"] if e["type"] != "unread"] == [
+        {"type": "delivered", "to": bob.uid, "up_to": mid}, {"type": "read", "with": bob.uid, "by": bob.uid,
+                                                             "up_to": mid}]
+    again = chat.get(alice, "/api/sync", since=1, hints_since=body["hints_next"])
+    assert again["events"] == [] and again["hints_next"] == body["hints_next"]
+
+
+def test_a_bad_hints_cursor_is_refused(chat, pair):
+    body = chat.get(pair[0], "/api/sync", status=400, hints_since="0-0'; DROP")
+    assert body["error"]["code"] == "invalid_hints_since"
+
+
+def test_stopping_the_server_answers_held_long_polls_at_once(server):
+    app, http = server
+    http.ok("POST", "/api/register", {"username": "alice", "password": "pw1234"})
+    _, token = http.login("alice")
+    result = {}
+    waiting = threading.Thread(target=lambda: result.update(
+        body=http.ok("GET", "/api/sync?since=0&timeout=25", token=token)))
+    waiting.start()
+    wait_for(lambda: app.notifier.listener_count() == 1, message="the long poll to wait")
+    started = time.monotonic()
+    app.services.sync.shut_down()
+    waiting.join(timeout=30)
+    assert result["body"]["events"] == [] and time.monotonic() - started < 10

@@ -24,7 +24,7 @@ def build_http_app(services: Services, config: Config, health: dict) -> bottle.B
     app.default_error_handler = from_http_error
     add_account_routes(app, services)
     add_message_routes(app, services)
-    add_meta_routes(app, config, health)
+    add_meta_routes(app, config, health, services.auth.demo_password_works())  # checked once, at start
     add_openapi_route(app)
     add_page_routes(app, config.web_root)
     if services.inspector is not None:
@@ -33,11 +33,11 @@ def build_http_app(services: Services, config: Config, health: dict) -> bottle.B
     return app
 
 
-def add_meta_routes(app: bottle.Bottle, config: Config, health: dict) -> None:
+def add_meta_routes(app: bottle.Bottle, config: Config, health: dict, demo_accounts: bool) -> None:
     @app.get("/api/config", auth=False)
     def client_config():
-        return {"ws_url": _ws_url(config), "heartbeat": config.heartbeat,
-                "ack_timeout": config.ack_timeout, "poll_interval": config.poll_interval}
+        return {"ws_url": _ws_url(config), "heartbeat": config.heartbeat, "ack_timeout": config.ack_timeout,
+                "poll_interval": config.poll_interval, "demo_accounts": demo_accounts}
 
     @app.get("/healthz", auth=False)
     def healthz():
@@ -76,5 +76,6 @@ def _security_headers() -> None:
     if not bottle.request.path.startswith("/api/"):
         headers["Content-Security-Policy"] = PAGE_POLICY
         headers["X-Frame-Options"] = "DENY"
+        headers["Cache-Control"] = "no-cache"  # revalidate: an updated page is never served stale
     else:
         headers["Cache-Control"] = "no-store"

@@ -60,7 +60,7 @@ PATHS = {
     "/api/contacts": {"get": _op("Recent contacts, newest first", {"200": _json(_obj(
         ["total_unread", "contacts"], total_unread=INT, contacts={"type": "array", "items": _obj(
             ["user", "last_message", "unread"], user=_ref("User"), last_message=_ref("Message"),
-            unread=INT, peer_read_mid=INT)}))})},
+            unread=INT, peer_read_mid=INT)}, seq=INT))})},
     "/api/unread": {"get": _op("Unread counts", {"200": _json(_obj(
         ["total", "conversations"], total=INT, conversations={"type": "object",
                                                               "additionalProperties": INT}))})},
@@ -76,12 +76,14 @@ PATHS = {
         ["unread", "total_unread"], unread=INT, total_unread=INT, read_mid=INT))}, _obj([], up_to=INT),
         params=[_param("other", "path")])},
     "/api/sync": {"get": _op("Events after a seq; waits up to timeout seconds", {"200": _json(_obj(
-        ["events", "next"], events={"type": "array", "items": _ref("Event")}, next=INT,
-        has_more={"type": "boolean"}))},
-        params=[_param("since"), _param("timeout", schema={"type": "number"}), _param("limit")])},
+        ["events", "next", "hints_next"], events={"type": "array", "items": _ref("Event")}, next=INT,
+        hints_next=STR, has_more={"type": "boolean"}))},
+        params=[_param("since"), _param("timeout", schema={"type": "number"}), _param("limit"),
+                _param("hints_since", schema=STR)])},
     "/api/config": {"get": _op("What a client needs to connect", {"200": _json(_obj(
-        ["ws_url", "heartbeat", "ack_timeout", "poll_interval"], ws_url=STR, heartbeat={"type": "number"},
-        ack_timeout={"type": "number"}, poll_interval={"type": "number"}))}, auth=False)},
+        ["ws_url", "heartbeat", "ack_timeout", "poll_interval", "demo_accounts"], ws_url=STR,
+        heartbeat={"type": "number"}, ack_timeout={"type": "number"}, poll_interval={"type": "number"},
+        demo_accounts={"type": "boolean"}))}, auth=False)},
     "/healthz": {"get": _op("Liveness", {"200": _json(_obj(["status"], status=STR))}, auth=False)},
     "/api/inspect/actions": {"get": _op("The inspector: actions after an id, each with its SQL and Redis steps "
                                         "(only when the inspector is on)", {"200": _json(_obj(

@@ -61,4 +61,4 @@ def add_message_routes(app: bottle.Bottle, s: Services) -> None:
 
     @app.get("/api/sync")
     def sync(me):
-        return s.sync.sync(me, query("since", 0), query("timeout", 0), query("limit", 200))
+        return s.sync.sync(me, query("since", 0), query("timeout", 0), query("limit", 200), query("hints_since"))

@@ -34,6 +34,7 @@ class Servers:
     """Both listening sides of one app: HTTP on config.port, WebSocket on config.websocket_port."""
 
     def __init__(self, app):
+        self.app = app
         c = app.config
         self.http = HttpServer(app.wsgi, c.host, c.port, c.threads)
         try:
@@ -44,5 +45,6 @@ class Servers:
         self.http.start()
 
     def stop(self) -> None:
+        self.app.services.sync.shut_down()  # held long polls answer now instead of at their timeout
         self.ws.stop()
         self.http.stop()

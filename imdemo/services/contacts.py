@@ -29,14 +29,18 @@ class ContactService:
         return {"total": total, "conversations": {str(o): n for o, n in conversations.items()}}
 
     def contacts(self, uid: int, limit: int = 100) -> dict:
-        """Return recent contacts newest first, each with its last message and unread count."""
+        """Return recent contacts newest first, each with its last message and unread count, and the
+        caller's newest seq: a new client starts its sync cursor there instead of replaying everything."""
+        seq = self.counters.last_seq(uid)
+        if seq is None:
+            seq = self.users.last_seq(uid)
         unread = self.unread(uid)
         rows = self.messages.contacts(uid, limit)
         people = self.users.by_uids([other for other, _, _ in rows])
         contacts = [{"user": user_view(people[other]), "last_message": message_view(last),
                      "unread": unread["conversations"].get(str(other), 0), "peer_read_mid": peer_read}
                     for other, peer_read, last in rows if other in people]
-        return {"total_unread": unread["total"], "contacts": contacts}
+        return {"total_unread": unread["total"], "contacts": contacts, "seq": seq}
 
     def mark_read(self, uid: int, other, up_to=None) -> dict:
         """Mark uid's conversation with other read up to a mid (default: all); tell both users."""

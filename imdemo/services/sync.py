@@ -2,10 +2,13 @@
 
 Short polling asks with timeout 0, long polling waits for a notice on the user's channel, and the
 WebSocket pushes the same events. An idle wait runs no SQL: the newest seq of each user is cached in
-Redis by the send script, so "nothing new" is known without the database.
+Redis by the send script, so "nothing new" is known without the database. Live hints (read, delivered,
+unread) have a cursor of their own, kept for two minutes in a short Redis stream per user, so a poller
+that was between two requests when one was published still gets it.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -15,22 +18,21 @@ from ..store.messages import MessageStore
 from ..store.notices import Notifier
 from ..store.users import UserStore
 from . import checks
+from .errors import BadInput
 from .views import message_event
 
-MAX_HINTS = 100  # a waiter that is not collected for a while keeps only the newest hints
+HINT_CURSOR = re.compile(r"\d{1,20}-\d{1,20}")
 
 
 class Waiter:
-    """Collect the notices of one user while a request waits for them."""
+    """Wake one waiting request when a notice for its user arrives."""
 
     def __init__(self):
         self._changed = threading.Condition()
-        self._hints: list[dict] = []
         self._woken = False
 
     def __call__(self, notice: dict) -> None:
         with self._changed:
-            self._hints = (self._hints + notice.get("hints", []))[-MAX_HINTS:]
             self._woken = True
             self._changed.notify_all()
 
@@ -41,11 +43,6 @@ class Waiter:
                 self._changed.wait(timeout)
             self._woken = False
 
-    def take_hints(self) -> list[dict]:
-        with self._changed:
-            hints, self._hints = self._hints, []
-            return hints
-
 
 class SyncService:
     """Read a user's timeline after a seq, waiting for it when asked to."""
@@ -54,29 +51,41 @@ class SyncService:
                  notifier: Notifier, release: Callable[[], None]):
         self.users, self.messages, self.counters, self.notifier = users, messages, counters, notifier
         self.release = release  # hands the database connection back before a long wait
+        self._stopping = threading.Event()
 
-    def sync(self, uid: int, since=0, timeout=0, limit=200) -> dict:
-        """Return {events, next, has_more}: uid's events after seq since, waiting up to timeout seconds."""
+    def sync(self, uid: int, since=0, timeout=0, limit=200, hints_since=None) -> dict:
+        """Return {events, next, hints_next, has_more}: uid's message events after seq since and the hints
+        (read, delivered, unread) after hints_since, waiting up to timeout seconds for either."""
         since = checks.integer(since, "since", 0)
         timeout = checks.number(timeout, "timeout", 0, 30)
         limit = checks.integer(limit, "limit", 1, 1000)
+        if hints_since is not None and not HINT_CURSOR.fullmatch(str(hints_since)):
+            raise BadInput("hints_since must be a cursor from hints_next", "invalid_hints_since")
         self.acknowledge(uid, since)
-        if timeout == 0:  # a short poll: durable events only; hints are for whoever is listening
-            return _page(self.events_after(uid, since, limit), [], since, limit)
         waiter = Waiter()
-        stop = self.notifier.listen(uid, waiter)  # listen before reading: no notice slips between
+        stop = self.notifier.listen(uid, waiter) if timeout else None  # before reading: nothing slips between
         try:
+            if hints_since is None:  # a client without a hint cursor gets the hints from now on
+                hints_since = self.notifier.hints_after(uid, None)[1]
             deadline = time.monotonic() + timeout
             while True:
-                events, hints = self.events_after(uid, since, limit), waiter.take_hints()
+                events = self.events_after(uid, since, limit)
+                hints, hints_next = self.notifier.hints_after(uid, hints_since)
                 left = deadline - time.monotonic()
-                if events or hints or left <= 0:
+                if events or hints or left <= 0 or self._stopping.is_set():
                     break
                 self.release()
                 waiter.wait(left)
         finally:
-            stop()
-        return _page(events, hints, since, limit)
+            if stop is not None:
+                stop()
+        return {"events": events + hints, "next": events[-1]["seq"] if events else since,
+                "hints_next": hints_next, "has_more": len(events) == limit}
+
+    def shut_down(self) -> None:
+        """Answer every waiting long poll now, so the server can stop without waiting out their timeouts."""
+        self._stopping.set()
+        self.notifier.wake_all()
 
     def subscribe(self, uid: int, listener: Callable[[dict], None]) -> Callable[[], None]:
         """Call listener with each notice for uid (new seq, hints) until the returned function is called."""
@@ -107,8 +116,3 @@ class SyncService:
         for sender, mid in self.messages.received_between(uid, previous, seq).items():
             self.notifier.publish(sender, {"hints": [{"type": "delivered", "to": uid, "up_to": mid}]})
 
-
-def _page(events: list[dict], hints: list[dict], since: int, limit: int) -> dict:
-    """Shape a sync answer: the events, the cursor to ask from next, and whether more is waiting."""
-    return {"events": events + hints, "next": events[-1]["seq"] if events else since,
-            "has_more": len(events) == limit}

@@ -37,6 +37,10 @@ class Keys:
         """The highest seq uid's clients have confirmed, for delivered receipts."""
         return f"{self.prefix}{uid}_A"
 
+    def hints(self, uid: int) -> str:
+        """A short stream of uid's recent hints (read, delivered, unread), for clients between two polls."""
+        return f"{self.prefix}{uid}_H"
+
     @property
     def counters_ready(self) -> str:
         """Present once the counters were rebuilt from the database; gone after a flush."""

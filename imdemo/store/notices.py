@@ -19,6 +19,8 @@ from .keyvalue import Keys
 log = logging.getLogger(__name__)
 Listener = Callable[[dict], None]
 STOP = "__stop__"
+HINTS_KEPT = 100  # per user
+HINTS_SECONDS = 120
 
 
 class Notifier:
@@ -32,8 +34,36 @@ class Notifier:
         self._thread: threading.Thread | None = None
 
     def publish(self, uid: int, notice: dict) -> None:
-        """Send notice to every process that holds a listener of uid."""
-        self.client.publish(self.keys.channel(uid), json.dumps(notice, separators=(",", ":")))
+        """Send notice to every process that holds a listener of uid; keep its hints a while for pollers."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for hint in notice.get("hints", ()):
+                pipe.xadd(self.keys.hints(uid), {"h": json.dumps(hint, separators=(",", ":"))},
+                          maxlen=HINTS_KEPT, approximate=True)
+            if notice.get("hints"):
+                pipe.expire(self.keys.hints(uid), HINTS_SECONDS)
+            pipe.publish(self.keys.channel(uid), json.dumps(notice, separators=(",", ":")))
+            pipe.execute()
+
+    def hints_after(self, uid: int, cursor: str | None) -> tuple[list[dict], str]:
+        """Return the hints for uid after cursor, and the cursor to ask from next.
+
+        Hints (read, delivered, unread) are live, not durable: a poller that was between two requests
+        when one was published finds it here for HINTS_SECONDS. Without a cursor, start from now.
+        """
+        key = self.keys.hints(uid)
+        if not cursor:
+            newest = self.client.xrevrange(key, "+", "-", count=1)
+            return [], newest[0][0] if newest else "0-0"
+        entries = self.client.xrange(key, "(" + cursor, "+", count=HINTS_KEPT)
+        return [json.loads(fields["h"]) for _, fields in entries], entries[-1][0] if entries else cursor
+
+    def wake_all(self) -> None:
+        """Wake every local listener (a lost subscription, a shutdown): each re-reads what it waits for."""
+        with self._lock:
+            everyone = [(uid, list(group)) for uid, group in self._listeners.items()]
+        for uid, group in everyone:
+            for listener in group:
+                listener({"type": "wake", "uid": uid})
 
     def listen(self, uid: int, listener: Listener) -> Callable[[], None]:
         """Call listener with each notice for uid until the returned function is called."""
@@ -95,18 +125,12 @@ class Notifier:
         while not self._stopping.is_set():
             try:
                 pubsub = self._subscribe()
-                self._wake_all()
+                self.wake_all()
                 return pubsub
             except redis.RedisError:
                 time.sleep(0.5)
         return old
 
-    def _wake_all(self) -> None:
-        with self._lock:
-            everyone = [(uid, list(group)) for uid, group in self._listeners.items()]
-        for uid, group in everyone:
-            for listener in group:
-                listener({"type": "wake", "uid": uid})
 
     def _dispatch(self, channel: str, data: str) -> None:
         uid = self.keys.uid_of_channel(channel)

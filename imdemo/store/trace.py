@@ -105,6 +105,25 @@ class Trace:
                       before=before, after=_values(execute, keys))
             return result
         client.execute_command = traced
+        self._watch_pipelines(client)
+
+    def _watch_pipelines(self, client: redis.Redis) -> None:
+        """Record each command a pipeline sends (they bypass execute_command), with its result."""
+        pipeline = client.pipeline
+
+        def traced_pipeline(*args, **kwargs):
+            pipe = pipeline(*args, **kwargs)
+            execute = pipe.execute
+
+            def traced_execute(*a, **k):
+                commands = [command for command, _ in pipe.command_stack]
+                results = execute(*a, **k)
+                for command, result in zip(commands, results, strict=False):
+                    self.step("redis", command=[_clean(x) for x in command], result=_clean_result(result))
+                return results
+            pipe.execute = traced_execute
+            return pipe
+        client.pipeline = traced_pipeline
 
 
 def _values(execute, keys: list[str]) -> dict:

@@ -106,7 +106,8 @@ export class Api {
   }
 
   /** The timeline after seq since, waiting up to timeout seconds: {events, next, has_more}. */
-  sync(since, timeout, {signal, limit = 500} = {}) {
-    return this.call('GET', `/api/sync?since=${since}&timeout=${timeout}&limit=${limit}`, undefined, {signal});
+  sync(since, timeout, {signal, limit = 500, hintsSince = null} = {}) {
+    const hints = hintsSince ? `&hints_since=${encodeURIComponent(hintsSince)}` : '';
+    return this.call('GET', `/api/sync?since=${since}&timeout=${timeout}&limit=${limit}${hints}`, undefined, {signal});
   }
 }

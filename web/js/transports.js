@@ -7,8 +7,9 @@
  *   link.deliver(events)         hand a batch of events to the sync loop, in order
  *   link.connected()             the session is up (the loop resets its backoff and catches up)
  *
- * Short polling asks every poll_interval seconds and hears only durable message events; long polling
- * holds each request until something happens, so live hints (read, delivered, unread) reach it too.
+ * Short polling asks every poll_interval seconds; long polling holds each request until something
+ * happens. Both carry a second cursor, hints_next, for the live hints (read, delivered, unread) the
+ * server keeps a couple of minutes: a hint published between two requests comes with the next one.
  */
 import {sleep} from './wait.js';
 
@@ -17,12 +18,14 @@ const LONG_POLL_SECONDS = 25;
 export class ShortPoll {
   name = 'short';
   label = 'Short poll';
-  about = 'Asks GET /api/sync?timeout=0 every poll interval: messages only, no live receipts';
-  hints = false;
+  about = 'Asks GET /api/sync?timeout=0 every poll interval: messages and receipts, a poll late';
+  hints = true;
 
   async run(link, signal) {
+    let hintsSince = null;
     while (!signal.aborted) {
-      const batch = await link.api.sync(link.since(), 0, {signal});
+      const batch = await link.api.sync(link.since(), 0, {signal, hintsSince});
+      hintsSince = batch.hints_next;
       link.connected();
       link.deliver(batch.events);
       if (!batch.has_more) await sleep(link.config.poll_interval * 1000, signal);
@@ -38,8 +41,10 @@ export class LongPoll {
 
   async run(link, signal) {
     let timeout = 0;  // the first request only catches up, so the page knows at once it is connected
+    let hintsSince = null;
     while (!signal.aborted) {
-      const batch = await syncWithDeadline(link, timeout, signal);
+      const batch = await syncWithDeadline(link, timeout, hintsSince, signal);
+      hintsSince = batch.hints_next;
       link.connected();
       link.deliver(batch.events);
       timeout = batch.has_more ? 0 : LONG_POLL_SECONDS;
@@ -48,13 +53,13 @@ export class LongPoll {
 }
 
 /** A held request that the server never answers (a dead connection) is given up after a grace period. */
-async function syncWithDeadline(link, timeout, signal) {
+async function syncWithDeadline(link, timeout, hintsSince, signal) {
   const request = new AbortController();
   const giveUp = setTimeout(() => request.abort(), (timeout + 10) * 1000);
   const forward = () => request.abort();
   signal.addEventListener('abort', forward, {once: true});
   try {
-    return await link.api.sync(link.since(), timeout, {signal: request.signal});
+    return await link.api.sync(link.since(), timeout, {signal: request.signal, hintsSince});
   } catch (error) {
     if (error.name === 'AbortError' && !signal.aborted) throw new Error('the long poll got no answer');
     throw error;
