@@ -25,7 +25,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 POLL_INTERVAL = 0.5  # seconds: short polling in tests, so the suite stays fast
-LONG_POLL_CAP = 0.5  # seconds a test server holds a long poll (see cap_long_polls)
 TRANSPORT_LABELS = {"short": "Short poll", "long": "Long poll", "ws": "WebSocket"}
 
 try:
@@ -80,13 +79,13 @@ class LiveServer:
         self.app = create_app(self.config)
         if self.websocket:
             self.gateway = WebSocketGateway(self.app.services, self.config).start("127.0.0.1", self.config.ws_port)
-        wsgi = cap_long_polls(self.app.wsgi, LONG_POLL_CAP)
-        self.server = HttpServer(wsgi, "127.0.0.1", self.config.port, self.config.threads)
-        self.server.server.shutdown_timeout = 0.5  # held long polls are cut at once, as a crash would
+        self.server = HttpServer(self.app.wsgi, "127.0.0.1", self.config.port, self.config.threads)
         self.server.start()
         return self
 
     def stop(self) -> None:
+        if self.app is not None:
+            self.app.services.sync.shut_down()  # held long polls answer now, as `python run.py` does on Ctrl-C
         if self.gateway is not None:
             self.gateway.stop()
         if self.server is not None:
@@ -102,19 +101,6 @@ class LiveServer:
 
     def send(self, token: str, to: int, content: str) -> dict:
         return self.http.ok("POST", "/api/messages", {"to": to, "content": content}, token=token)["message"]
-
-
-def cap_long_polls(app, cap: float):
-    """Hold a long poll at most cap seconds. A held sync request ends only at its timeout (25 s from the
-    page), and stopping cheroot waits for it, so without this every test with a long-polling tab would
-    take 25 s to stop its server. Events still come at once: this only shortens an idle wait."""
-    def capped(environ, start_response):
-        if environ.get("PATH_INFO") == "/api/sync":
-            environ["QUERY_STRING"] = re.sub(
-                r"(^|&)timeout=([0-9.]+)", lambda m: f"{m[1]}timeout={min(float(m[2]), cap):g}",
-                environ.get("QUERY_STRING", ""))
-        return app(environ, start_response)
-    return capped
 
 
 @pytest.fixture(name="live")

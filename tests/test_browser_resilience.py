@@ -83,7 +83,8 @@ def test_without_a_websocket_server_the_page_falls_back_to_long_polling(live, ta
 
 def test_switching_transports_keeps_one_sync_loop_per_tab(live, tabs):
     server = live()
-    server.register("alice", "Alice")
+    alice_uid, _ = server.register("alice", "Alice")
+    _, bob_token = server.register("bob", "Bob")
     alice = tabs(server).login("alice")
     in_flight, most, finished = set(), [0], [0]
 
@@ -103,9 +104,13 @@ def test_switching_transports_keeps_one_sync_loop_per_tab(live, tabs):
         alice.choose(transport)
     most[0] = len(in_flight)  # a switch aborts the old loop's request: count from here
     done = finished[0]
-    # Held long polls: a second loop would hold a second request at the same time. (evaluate() lets
-    # Playwright deliver the request events while we wait.)
-    wait_for(lambda: alice.page.evaluate("1") and finished[0] >= done + 2, timeout=10, message="two more polls")
+    # Held long polls: a second loop would hold a second request at the same time. Each message answers
+    # the held poll and the loop parks the next one. (evaluate() lets Playwright deliver request events.)
+    for n in (1, 2):
+        server.send(bob_token, alice_uid, f"wake {n}")
+        wait_for(lambda n=n: alice.page.evaluate("1") and finished[0] >= done + n, timeout=10,
+                 message=f"long poll {n} to be answered")
+    wait_for(lambda: alice.page.evaluate("1") and len(in_flight) == 1, timeout=10, message="the next poll")
     assert most[0] == 1
 
 
