@@ -12,9 +12,11 @@ def test_inspector_shows_the_rows_and_the_counter_change_of_one_message(live, ta
     bob, _ = server.register("bob", "Bob")
     tab = tabs(server).goto().login("alice")
     tab.open_chat("Bob")
+    link = tab.page.locator(".inspect-link")
+    expect(link).to_be_visible()
 
     inspector = chromium.new_context().new_page()
-    inspector.goto(f"{server.base}/inspect")
+    inspector.goto(server.base + link.get_attribute("href"))
     inspector.fill("#pair input[name=a]", str(alice))
     inspector.fill("#pair input[name=b]", str(bob))
     inspector.click("#pair button[type=submit]")

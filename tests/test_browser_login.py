@@ -46,3 +46,14 @@ def test_taken_username_is_explained(live, tabs):
     tab.page.fill("input[name=password]", "pw1234")
     tab.page.click("#login button[type=submit]")
     expect(tab.page.locator(".form-error")).to_have_text(re.compile("username is taken"))
+
+
+@pytest.mark.parametrize("demo", [True, False])
+def test_the_demo_hint_shows_only_where_the_demo_accounts_exist(live, tabs, demo):
+    tab = tabs(live(demo=demo)).goto()
+    hint = tab.page.locator(".login-hint")
+    if demo:
+        expect(hint).to_contain_text("zhangsan")
+        tab.login("zhangsan", "1234")
+    else:
+        expect(hint).to_be_hidden()

@@ -29,5 +29,5 @@ def test_config_endpoint_tells_pages_where_the_websocket_is(make_config):
         finally:
             app.close()
         assert body["ws_url"] == expected
-        assert set(body) == {"ws_url", "heartbeat", "ack_timeout", "poll_interval", "demo_accounts"}
-        assert body["demo_accounts"] is False
+        assert set(body) == {"ws_url", "heartbeat", "ack_timeout", "poll_interval", "demo_accounts", "inspector"}
+        assert body["demo_accounts"] is False and body["inspector"] is False

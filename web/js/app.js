@@ -15,6 +15,7 @@ const api = new Api();
 
 async function boot() {
   const config = await loadConfig();
+  $('.login-hint').hidden = config.demo_accounts === false;  // no demo accounts, no hint to use them
   const login = new LoginView($('#login'), api, (user) => startMessenger(user, config, login));
   if (!api.token) return showLogin(login);
   try {
@@ -69,6 +70,7 @@ async function startMessenger(me, config, login) {
   loop.addEventListener('unauthorized', () => endSession(loop, 'Your session has ended. Please log in again.'));
   $('.logout', root).addEventListener('click', () => endSession(loop, 'You have logged out.', true));
 
+  $('.inspect-link', root).hidden = !config.inspector;
   $('.me-avatar', root).replaceChildren(avatar(me));
   $('.me-name', root).textContent = displayName(me);
   login.hide();
