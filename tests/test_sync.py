@@ -63,24 +63,15 @@ def test_idle_poll_and_idle_long_poll_run_no_sql(chat, pair, caplog):
 
 def test_long_poll_returns_as_soon_as_a_message_arrives(server):
     app, http = server
-    http.ok("POST", "/api/register", {"username": "alice", "password": "pw1234"})
-    http.ok("POST", "/api/register", {"username": "bob", "password": "pw1234"})
-    alice, alice_token = http.login("alice")
-    bob, bob_token = http.login("bob")
-    result = {}
+    (_, alice_token), (bob, bob_token) = _two_users(http)
+    sent_at = []
 
-    def poll():
-        started = time.monotonic()
-        result["body"] = http.ok("GET", "/api/sync?since=0&timeout=25", token=bob_token)
-        result["returned"] = time.monotonic() - started
-    waiting = threading.Thread(target=poll)
-    waiting.start()
-    wait_for(lambda: app.notifier.listener_count() == 1, message="the long poll to be waiting")
-    sent_at = time.monotonic()
-    http.ok("POST", "/api/messages", {"to": bob, "content": "wake up"}, token=alice_token)
-    waiting.join(timeout=10)
-    assert [e["message"]["content"] for e in result["body"]["events"] if e["type"] == "message"] == ["wake up"]
-    assert time.monotonic() - sent_at < 5  # far below the 25 s timeout: it was woken, not timed out
+    def send():
+        sent_at.append(time.monotonic())
+        http.ok("POST", "/api/messages", {"to": bob, "content": "wake up"}, token=alice_token)
+    body = _long_poll_during(app, http, bob_token, "/api/sync?since=0&timeout=25", send)
+    assert [e["message"]["content"] for e in body["events"] if e["type"] == "message"] == ["wake up"]
+    assert time.monotonic() - sent_at[0] < 5  # far below the 25 s timeout: it was woken, not timed out
     assert app.notifier.listener_count() == 0
 
 
@@ -93,38 +84,39 @@ def test_long_poll_times_out_empty_after_its_timeout(server):
     assert body["events"] == [] and time.monotonic() - started >= 0.5
 
 
-def test_long_poll_carries_read_receipt_and_unread_hints(server):
-    app, http = server
+def _two_users(http):
     for name in ("alice", "bob"):
         http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
-    alice, alice_token = http.login("alice")
-    bob, bob_token = http.login("bob")
-    mid = http.ok("POST", "/api/messages", {"to": bob, "content": "read me"}, token=alice_token)["message"]["mid"]
+    return http.login("alice"), http.login("bob")
+
+
+def _long_poll_during(app, http, token: str, path: str, action) -> dict:
+    """Hold a long poll, run action once it waits, and return the poll's answer."""
     result = {}
-    waiting = threading.Thread(target=lambda: result.update(
-        body=http.ok("GET", "/api/sync?since=1&timeout=10", token=alice_token)))
+    waiting = threading.Thread(target=lambda: result.update(body=http.ok("GET", path, token=token)))
     waiting.start()
-    wait_for(lambda: app.notifier.listener_count() == 1, message="alice's long poll")
-    http.ok("POST", f"/api/conversations/{alice}/read", {}, token=bob_token)
-    waiting.join(timeout=10)
-    assert {"type": "read", "with": bob, "by": bob, "up_to": mid} in result["body"]["events"]
+    wait_for(lambda: app.notifier.listener_count() == 1, message="the long poll to wait")
+    action()
+    waiting.join(timeout=30)
+    return result["body"]
+
+
+def test_long_poll_carries_read_receipt_and_unread_hints(server):
+    app, http = server
+    (alice, alice_token), (bob, bob_token) = _two_users(http)
+    mid = http.ok("POST", "/api/messages", {"to": bob, "content": "read me"}, token=alice_token)["message"]["mid"]
+    body = _long_poll_during(app, http, alice_token, "/api/sync?since=1&timeout=10",
+                             lambda: http.ok("POST", f"/api/conversations/{alice}/read", {}, token=bob_token))
+    assert {"type": "read", "with": bob, "by": bob, "up_to": mid} in body["events"]
 
 
 def test_polling_past_a_message_tells_the_sender_it_was_delivered(server):
     app, http = server
-    for name in ("alice", "bob"):
-        http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
-    alice, alice_token = http.login("alice")
-    bob, bob_token = http.login("bob")
+    (alice, alice_token), (bob, bob_token) = _two_users(http)
     mid = http.ok("POST", "/api/messages", {"to": bob, "content": "hi"}, token=alice_token)["message"]["mid"]
-    result = {}
-    waiting = threading.Thread(target=lambda: result.update(
-        body=http.ok("GET", "/api/sync?since=1&timeout=10", token=alice_token)))
-    waiting.start()
-    wait_for(lambda: app.notifier.listener_count() == 1, message="alice's long poll")
-    http.ok("GET", "/api/sync?since=1", token=bob_token)  # bob's client now holds seq 1
-    waiting.join(timeout=10)
-    assert result["body"]["events"] == [{"type": "delivered", "to": bob, "up_to": mid}]
+    body = _long_poll_during(app, http, alice_token, "/api/sync?since=1&timeout=10",
+                             lambda: http.ok("GET", "/api/sync?since=1", token=bob_token))  # bob now holds seq 1
+    assert body["events"] == [{"type": "delivered", "to": bob, "up_to": mid}]
 
 
 def test_hints_published_between_two_polls_reach_the_next_poll_once(chat, pair):
@@ -148,14 +140,7 @@ def test_a_bad_hints_cursor_is_refused(chat, pair):
 
 def test_stopping_the_server_answers_held_long_polls_at_once(server):
     app, http = server
-    http.ok("POST", "/api/register", {"username": "alice", "password": "pw1234"})
-    _, token = http.login("alice")
-    result = {}
-    waiting = threading.Thread(target=lambda: result.update(
-        body=http.ok("GET", "/api/sync?since=0&timeout=25", token=token)))
-    waiting.start()
-    wait_for(lambda: app.notifier.listener_count() == 1, message="the long poll to wait")
+    (_, token), _ = _two_users(http)
     started = time.monotonic()
-    app.services.sync.shut_down()
-    waiting.join(timeout=30)
-    assert result["body"]["events"] == [] and time.monotonic() - started < 10
+    body = _long_poll_during(app, http, token, "/api/sync?since=0&timeout=25", app.services.sync.shut_down)
+    assert body["events"] == [] and time.monotonic() - started < 10
