@@ -27,13 +27,13 @@ def receiver_main(kind: str, port: int, ws_port: int, token: str, interval: floa
     pipe.send("ready")
     if kind == "websocket":
         return asyncio.run(_ws_receive(ws_port, token, since, pipe))
-    http, timeout = Http(port, token), 0 if kind == "short poll" else 25
-    while True:
-        page = http.ok("GET", f"/api/sync?since={since}&timeout={timeout}")
+    http, timeout, hints = Http(port, token), 0 if kind == "short poll" else 25, ""
+    while True:  # as the page's sync loop does: both cursors, the next request from where this one ended
+        page = http.ok("GET", f"/api/sync?since={since}&timeout={timeout}" + (f"&hints_since={hints}" if hints else ""))
         for event in page["events"]:
             if event["type"] == "message" and (ms := latency_ms(event["message"])) is not None:
                 pipe.send(ms)
-        since = page["next"]
+        since, hints = page["next"], page.get("hints_next", "")
         if timeout == 0 and not page["has_more"]:
             time.sleep(interval)
 
