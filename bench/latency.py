@@ -91,7 +91,7 @@ def _sample(mp, kind: str, server: Server, sender: Http, to: int, token: str, in
         end = time.monotonic() + budget["seconds"]
         while time.monotonic() < end and len(posts) < budget["messages"]:
             posted = time.perf_counter()
-            sender.ok("POST", "/api/messages", {"to": to, "content": stamp()})
+            sender.ok("POST", "/api/messages", {"to": to, "content": stamp(), "client_msg_id": f"lat-{time.time_ns()}"})
             posts.append((time.perf_counter() - posted) * 1000)
             if kind == "short poll":
                 time.sleep(random.uniform(0, 2 * budget["gap"]))
@@ -99,7 +99,7 @@ def _sample(mp, kind: str, server: Server, sender: Http, to: int, token: str, in
                 time.sleep(random.uniform(0.005, 0.02))
             while pipe.poll():
                 samples.append(pipe.recv())
-        deadline = time.monotonic() + interval + 2
+        deadline = time.monotonic() + interval + 1
         while len(samples) < len(posts) and pipe.poll(max(0.0, deadline - time.monotonic())):
             samples.append(pipe.recv())
     finally:
@@ -110,7 +110,7 @@ def _sample(mp, kind: str, server: Server, sender: Http, to: int, token: str, in
 
 def run(ctx: Context) -> dict:
     mp = multiprocessing.get_context("spawn")
-    budgets = {"short poll": {"seconds": ctx.scale(40, 6), "messages": 1000, "gap": 0.15},
+    budgets = {"short poll": {"seconds": ctx.scale(40, 4), "messages": 1000, "gap": 0.15},
                "long poll": {"seconds": ctx.scale(20, 4), "messages": ctx.scale(300, 40)},
                "websocket": {"seconds": ctx.scale(20, 4), "messages": ctx.scale(300, 40)}}
     results = {"load": LOAD}
