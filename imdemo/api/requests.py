@@ -30,13 +30,22 @@ def json_body() -> dict:
 
 
 def query(name: str, default=None):
-    """Return one query-string value, or default when it is absent."""
-    value = bottle.request.query.getunicode(name)
-    return default if value is None or value == "" else value
+    """Return one query-string value, or default when it is absent; 400 when it is not UTF-8."""
+    raw = bottle.request.query.get(name)  # bottle keeps query values as latin-1 decoded bytes
+    if raw is None or raw == "":
+        return default
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise BadInput(f"the query value {name} is not UTF-8", "invalid_" + name) from None
 
 
 def bearer_token() -> str | None:
-    header = bottle.request.get_header("Authorization", "")
+    """The token of an `Authorization: Bearer` header; None when absent or unreadable (then: 401)."""
+    try:
+        header = bottle.request.get_header("Authorization", "")
+    except UnicodeError:  # bottle decodes header bytes as UTF-8 on access
+        return None
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
 

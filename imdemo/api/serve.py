@@ -1,10 +1,12 @@
 """API layer: serve an app's HTTP side on cheroot (multi-threaded) and its WebSocket side beside it."""
 from __future__ import annotations
 
+import io
 import threading
 
 from cheroot import wsgi
 
+from .requests import MAX_BODY
 from .ws_server import WebSocketGateway
 
 
@@ -12,7 +14,7 @@ class HttpServer:
     """Cheroot serving one WSGI app in a background thread; every held long poll holds one thread."""
 
     def __init__(self, app, host: str, port: int, threads: int = 300):
-        self.server = wsgi.Server((host, port), app, numthreads=threads, request_queue_size=1024,
+        self.server = wsgi.Server((host, port), _dechunked(app), numthreads=threads, request_queue_size=1024,
                                   server_name="imdemo")
         self.server.prepare()  # binds now, so a busy port fails here with a clear error
         self.thread = threading.Thread(target=self.server.serve, name="imdemo-http", daemon=True)
@@ -28,6 +30,18 @@ class HttpServer:
     def stop(self) -> None:
         self.server.stop()
         self.thread.join(timeout=10)
+
+
+def _dechunked(app):
+    """Cheroot hands the app a chunked body already decoded, with no length. Bottle would decode it a
+    second time (and refuse it), so read it here, at most one byte past the limit (that answers 413),
+    and hand it on with its length."""
+    def wsgi_app(environ, start_response):
+        if environ.pop("HTTP_TRANSFER_ENCODING", None) is not None and not environ.get("CONTENT_LENGTH"):
+            body = environ["wsgi.input"].read(MAX_BODY + 1)
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+        return app(environ, start_response)
+    return wsgi_app
 
 
 class Servers:

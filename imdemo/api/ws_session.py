@@ -140,7 +140,8 @@ class Session:
 
     async def _handle(self, frame: dict) -> dict | None:
         kind = frame.get("type")
-        if kind == "ping":
+        if kind == "ping":  # each heartbeat also re-checks the session: an expired one ends the connection
+            await self.run_blocking(self.services.auth.authenticate, self.token)
             return {"type": "pong"}
         if kind == "ack":
             return await self._ack(frame.get("seq"))

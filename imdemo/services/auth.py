@@ -48,6 +48,8 @@ class AuthService:
         if not isinstance(username, str) or not isinstance(password, str):
             checks.text(username, "username", 1, 32)
             checks.text(password, "password", 1, 128, strip=False)
+        checks.encodable(username, "username")
+        checks.encodable(password, "password")
         self._refuse_if_throttled(username, address)
         user = self.users.by_username(username) if checks.USERNAME.fullmatch(username) else None
         if not check_password(password, user.password_hash if user else DUMMY_HASH) or user is None:

@@ -40,6 +40,7 @@ def text(value, name: str, low: int, high: int, strip: bool = True) -> str:
         value = value.strip()
     if "\x00" in value:
         raise BadInput(f"{name} must not contain NUL characters", "invalid_" + name)
+    encodable(value, name)
     if not low <= len(value) <= high:
         raise BadInput(f"{name} must have {low} to {high} characters", "invalid_" + name)
     return value
@@ -61,4 +62,13 @@ def client_msg_id(value) -> str | None:
 def username(value) -> str:
     if not isinstance(value, str) or not USERNAME.fullmatch(value):
         raise BadInput("username must be 3-32 lowercase letters, digits or _", "invalid_username")
+    return value
+
+
+def encodable(value: str, name: str) -> str:
+    """Refuse a string that cannot be stored as UTF-8 (a lone surrogate from a JSON escape like \\ud800)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput(f"{name} is not valid Unicode text", "invalid_" + name) from None
     return value
