@@ -169,8 +169,6 @@ def test_a_token_in_the_query_string_or_a_cookie_is_not_a_credential(people, cli
     assert response.status_int == 401
 
 
-@pytest.mark.xfail(strict=True, reason="bug: bottle decodes header values as UTF-8 on access; bearer_token() "
-                                       "lets the UnicodeDecodeError escape and the answer is 500")
 @pytest.mark.parametrize("header", ["Bearer \xff\xfe", "\xe9t\xe9"])
 def test_an_authorization_header_that_is_not_utf8_is_refused_with_401(people, client, header):
     """Headers arrive as bytes; ones that are not UTF-8 must be refused like any wrong token."""
@@ -320,8 +318,6 @@ def test_a_send_or_read_frame_after_the_session_ended_is_refused_and_changes_not
     assert _private(p) == before and _rows(p.app) == rows
 
 
-@pytest.mark.xfail(strict=True, reason="bug: an open WebSocket outlives its session's expiry: the server keeps "
-                                       "pushing to it (only send and read frames re-check the token)")
 def test_an_open_websocket_is_closed_when_its_session_expires(make_server):
     """A logout closes the connections opened with the token; the end of the session by time must too."""
     app, http = make_server(session_ttl=1.5, heartbeat=0.5, ack_timeout=5.0)
