@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from http.client import HTTPException
 
 import websocket
 
@@ -91,7 +92,7 @@ class Client:
             generation, http = self.servers.current()
             try:
                 status, data, _ = http.call(method, path, body, self.token, timeout=15)
-            except OSError:  # refused, reset, or cut mid-answer: the server died under us
+            except (OSError, HTTPException):  # refused, reset, cut mid-answer: the server died
                 self.counts["connection lost"] += 1
                 self.servers.wait_for_restart(generation, timeout=2)
                 continue
