@@ -22,6 +22,7 @@ import json
 import os
 import random
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -307,14 +308,23 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def _revision() -> str:
+    """The commit the server runs, marked -dirty when the working tree has changes: figures need it."""
+    try:
+        return subprocess.run(["git", "describe", "--always", "--dirty"], cwd=Path(__file__).resolve().parent,
+                              capture_output=True, text=True, timeout=10).stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
 def main(argv: list[str]) -> int:
     args = parse(argv)
     with tempfile.TemporaryDirectory(prefix="imdemo-soak-") as tmp:
         ctx = Context(False, args.database, args.redis, Path(tmp), "s" + secrets.token_hex(3),
                       ("--heartbeat", str(args.heartbeat), *args.server_arg))
         with Server(ctx) as server:
-            print(f"imdemo soak: server pid {server.pid} ready in {server.ready_seconds:.1f}s; creating "
-                  f"{args.clients} users", flush=True)
+            print(f"imdemo soak: code {_revision()}; server pid {server.pid} ready in {server.ready_seconds:.1f}s; "
+                  f"creating {args.clients} users", flush=True)
             users = accounts(server.port, [f"{ctx.tag}_{i}" for i in range(args.clients)])
             soak = asyncio.run(soak_run(args, server, users))
             failures = verdict(soak, args, server, after_clients_left(server, soak))
