@@ -1,5 +1,5 @@
-"""Faults: the server killed (SIGKILL) mid-traffic and restarted on the same database; a WebSocket client
-that stops reading; long polls whose clients vanished.
+"""Faults: the server killed (SIGKILL) mid-traffic, over HTTP or over WebSockets, and restarted on the same
+database; a WebSocket client that stops reading; long polls whose clients vanished.
 
 The crash test is SPEC invariants 1-4 under fire: every acknowledged message exists exactly once, every
 client that resumes from its last seq holds each of its messages exactly once in seq order, retries with
@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.client import HTTPException
 
+import pytest
 import websocket
 
 from imdemo.api.ws_session import WINDOW
@@ -50,6 +51,10 @@ class Servers:
     def current(self) -> tuple[int, Http]:
         with self.changed:
             return self.generation, self.process.http
+
+    def current_ws_url(self) -> tuple[int, str]:
+        with self.changed:
+            return self.generation, self.process.ws_url
 
     def wait_for_restart(self, seen: int, timeout: float) -> None:
         """Wait until a server newer than generation seen is up, or timeout seconds pass."""
@@ -151,18 +156,86 @@ class Client:
             self.problems.append(f"{type(e).__name__}: {e}")
 
 
+@dataclass
+class SocketClient(Client):
+    """The same user over a WebSocket: send frames, every event acknowledged and held once in seq order;
+    after a crash it reconnects from its last seq and sends again, with the same client_msg_id, what had
+    no "sent" answer."""
+
+    ws: WsClient | None = None
+
+    def connect(self) -> None:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            generation, url = self.servers.current_ws_url()
+            try:
+                self.ws = WsClient(url, timeout=15)
+                self.ws.hello(self.token, since=self.held[-1][0] if self.held else 0)
+                return
+            except (OSError, websocket.WebSocketException, AssertionError):
+                self.servers.wait_for_restart(generation, timeout=2)
+        raise AssertionError(f"{self.name}: could not reconnect for 90 s")
+
+    def take(self, frame: dict) -> None:
+        """Hold a message event once (a replayed or retransmitted seq is dropped), acknowledge it."""
+        if frame.get("type") == "message":
+            seq = frame["seq"]
+            if seq > len(self.held) + 1:
+                self.problems.append(f"gap: seq {seq} after {len(self.held)}")
+            if seq > len(self.held):
+                self.held.append((seq, frame["message"]["mid"]))
+            else:
+                self.counts["repeats dropped"] += 1
+            self.ws.send({"type": "ack", "seq": seq})
+        elif frame.get("type") == "sent":
+            self.acknowledged[frame["client_msg_id"]] = frame["message"]
+        elif frame.get("type") == "error" and frame["code"] != "unavailable":
+            self.problems.append(f"error frame {frame}")
+
+    def send(self, k: int) -> None:
+        client_msg_id, to = f"{self.name}-{k}", self.rng.choice(self.others)
+        frame = {"type": "send", "to": to, "content": f"{self.name} #{k} to {to}", "client_msg_id": client_msg_id}
+        while client_msg_id not in self.acknowledged:
+            try:
+                self.ws.send(frame)
+                while client_msg_id not in self.acknowledged:
+                    answer = self.ws.recv(timeout=15)
+                    if answer is None or (answer.get("type") == "error" and answer["code"] == "unavailable"):
+                        break  # closed, or busy: send it again
+                    self.take(answer)
+                if answer is None:
+                    raise ConnectionError(f"closed with {self.ws.close_code}")
+            except (OSError, websocket.WebSocketException):
+                self.counts["connection lost"] += 1
+                self.counts["sends repeated"] += 1
+                hang_up(self.ws)
+                self.connect()
+
+    def run(self) -> None:
+        try:
+            self.connect()
+            for k in range(PER_CLIENT):
+                self.send(k)
+        except Exception as e:  # reported by the main thread
+            self.problems.append(f"{type(e).__name__}: {e}")
+        finally:
+            if self.ws is not None:
+                hang_up(self.ws)
+
+
 def _database(path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
 
 
-def test_killed_three_times_mid_traffic_nothing_acknowledged_is_lost_or_doubled(tmp_path):
+@pytest.mark.parametrize("transport", ["http", "websocket"])
+def test_killed_three_times_mid_traffic_nothing_acknowledged_is_lost_or_doubled(tmp_path, transport):
     seed = int(os.environ.get("IMDEMO_CRASH_SEED", random.randrange(2**32)))
     rng = random.Random(seed)
-    print(f"\ncrash test: seed {seed} (IMDEMO_CRASH_SEED={seed} repeats the schedule)")
+    print(f"\ncrash test over {transport}: seed {seed} (IMDEMO_CRASH_SEED={seed} repeats the schedule)")
     db_path = tmp_path / "crash.db"
     servers = Servers(("--database", f"sqlite:///{db_path}", "--no-demo", "--send-rate", "0"))
     try:
-        clients = _register(servers, rng)
+        clients = _register(servers, rng, Client if transport == "http" else SocketClient)
         threads = [threading.Thread(target=c.run, name=c.name) for c in clients]
         for t in threads:
             t.start()
@@ -179,7 +252,7 @@ def test_killed_three_times_mid_traffic_nothing_acknowledged_is_lost_or_doubled(
         assert not any(t.is_alive() for t in threads)
         for c in clients:
             c.catch_up()
-        _report(clients, servers, kills)
+        _report(transport, clients, servers, kills)
         assert [p for c in clients for p in c.problems] == []
         _check_every_acknowledged_message_exists_once(db_path, clients)
         _check_every_timeline_is_held_once_in_seq_order(db_path, clients)
@@ -188,22 +261,22 @@ def test_killed_three_times_mid_traffic_nothing_acknowledged_is_lost_or_doubled(
         servers.stop()
 
 
-def _register(servers: Servers, rng: random.Random) -> list[Client]:
+def _register(servers: Servers, rng: random.Random, kind: type[Client]) -> list[Client]:
     _, http = servers.current()
     clients = []
     for i in range(CLIENTS):
         http.ok("POST", "/api/register", {"username": f"crash{i}", "password": "pw1234"})
         uid, token = http.login(f"crash{i}")
-        clients.append(Client(f"crash{i}", uid, token, servers, random.Random(rng.random())))
+        clients.append(kind(f"crash{i}", uid, token, servers, random.Random(rng.random())))
     for c in clients:
         c.others = [o.uid for o in clients if o is not c]
     return clients
 
 
-def _report(clients: list[Client], servers: Servers, kills: list[int]) -> None:
+def _report(transport: str, clients: list[Client], servers: Servers, kills: list[int]) -> None:
     counts = sum((c.counts for c in clients), Counter())
-    print(f"crash test: {CLIENTS} clients x {PER_CLIENT} messages; SIGKILL after {kills} acknowledged; "
-          f"restarts took {[round(s, 2) for s in servers.restarts]} s; {dict(counts)}")
+    print(f"crash test over {transport}: {CLIENTS} clients x {PER_CLIENT} messages; SIGKILL after {kills} "
+          f"acknowledged; restarts took {[round(s, 2) for s in servers.restarts]} s; {dict(counts)}")
 
 
 def _check_every_acknowledged_message_exists_once(db_path, clients: list[Client]) -> None:
