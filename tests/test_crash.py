@@ -20,9 +20,12 @@ from http.client import HTTPException
 
 import pytest
 import websocket
+import webtest
 
 from imdemo.api.ws_session import WINDOW
+from imdemo.app import create_app
 
+from .conftest import REAL_REDIS, Chat
 from .helpers import Http, WsClient, wait_for
 from .processes import Process
 from .test_fuzz_ws import hang_up
@@ -401,3 +404,56 @@ def test_long_polls_whose_clients_vanished_leave_no_listener_after_their_timeout
     print(f"\nvanished long polls: 30 listeners gone {time.monotonic() - started:.1f} s after the clients left")
     assert http.ok("GET", "/api/sync?since=0&timeout=0", token=token)["events"] == []
     assert http.ok("GET", "/healthz")["status"] == "ok"
+
+
+# --- a crash between the unread script and the commit, with a Redis that outlives the process ---
+
+@pytest.fixture
+def real_redis(make_config):
+    """A Config factory on a real Redis, which keeps its counters when the process dies (the embedded store
+    dies with it and is rebuilt from the database at every start, so it cannot drift this way)."""
+    if not REAL_REDIS:
+        if os.environ.get("IMDEMO_REQUIRE_REAL_BACKEND") == "1":
+            pytest.fail("IMDEMO_TEST_REDIS_URL is required here")
+        pytest.skip("needs a real Redis: set IMDEMO_TEST_REDIS_URL")
+    return make_config
+
+
+class Died(BaseException):
+    """The process ending at this very line: no handler of the app catches it, the transaction rolls back."""
+
+
+@pytest.mark.real_backend
+@pytest.mark.xfail(strict=True, reason="bug: the unread script runs inside the transaction; a death before the commit "
+                                       "leaves Redis changed (send: one unread too many; read: the conversation "
+                                       "zeroed) and a restart with the ready marker present never recounts")
+@pytest.mark.parametrize("action", ["send", "read"])
+def test_a_crash_between_the_unread_script_and_the_commit_leaves_no_drift_after_restart(real_redis, action):
+    """The unread Lua script is the send's (and the read's) last step inside the transaction; if the process
+    dies right after it, the database rolls back but Redis keeps the change. After a restart on the same
+    database and Redis, the counters must equal the database again (SPEC invariant 3)."""
+    app = create_app(real_redis())
+    chat = Chat(webtest.TestApp(app.wsgi))
+    alice, bob = chat.register("alice"), chat.register("bob")
+    for text in ("one", "two"):
+        chat.send(alice, bob.uid, text)
+    counters = app.services.messages.messages.counters
+    script = counters.on_message if action == "send" else counters.set_conversation
+
+    def then_die(*args):
+        script(*args)
+        raise Died
+    setattr(counters, script.__name__, then_die)
+    with pytest.raises(Died):
+        if action == "send":
+            app.services.messages.send_message(alice.uid, bob.uid, "never committed")
+        else:
+            app.services.contacts.mark_read(bob.uid, alice.uid)
+    app.close()
+    again = create_app(real_redis())  # the restart: same database, same Redis
+    try:
+        chat = Chat(webtest.TestApp(again.wsgi))
+        assert len(chat.get(bob, f"/api/conversations/{alice.uid}/messages")["messages"]) == 2
+        assert chat.get(bob, "/api/unread") == {"total": 2, "conversations": {str(alice.uid): 2}}
+    finally:
+        again.close()
