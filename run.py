@@ -1,6 +1,7 @@
 """Run imdemo: read flags and environment, build the app, serve it until Ctrl-C."""
 from __future__ import annotations
 
+import ctypes
 import ipaddress
 import logging
 import os
@@ -13,8 +14,11 @@ from imdemo.app import create_app
 from imdemo.config import Config
 from imdemo.services.demo import DEMO_PASSWORD, DEMO_USERS
 
+M_MMAP_THRESHOLD = -3  # mallopt(3): blocks above this size are mmapped, and unmapped when freed
+
 
 def main(argv: list[str]) -> int:
+    _return_freed_memory()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)  # not a line per connection
     config = Config.from_args(argv, os.environ)
@@ -39,15 +43,25 @@ def main(argv: list[str]) -> int:
               f"{DEMO_PASSWORD}: anyone who can reach this host can log in as them. Use --no-demo on a fresh "
               "database, or change their passwords.", file=sys.stderr, flush=True)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+    for number in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or a service manager; even where SIGINT was ignored
+        signal.signal(number, lambda *_: stop.set())
+    stop.wait()
     print("imdemo: stopping", flush=True)
     servers.stop()
     app.close()
     return 0
+
+
+def _return_freed_memory() -> None:
+    """Let glibc give large freed blocks back to the system. Each password hash (scrypt) takes 16 MiB in
+    whichever of the server's threads runs it; glibc's default keeps that in the thread's arena, so RSS
+    grew by ~12 MB a login (40 logins: 68 -> 545 MB) and never came down."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 1 << 20)
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
 
 
 def is_loopback(host: str) -> bool:

@@ -217,8 +217,10 @@ def world(make_config, request):
 
 @pytest.fixture
 def inspected(make_config, request):
-    """The same, with the inspector on (as `python run.py` has it on loopback): it traces every call."""
-    yield from _world(make_config, request, inspect=True)
+    """The same, with the inspector on (as `python run.py` has it on loopback) and open: it traces every call."""
+    for world in _world(make_config, request, inspect=True):
+        world.client.get("/api/inspect/actions")  # the page is open: record from here on
+        yield world
 
 
 def _auth(world, kind: str) -> dict:

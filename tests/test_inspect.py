@@ -77,8 +77,20 @@ def test_the_state_view_shows_both_users_rows_and_flags_a_drifted_counter(inspec
     assert any(str(bob.uid) in d and "Redis says 6" in d for d in drifted)
 
 
+def test_nothing_is_recorded_until_the_inspector_looks(inspected):
+    app, chat = inspected
+    alice, bob = chat.register("alice"), chat.register("bob")
+    chat.send(alice, bob.uid, "unwatched")
+    assert app.services.inspector.trace.actions == type(app.services.inspector.trace.actions)()
+    seen = chat.get(None, "/api/inspect/actions")["next"]  # the page opens: from now on, actions are kept
+    chat.send(alice, bob.uid, "watched")
+    names = [a["name"] for a in chat.get(None, "/api/inspect/actions", after=seen)["actions"]]
+    assert names == ["POST /api/messages"]
+
+
 def test_the_inspector_never_shows_password_hashes_or_tokens(inspected):
     app, chat = inspected
+    chat.get(None, "/api/inspect/actions")  # the inspector is open from the start
     alice = chat.register("alice", password="s3cret-pw")
     bob = chat.register("bob")
     chat.send(alice, bob.uid, "hi")
@@ -96,6 +108,7 @@ def test_the_inspector_never_shows_password_hashes_or_tokens(inspected):
 def test_websocket_actions_and_frames_are_traced(make_server):
     from .helpers import WsClient, wait_for
     app, http = make_server(inspect=True, ack_timeout=0.3)
+    http.ok("GET", "/api/inspect/actions")  # the inspector is open
     for name in ("alice", "bob"):
         http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
     (_, alice_token), (bob, bob_token) = http.login("alice"), http.login("bob")

@@ -86,7 +86,8 @@ class WebSocketGateway:
         """Run a blocking service call (database, Redis) in the pool, off the event loop."""
         call = functools.partial(fn, *args)
         if self.services.inspector is not None:  # one traced action per call, as for an HTTP request
-            call = functools.partial(self._traced, f"WebSocket {fn.__name__}", call)
+            named = args[0] if fn.__name__.startswith("_") and args and callable(args[0]) else fn  # a wrapper
+            call = functools.partial(self._traced, f"WebSocket {named.__name__}", call)
         return await self.loop.run_in_executor(self.pool, call)
 
     def _traced(self, name: str, call):

@@ -19,6 +19,7 @@ from ..services.errors import BadInput, ImdemoError, Unauthorized, unavailable_c
 
 WINDOW = 256  # unacknowledged message events per connection
 MAX_HINTS = 256  # live hints waiting to be written, per connection
+SESSION_CHECK = 60.0  # seconds between checks that the connection's session is still alive
 CLOSE_TIMEOUT = 4408
 CLOSE_UNAUTHORIZED = 4401
 
@@ -99,11 +100,16 @@ class Session:
     async def _watch(self) -> None:
         """Retransmit what is overdue; close a connection that stays silent or never acknowledges."""
         tick = max(0.01, min(self.ack_timeout, self.heartbeat) / 5)
+        session_checked = time.monotonic()
         while True:
             await asyncio.sleep(tick)
             now = time.monotonic()
             if now - self.last_heard > 3 * self.heartbeat:
                 return await self._close(CLOSE_TIMEOUT, "heartbeat timeout")
+            if now - session_checked > min(SESSION_CHECK, 2 * self.heartbeat):
+                session_checked = now  # a logout closes at once (a notice); an expiry is found here
+                if not await self._session_alive():
+                    return await self._close(CLOSE_UNAUTHORIZED, "session ended")
             for item in list(self.pending.values()):
                 if now - item.sent_at < self.ack_timeout:
                     continue
@@ -114,6 +120,21 @@ class Session:
                 if self.note is not None:
                     self.note("WebSocket retransmission", uid=self.uid, seq=item.event["seq"], sends=item.sends)
                 await self.send(item.event)
+
+    def _as_caller(self, change, *args):
+        """Make a change as this connection's user, checking first that the session still lives (in the same
+        worker call: a frame that writes is refused the moment its session has ended, not a minute later)."""
+        self.services.auth.authenticate(self.token)
+        return change(self.uid, *args)
+
+    async def _session_alive(self) -> bool:
+        try:
+            await self.run_blocking(self.services.auth.authenticate, self.token)
+        except Unauthorized:
+            return False
+        except self.unavailable:  # the store is away for a moment: check again next time
+            pass
+        return True
 
     async def _close(self, code: int, reason: str) -> None:
         if self.note is not None:
@@ -140,19 +161,17 @@ class Session:
 
     async def _handle(self, frame: dict) -> dict | None:
         kind = frame.get("type")
-        if kind == "ping":  # each heartbeat also re-checks the session: an expired one ends the connection
-            await self.run_blocking(self.services.auth.authenticate, self.token)
+        if kind == "ping":
             return {"type": "pong"}
         if kind == "ack":
             return await self._ack(frame.get("seq"))
         if kind == "send":
-            await self.run_blocking(self.services.auth.authenticate, self.token)
-            message, _ = await self.run_blocking(self.services.messages.send_message, self.uid, frame.get("to"),
-                                                 frame.get("content"), frame.get("client_msg_id"))
+            message, _ = await self.run_blocking(self._as_caller, self.services.messages.send_message,
+                                                 frame.get("to"), frame.get("content"), frame.get("client_msg_id"))
             return {"type": "sent", "client_msg_id": message["client_msg_id"], "message": message}
         if kind == "read":
-            await self.run_blocking(self.services.auth.authenticate, self.token)
-            await self.run_blocking(self.services.contacts.mark_read, self.uid, frame.get("with"), frame.get("up_to"))
+            await self.run_blocking(self._as_caller, self.services.contacts.mark_read, frame.get("with"),
+                                    frame.get("up_to"))
             return None
         raise BadInput(f"unknown frame type {kind!r}", "unknown_type")
 

@@ -53,9 +53,9 @@ class ContactService:
             raise NotFound(f"no user with uid {other}", "no_such_user") from None
         hint = {"type": "unread", "total": total, "conversation": {"uid": other, "unread": unread}}
         if moved:
-            self.notifier.publish(uid, {"hints": [{"type": "read", "with": other, "by": uid, "up_to": read_mid},
-                                                  hint]})
-            self.notifier.publish(other, {"hints": [{"type": "read", "with": uid, "by": uid, "up_to": read_mid}]})
+            self.notifier.publish_many([
+                (uid, {"hints": [{"type": "read", "with": other, "by": uid, "up_to": read_mid}, hint]}),
+                (other, {"hints": [{"type": "read", "with": uid, "by": uid, "up_to": read_mid}]})])
         else:
             self.notifier.publish(uid, {"hints": [hint]})
         return {"unread": unread, "total_unread": total, "read_mid": read_mid}

@@ -23,6 +23,7 @@ class Inspector:
 
     def actions_after(self, action_id=0) -> dict:
         action_id = checks.integer(action_id, "after", 0)
+        self.trace.watch()  # the page polls this: record while it is open
         actions = self.trace.after(action_id)
         return {"actions": actions, "next": actions[-1]["id"] if actions else action_id}
 

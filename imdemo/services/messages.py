@@ -45,10 +45,10 @@ class MessageService:
 
     def _notify(self, stored) -> None:
         m = stored.message
-        self.notifier.publish(m.sender, {"seq": stored.sender_seq})
         unread = {"type": "unread", "total": stored.recipient_total,
                   "conversation": {"uid": m.sender, "unread": stored.recipient_conversation}}
-        self.notifier.publish(m.recipient, {"seq": stored.recipient_seq, "hints": [unread]})
+        self.notifier.publish_many([(m.sender, {"seq": stored.sender_seq}),
+                                    (m.recipient, {"seq": stored.recipient_seq, "hints": [unread]})])
         if not stored.counters_ready:
             self.reconciler.store_was_lost()
 

@@ -10,14 +10,12 @@ import redis
 from .keyvalue import Keys
 
 # KEYS: T, C of the recipient; S of sender and recipient; the ready marker.
-# ARGV: sender uid, sender seq, recipient seq.
+# ARGV: sender uid, sender seq, recipient seq. The seqs are plain SETs: they were taken under both users'
+# row locks in the still open transaction, so no newer seq of either user can exist yet.
 ON_MESSAGE = """
 local total = redis.call('INCRBY', KEYS[1], 1)
 local conv = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-for i = 3, 4 do
-  local seq = tonumber(ARGV[i - 1])
-  if tonumber(redis.call('GET', KEYS[i]) or '0') < seq then redis.call('SET', KEYS[i], seq) end
-end
+redis.call('MSET', KEYS[3], ARGV[2], KEYS[4], ARGV[3])
 return {total, conv, redis.call('EXISTS', KEYS[5])}
 """
 

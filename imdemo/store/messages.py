@@ -44,9 +44,11 @@ SQL = {
     "set_read": "UPDATE im_msg_contact SET read_mid = ? WHERE owner_uid = ? AND other_uid = ? AND read_mid < ?",
     "unread_in": "SELECT COUNT(*) FROM im_msg_relation WHERE owner_uid = ? AND other_uid = ? AND type = 1"
                  " AND mid > ?",
-    "unread_of": "SELECT r.other_uid, COUNT(*) FROM im_msg_relation r JOIN im_msg_contact ct"
-                 " ON ct.owner_uid = r.owner_uid AND ct.other_uid = r.other_uid"
-                 " WHERE r.owner_uid = ? AND r.type = 1 AND r.mid > ct.read_mid GROUP BY r.other_uid",
+    # Driven by the contact rows, so each count reads only what lies after that conversation's read marker
+    # (through the (owner_uid, other_uid, mid) index), never the whole history.
+    "unread_of": "SELECT ct.other_uid, (SELECT COUNT(*) FROM im_msg_relation r WHERE r.owner_uid = ct.owner_uid"
+                 " AND r.other_uid = ct.other_uid AND r.type = 1 AND r.mid > ct.read_mid)"
+                 " FROM im_msg_contact ct WHERE ct.owner_uid = ?",
     "received_between": "SELECT other_uid, MAX(mid) FROM im_msg_relation WHERE owner_uid = ? AND type = 1"
                         " AND seq > ? AND seq <= ? GROUP BY other_uid",
 }

@@ -35,13 +35,18 @@ class Notifier:
 
     def publish(self, uid: int, notice: dict) -> None:
         """Send notice to every process that holds a listener of uid; keep its hints a while for pollers."""
+        self.publish_many([(uid, notice)])
+
+    def publish_many(self, notices: list[tuple[int, dict]]) -> None:
+        """Publish several (uid, notice) in one round trip to the store."""
         with self.client.pipeline(transaction=False) as pipe:
-            for hint in notice.get("hints", ()):
-                pipe.xadd(self.keys.hints(uid), {"h": json.dumps(hint, separators=(",", ":"))},
-                          maxlen=HINTS_KEPT, approximate=True)
-            if notice.get("hints"):
-                pipe.expire(self.keys.hints(uid), HINTS_SECONDS)
-            pipe.publish(self.keys.channel(uid), json.dumps(notice, separators=(",", ":")))
+            for uid, notice in notices:
+                for hint in notice.get("hints", ()):
+                    pipe.xadd(self.keys.hints(uid), {"h": json.dumps(hint, separators=(",", ":"))},
+                              maxlen=HINTS_KEPT, approximate=True)
+                if notice.get("hints"):
+                    pipe.expire(self.keys.hints(uid), HINTS_SECONDS)
+                pipe.publish(self.keys.channel(uid), json.dumps(notice, separators=(",", ":")))
             pipe.execute()
 
     def hints_after(self, uid: int, cursor: str | None) -> tuple[list[dict], str]:

@@ -6,6 +6,7 @@ import peewee
 import redis
 
 from .keyvalue import Keys
+from .messages import SQL
 
 ROWS = {
     "im_user": "SELECT uid, username, nickname, seq FROM im_user WHERE uid IN (?, ?) ORDER BY uid",
@@ -18,9 +19,7 @@ ROWS = {
     "im_msg_contact": "SELECT owner_uid, other_uid, mid, type, read_mid, create_time, update_time FROM im_msg_contact"
                       " WHERE (owner_uid = ? AND other_uid = ?) OR (owner_uid = ? AND other_uid = ?)",
 }
-UNREAD_IN_DB = ("SELECT r.other_uid, COUNT(*) FROM im_msg_relation r JOIN im_msg_contact ct"
-                " ON ct.owner_uid = r.owner_uid AND ct.other_uid = r.other_uid"
-                " WHERE r.owner_uid = ? AND r.type = 1 AND r.mid > ct.read_mid GROUP BY r.other_uid")
+
 
 
 class StateReader:
@@ -43,7 +42,8 @@ class StateReader:
 
     def _unread(self, uid: int) -> dict:
         total_key, conv_key = self.keys.total_unread(uid), self.keys.conversation_unread(uid)
-        in_db = {str(o): int(n) for o, n in self.db.execute_sql(UNREAD_IN_DB.replace("?", self.db.param), (uid,))}
+        rows = self.db.execute_sql(SQL["unread_of"].replace("?", self.db.param), (uid,))
+        in_db = {str(o): int(n) for o, n in rows if n}
         return {"keys": {total_key: self.client.get(total_key), conv_key: self.client.hgetall(conv_key)},
                 "redis_total": int(self.client.get(total_key) or 0),
                 "redis_conversations": {o: int(n) for o, n in self.client.hgetall(conv_key).items()},

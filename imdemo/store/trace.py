@@ -31,8 +31,10 @@ def _clean(value):
 class Trace:
     """A bounded log of actions, each with the steps the store took for it."""
 
-    def __init__(self, capacity: int = 500):
+    def __init__(self, capacity: int = 500, attention: float = 60.0):
         self.actions: deque = deque(maxlen=capacity)
+        self.attention = attention  # seconds the trace keeps recording after the inspector last looked
+        self._watched_at = float("-inf")
         self._ids = itertools.count(1)
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -42,7 +44,7 @@ class Trace:
     def action(self, name: str, **info):
         """Group the steps taken inside the block under one action (per thread)."""
         outer = getattr(self._local, "action", None)
-        if outer is not None:  # nested: the steps belong to the outer action
+        if outer is not None or not self.watched():  # nested, or nobody is looking: nothing to record
             yield outer
             return
         current = {"name": name, "info": info, "at": time.time(), "steps": []}
@@ -53,8 +55,18 @@ class Trace:
             self._local.action = None
             self._publish(current)
 
+    def watch(self) -> None:
+        """Say that someone is looking: record for the next `attention` seconds."""
+        self._watched_at = time.monotonic()
+
+    def watched(self) -> bool:
+        """Tell whether an inspector looked recently; until one does, tracing costs one check a statement."""
+        return time.monotonic() - self._watched_at < self.attention
+
     def note(self, name: str, **info) -> None:
         """Record an action that is one event (a frame pushed, a retransmission, a timeout)."""
+        if not self.watched():
+            return
         self._publish({"name": name, "info": {k: _clean(v) for k, v in info.items()}, "at": time.time(),
                        "steps": []})
 
@@ -78,6 +90,8 @@ class Trace:
 
         def traced(sql, params=None, *args, **kwargs):
             cursor = execute_sql(sql, params, *args, **kwargs)
+            if getattr(self._local, "action", None) is None:
+                return cursor
             hidden = "im_session" in sql
             self.step("sql", sql=sql, params=[HIDDEN if hidden else _clean(p) for p in (params or ())],
                       rows=getattr(cursor, "rowcount", -1))
@@ -92,8 +106,9 @@ class Trace:
         execute = client.execute_command
 
         def traced(*args, **options):
-            command = str(args[0]).upper()
-            if command != "EVALSHA" or getattr(self._local, "action", None) is None:
+            if getattr(self._local, "action", None) is None:
+                return execute(*args, **options)
+            if str(args[0]).upper() != "EVALSHA":
                 result = execute(*args, **options)
                 self.step("redis", command=[_clean(a) for a in args], result=_clean_result(result))
                 return result
@@ -116,6 +131,8 @@ class Trace:
             execute = pipe.execute
 
             def traced_execute(*a, **k):
+                if getattr(self._local, "action", None) is None:
+                    return execute(*a, **k)
                 commands = [command for command, _ in pipe.command_stack]
                 results = execute(*a, **k)
                 for command, result in zip(commands, results, strict=False):
