@@ -87,7 +87,7 @@ def create_app(config: Config) -> App:
     if trace is not None:
         for name, script in {**counters.scripts(), **attempts.scripts()}.items():
             trace.name_script(script, name)
-    reconciler.ensure_ready()
+    reconciler.at_start()
     seeded = config.demo and seed_demo(users, services.messages, config.password_cost)
     notifier.start()
     health = {"database": db.__class__.__name__, "store": "redis" if config.redis else "embedded"}

@@ -86,3 +86,26 @@ def test_mark_read_racing_sends_leaves_counters_equal_to_the_database(app, servi
     app.services.reconciler.reconcile()
     assert services.contacts.unread(alice) == live
     assert live["total"] == sum(live["conversations"].values()) >= 30
+
+
+@pytest.mark.parametrize("action", ["send", "read"])
+def test_a_transaction_failing_after_its_unread_script_leaves_no_drift(app, services, people, action):
+    """The unread script is the transaction's last step; if the commit then fails, the database rolls back
+    while Redis keeps the change. The store recounts that user at once."""
+    alice, bob, _ = people
+    services.messages.send_message(alice, bob, "one")
+    counters = app.services.messages.messages.counters
+    name = "on_message" if action == "send" else "set_conversation"
+    script = getattr(counters, name)
+
+    def then_fail(*args):
+        script(*args)
+        raise RuntimeError("the commit failed")
+    setattr(counters, name, then_fail)
+    with pytest.raises(RuntimeError):
+        if action == "send":
+            services.messages.send_message(alice, bob, "never committed")
+        else:
+            services.contacts.mark_read(bob, alice)
+    setattr(counters, name, script)
+    assert services.contacts.unread(bob) == {"total": 1, "conversations": {str(alice): 1}}

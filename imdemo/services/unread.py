@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from ..store.counters import UnreadCounters
 from ..store.messages import MessageStore
@@ -33,11 +34,13 @@ class Reconciler:
                 if self.counters.is_ready():
                     return len(uids)
 
-    def ensure_ready(self) -> None:
-        """Rebuild the counters if the store has none (a fresh embedded store, a flushed Redis)."""
-        if not self.counters.is_ready():
-            log.info("unread counters missing from the store: rebuilding from the database")
-            self.reconcile()
+    def at_start(self) -> None:
+        """Recount every user before serving: the store may be empty (the embedded default, a flushed Redis)
+        or a process may have died between a transaction's unread script and its commit."""
+        started = time.monotonic()
+        users = self.reconcile()
+        log.info("unread counters of %d users rebuilt from the database in %.0f ms", users,
+                 (time.monotonic() - started) * 1000)
 
     def store_was_lost(self) -> None:
         """Called when a script found the ready marker gone: rebuild once, unless a rebuild is running."""

@@ -5,6 +5,7 @@ The hot statements are plain SQL built once: Peewee's query building costs more 
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from .counters import UnreadCounters
 from .database import write_transaction
 from .errors import UnknownUser
 
+log = logging.getLogger(__name__)
 MESSAGE_COLUMNS = "c.mid, c.sender_id, c.recipient_id, c.content, c.client_msg_id, c.create_time"
 
 SQL = {
@@ -111,6 +113,20 @@ class MessageStore:
             if existing:  # a concurrent retry of the same send won the race
                 return Stored(existing, created=False)
             raise
+        except UnknownUser:
+            raise
+        except Exception:
+            self._recount_after_failure(recipient)
+            raise
+
+    def _recount_after_failure(self, uid: int) -> None:
+        """A transaction failed, maybe after its unread script ran (the commit itself can fail): Redis may
+        be ahead of the database, so recount uid from the database. A process that dies at that moment
+        is recounted at its next start instead (create_app reconciles every user)."""
+        try:
+            self.rebuild_counters(uid)
+        except Exception:  # the store is down: the next start, or --reconcile, repairs it
+            log.warning("could not recount %s after a failed transaction", uid, exc_info=True)
 
     def _store_locked(self, sender: int, recipient: int, content: str, client_msg_id: str | None) -> Stored:
         # Lock both users' rows in ascending uid order (no deadlock) and take each one's next seq.
@@ -164,6 +180,15 @@ class MessageStore:
         Return (read_mid, still unread, total unread, moved). The reader's row is locked so that no send
         to the reader lands between counting what is unread and setting the counter.
         """
+        try:
+            return self._mark_read(uid, other, up_to)
+        except UnknownUser:
+            raise
+        except Exception:
+            self._recount_after_failure(uid)
+            raise
+
+    def _mark_read(self, uid: int, other: int, up_to: int | None) -> tuple[int, int, int, bool]:
         with write_transaction(self.db):
             if self._one("lock_user", uid) is None:
                 raise UnknownUser(uid)
