@@ -424,9 +424,6 @@ class Died(BaseException):
 
 
 @pytest.mark.real_backend
-@pytest.mark.xfail(strict=True, reason="bug: the unread script runs inside the transaction; a death before the commit "
-                                       "leaves Redis changed (send: one unread too many; read: the conversation "
-                                       "zeroed) and a restart with the ready marker present never recounts")
 @pytest.mark.parametrize("action", ["send", "read"])
 def test_a_crash_between_the_unread_script_and_the_commit_leaves_no_drift_after_restart(real_redis, action):
     """The unread Lua script is the send's (and the read's) last step inside the transaction; if the process
