@@ -74,13 +74,14 @@ def create_app(config: Config) -> App:
     users, counters, attempts = UserStore(db), UnreadCounters(client, keys), Attempts(client, keys)
     messages, notifier = MessageStore(db, counters), Notifier(client, keys)
     reconciler = Reconciler(users, messages, counters)
+    sync = SyncService(users, messages, counters, notifier, release=lambda: release(db))
     services = Services(
         auth=AuthService(users, SessionStore(db, client, keys), attempts, notifier, session_ttl=config.session_ttl,
                          login_attempts=config.login_attempts, login_window=config.login_window,
                          password_cost=config.password_cost),
         messages=MessageService(messages, notifier, attempts, reconciler, send_rate=config.send_rate),
-        contacts=ContactService(users, messages, counters, notifier, reconciler),
-        sync=SyncService(users, messages, counters, notifier, release=lambda: release(db)),
+        contacts=ContactService(users, messages, counters, notifier, reconciler, sync),
+        sync=sync,
         reconciler=reconciler,
         inspector=Inspector(trace, StateReader(db, client, keys)) if trace is not None else None,
     )

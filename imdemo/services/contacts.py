@@ -8,6 +8,7 @@ from ..store.notices import Notifier
 from ..store.users import UserStore
 from . import checks
 from .errors import NotFound
+from .sync import SyncService
 from .unread import Reconciler
 from .views import message_view, user_view
 
@@ -16,9 +17,9 @@ class ContactService:
     """The course's recent-contacts page and its unread badges."""
 
     def __init__(self, users: UserStore, messages: MessageStore, counters: UnreadCounters,
-                 notifier: Notifier, reconciler: Reconciler):
+                 notifier: Notifier, reconciler: Reconciler, sync: SyncService):
         self.users, self.messages, self.counters = users, messages, counters
-        self.notifier, self.reconciler = notifier, reconciler
+        self.notifier, self.reconciler, self.sync = notifier, reconciler, sync
 
     def unread(self, uid: int) -> dict:
         """Return {total, conversations: {"<uid>": n}} from the fast path."""
@@ -31,9 +32,7 @@ class ContactService:
     def contacts(self, uid: int, limit: int = 100) -> dict:
         """Return recent contacts newest first, each with its last message and unread count, and the
         caller's newest seq: a new client starts its sync cursor there instead of replaying everything."""
-        seq = self.counters.last_seq(uid)
-        if seq is None:
-            seq = self.users.last_seq(uid)
+        seq = self.sync.last_seq(uid)
         unread = self.unread(uid)
         rows = self.messages.contacts(uid, limit)
         people = self.users.by_uids([other for other, _, _ in rows])
