@@ -103,9 +103,12 @@ class MessageStore:
 
     def store(self, sender: int, recipient: int, content: str, client_msg_id: str | None) -> Stored:
         """Write one message in one transaction and bump the recipient's unread counters last."""
+        counted = False  # set once the unread script has run: only the commit can fail after it
         try:
             with write_transaction(self.db):
-                return self._store_locked(sender, recipient, content, client_msg_id)
+                stored = self._store_locked(sender, recipient, content, client_msg_id)
+                counted = True
+            return stored
         except _AlreadyStored as done:  # the transaction rolled back: the seqs taken are given back
             return Stored(done.message, created=False)
         except peewee.IntegrityError:
@@ -113,10 +116,9 @@ class MessageStore:
             if existing:  # a concurrent retry of the same send won the race
                 return Stored(existing, created=False)
             raise
-        except UnknownUser:
-            raise
         except Exception:
-            self._recount_after_failure(recipient)
+            if counted:
+                self._recount_after_failure(recipient)
             raise
 
     def _recount_after_failure(self, uid: int) -> None:
@@ -180,31 +182,33 @@ class MessageStore:
         Return (read_mid, still unread, total unread, moved). The reader's row is locked so that no send
         to the reader lands between counting what is unread and setting the counter.
         """
+        counted = False
         try:
-            return self._mark_read(uid, other, up_to)
-        except UnknownUser:
-            raise
+            with write_transaction(self.db):
+                result = self._mark_read_locked(uid, other, up_to)
+                counted = True
+            return result
         except Exception:
-            self._recount_after_failure(uid)
+            if counted:
+                self._recount_after_failure(uid)
             raise
 
-    def _mark_read(self, uid: int, other: int, up_to: int | None) -> tuple[int, int, int, bool]:
-        with write_transaction(self.db):
-            if self._one("lock_user", uid) is None:
-                raise UnknownUser(uid)
-            row = self._one("contact", uid, other)
-            if row is None:
-                total, _ = self.counters.set_conversation(uid, other, 0)
-                return 0, 0, total, False
-            newest, read_mid = int(row[0]), int(row[1])
-            target = newest if up_to is None else min(up_to, newest)
-            moved = target > read_mid
-            if moved:
-                self.db.execute_sql(self.sql["set_read"], (target, uid, other, target))
-                read_mid = target
-            unread = int(self._one("unread_in", uid, other, read_mid)[0])
-            total, _ = self.counters.set_conversation(uid, other, unread)
-            return read_mid, unread, total, moved
+    def _mark_read_locked(self, uid: int, other: int, up_to: int | None) -> tuple[int, int, int, bool]:
+        if self._one("lock_user", uid) is None:
+            raise UnknownUser(uid)
+        row = self._one("contact", uid, other)
+        if row is None:
+            total, _ = self.counters.set_conversation(uid, other, 0)
+            return 0, 0, total, False
+        newest, read_mid = int(row[0]), int(row[1])
+        target = newest if up_to is None else min(up_to, newest)
+        moved = target > read_mid
+        if moved:
+            self.db.execute_sql(self.sql["set_read"], (target, uid, other, target))
+            read_mid = target
+        unread = int(self._one("unread_in", uid, other, read_mid)[0])
+        total, _ = self.counters.set_conversation(uid, other, unread)  # the last step before the commit
+        return read_mid, unread, total, moved
 
     def rebuild_counters(self, uid: int) -> None:
         """Recount uid's unread messages from the database into Redis, the row locked against sends."""
