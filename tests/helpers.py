@@ -101,7 +101,14 @@ class WsClient:
                 return frames
 
     def close(self) -> None:
+        """Close, and shut the socket down even when the server closed first (then close() does nothing)."""
         try:
             self.ws.close()
         except OSError:
             pass
+        if self.ws.sock is not None:
+            try:
+                self.ws.sock.shutdown(2)
+            except OSError:
+                pass
+            self.ws.sock.close()

@@ -123,3 +123,12 @@ def test_websocket_actions_and_frames_are_traced(make_server):
     wait_for(lambda: {"WebSocket hello", "WebSocket frame in", "WebSocket frame out", "WebSocket events_after",
                       "WebSocket retransmission"} <= names(), message="the WebSocket actions in the trace")
     socket.close()
+
+
+def test_a_page_from_another_name_rebound_to_loopback_finds_no_inspector(inspected):
+    app, chat = inspected
+    rebound = {"Host": "evil.example:8080"}
+    assert chat.client.get("/api/inspect/actions", headers=rebound, status=404).json["error"]["code"] == "not_found"
+    chat.client.get("/api/inspect/state?a=1&b=2", headers=rebound, status=404)
+    chat.client.get("/inspect", headers=rebound, status=404)
+    chat.client.get("/api/inspect/actions", headers={"Host": "127.0.0.1:8080"}, status=200)

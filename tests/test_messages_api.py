@@ -192,3 +192,10 @@ def test_a_crash_in_a_route_answers_500_without_a_stack_trace(app, chat, pair, m
     assert response.json == {"error": {"code": "internal_error", "message": "internal error"}}
     assert "secret" not in response.text and "Traceback" not in response.text
     assert chat.get(alice, "/api/me")["user"]["uid"] == alice.uid
+
+
+def test_uids_are_ascii_digits_only(chat, pair):
+    alice, bob = pair
+    from urllib.parse import quote
+    arabic = quote("".join("٠١٢٣٤٥٦٧٨٩"[int(d)] for d in str(bob.uid)))  # Arabic-Indic digits of bob's uid
+    assert chat.get(alice, f"/api/conversations/{arabic}/messages", status=400)["error"]["code"] == "invalid_uid"

@@ -292,3 +292,11 @@ def test_logout_closes_the_connections_opened_with_that_token_only(world):
     assert doomed.recv(timeout=10) is None and doomed.close_code == 4401
     other.send({"type": "ping"})
     assert other.recv_until(lambda f: f.get("type") == "pong")
+
+
+def test_an_error_answering_a_send_names_its_client_msg_id(world):
+    w = world()
+    alice = w.connect(w.alice_token)
+    alice.send({"type": "send", "to": 99999, "content": "to nobody", "client_msg_id": "lost-1"})
+    error = alice.recv_until(lambda f: f.get("type") == "error")[-1]
+    assert error["code"] == "no_such_user" and error["client_msg_id"] == "lost-1"

@@ -28,7 +28,7 @@ def build_http_app(services: Services, config: Config, health: dict) -> bottle.B
     add_openapi_route(app)
     add_page_routes(app, config.web_root)
     if services.inspector is not None:
-        add_inspect_routes(app, services.inspector, config.web_root)
+        add_inspect_routes(app, services.inspector, config.web_root, config.host)
     app.add_hook("after_request", _security_headers)
     return app
 

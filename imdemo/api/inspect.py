@@ -5,22 +5,35 @@ import os
 
 import bottle
 
+from ..services.errors import NotFound
 from ..services.inspect import Inspector
 from .requests import query
 
 
-def add_inspect_routes(app: bottle.Bottle, inspector: Inspector, web_root: str) -> None:
-    """Serve /inspect and /api/inspect/*; no token: it is a local teaching tool, off unless on loopback."""
+def add_inspect_routes(app: bottle.Bottle, inspector: Inspector, web_root: str, host: str) -> None:
+    """Serve /inspect and /api/inspect/*; no token: it is a local teaching tool, off unless on loopback.
+
+    A request must name this server's own host: a hostile page whose name was rebound to 127.0.0.1
+    (DNS rebinding) arrives with its own name in Host and finds nothing here.
+    """
     root = os.path.abspath(web_root)
+    hosts = {"127.0.0.1", "localhost", "::1", host}
+
+    def ours() -> None:
+        if bottle.request.urlparts.hostname not in hosts:
+            raise NotFound("no such route", "not_found")
 
     @app.get("/inspect", auth=False, trace=False)
     def page():
+        ours()
         return bottle.static_file("inspect.html", root=root)
 
     @app.get("/api/inspect/actions", auth=False, trace=False)
     def actions():
+        ours()
         return inspector.actions_after(query("after", 0))
 
     @app.get("/api/inspect/state", auth=False, trace=False)
     def state():
+        ours()
         return inspector.pair(query("a"), query("b"))

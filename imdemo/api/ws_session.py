@@ -147,6 +147,7 @@ class Session:
             self.last_heard = time.monotonic()
             if self.note is not None:
                 self.note("WebSocket frame in", uid=self.uid, frame=raw if isinstance(raw, str) else repr(raw[:64]))
+            frame = None
             try:
                 frame = _parse(raw)
                 reply = await self._handle(frame)
@@ -154,6 +155,8 @@ class Session:
                 if isinstance(e, Unauthorized):
                     return await self._close(CLOSE_UNAUTHORIZED, e.code)
                 reply = {"type": "error", "code": e.code, "message": e.message}
+                if frame is not None and frame["type"] == "send" and isinstance(frame.get("client_msg_id"), str):
+                    reply["client_msg_id"] = frame["client_msg_id"]  # which of several sends in flight failed
             except self.unavailable:
                 reply = {"type": "error", "code": "unavailable", "message": "the service is busy; try again"}
             if reply is not None:

@@ -12,7 +12,7 @@ CLIENT_MSG_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 def integer(value, name: str, low: int = 0, high: int = 2**62) -> int:
     """Return value as an int within [low, high], accepting digit strings from query strings."""
-    if isinstance(value, str) and re.fullmatch(r"-?\d{1,19}", value.strip()):
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,19}", value.strip()):  # ASCII digits only
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadInput(f"{name} must be a whole number", "invalid_" + name)
