@@ -15,6 +15,7 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     ws_port: int = 0  # 0 means port + 1
+    trust_proxy: bool = False  # behind nginx: take the client's address from X-Forwarded-For's last entry
     public_ws_url: str = ""  # what pages connect to behind a proxy, e.g. wss://chat.example/ws
     database: str = "sqlite:///imdemo.db"
     redis: str = ""  # empty means the in-process store
@@ -69,6 +70,8 @@ class Config:
         parser.add_argument("--host")
         parser.add_argument("--port", type=int)
         parser.add_argument("--ws-port", type=int)
+        parser.add_argument("--trust-proxy", action="store_const", const=True,
+                            help="behind a reverse proxy: the client address is X-Forwarded-For's last entry")
         parser.add_argument("--public-ws-url", metavar="URL", help="the WebSocket URL pages use behind a proxy")
         parser.add_argument("--database", metavar="URL", help="sqlite:///path or postgresql://...")
         parser.add_argument("--redis", metavar="URL", help="redis://...; absent = in-process store")

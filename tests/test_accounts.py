@@ -74,3 +74,28 @@ def test_password_is_stored_salted_not_plain(app, chat):
     hashes = [u.password_hash for u in app.services.auth.users.everyone()]
     assert all("secret1" not in h for h in hashes)
     assert hashes[0] != hashes[1]
+
+
+def test_behind_a_trusted_proxy_failed_logins_are_counted_per_real_client(make_config):
+    """Behind nginx every peer is 127.0.0.1: with --trust-proxy the address is the last X-Forwarded-For
+    entry (the one nginx appended), so one client's failures do not lock everyone out."""
+    import webtest
+
+    from imdemo.app import create_app
+
+    from .conftest import Chat
+    app = create_app(make_config(trust_proxy=True, login_attempts=1, login_window=30))
+    try:
+        chat = Chat(webtest.TestApp(app.wsgi, extra_environ={"REMOTE_ADDR": "127.0.0.1"}))
+        chat.register("alice")
+
+        def login(username, password, forwarded):
+            return chat.client.post_json("/api/login", {"username": username, "password": password}, status="*",
+                                         headers={"X-Forwarded-For": forwarded}).status_int
+        attacker = [login(f"guess{i}", "wrong", f"1.2.3.4, 203.0.113.{i}") for i in range(4)]
+        assert attacker == [401] * 4 and login("guess9", "wrong", "203.0.113.5") == 401
+        assert login("alice", "pw1234", "1.2.3.4, 198.51.100.1") == 200  # another client is not locked out
+        spoofed = [login(f"more{i}", "wrong", f"9.9.9.{i}, 203.0.113.66") for i in range(5)]
+        assert spoofed[-1] == 429  # what the client writes before the proxy's entry changes nothing
+    finally:
+        app.close()

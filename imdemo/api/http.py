@@ -22,7 +22,7 @@ def build_http_app(services: Services, config: Config, health: dict) -> bottle.B
     app = bottle.Bottle(catchall=True)
     app.install(ApiPlugin(services.auth, services.inspector))
     app.default_error_handler = from_http_error
-    add_account_routes(app, services)
+    add_account_routes(app, services, config.trust_proxy)
     add_message_routes(app, services)
     add_meta_routes(app, config, health, services.auth.demo_password_works())  # checked once, at start
     add_openapi_route(app)

@@ -50,6 +50,12 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
-def client_address() -> str:
-    """The peer's address. X-Forwarded-For is not trusted: any client can write it."""
-    return bottle.request.environ.get("REMOTE_ADDR") or "unknown"
+def client_address(trust_proxy: bool = False) -> str:
+    """The peer's address. X-Forwarded-For is taken only behind a proxy the operator trusts, and then only
+    its last entry: the one that proxy appended (anything before it the client could have written)."""
+    peer = bottle.request.environ.get("REMOTE_ADDR") or "unknown"
+    if trust_proxy:
+        forwarded = bottle.request.environ.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        return last[:64] or peer
+    return peer

@@ -7,7 +7,7 @@ from ..services import Services
 from .requests import bearer_token, client_address, json_body, query
 
 
-def add_account_routes(app: bottle.Bottle, s: Services) -> None:
+def add_account_routes(app: bottle.Bottle, s: Services, trust_proxy: bool = False) -> None:
     """Register, log in and out, who am I, everyone."""
 
     @app.post("/api/register", auth=False, status=201)
@@ -18,7 +18,7 @@ def add_account_routes(app: bottle.Bottle, s: Services) -> None:
     @app.post("/api/login", auth=False)
     def login():
         body = json_body()
-        return s.auth.login(body.get("username"), body.get("password"), client_address())
+        return s.auth.login(body.get("username"), body.get("password"), client_address(trust_proxy))
 
     @app.post("/api/logout")
     def logout(me):
