@@ -12,7 +12,7 @@ from .models import create_tables
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "normal", "foreign_keys": 1, "busy_timeout": 5000}
 SCHEMA_LOCK = 0x1D3E40  # any constant: the advisory lock that serializes schema creation
-DRIVERS = {"postgresql": "psycopg2-binary", "postgres": "psycopg2-binary", "mysql": "pymysql"}
+DRIVERS = {"postgresql": "psycopg2-binary", "postgres": "psycopg2-binary"}
 
 
 def open_database(url: str, max_connections: int = 32) -> peewee.Database:

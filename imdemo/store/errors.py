@@ -9,14 +9,10 @@ class DuplicateUsername(ValueError):
     """The username is taken."""
 
 
-class StoreUnavailable(RuntimeError):
-    """The database or Redis did not answer; the request may be retried."""
-
-
 def transient_errors() -> tuple[type[BaseException], ...]:
     """The driver errors that mean "not now" (locked, unreachable) rather than "wrong": answer 503."""
     import peewee
     import redis
 
-    return (StoreUnavailable, peewee.OperationalError, peewee.InterfaceError,
+    return (peewee.OperationalError, peewee.InterfaceError,
             redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
