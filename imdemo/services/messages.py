@@ -1,23 +1,31 @@
 """Services layer: send a message, read a conversation's history."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..store.attempts import Attempts
 from ..store.errors import UnknownUser
-from ..store.messages import MessageStore
+from ..store.messages import Draft, MessageStore, Stored
 from ..store.notices import Notifier
 from . import checks
 from .errors import BadInput, NotFound, RateLimited
+from .group_commit import GroupCommit
 from .unread import Reconciler
 from .views import message_view
 
 
 class MessageService:
-    """The way of a message: rules and limits here, one transaction in the store, then a notice."""
+    """The way of a message: rules and limits here, one transaction in the store, then a notice.
+
+    Concurrent sends are committed together (group commit): one transaction, one unread script and one
+    notice pipeline for all of them, each sender still getting its own answer.
+    """
 
     def __init__(self, messages: MessageStore, notifier: Notifier, attempts: Attempts,
-                 reconciler: Reconciler, *, send_rate: int):
+                 reconciler: Reconciler, *, send_rate: int, alone: Callable[[], bool] = lambda: False):
         self.messages, self.notifier, self.attempts = messages, notifier, attempts
         self.reconciler, self.send_rate = reconciler, send_rate
+        self.group = GroupCommit(self._store_and_notify, alone=alone)
 
     def send_message(self, sender: int, to, content, client_msg_id=None) -> tuple[dict, bool]:
         """Store a message and notify both users; return (message, created). A repeated client_msg_id
@@ -29,11 +37,9 @@ class MessageService:
             raise BadInput("you cannot send a message to yourself", "self_message")
         self._limit_rate(sender)
         try:
-            stored = self.messages.store(sender, to, content, client_msg_id)
+            stored = self.group.submit(Draft(sender, to, content, client_msg_id))
         except UnknownUser:
             raise NotFound(f"no user with uid {to}", "no_such_user") from None
-        if stored.created:
-            self._notify(stored)
         return message_view(stored.message), stored.created
 
     def _limit_rate(self, sender: int) -> None:
@@ -43,13 +49,26 @@ class MessageService:
         if sent > self.send_rate:
             raise RateLimited(f"at most {self.send_rate} messages a second", left or 1.0, "too_many_messages")
 
-    def _notify(self, stored) -> None:
-        m = stored.message
-        unread = {"type": "unread", "total": stored.recipient_total,
-                  "conversation": {"uid": m.sender, "unread": stored.recipient_conversation}}
-        self.notifier.publish_many([(m.sender, {"seq": stored.sender_seq}),
-                                    (m.recipient, {"seq": stored.recipient_seq, "hints": [unread]})])
-        if not stored.counters_ready:
+    def _store_and_notify(self, drafts: list[Draft]) -> list:
+        """Store a group of drafts in one transaction, then tell both users of each new message."""
+        outcomes = self.messages.store_many(drafts)
+        created = [o for o in outcomes if isinstance(o, Stored) and o.created]
+        if created:
+            self._notify(created)
+        return outcomes
+
+    def _notify(self, group: list[Stored]) -> None:
+        """One notice per user of the group: the newest seq, and an unread hint per message received."""
+        notices: dict[int, dict] = {}
+        for stored in group:  # in commit order, so each user's last seq is the newest
+            m = stored.message
+            notices.setdefault(m.sender, {"hints": []})["seq"] = stored.sender_seq
+            recipient = notices.setdefault(m.recipient, {"hints": []})
+            recipient["seq"] = stored.recipient_seq
+            recipient["hints"].append({"type": "unread", "total": stored.recipient_total,
+                                       "conversation": {"uid": m.sender, "unread": stored.recipient_conversation}})
+        self.notifier.publish_many([(uid, n if n["hints"] else {"seq": n["seq"]}) for uid, n in notices.items()])
+        if not group[-1].counters_ready:
             self.reconciler.store_was_lost()
 
     def history(self, uid: int, other, before=None, after=None, limit=30) -> dict:

@@ -9,14 +9,26 @@ import redis
 
 from .keyvalue import Keys
 
-# KEYS: T, C of the recipient; S of sender and recipient; the ready marker.
-# ARGV: sender uid, sender seq, recipient seq. The seqs are plain SETs: they were taken under both users'
-# row locks in the still open transaction, so no newer seq of either user can exist yet.
+# One or more messages (a group commit). KEYS: the ready marker; then T and C of each message's recipient;
+# then the S key of each user involved. ARGV: the number of messages n; each message's sender; each S key's
+# new value. The seqs are plain SETs: they were taken under every user's row lock in the still open
+# transaction, so no newer seq of any of them can exist yet. Returns total and conversation after each
+# message, then whether the store is ready.
 ON_MESSAGE = """
-local total = redis.call('INCRBY', KEYS[1], 1)
-local conv = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-redis.call('MSET', KEYS[3], ARGV[2], KEYS[4], ARGV[3])
-return {total, conv, redis.call('EXISTS', KEYS[5])}
+local n = tonumber(ARGV[1])
+local out = {}
+for i = 1, n do
+  out[2 * i - 1] = redis.call('INCRBY', KEYS[2 * i], 1)
+  out[2 * i] = redis.call('HINCRBY', KEYS[2 * i + 1], ARGV[1 + i], 1)
+end
+local seqs = {}
+for j = 2 * n + 2, #KEYS do
+  seqs[#seqs + 1] = KEYS[j]
+  seqs[#seqs + 1] = ARGV[j - n]
+end
+redis.call('MSET', unpack(seqs))
+out[2 * n + 1] = redis.call('EXISTS', KEYS[1])
+return out
 """
 
 # KEYS: T, C, ready marker. ARGV: other uid, what is still unread there.
@@ -71,13 +83,19 @@ class UnreadCounters:
         return {"unread.on_message": self._on_message, "unread.set_conversation": self._set_conversation,
                 "unread.replace": self._replace, "unread.read": self._read, "seq.raise_to": self._raise_to}
 
-    def on_message(self, sender: int, recipient: int, sender_seq: int, recipient_seq: int) -> tuple[int, int, bool]:
-        """Count one more unread message for recipient; return (total, conversation, store_ready)."""
+    def on_messages(self, pairs: list[tuple[int, int]], seqs: dict[int, int]) -> tuple[list[tuple[int, int]], bool]:
+        """Count one more unread message for each (sender, recipient) and cache each user's newest seq.
+
+        Return the recipient's (total, conversation) after each message, and whether the store is ready.
+        """
         k = self.keys
-        keys = [k.total_unread(recipient), k.conversation_unread(recipient),
-                k.last_seq(sender), k.last_seq(recipient), k.counters_ready]
-        total, conv, ready = self._on_message(keys=keys, args=[sender, sender_seq, recipient_seq])
-        return int(total), int(conv), bool(ready)
+        keys = [k.counters_ready]
+        for _, recipient in pairs:
+            keys += (k.total_unread(recipient), k.conversation_unread(recipient))
+        keys += [k.last_seq(uid) for uid in seqs]
+        result = self._on_message(keys=keys, args=[len(pairs), *(s for s, _ in pairs), *seqs.values()])
+        counts = [(int(result[i]), int(result[i + 1])) for i in range(0, 2 * len(pairs), 2)]
+        return counts, bool(result[-1])
 
     def set_conversation(self, uid: int, other: int, unread: int) -> tuple[int, bool]:
         """Set what uid has unread from other; move the total by the difference. Return (total, ready)."""

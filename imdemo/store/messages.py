@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 MESSAGE_COLUMNS = "c.mid, c.sender_id, c.recipient_id, c.content, c.client_msg_id, c.create_time"
 
 SQL = {
-    "next_seq": "UPDATE im_user SET seq = seq + 1 WHERE uid = ? RETURNING seq",
+    "take_seqs": "UPDATE im_user SET seq = seq + ? WHERE uid = ? RETURNING seq",
     "lock_user": "UPDATE im_user SET seq = seq WHERE uid = ? RETURNING seq",
     "find_by_client_id": f"SELECT {MESSAGE_COLUMNS} FROM im_msg_content c"
                          " WHERE c.sender_id = ? AND c.client_msg_id = ?",
@@ -83,9 +83,14 @@ class Stored:
     counters_ready: bool = True
 
 
-class _AlreadyStored(Exception):
-    def __init__(self, message: Message):
-        self.message = message
+@dataclass(frozen=True)
+class Draft:
+    """One message to store, as its sender asked for it."""
+
+    sender: int
+    recipient: int
+    content: str
+    client_msg_id: str | None = None
 
 
 class MessageStore:
@@ -101,24 +106,53 @@ class MessageStore:
     def _all(self, name: str, *params) -> list:
         return self.db.execute_sql(self.sql[name], params).fetchall()
 
-    def store(self, sender: int, recipient: int, content: str, client_msg_id: str | None) -> Stored:
+    def store(self, draft: Draft) -> Stored:
         """Write one message in one transaction and bump the recipient's unread counters last."""
+        outcome = self.store_many([draft])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def store_many(self, drafts: list[Draft]) -> list[Stored | UnknownUser]:
+        """Write several messages in one transaction (group commit) with one unread script for them all.
+
+        Each draft gets its own outcome: Stored (created, or found again by its client_msg_id) or
+        UnknownUser. If the batch fails as a whole, each draft is tried again alone, so one bad draft
+        (or a lost race with another process) costs the others nothing; a draft that fails alone raises.
+        """
+        try:
+            return self._store_together(drafts)
+        except Exception:
+            if len(drafts) == 1:
+                raise
+            log.info("a group of %d sends failed together; storing each alone", len(drafts), exc_info=True)
+            return [self.store(draft) for draft in drafts]
+
+    def _store_together(self, drafts: list[Draft]) -> list[Stored | UnknownUser]:
         counted = False  # set once the unread script has run: only the commit can fail after it
         try:
             with write_transaction(self.db):
-                stored = self._store_locked(sender, recipient, content, client_msg_id)
+                outcomes = self._store_locked(drafts)
                 counted = True
-            return stored
-        except _AlreadyStored as done:  # the transaction rolled back: the seqs taken are given back
-            return Stored(done.message, created=False)
+            return outcomes
+        except UnknownUser as missing:  # rolled back: store the others again without it
+            uid = missing.args[0]
+            outcomes = [UnknownUser(uid) if uid in (d.sender, d.recipient) else None for d in drafts]
+            rest = [d for d, o in zip(drafts, outcomes, strict=True) if o is None]
+            stored = iter(self._store_together(rest) if rest else ())
+            return [o if o is not None else next(stored) for o in outcomes]
         except peewee.IntegrityError:
-            existing = client_msg_id and self.find_by_client_id(sender, client_msg_id)
-            if existing:  # a concurrent retry of the same send won the race
-                return Stored(existing, created=False)
+            # Only a concurrent retry of the same send (another process, same client_msg_id) gets here.
+            draft = drafts[0]
+            existing = len(drafts) == 1 and draft.client_msg_id and self.find_by_client_id(
+                draft.sender, draft.client_msg_id)
+            if existing:
+                return [Stored(existing, created=False)]
             raise
         except Exception:
             if counted:
-                self._recount_after_failure(recipient)
+                for uid in {d.recipient for d in drafts}:
+                    self._recount_after_failure(uid)
             raise
 
     def _recount_after_failure(self, uid: int) -> None:
@@ -130,27 +164,55 @@ class MessageStore:
         except Exception:  # the store is down: the next start, or --reconcile, repairs it
             log.warning("could not recount %s after a failed transaction", uid, exc_info=True)
 
-    def _store_locked(self, sender: int, recipient: int, content: str, client_msg_id: str | None) -> Stored:
-        # Lock both users' rows in ascending uid order (no deadlock) and take each one's next seq.
-        seqs = {}
-        for uid in sorted((sender, recipient)):
-            row = self._one("next_seq", uid)
+    def _store_locked(self, drafts: list[Draft]) -> list[Stored | UnknownUser]:
+        outcomes: list = [None] * len(drafts)
+        new: list[int] = []  # indexes of the drafts to write, in order
+        seen: dict[tuple[int, str], int] = {}  # (sender, client_msg_id) -> index of its first draft here
+        for i, d in enumerate(drafts):
+            if d.client_msg_id is not None:
+                key = (d.sender, d.client_msg_id)
+                if key in seen:
+                    continue  # the same send twice in one group: answered by the first below
+                seen[key] = i
+                if existing := self.find_by_client_id(d.sender, d.client_msg_id):
+                    outcomes[i] = Stored(existing, created=False)
+                    continue
+            new.append(i)
+        # Lock each user's row in ascending uid order (no deadlock with other processes' groups) and take
+        # all of its seqs for this group with one statement.
+        wanted: dict[int, int] = {}
+        for i in new:
+            for uid in (drafts[i].sender, drafts[i].recipient):
+                wanted[uid] = wanted.get(uid, 0) + 1
+        last = {}
+        for uid in sorted(wanted):
+            row = self._one("take_seqs", wanted[uid], uid)
             if row is None:
-                raise UnknownUser(uid)
-            seqs[uid] = int(row[0])
-        if client_msg_id is not None:  # safe now: the sender's row is locked
-            existing = self.find_by_client_id(sender, client_msg_id)
-            if existing:
-                raise _AlreadyStored(existing)
+                raise UnknownUser(uid)  # rolls back what this group took so far
+            last[uid] = int(row[0])
+        seq = {uid: last[uid] - wanted[uid] for uid in last}  # each user's seq before this group
         now = int(time.time() * 1000)
-        mid = int(self._one("insert_content", content, sender, recipient, client_msg_id, now)[0])
-        self.db.execute_sql(self.sql["insert_relations"], (
-            sender, recipient, mid, seqs[sender], now, recipient, sender, mid, seqs[recipient], now))
-        self.db.execute_sql(self.sql["upsert_contacts"], (
-            sender, recipient, mid, now, now, recipient, sender, mid, now, now))
-        total, conversation, ready = self.counters.on_message(sender, recipient, seqs[sender], seqs[recipient])
-        message = Message(mid, sender, recipient, content, client_msg_id, now)
-        return Stored(message, True, seqs[sender], seqs[recipient], total, conversation, ready)
+        made = []
+        for i in new:
+            d = drafts[i]
+            seq[d.sender] += 1
+            seq[d.recipient] += 1
+            mid = int(self._one("insert_content", d.content, d.sender, d.recipient, d.client_msg_id, now)[0])
+            self.db.execute_sql(self.sql["insert_relations"], (
+                d.sender, d.recipient, mid, seq[d.sender], now, d.recipient, d.sender, mid, seq[d.recipient], now))
+            self.db.execute_sql(self.sql["upsert_contacts"], (
+                d.sender, d.recipient, mid, now, now, d.recipient, d.sender, mid, now, now))
+            made.append((i, Message(mid, d.sender, d.recipient, d.content, d.client_msg_id, now),
+                         seq[d.sender], seq[d.recipient]))
+        if made:  # the last step before the commit
+            counts, ready = self.counters.on_messages([(m.sender, m.recipient) for _, m, _, _ in made], last)
+            for (i, message, sender_seq, recipient_seq), (total, conversation) in zip(made, counts, strict=True):
+                outcomes[i] = Stored(message, True, sender_seq, recipient_seq, total, conversation, ready)
+        for i, d in enumerate(drafts):  # repeats of a send within this group get its first outcome
+            if outcomes[i] is None:
+                first = outcomes[seen[(d.sender, d.client_msg_id)]]
+                outcomes[i] = Stored(first.message, created=False) if isinstance(first, Stored) else first
+        return outcomes
 
     def find_by_client_id(self, sender: int, client_msg_id: str) -> Message | None:
         row = self._one("find_by_client_id", sender, client_msg_id)
