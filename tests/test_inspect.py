@@ -54,8 +54,11 @@ def test_one_send_shows_content_row_two_index_rows_two_contact_rows_and_the_coun
     assert bump["script"] == "unread.on_message"
     assert bump["before"][total_key] is None and bump["after"][total_key] == "1"
     assert bump["after"][conv_key] == {str(alice.uid): "1"}
-    published = [s["command"][1] for s in send["steps"] if s["kind"] == "redis" and s["command"][0] == "PUBLISH"]
-    assert published == [f"{prefix}notice:{alice.uid}", f"{prefix}notice:{bob.uid}"]
+    published = [s["command"][1:] for s in send["steps"] if s["kind"] == "redis" and s["command"][0] == "PUBLISH"]
+    assert len(published) == 1 and published[0][0] == f"{prefix}notices"  # one PUBLISH carries both notices
+    notices = dict(json.loads(published[0][1]))
+    assert notices[alice.uid] == {"seq": 1}
+    assert notices[bob.uid]["seq"] == 1 and notices[bob.uid]["hints"][0]["total"] == 1
     order = [s["sql"][:26] if s["kind"] == "sql" else s["kind"] for s in send["steps"]
              if s["kind"] in ("sql", "lua")]
     assert order.index("lua") > max(i for i, s in enumerate(order) if s.startswith("INSERT"))

@@ -52,14 +52,7 @@ class Keys:
     def attempts(self, kind: str, who: str) -> str:
         return f"{self.prefix}attempts:{kind}:{who}"
 
-    def channel(self, uid: int) -> str:
-        """The pub/sub channel that carries notices for uid."""
-        return f"{self.prefix}notice:{uid}"
-
     @property
-    def channel_pattern(self) -> str:
-        return f"{self.prefix}notice:*"
-
-    def uid_of_channel(self, channel: str) -> int | None:
-        tail = channel[len(self.prefix) + len("notice:"):]
-        return int(tail) if tail.isdigit() else None
+    def notices(self) -> str:
+        """The pub/sub channel that carries every user's notices, `[[uid, notice], ...]` a message."""
+        return f"{self.prefix}notices"

@@ -1,8 +1,11 @@
-"""Store layer: small notices on each user's pub/sub channel, fanned out to this process's listeners.
+"""Store layer: small notices for users, over pub/sub, fanned out to this process's listeners.
 
-One listener thread per process subscribes to every user's channel by pattern. A notice carries no
-message body, only what happened (a new seq, a read marker, an unread hint), so a missed notice costs
-latency, never a message. The same code path works in-process (fakeredis) and across processes (Redis).
+A notice carries no message body, only what happened (a new seq, a read marker, an unread hint), so a
+missed notice costs latency, never a message. Every process hears every user's notices (it may hold any
+user's connections), so the notices of one action, or of a whole group commit, travel together as one
+PUBLISH on one channel: `[[uid, notice], ...]`. One listener thread per process reads that channel and
+hands each notice to its user's local listeners. The same code path works in-process (fakeredis) and
+across processes (Redis).
 """
 from __future__ import annotations
 
@@ -18,7 +21,6 @@ from .keyvalue import Keys
 
 log = logging.getLogger(__name__)
 Listener = Callable[[dict], None]
-STOP = "__stop__"
 HINTS_KEPT = 100  # per user
 HINTS_SECONDS = 120
 
@@ -38,7 +40,7 @@ class Notifier:
         self.publish_many([(uid, notice)])
 
     def publish_many(self, notices: list[tuple[int, dict]]) -> None:
-        """Publish several (uid, notice) in one round trip to the store."""
+        """Publish several (uid, notice) as one message, keeping their hints, in one round trip."""
         with self.client.pipeline(transaction=False) as pipe:
             for uid, notice in notices:
                 for hint in notice.get("hints", ()):
@@ -46,7 +48,7 @@ class Notifier:
                               maxlen=HINTS_KEPT, approximate=True)
                 if notice.get("hints"):
                     pipe.expire(self.keys.hints(uid), HINTS_SECONDS)
-                pipe.publish(self.keys.channel(uid), json.dumps(notice, separators=(",", ":")))
+            pipe.publish(self.keys.notices, json.dumps(notices, separators=(",", ":")))
             pipe.execute()
 
     def hints_after(self, uid: int, cursor: str | None) -> tuple[list[dict], str]:
@@ -99,14 +101,14 @@ class Notifier:
         self._stopping.set()
         if self._thread is not None:
             try:
-                self.client.publish(self.keys.channel(STOP), STOP)  # wakes the blocking read at once
+                self.client.publish(self.keys.notices, "[]")  # wakes the blocking read at once
             except redis.RedisError:
                 pass
             self._thread.join(timeout=5)
 
     def _subscribe(self):
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-        pubsub.psubscribe(self.keys.channel_pattern)
+        pubsub.subscribe(self.keys.notices)
         return pubsub
 
     def _run(self, pubsub) -> None:
@@ -118,7 +120,7 @@ class Notifier:
                 pubsub = self._resubscribe(pubsub)
                 continue
             if message is not None:
-                self._dispatch(message["channel"], message["data"])
+                self._dispatch(message["data"])
         pubsub.close()
 
     def _resubscribe(self, old):
@@ -136,18 +138,17 @@ class Notifier:
                 time.sleep(0.5)
         return old
 
-
-    def _dispatch(self, channel: str, data: str) -> None:
-        uid = self.keys.uid_of_channel(channel)
-        if uid is None:
+    def _dispatch(self, data: str) -> None:
+        try:
+            notices = [(int(uid), notice) for uid, notice in json.loads(data)]
+        except (ValueError, TypeError):
+            log.warning("ignored a message on %s that is not a list of notices: %.80r", self.keys.notices, data)
             return
         with self._lock:
-            group = list(self._listeners.get(uid, ()))
-        if not group:
-            return
-        notice = json.loads(data)
-        for listener in group:
-            try:
-                listener(notice)
-            except Exception:  # one broken listener must not silence the others
-                log.exception("notice listener failed")
+            deliveries = [(notice, list(self._listeners[uid])) for uid, notice in notices if uid in self._listeners]
+        for notice, group in deliveries:
+            for listener in group:
+                try:
+                    listener(notice)
+                except Exception:  # one broken listener must not silence the others
+                    log.exception("notice listener failed")
