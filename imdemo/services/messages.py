@@ -58,7 +58,8 @@ class MessageService:
         return outcomes
 
     def _notify(self, group: list[Stored]) -> None:
-        """One notice per user of the group: the newest seq, and an unread hint per message received."""
+        """One notice per user of the group: the newest seq, and an unread hint per message received
+        (live only: pushed to WebSockets; a poller gets the message event, which is the +1)."""
         notices: dict[int, dict] = {}
         for stored in group:  # in commit order, so each user's last seq is the newest
             m = stored.message
@@ -67,7 +68,8 @@ class MessageService:
             recipient["seq"] = stored.recipient_seq
             recipient["hints"].append({"type": "unread", "total": stored.recipient_total,
                                        "conversation": {"uid": m.sender, "unread": stored.recipient_conversation}})
-        self.notifier.publish_many([(uid, n if n["hints"] else {"seq": n["seq"]}) for uid, n in notices.items()])
+        self.notifier.publish_many([(uid, n if n["hints"] else {"seq": n["seq"]}) for uid, n in notices.items()],
+                                   keep_hints=False)  # pollers count the message itself
         if not group[-1].counters_ready:
             self.reconciler.store_was_lost()
 

@@ -39,8 +39,17 @@ class Notifier:
         """Send notice to every process that holds a listener of uid; keep its hints a while for pollers."""
         self.publish_many([(uid, notice)])
 
-    def publish_many(self, notices: list[tuple[int, dict]]) -> None:
-        """Publish several (uid, notice) as one message, keeping their hints, in one round trip."""
+    def publish_many(self, notices: list[tuple[int, dict]], keep_hints: bool = True) -> None:
+        """Publish several (uid, notice) as one message, in one round trip.
+
+        keep_hints: also keep each notice's hints for HINTS_SECONDS, for pollers between two requests.
+        Without it the hints are live only (pushed to WebSockets), as a send's unread hint: a poller
+        learns of the message itself by seq, and counts it.
+        """
+        payload = json.dumps(notices, separators=(",", ":"))
+        if not keep_hints:
+            self.client.publish(self.keys.notices, payload)
+            return
         with self.client.pipeline(transaction=False) as pipe:
             for uid, notice in notices:
                 for hint in notice.get("hints", ()):
@@ -48,7 +57,7 @@ class Notifier:
                               maxlen=HINTS_KEPT, approximate=True)
                 if notice.get("hints"):
                     pipe.expire(self.keys.hints(uid), HINTS_SECONDS)
-            pipe.publish(self.keys.notices, json.dumps(notices, separators=(",", ":")))
+            pipe.publish(self.keys.notices, payload)
             pipe.execute()
 
     def hints_after(self, uid: int, cursor: str | None) -> tuple[list[dict], str]:
