@@ -118,7 +118,8 @@ class WebSocketGateway:
         self.sessions.add(session)
         try:
             await session.send({"type": "welcome", "uid": uid, "heartbeat": c.heartbeat, "ack_timeout": c.ack_timeout})
-            await self.run_blocking(self.services.sync.acknowledge, uid, since)  # the client holds since
+            # The client holds since (at most the user's newest seq: a cursor never runs ahead of the timeline).
+            session.cursor = await self.run_blocking(self.services.sync.acknowledge, uid, since)
             session.wake.set()  # replay everything after since, then go live
             await session.run()
         except ConnectionClosed:

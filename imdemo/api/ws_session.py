@@ -45,6 +45,9 @@ class Session:
     ack_retries: int
     run_blocking: object  # runs a blocking service call off the event loop
     note: object = None  # the inspector's note(name, **info), when it is on
+    announced: int = 0  # the highest seq named by a notice
+    unsure: bool = True  # whether more may lie after the cursor than notices named (at hello, after a lost
+    # subscription, after a full page): then the next read asks Redis for the newest seq first
     pending: dict[int, Pending] = field(default_factory=dict)
     hints: deque = field(default_factory=lambda: deque(maxlen=MAX_HINTS))
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -61,6 +64,10 @@ class Session:
             asyncio.ensure_future(self._close(CLOSE_UNAUTHORIZED, "logged out"))
             return
         self.hints.extend(notice.get("hints", ()))
+        if "seq" in notice:
+            self.announced = max(self.announced, notice["seq"])
+        elif notice.get("type") == "wake":  # notices may have been missed
+            self.unsure = True
         self.wake.set()
 
     async def run(self) -> None:
@@ -85,15 +92,18 @@ class Session:
         while True:
             await self.wake.wait()
             self.wake.clear()
-            while len(self.pending) < WINDOW:
-                room = WINDOW - len(self.pending)
-                events = await self.run_blocking(self.services.sync.events_after, self.uid, self.cursor, room)
+            while len(self.pending) < WINDOW and (self.unsure or self.announced > self.cursor):
+                room, newer_exists, self.unsure = WINDOW - len(self.pending), not self.unsure, False
+                events = await self.run_blocking(self.services.sync.events_after, self.uid, self.cursor, room,
+                                                 newer_exists)
                 for event in events:
                     self.pending[event["seq"]] = Pending(event, time.monotonic())
                     self.cursor = event["seq"]
                     await self.send(event)
-                if len(events) < room:
-                    break
+                if len(events) == room:
+                    self.unsure = True  # a full page: more may lie beyond, read once the window has room
+                elif not events:
+                    self.announced = min(self.announced, self.cursor)  # nothing there after all
             while self.hints:  # after the events they may describe (an unread count, a read marker)
                 await self.send(self.hints.popleft())
 
@@ -182,10 +192,12 @@ class Session:
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
             raise BadInput("ack needs a whole-number seq", "invalid_seq")
         seq = min(seq, self.cursor)  # nobody acknowledges what was never sent
+        was_full = len(self.pending) >= WINDOW
         for done in [s for s in self.pending if s <= seq]:
             del self.pending[done]
-        self.wake.set()  # the window has room again
-        await self.run_blocking(self.services.sync.acknowledge, self.uid, seq)
+        if was_full:
+            self.wake.set()  # the window has room again
+        await self.run_blocking(self.services.sync.acknowledge_pushed, self.uid, seq)
 
 
 def _parse(raw) -> dict:

@@ -55,8 +55,11 @@ class GroupCommit(Generic[Item, Outcome]):
 
     def _lead(self) -> None:
         """Write the queue's head (this ticket first), hand out the outcomes, and pass the lead on."""
-        with self._lock:
+        try:
             size = 1 if self.alone() else self.most
+        except Exception:  # noqa: BLE001 - a broken switch must not stop the queue
+            size = 1
+        with self._lock:
             group, self._queue[:size] = self._queue[:size], []
         try:
             try:

@@ -99,18 +99,27 @@ class SyncService:
             self.counters.remember_last_seq(uid, latest)
         return latest
 
-    def events_after(self, uid: int, since: int, limit: int) -> list[dict]:
-        """Return uid's message events with seq > since, in seq order; no SQL when there are none."""
-        if since >= self.last_seq(uid):
+    def events_after(self, uid: int, since: int, limit: int, newer_exists: bool = False) -> list[dict]:
+        """Return uid's message events with seq > since, in seq order; no SQL when there are none.
+
+        newer_exists: the caller knows of a seq > since (a notice named it), so Redis need not be asked.
+        """
+        if not newer_exists and since >= self.last_seq(uid):
             return []
         return [message_event(seq, m) for seq, m in self.messages.timeline(uid, since, limit)]
 
-    def acknowledge(self, uid: int, seq: int) -> None:
-        """Record that uid's client holds everything up to seq; tell the senders it was delivered."""
+    def acknowledge(self, uid: int, seq: int) -> int:
+        """Record that uid's client holds everything up to seq (at most uid's newest); tell the senders it
+        was delivered. Return the seq recorded."""
         if seq <= 0:
-            return
+            return 0
         seq = min(seq, self.last_seq(uid))
-        previous = self.counters.advance_acked(uid, seq)
+        self.acknowledge_pushed(uid, seq)
+        return seq
+
+    def acknowledge_pushed(self, uid: int, seq: int) -> None:
+        """acknowledge() for a seq this server pushed itself, so one that exists: no need to check it."""
+        previous = self.counters.advance_acked(uid, seq) if seq > 0 else None
         if previous is None:
             return
         for sender, mid in self.messages.received_between(uid, previous, seq).items():

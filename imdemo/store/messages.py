@@ -113,12 +113,13 @@ class MessageStore:
             raise outcome
         return outcome
 
-    def store_many(self, drafts: list[Draft]) -> list[Stored | UnknownUser]:
+    def store_many(self, drafts: list[Draft]) -> list[Stored | Exception]:
         """Write several messages in one transaction (group commit) with one unread script for them all.
 
-        Each draft gets its own outcome: Stored (created, or found again by its client_msg_id) or
-        UnknownUser. If the batch fails as a whole, each draft is tried again alone, so one bad draft
-        (or a lost race with another process) costs the others nothing; a draft that fails alone raises.
+        Each draft gets its own outcome: Stored (created, or found again by its client_msg_id) or the
+        exception that refused it (UnknownUser). If the group fails as a whole, each draft is tried again
+        alone, so one bad draft (or a lost race with another process) costs the others nothing, and a
+        draft that fails alone gets its own exception as its outcome.
         """
         try:
             return self._store_together(drafts)
@@ -126,7 +127,13 @@ class MessageStore:
             if len(drafts) == 1:
                 raise
             log.info("a group of %d sends failed together; storing each alone", len(drafts), exc_info=True)
-            return [self.store(draft) for draft in drafts]
+            return [self._store_alone(draft) for draft in drafts]
+
+    def _store_alone(self, draft: Draft) -> Stored | Exception:
+        try:
+            return self._store_together([draft])[0]
+        except Exception as e:  # this draft's own answer; the others of its group go on
+            return e
 
     def _store_together(self, drafts: list[Draft]) -> list[Stored | UnknownUser]:
         counted = False  # set once the unread script has run: only the commit can fail after it
