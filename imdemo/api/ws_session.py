@@ -49,6 +49,7 @@ class Session:
     unsure: bool = True  # whether more may lie after the cursor than notices named (at hello, after a lost
     # subscription, after a full page): then the next read asks Redis for the newest seq first
     pending: dict[int, Pending] = field(default_factory=dict)
+    arrived: deque = field(default_factory=lambda: deque(maxlen=WINDOW))  # message events notices brought
     hints: deque = field(default_factory=lambda: deque(maxlen=MAX_HINTS))
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     last_heard: float = field(default_factory=time.monotonic)
@@ -64,6 +65,7 @@ class Session:
             asyncio.ensure_future(self._close(CLOSE_UNAUTHORIZED, "logged out"))
             return
         self.hints.extend(notice.get("hints", ()))
+        self.arrived.extend(notice.get("events", ()))
         if "seq" in notice:
             self.announced = max(self.announced, notice["seq"])
         elif notice.get("type") == "wake":  # notices may have been missed
@@ -92,6 +94,7 @@ class Session:
         while True:
             await self.wake.wait()
             self.wake.clear()
+            await self._push_arrived()
             while len(self.pending) < WINDOW and (self.unsure or self.announced > self.cursor):
                 room, newer_exists, self.unsure = WINDOW - len(self.pending), not self.unsure, False
                 events = await self.run_blocking(self.services.sync.events_after, self.uid, self.cursor, room,
@@ -106,6 +109,21 @@ class Session:
                     self.announced = min(self.announced, self.cursor)  # nothing there after all
             while self.hints:  # after the events they may describe (an unread count, a read marker)
                 await self.send(self.hints.popleft())
+
+    async def _push_arrived(self) -> None:
+        """Push the message events that notices brought, while each is the next seq and the window has room:
+        no database read for them. At a gap (a notice missed, another process's send in between) the rest
+        are dropped and read from the database by seq instead."""
+        while self.arrived and len(self.pending) < WINDOW:
+            event = self.arrived.popleft()
+            if event["seq"] <= self.cursor:
+                continue  # pushed already, read from the database meanwhile
+            if event["seq"] != self.cursor + 1:
+                self.arrived.clear()
+                return
+            self.pending[event["seq"]] = Pending(event, time.monotonic())
+            self.cursor = event["seq"]
+            await self.send(event)
 
     async def _watch(self) -> None:
         """Retransmit what is overdue; close a connection that stays silent or never acknowledges."""
@@ -193,11 +211,13 @@ class Session:
             raise BadInput("ack needs a whole-number seq", "invalid_seq")
         seq = min(seq, self.cursor)  # nobody acknowledges what was never sent
         was_full = len(self.pending) >= WINDOW
+        received = False  # whether this ACK covers a message someone else sent (a delivered receipt is due)
         for done in [s for s in self.pending if s <= seq]:
-            del self.pending[done]
+            received = received or self.pending.pop(done).event["message"]["from"] != self.uid
         if was_full:
             self.wake.set()  # the window has room again
-        await self.run_blocking(self.services.sync.acknowledge_pushed, self.uid, seq)
+        if received:  # the user's own sends coming back need no receipt; a later ACK records past them
+            await self.run_blocking(self.services.sync.acknowledge_pushed, self.uid, seq)
 
 
 def _parse(raw) -> dict:

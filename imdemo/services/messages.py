@@ -11,7 +11,7 @@ from . import checks
 from .errors import BadInput, NotFound, RateLimited
 from .group_commit import GroupCommit
 from .unread import Reconciler
-from .views import message_view
+from .views import message_event, message_view
 
 
 class MessageService:
@@ -58,18 +58,20 @@ class MessageService:
         return outcomes
 
     def _notify(self, group: list[Stored]) -> None:
-        """One notice per user of the group: the newest seq, and an unread hint per message received
-        (live only: pushed to WebSockets; a poller gets the message event, which is the +1)."""
+        """One notice per user of the group: the newest seq, the message events themselves (so a WebSocket
+        pushes them without reading them back; anything it did not get in order it reads by seq), and an
+        unread hint per message received (live only: a poller gets the message event, which is the +1)."""
         notices: dict[int, dict] = {}
-        for stored in group:  # in commit order, so each user's last seq is the newest
+        for stored in group:  # in commit order, so each user's events come in seq order
             m = stored.message
-            notices.setdefault(m.sender, {"hints": []})["seq"] = stored.sender_seq
-            recipient = notices.setdefault(m.recipient, {"hints": []})
-            recipient["seq"] = stored.recipient_seq
-            recipient["hints"].append({"type": "unread", "total": stored.recipient_total,
-                                       "conversation": {"uid": m.sender, "unread": stored.recipient_conversation}})
-        self.notifier.publish_many([(uid, n if n["hints"] else {"seq": n["seq"]}) for uid, n in notices.items()],
-                                   keep_hints=False)  # pollers count the message itself
+            for uid, seq in ((m.sender, stored.sender_seq), (m.recipient, stored.recipient_seq)):
+                notice = notices.setdefault(uid, {"seq": 0, "events": []})
+                notice["seq"] = seq
+                notice["events"].append(message_event(seq, m))
+            notices[m.recipient].setdefault("hints", []).append(
+                {"type": "unread", "total": stored.recipient_total,
+                 "conversation": {"uid": m.sender, "unread": stored.recipient_conversation}})
+        self.notifier.publish_many(list(notices.items()), keep_hints=False)  # pollers count the message itself
         if not group[-1].counters_ready:
             self.reconciler.store_was_lost()
 
