@@ -111,16 +111,17 @@ class WebSocketGateway:
             return
         c = self.config
         inspector = self.services.inspector
-        session = Session(websocket, self.services, uid, token, since, c.heartbeat, c.ack_timeout, c.ack_retries,
+        # The client holds since, at most the user's newest seq (a cursor never runs ahead of the timeline).
+        # Taken before listening: what commits after it is read by the replay below, which starts after.
+        cursor = await self.run_blocking(self.services.sync.acknowledge, uid, since)
+        session = Session(websocket, self.services, uid, token, cursor, c.heartbeat, c.ack_timeout, c.ack_retries,
                           self.run_blocking, inspector.note if inspector is not None else None)
         stop_listening = self.services.sync.subscribe(
             uid, lambda notice: self.loop.call_soon_threadsafe(session.on_notice, notice))
         self.sessions.add(session)
         try:
             await session.send({"type": "welcome", "uid": uid, "heartbeat": c.heartbeat, "ack_timeout": c.ack_timeout})
-            # The client holds since (at most the user's newest seq: a cursor never runs ahead of the timeline).
-            session.cursor = await self.run_blocking(self.services.sync.acknowledge, uid, since)
-            session.wake.set()  # replay everything after since, then go live
+            session.wake.set()  # replay everything after the cursor, then go live
             await session.run()
         except ConnectionClosed:
             pass

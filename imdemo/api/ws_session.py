@@ -213,7 +213,7 @@ class Session:
         was_full = len(self.pending) >= WINDOW
         received = False  # whether this ACK covers a message someone else sent (a delivered receipt is due)
         for done in [s for s in self.pending if s <= seq]:
-            received = received or self.pending.pop(done).event["message"]["from"] != self.uid
+            received = self.pending.pop(done).event["message"]["from"] != self.uid or received
         if was_full:
             self.wake.set()  # the window has room again
         if received:  # the user's own sends coming back need no receipt; a later ACK records past them
