@@ -69,11 +69,12 @@ def _people(app, chat: Chat) -> People:
 
 
 def expire_session(app, token: str) -> None:
-    """Move a session's expiry into the past, as time would, and drop its cached copy (which the cache
-    would have dropped by then too: it never outlives the row)."""
+    """Move a session's expiry into the past, as time would, and drop its cached copies in Redis and in the
+    process (which would have dropped them by then too: neither outlives the row's expiry)."""
     Session = declare_models(app.db).Session
     Session.update(expires_at=int(time.time() * 1000) - 1).where(Session.token_hash == token_hash(token)).execute()
     app.redis.delete(Keys(app.config.redis_prefix).session(token_hash(token)))
+    app.services.auth.sessions.forget(token_hash(token))
 
 
 @pytest.fixture

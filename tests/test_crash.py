@@ -435,7 +435,7 @@ def test_a_crash_between_the_unread_script_and_the_commit_leaves_no_drift_after_
     for text in ("one", "two"):
         chat.send(alice, bob.uid, text)
     counters = app.services.messages.messages.counters
-    script = counters.on_message if action == "send" else counters.set_conversation
+    script = counters.on_messages if action == "send" else counters.set_conversation
 
     def then_die(*args):
         script(*args)

@@ -5,6 +5,8 @@ import time
 
 import pytest
 
+from imdemo.store.sessions import LOCAL_SECONDS
+
 from .conftest import REAL_POSTGRES, REAL_REDIS
 from .helpers import WsClient, wait_for
 from .processes import Process
@@ -39,9 +41,13 @@ def _users(http, names):
 def test_a_session_made_on_one_process_works_on_the_other_and_logout_ends_it_everywhere(cluster):
     a, b = cluster
     (alice, token), = _users(a.http, ["alice"])
+    assert a.http.ok("GET", "/api/me", token=token)["user"]["uid"] == alice  # a keeps a copy of it now
     assert b.http.ok("GET", "/api/me", token=token)["user"]["uid"] == alice
     b.http.ok("POST", "/api/logout", token=token)
-    assert a.http.call("GET", "/api/me", token=token)[0] == 401
+    assert b.http.call("GET", "/api/me", token=token)[0] == 401
+    # a hears the logout notice within milliseconds; well before its copy would lapse by itself
+    wait_for(lambda: a.http.call("GET", "/api/me", token=token)[0] == 401, timeout=LOCAL_SECONDS / 3,
+             message="the other process to hear of the logout")
 
 
 def test_a_message_sent_through_one_process_reaches_websocket_and_long_poll_on_the_other(cluster):

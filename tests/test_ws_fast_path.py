@@ -165,6 +165,7 @@ def test_acks_of_own_sends_record_nothing_and_a_later_receipt_still_reaches_the_
     assert _seqs(_receive(alice, 11, ack=True)) == [11]
     frames = bob.recv_until(lambda f: f.get("type") == "delivered")
     assert frames[-1] == {"type": "delivered", "to": p.alice, "up_to": reply["mid"]}
+    wait_for(lambda: recorded, message="acknowledge_pushed to return")  # it published the receipt just before
     assert recorded == [(p.alice, 11)] and acked() == "11"
 
 
