@@ -5,6 +5,8 @@ import time
 
 import pytest
 
+from imdemo.store.messages import Draft
+
 from .helpers import wait_for
 
 
@@ -73,6 +75,38 @@ def test_long_poll_returns_as_soon_as_a_message_arrives(server):
     assert [e["message"]["content"] for e in body["events"] if e["type"] == "message"] == ["wake up"]
     assert time.monotonic() - sent_at[0] < 5  # far below the 25 s timeout: it was woken, not timed out
     assert app.notifier.listener_count() == 0
+
+
+def _count_timeline_reads(app, monkeypatch) -> list:
+    store, reads = app.services.sync.messages, []
+    timeline = store.timeline
+    monkeypatch.setattr(store, "timeline", lambda *args: reads.append(args) or timeline(*args))
+    return reads
+
+
+def test_a_woken_long_poll_returns_the_events_its_notice_brought_without_reading_them_back(server, monkeypatch):
+    app, http = server
+    (_, alice_token), (bob, bob_token) = _two_users(http)
+    reads = _count_timeline_reads(app, monkeypatch)
+    sent = []
+    body = _long_poll_during(app, http, bob_token, "/api/sync?since=0&timeout=25", lambda: sent.append(
+        http.ok("POST", "/api/messages", {"to": bob, "content": "fresh"}, token=alice_token)["message"]))
+    assert [(e["seq"], e["message"]) for e in body["events"] if e["type"] == "message"] == [(1, sent[0])]
+    assert body["next"] == 1 and reads == []
+
+
+def test_a_woken_long_poll_reads_the_database_when_its_notice_does_not_follow_its_cursor(server, monkeypatch):
+    app, http = server
+    (alice, alice_token), (bob, bob_token) = _two_users(http)
+    reads = _count_timeline_reads(app, monkeypatch)
+
+    def a_silent_send_then_a_normal_one():
+        app.services.messages.messages.store(Draft(alice, bob, "stored without a notice"))  # seq 1: no notice
+        http.ok("POST", "/api/messages", {"to": bob, "content": "then this"}, token=alice_token)  # seq 2
+    body = _long_poll_during(app, http, bob_token, "/api/sync?since=0&timeout=25", a_silent_send_then_a_normal_one)
+    events = [e for e in body["events"] if e["type"] == "message"]
+    assert [(e["seq"], e["message"]["content"]) for e in events] == [(1, "stored without a notice"), (2, "then this")]
+    assert reads  # the gap was filled from the database
 
 
 def test_long_poll_times_out_empty_after_its_timeout(server):

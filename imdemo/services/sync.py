@@ -25,16 +25,27 @@ HINT_CURSOR = re.compile(r"\d{1,20}-\d{1,20}")
 
 
 class Waiter:
-    """Wake one waiting request when a notice for its user arrives."""
+    """Wake one waiting request when a notice for its user arrives; keep the message events it brought."""
 
     def __init__(self):
         self._changed = threading.Condition()
         self._woken = False
+        self._events: list[dict] = []
 
     def __call__(self, notice: dict) -> None:
         with self._changed:
             self._woken = True
+            self._events.extend(notice.get("events", ()))
             self._changed.notify_all()
+
+    def events_after(self, since: int, limit: int) -> list[dict] | None:
+        """The events notices brought after since, if they are the very next seqs; else None (read them)."""
+        with self._changed:
+            arrived, self._events = self._events, []
+        arrived = [e for e in arrived if e["seq"] > since][:limit]
+        if arrived and all(e["seq"] == since + 1 + i for i, e in enumerate(arrived)):
+            return arrived
+        return None
 
     def wait(self, timeout: float) -> None:
         """Block until a notice arrives or timeout seconds pass."""
@@ -68,14 +79,16 @@ class SyncService:
             if hints_since is None:  # a client without a hint cursor gets the hints from now on
                 hints_since = self.notifier.hints_after(uid, None)[1]
             deadline = time.monotonic() + timeout
-            while True:
-                events = self.events_after(uid, since, limit)
+            woken = False
+            while True:  # after a wake-up, the events a notice brought need no database read
+                events = woken and waiter.events_after(since, limit) or self.events_after(uid, since, limit)
                 hints, hints_next = self.notifier.hints_after(uid, hints_since)
                 left = deadline - time.monotonic()
                 if events or hints or left <= 0 or self._stopping.is_set():
                     break
                 self.release()
                 waiter.wait(left)
+                woken = True
         finally:
             if stop is not None:
                 stop()
