@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from imdemo.store.messages import Draft
+from imdemo.store.message_rows import Draft
 
 from .helpers import wait_for
 

@@ -5,7 +5,8 @@ from collections.abc import Callable
 
 from ..store.attempts import Attempts
 from ..store.errors import UnknownUser
-from ..store.messages import Draft, MessageStore, Stored
+from ..store.message_rows import Draft, Stored
+from ..store.messages import MessageStore
 from ..store.notices import Notifier
 from . import checks
 from .errors import BadInput, NotFound, RateLimited

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ..store.messages import Message
+from ..store.message_rows import Message
 from ..store.users import UserRow
 
 

@@ -6,7 +6,7 @@ import peewee
 import redis
 
 from .keyvalue import Keys
-from .messages import SQL
+from .message_rows import SQL
 
 ROWS = {
     "im_user": "SELECT uid, username, nickname, seq FROM im_user WHERE uid IN (?, ?) ORDER BY uid",
