@@ -1,5 +1,5 @@
 """Services layer: group commit. Callers that arrive while a group is being written queue up; the next
-of them leads, writing the whole queue at once (one transaction, one Lua call, one notice pipeline), and
+of them leads, writing the whole queue at once (one transaction, one Lua call, one PUBLISH), and
 wakes the others with their own outcomes.
 
 A caller that arrives when nothing is being written leads at once, in its own thread: alone, a send costs

@@ -19,7 +19,7 @@ class MessageService:
     """The way of a message: rules and limits here, one transaction in the store, then a notice.
 
     Concurrent sends are committed together (group commit): one transaction, one unread script and one
-    notice pipeline for all of them, each sender still getting its own answer.
+    PUBLISH for all of them, each sender still getting its own answer.
     """
 
     def __init__(self, messages: MessageStore, notifier: Notifier, attempts: Attempts,
