@@ -98,8 +98,15 @@ def idle_rows(f: dict) -> list[dict]:
             _row("idle", "SQL per send (for scale)", f["sql_per_send"])]
 
 
+def warmth_rows(f: dict) -> list[dict]:
+    pause = f"after {f['pause_ms']:.0f} ms idle"
+    return [_row("warmth", f"{label}: busy loop / {pause}", f"{f[key]['busy']} / {f[key]['after_pause']}")
+            for key, label in (("redis_get_us", "store GET (us)"), ("unread_lua_us", "unread Lua call (us)"),
+                               ("send_ms", "send_message, in process (ms)"))]
+
+
 ROWS = {"send": send_rows, "latency": latency_rows, "connections": connections_rows, "coldstart": coldstart_rows,
-        "history": history_rows, "idle": idle_rows}
+        "history": history_rows, "idle": idle_rows, "warmth": warmth_rows}
 
 
 def rows_of(figures: dict) -> list[dict]:

@@ -22,12 +22,12 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` and `imdemo` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import coldstart, connections, history, idle, latency, send  # noqa: E402
+from bench import coldstart, connections, history, idle, latency, send, warmth  # noqa: E402
 from bench.common import ROOT, Context  # noqa: E402
 from bench.report import rows_of, table  # noqa: E402
 
 FIGURES = {"send": send, "latency": latency, "connections": connections, "coldstart": coldstart,
-           "history": history, "idle": idle}
+           "history": history, "idle": idle, "warmth": warmth}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
