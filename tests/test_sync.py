@@ -101,7 +101,7 @@ def test_a_woken_long_poll_reads_the_database_when_its_notice_does_not_follow_it
     reads = _count_timeline_reads(app, monkeypatch)
 
     def a_silent_send_then_a_normal_one():
-        app.services.messages.messages.store(Draft(alice, bob, "stored without a notice"))  # seq 1: no notice
+        app.services.messages.messages.store_many([Draft(alice, bob, "stored without a notice")])  # seq 1, no notice
         http.ok("POST", "/api/messages", {"to": bob, "content": "then this"}, token=alice_token)  # seq 2
     body = _long_poll_during(app, http, bob_token, "/api/sync?since=0&timeout=25", a_silent_send_then_a_normal_one)
     events = [e for e in body["events"] if e["type"] == "message"]

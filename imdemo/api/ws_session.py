@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ..services import Services
 from ..services.auth import token_hash
 from ..services.errors import BadInput, ImdemoError, Unauthorized, unavailable_causes
+from ..services.sync import following
 
 WINDOW = 256  # unacknowledged message events per connection
 MAX_HINTS = 256  # live hints waiting to be written, per connection
@@ -111,16 +112,11 @@ class Session:
                 await self.send(self.hints.popleft())
 
     async def _push_arrived(self) -> None:
-        """Push the message events that notices brought, while each is the next seq and the window has room:
-        no database read for them. At a gap (a notice missed, another process's send in between) the rest
-        are dropped and read from the database by seq instead."""
-        while self.arrived and len(self.pending) < WINDOW:
-            event = self.arrived.popleft()
-            if event["seq"] <= self.cursor:
-                continue  # pushed already, read from the database meanwhile
-            if event["seq"] != self.cursor + 1:
-                self.arrived.clear()
-                return
+        """Push the message events that notices brought and that follow the cursor, as far as the window has
+        room: no database read for them. The rest (after a gap, or past the window) is read by seq."""
+        run = following(self.arrived, self.cursor, WINDOW - len(self.pending))
+        self.arrived.clear()
+        for event in run:
             self.pending[event["seq"]] = Pending(event, time.monotonic())
             self.cursor = event["seq"]
             await self.send(event)

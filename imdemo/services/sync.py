@@ -38,14 +38,11 @@ class Waiter:
             self._events.extend(notice.get("events", ()))
             self._changed.notify_all()
 
-    def events_after(self, since: int, limit: int) -> list[dict] | None:
-        """The events notices brought after since, if they are the very next seqs; else None (read them)."""
+    def events_after(self, since: int, limit: int) -> list[dict]:
+        """The events notices brought that follow since without a gap (none: read them from the database)."""
         with self._changed:
             arrived, self._events = self._events, []
-        arrived = [e for e in arrived if e["seq"] > since][:limit]
-        if arrived and all(e["seq"] == since + 1 + i for i, e in enumerate(arrived)):
-            return arrived
-        return None
+        return following(arrived, since, limit)
 
     def wait(self, timeout: float) -> None:
         """Block until a notice arrives or timeout seconds pass."""
@@ -53,6 +50,20 @@ class Waiter:
             if not self._woken:
                 self._changed.wait(timeout)
             self._woken = False
+
+
+def following(events, since: int, limit: int) -> list[dict]:
+    """The message events among events (in seq order) that continue since without a gap: seq since + 1,
+    since + 2, ..., at most limit. Those at or below since are skipped; the run stops at the first gap.
+    Notices bring events in order, but one may be missed or another process's send come in between: what
+    does not follow is read from the database by seq instead."""
+    run: list[dict] = []
+    for event in events:
+        if len(run) == limit or event["seq"] > since + len(run) + 1:
+            break
+        if event["seq"] == since + len(run) + 1:
+            run.append(event)
+    return run
 
 
 class SyncService:

@@ -28,13 +28,6 @@ class MessageStore:
     def _all(self, name: str, *params) -> list:
         return self.db.execute_sql(self.sql[name], params).fetchall()
 
-    def store(self, draft: Draft) -> Stored:
-        """Write one message in one transaction and bump the recipient's unread counters last."""
-        outcome = self.store_many([draft])[0]
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
     def store_many(self, drafts: list[Draft]) -> list[Stored | Exception]:
         """Write several messages in one transaction (group commit) with one unread script for them all.
 
