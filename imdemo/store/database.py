@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 import peewee
 from playhouse import db_url
 
-from .models import create_tables
+from .schema import upgrade
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "normal", "foreign_keys": 1, "busy_timeout": 5000}
-SCHEMA_LOCK = 0x1D3E40  # any constant: the advisory lock that serializes schema creation
+SCHEMA_LOCK = 0x1D3E40  # any constant: the advisory lock that serializes schema creation and upgrades
 DRIVERS = {"postgresql": "psycopg2-binary", "postgres": "psycopg2-binary"}
 
 
@@ -35,13 +35,13 @@ def open_database(url: str, max_connections: int = 32) -> peewee.Database:
 
 
 def _create_schema(db: peewee.Database) -> None:
-    """Create the tables; on PostgreSQL under an advisory lock, as two processes may start at once."""
+    """Create or upgrade the tables; on PostgreSQL under an advisory lock, as two processes may start at once."""
     if is_sqlite(db):
-        create_tables(db)
+        upgrade(db)
         return
     with db.atomic():
         db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-        create_tables(db)
+        upgrade(db)
 
 
 def is_sqlite(db: peewee.Database) -> bool:

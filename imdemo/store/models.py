@@ -89,7 +89,3 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
                            MsgContact=MsgContact, Session=Session,
                            all=[User, MsgContent, MsgRelation, MsgContact, Session])
 
-
-def create_tables(db: pw.Database) -> None:
-    """Create the tables and indexes that do not exist yet."""
-    db.create_tables(declare_models(db).all, safe=True)
