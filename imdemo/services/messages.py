@@ -77,6 +77,8 @@ class MessageService:
         seq), each message's body once however many timelines it reached, and for a 1:1 message an unread
         hint for its recipient (live only: a poller gets the message event, which is the +1; a group's
         members count the message events too, so a group message costs no hint per member)."""
+        if not stored:
+            return
         bodies, notices = {}, {}
         for s in stored:  # in commit order, so each user's events come in seq order
             m, key = s.message, str(s.message.mid)
