@@ -62,11 +62,17 @@ def switch_and_walk(page, language: str, where: str) -> dict:
 
 @pytest.mark.parametrize("browser_locale", ["zh-CN", "zh-TW", "zh"])
 def test_a_chinese_browser_gets_the_chinese_login_page_without_touching_the_switch(live, tabs, browser_locale):
-    tab = tabs(live(), locale=browser_locale).goto()
+    tab = tabs(live(demo=True), locale=browser_locale).goto()
     expect(tab.page.locator("[data-mode=login]")).to_have_text("登录")
     expect(tab.page.locator(".login-lead")).to_have_text(re.compile("即时通讯"))
+    hint = tab.page.locator(".login-hint")  # the account names stay bold, in the Chinese word order
+    expect(hint).to_have_text(re.compile("^演示账号：zhangsan、lisi、wangwu，密码都是 1234。"))
+    expect(hint.locator("b")).to_have_text(["zhangsan", "lisi", "wangwu", "1234"])
     expect(tab.page.locator("#login .lang-switch [data-lang=zh]")).to_have_attribute("aria-pressed", "true")
     in_language(tab.page, "zh")
+    switch_and_walk(tab.page, "en", "#login")
+    expect(hint).to_have_text("Demo accounts: zhangsan, lisi, wangwu, password 1234. "
+                              "Log in as another user in a second tab to chat with yourself.")
 
 
 def test_a_chinese_browser_gets_the_chinese_messenger_and_inspector(story, tabs):
