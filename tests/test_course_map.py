@@ -13,7 +13,7 @@ CODE_BULLET = {"en": "- Code:", "zh": "- 代码："}
 def sections(path: Path) -> list[tuple[int, str]]:
     """Return (number, text) of each '## N. title' section."""
     parts = re.split(r"^## (\d+)\. ", path.read_text(encoding="utf-8"), flags=re.M)
-    return [(int(number), text) for number, text in zip(parts[1::2], parts[2::2])]
+    return [(int(number), text) for number, text in zip(parts[1::2], parts[2::2], strict=True)]
 
 
 def spans(text: str) -> list[str]:
@@ -39,7 +39,7 @@ def test_both_maps_have_the_same_numbered_sections_in_order(maps):
 
 
 def test_each_section_points_at_the_same_code_and_names_the_same_things(maps):
-    for (number, english), (_, chinese) in zip(maps["en"], maps["zh"]):
+    for (number, english), (_, chinese) in zip(maps["en"], maps["zh"], strict=True):
         assert code_pointers(chinese, "zh") == code_pointers(english, "en"), f"section {number}: Code"
         assert set(spans(chinese)) == set(spans(english)), f"section {number}: `code` spans"
         images = [re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text) for text in (english, chinese)]
