@@ -22,7 +22,8 @@ export class ContactsView {
     const recent = this.store.recent();
     this.recentList.replaceChildren(...recent.map((contact) => this.contactItem(contact)));
     this.empty.hidden = recent.length > 0;
-    const everyone = [...this.store.users.values()].sort((a, b) => displayName(a).localeCompare(displayName(b), locale()));  // zh: by pinyin
+    const everyone = [...this.store.users.values()]
+      .sort((a, b) => displayName(a).localeCompare(displayName(b), locale()));  // in Chinese: by pinyin
     this.everyoneList.replaceChildren(...everyone.map((user) => this.userItem(user)));
     this.showTotal(this.store.total);
   }
