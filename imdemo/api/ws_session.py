@@ -192,13 +192,16 @@ class Session:
             return {"type": "pong"}
         if kind == "ack":
             return await self._ack(frame.get("seq"))
-        if kind == "send":
-            message, _ = await self.run_blocking(self._as_caller, self.services.messages.send_message,
-                                                 frame.get("to"), frame.get("content"), frame.get("client_msg_id"))
+        if kind == "send":  # to a user ("to") or a group ("group")
+            send, to = ((self.services.messages.send_to_group, frame["group"]) if "group" in frame
+                        else (self.services.messages.send_message, frame.get("to")))
+            message, _ = await self.run_blocking(self._as_caller, send, to, frame.get("content"),
+                                                 frame.get("client_msg_id"))
             return {"type": "sent", "client_msg_id": message["client_msg_id"], "message": message}
         if kind == "read":
-            await self.run_blocking(self._as_caller, self.services.contacts.mark_read, frame.get("with"),
-                                    frame.get("up_to"))
+            mark, of = ((self.services.groups.mark_read, frame["group"]) if "group" in frame
+                        else (self.services.contacts.mark_read, frame.get("with")))
+            await self.run_blocking(self._as_caller, mark, of, frame.get("up_to"))
             return None
         raise BadInput(f"unknown frame type {kind!r}", "unknown_type")
 

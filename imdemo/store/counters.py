@@ -9,29 +9,32 @@ import redis
 
 from .keyvalue import Keys
 
-# One or more messages (a group commit). KEYS: the ready marker; then T and C of each message's recipient;
-# then the S key of each user involved. ARGV: the number of messages n; each message's sender; each S key's
-# new value. The seqs are plain SETs: they were taken under every user's row lock in the still open
-# transaction, so no newer seq of any of them can exist yet. Returns total and conversation after each
-# message, then whether the store is ready.
+# The new messages of a group commit. KEYS: the ready marker; then T and C of each increment's recipient;
+# then the S key of each user involved. ARGV: the number of increments n; each one's field of C and amount;
+# each S key's new value. The seqs are plain SETs: they were taken under every user's row lock in the still
+# open transaction, so no newer seq of any of them can exist yet. Returns total and conversation after each
+# increment, then whether the store is ready.
 ON_MESSAGE = """
 local n = tonumber(ARGV[1])
 local out = {}
 for i = 1, n do
-  out[2 * i - 1] = redis.call('INCRBY', KEYS[2 * i], 1)
-  out[2 * i] = redis.call('HINCRBY', KEYS[2 * i + 1], ARGV[1 + i], 1)
+  local by = tonumber(ARGV[2 * i + 1])
+  out[2 * i - 1] = redis.call('INCRBY', KEYS[2 * i], by)
+  out[2 * i] = redis.call('HINCRBY', KEYS[2 * i + 1], ARGV[2 * i], by)
 end
-local seqs = {}
-for j = 2 * n + 2, #KEYS do
-  seqs[#seqs + 1] = KEYS[j]
-  seqs[#seqs + 1] = ARGV[j - n]
+if #KEYS > 2 * n + 1 then
+  local seqs = {}
+  for j = 2 * n + 2, #KEYS do
+    seqs[#seqs + 1] = KEYS[j]
+    seqs[#seqs + 1] = ARGV[j]
+  end
+  redis.call('MSET', unpack(seqs))
 end
-redis.call('MSET', unpack(seqs))
 out[2 * n + 1] = redis.call('EXISTS', KEYS[1])
 return out
 """
 
-# KEYS: T, C, ready marker. ARGV: other uid, what is still unread there.
+# KEYS: T, C, ready marker. ARGV: the conversation's field, what is still unread there.
 SET_CONVERSATION = """
 local old = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 local new = tonumber(ARGV[2])
@@ -42,7 +45,7 @@ redis.call('SET', KEYS[1], total)
 return {total, redis.call('EXISTS', KEYS[3])}
 """
 
-# KEYS: T, C. ARGV: other uid, count, other uid, count, ...
+# KEYS: T, C. ARGV: field, count, field, count, ...
 REPLACE = """
 redis.call('DEL', KEYS[2])
 local total = 0
@@ -83,37 +86,41 @@ class UnreadCounters:
         return {"unread.on_message": self._on_message, "unread.set_conversation": self._set_conversation,
                 "unread.replace": self._replace, "unread.read": self._read, "seq.raise_to": self._raise_to}
 
-    def on_messages(self, pairs: list[tuple[int, int]], seqs: dict[int, int]) -> tuple[list[tuple[int, int]], bool]:
-        """Count one more unread message for each (sender, recipient) and cache each user's newest seq.
+    def on_messages(self, increments: list[tuple[str, int, int]],
+                    seqs: dict[int, int]) -> tuple[list[tuple[int, int]], bool]:
+        """Count unread messages, each increment (field of C, recipient, amount), and cache each user's newest
+        seq, all in one script.
 
-        Return the recipient's (total, conversation) after each message, and whether the store is ready.
+        Return the recipient's (total, conversation) after each increment, and whether the store is ready.
         """
         k = self.keys
-        keys = [k.counters_ready]
-        for _, recipient in pairs:
+        keys, args = [k.counters_ready], [len(increments)]
+        for field, recipient, amount in increments:
             keys += (k.total_unread(recipient), k.conversation_unread(recipient))
+            args += (field, amount)
         keys += [k.last_seq(uid) for uid in seqs]
-        result = self._on_message(keys=keys, args=[len(pairs), *(s for s, _ in pairs), *seqs.values()])
-        counts = [(int(result[i]), int(result[i + 1])) for i in range(0, 2 * len(pairs), 2)]
+        result = self._on_message(keys=keys, args=[*args, *seqs.values()])
+        counts = [(int(result[i]), int(result[i + 1])) for i in range(0, 2 * len(increments), 2)]
         return counts, bool(result[-1])
 
-    def set_conversation(self, uid: int, other: int, unread: int) -> tuple[int, bool]:
-        """Set what uid has unread from other; move the total by the difference. Return (total, ready)."""
+    def set_conversation(self, uid: int, field: str, unread: int) -> tuple[int, bool]:
+        """Set what uid has unread in a conversation (its field of C); move the total by the difference.
+        Return (total, ready)."""
         k = self.keys
         keys = [k.total_unread(uid), k.conversation_unread(uid), k.counters_ready]
-        total, ready = self._set_conversation(keys=keys, args=[other, unread])
+        total, ready = self._set_conversation(keys=keys, args=[field, unread])
         return int(total), bool(ready)
 
-    def replace(self, uid: int, by_conversation: dict[int, int]) -> None:
+    def replace(self, uid: int, by_conversation: dict[str, int]) -> None:
         """Overwrite uid's counters with counts taken from the database."""
         args = [x for other, n in by_conversation.items() if n > 0 for x in (other, n)]
         self._replace(keys=[self.keys.total_unread(uid), self.keys.conversation_unread(uid)], args=args)
 
-    def read(self, uid: int) -> tuple[int, dict[int, int], bool]:
-        """Return (total, {other: unread}, store_ready) for uid in one round trip."""
+    def read(self, uid: int) -> tuple[int, dict[str, int], bool]:
+        """Return (total, {field: unread}, store_ready) for uid in one round trip."""
         k = self.keys
         total, flat, ready = self._read(keys=[k.total_unread(uid), k.conversation_unread(uid), k.counters_ready])
-        conversations = {int(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
+        conversations = {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)}
         return int(total), conversations, bool(ready)
 
     def is_ready(self) -> bool:

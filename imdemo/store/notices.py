@@ -1,11 +1,19 @@
 """Store layer: small notices for users, over pub/sub, fanned out to this process's listeners.
 
-A notice carries no message body, only what happened (a new seq, a read marker, an unread hint), so a
-missed notice costs latency, never a message. Every process hears every user's notices (it may hold any
-user's connections), so the notices of one action, or of a whole group commit, travel together as one
-PUBLISH on one channel: `[[uid, notice], ...]`. One listener thread per process reads that channel and
-hands each notice to its user's local listeners. The same code path works in-process (fakeredis) and
-across processes (Redis).
+A notice says what happened to a user (a new seq, a read marker, an unread hint) and may carry the message
+events it announces, so a listener that expects exactly those seqs needs no database read; a missed notice
+costs latency, never a message (the database has everything by seq). Every process hears every user's
+notices (it may hold any user's connections), so the notices of one action, or of a whole group commit,
+travel together as one PUBLISH on one channel, in one of two shapes:
+
+    [[uid, notice], ...]                                   hints, a logout: small, nothing shared
+    {"bodies": {key: body}, "notices": [[uid, notice], ...]}   messages: each body once, however many
+                                                           members it reaches; an event in a notice is
+                                                           [seq, key] and is handed to listeners as
+                                                           {"type": "message", "seq": seq, "message": body}
+
+One listener thread per process reads that channel and hands each notice to its user's local listeners.
+The same code path works in-process (fakeredis) and across processes (Redis).
 """
 from __future__ import annotations
 
@@ -40,14 +48,17 @@ class Notifier:
         """Send notice to every process that holds a listener of uid; keep its hints a while for pollers."""
         self.publish_many([(uid, notice)])
 
-    def publish_many(self, notices: list[tuple[int, dict]], keep_hints: bool = True) -> None:
+    def publish_many(self, notices: list[tuple[int, dict]], keep_hints: bool = True,
+                     bodies: dict[str, dict] | None = None) -> None:
         """Publish several (uid, notice) as one message, in one round trip.
 
         keep_hints: also keep each notice's hints for HINTS_SECONDS, for pollers between two requests.
         Without it the hints are live only (pushed to WebSockets), as a send's unread hint: a poller
         learns of the message itself by seq, and counts it.
+        bodies: the messages the notices' events name by key ([seq, key]), each published once.
         """
-        payload = json.dumps(notices, separators=(",", ":"))
+        shaped = notices if bodies is None else {"bodies": bodies, "notices": notices}
+        payload = json.dumps(shaped, ensure_ascii=False, separators=(",", ":"))
         if not keep_hints:
             self.client.publish(self.keys.notices, payload)
             return
@@ -157,8 +168,10 @@ class Notifier:
 
     def _dispatch(self, data: str) -> None:
         try:
-            notices = [(int(uid), notice) for uid, notice in json.loads(data)]
-        except (ValueError, TypeError):
+            payload = json.loads(data)
+            bodies = payload["bodies"] if isinstance(payload, dict) else None
+            notices = [(int(uid), notice) for uid, notice in (payload["notices"] if bodies is not None else payload)]
+        except (ValueError, TypeError, KeyError):
             log.warning("ignored a message on %s that is not a list of notices: %.80r", self.keys.notices, data)
             return
         for watcher in self._watchers:
@@ -167,6 +180,9 @@ class Notifier:
         with self._lock:
             deliveries = [(notice, list(self._listeners[uid])) for uid, notice in notices if uid in self._listeners]
         for notice, group in deliveries:
+            if bodies is not None and "events" in notice:  # only for the users this process holds
+                notice["events"] = [{"type": "message", "seq": seq, "message": bodies[key]}
+                                    for seq, key in notice["events"]]
             for listener in group:
                 try:
                     listener(notice)
