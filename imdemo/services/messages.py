@@ -85,6 +85,8 @@ class MessageService:
         before = None if before is None else checks.integer(before, "before", 0)
         after = None if after is None else checks.integer(after, "after", 0)
         page = self.messages.history(uid, other, before, after, limit + 1)
+        if not page and not self.messages.user_exists(other):  # asked only when there is nothing to show
+            raise NotFound(f"no user with uid {other}", "no_such_user")
         has_more = len(page) > limit
         if has_more:  # drop the one extra row that was read only to know more lies beyond
             page = page[:limit] if after is not None else page[1:]

@@ -43,6 +43,7 @@ SQL = {
                  " FROM im_msg_contact ct WHERE ct.owner_uid = ?",
     "received_between": "SELECT other_uid, MAX(mid) FROM im_msg_relation WHERE owner_uid = ? AND type = 1"
                         " AND seq > ? AND seq <= ? GROUP BY other_uid",
+    "user_exists": "SELECT 1 FROM im_user WHERE uid = ?",
 }
 
 

@@ -155,6 +155,9 @@ class MessageStore:
         """Return uid's recent contacts newest first, as (other uid, their read marker, last message)."""
         return [(int(r[0]), int(r[1] or 0), Message.from_row(r[2:])) for r in self._all("contacts", uid, limit)]
 
+    def user_exists(self, uid: int) -> bool:
+        return self._one("user_exists", uid) is not None
+
     def peer_read_mid(self, uid: int, other: int) -> int:
         """Return how far other has read the conversation with uid."""
         row = self._one("peer_read", other, uid)
