@@ -33,7 +33,7 @@ def _timed(step, count: int, pause: float) -> float:
 def run(ctx: Context) -> dict:
     database = ctx.database or f"sqlite:///{ctx.tmp / 'warmth.db'}"
     app = create_app(Config(database=database, redis=ctx.redis or "", redis_prefix=ctx.tag + ":", demo=False,
-                            send_rate=0, inspect=False, password_cost=2**4))
+                            send_rate=0, register_rate=0, inspect=False, password_cost=2**4))
     try:
         auth, messages = app.services.auth, app.services.messages
         alice = auth.register(f"{ctx.tag}_wa", "pw1234")["uid"]

@@ -78,7 +78,7 @@ def create_app(config: Config) -> App:
     services = Services(
         auth=AuthService(users, SessionStore(db, client, keys), attempts, notifier, session_ttl=config.session_ttl,
                          login_attempts=config.login_attempts, login_window=config.login_window,
-                         password_cost=config.password_cost),
+                         password_cost=config.password_cost, register_rate=config.register_rate),
         messages=MessageService(messages, notifier, attempts, reconciler, send_rate=config.send_rate,
                                 alone=trace.watched if trace is not None else lambda: False),
         contacts=ContactService(users, messages, counters, notifier, reconciler, sync),

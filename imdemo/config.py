@@ -26,6 +26,7 @@ class Config:
     ack_retries: int = 2
     poll_interval: float = 3.0
     send_rate: int = 20
+    register_rate: int = 10  # new accounts per address a minute before 429 (each costs a 16 MiB scrypt); 0 = no limit
     reconcile: bool = False
     inspect: bool | None = None  # None: on for the embedded default on loopback only
     session_ttl: float = 7 * 24 * 3600.0
@@ -82,6 +83,8 @@ class Config:
         parser.add_argument("--ack-retries", type=int, metavar="N")
         parser.add_argument("--poll-interval", type=float, metavar="SECONDS")
         parser.add_argument("--send-rate", type=int, metavar="N", help="messages per user per second")
+        parser.add_argument("--register-rate", type=int, metavar="N",
+                            help="new accounts per address per minute (default 10; 0 = no limit)")
         parser.add_argument("--inspect", action="store_const", const=True,
                             help="serve the inspector at /inspect (default: only for the local embedded demo)")
         parser.add_argument("--no-inspect", dest="inspect", action="store_const", const=False)
