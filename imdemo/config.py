@@ -30,6 +30,7 @@ class Config:
     reconcile: bool = False
     inspect: bool | None = None  # None: on for the embedded default on loopback only
     session_ttl: float = 7 * 24 * 3600.0
+    session_purge_interval: float = 3600.0  # seconds between deletions of expired sessions (also done at start)
     login_attempts: int = 5  # failed logins per username per window before 429
     login_window: float = 60.0
     password_cost: int = 2**14  # scrypt N; tests lower it

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 
 from ..store.attempts import Attempts
@@ -15,6 +16,7 @@ from .errors import Conflict, RateLimited, Unauthorized
 from .passwords import DUMMY_HASH, check_password, hash_password
 from .views import user_view
 
+log = logging.getLogger(__name__)
 ADDRESS_FACTOR = 4  # an address may fail this many times more often than one username
 REGISTER_WINDOW = 60.0  # seconds: register_rate counts new accounts per address in windows this long
 
@@ -101,6 +103,13 @@ class AuthService:
         """End the session of token in every process, and close the live connections opened with it."""
         self.sessions.delete(token_hash(token))
         self.notifier.publish(uid, {"logout": token_hash(token)})
+
+    def purge_expired_sessions(self) -> int:
+        """Delete expired sessions, so the table holds live ones only (uid_of deletes only those it meets)."""
+        purged = self.sessions.purge_expired()
+        if purged:
+            log.info("deleted %d expired sessions", purged)
+        return purged
 
     def demo_password_works(self) -> bool:
         """Tell whether any demo account still has the published demo password."""
