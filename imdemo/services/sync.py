@@ -21,7 +21,7 @@ from . import checks
 from .errors import BadInput
 from .views import message_event
 
-HINT_CURSOR = re.compile(r"\d{1,20}-\d{1,20}")
+HINT_CURSOR = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")  # a stream id; 19 ASCII digits always fit its 64 bits
 
 
 class Waiter:
