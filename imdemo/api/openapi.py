@@ -98,7 +98,7 @@ PATHS = {
     "/api/contacts": {"get": _op("Recent contacts, newest first", {"200": _json(_obj(
         ["total_unread", "contacts"], total_unread=INT, contacts={"type": "array", "items": _obj(
             ["user", "last_message", "unread"], user=_ref("User"), last_message=_ref("Message"),
-            unread=INT, peer_read_mid=INT)}, seq=INT))})},
+            unread=INT, peer_read_mid=INT, peer_delivered_mid=INT)}, seq=INT))})},
     "/api/unread": {"get": _op("Unread counts", {"200": _json(_obj(
         ["total", "conversations"], total=INT, conversations={"type": "object",
                                                               "additionalProperties": INT}))})},
@@ -108,7 +108,7 @@ PATHS = {
         _body(["to", "content"], to="to", content="content", client_msg_id="client_msg_id"))},
     "/api/conversations/{other}/messages": {"get": _op("A page of a conversation, ascending", {"200": _json(
         _obj(["messages", "has_more"], messages={"type": "array", "items": _ref("Message")},
-             has_more={"type": "boolean"}, peer_read_mid=INT))},
+             has_more={"type": "boolean"}, peer_read_mid=INT, peer_delivered_mid=INT))},
         params=[_param("other", "path", "uid"), _param("before"), _param("after"),
                 _param("limit", schema="history_limit")])},
     "/api/conversations/{other}/read": {"post": _op("Mark a conversation read", {"200": _json(_obj(

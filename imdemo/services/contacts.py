@@ -35,10 +35,11 @@ class ContactService:
         seq = self.sync.last_seq(uid)
         unread = self.unread(uid)
         rows = self.messages.contacts(uid, limit)
-        people = self.users.by_uids([other for other, _, _ in rows])
+        people = self.users.by_uids([other for other, *_ in rows])
         contacts = [{"user": user_view(people[other]), "last_message": message_view(last),
-                     "unread": unread["conversations"].get(str(other), 0), "peer_read_mid": peer_read}
-                    for other, peer_read, last in rows if other in people]
+                     "unread": unread["conversations"].get(str(other), 0), "peer_read_mid": peer_read,
+                     "peer_delivered_mid": max(peer_delivered, peer_read)}  # read implies received
+                    for other, peer_read, peer_delivered, last in rows if other in people]
         return {"total_unread": unread["total"], "contacts": contacts, "seq": seq}
 
     def mark_read(self, uid: int, other, up_to=None) -> dict:

@@ -90,5 +90,6 @@ class MessageService:
         has_more = len(page) > limit
         if has_more:  # drop the one extra row that was read only to know more lies beyond
             page = page[:limit] if after is not None else page[1:]
+        peer_read, peer_delivered = self.messages.peer_marks(uid, other)
         return {"messages": [message_view(m) for m in page], "has_more": has_more,
-                "peer_read_mid": self.messages.peer_read_mid(uid, other)}
+                "peer_read_mid": peer_read, "peer_delivered_mid": max(peer_delivered, peer_read)}
