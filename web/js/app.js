@@ -4,7 +4,9 @@ import {Api, ApiError} from './api.js';
 import {ChatView} from './chat-view.js';
 import {ContactsView} from './contacts-view.js';
 import {$, avatar, displayName} from './dom.js';
+import {translate} from './i18n.js';
 import {LoginView} from './login-view.js';
+import {MemberPicker} from './member-picker.js';
 import {Outbox} from './outbox.js';
 import {StatusView} from './status-view.js';
 import {Store} from './store.js';
@@ -14,6 +16,7 @@ const NOTE_KEY = 'imdemo.note';  // a message for the login page that survives t
 const api = new Api();
 
 async function boot() {
+  translate(document);
   const config = await loadConfig();
   $('.login-hint').hidden = config.demo_accounts === false;  // no demo accounts, no hint to use them
   const login = new LoginView($('#login'), api, (user) => startMessenger(user, config, login));
@@ -47,8 +50,13 @@ async function startMessenger(me, config, login) {
   const store = new Store(api, me);
   const loop = new SyncLoop(api, config, me.uid);
   const outbox = new Outbox(api);
-  const chat = new ChatView($('.chat', root), {api, store, outbox, onClose: () => chat.close()});
-  new ContactsView($('.sidebar', root), store, (uid) => chat.open(uid));
+  const picker = new MemberPicker(store);
+  const chat = new ChatView($('.chat', root), {api, store, outbox, picker, onClose: () => chat.close()});
+  new ContactsView($('.sidebar', root), store, (key) => chat.open(key));
+  $('.new-group', root).addEventListener('click', async () => {
+    const key = await picker.createGroup();
+    if (key) chat.open(key);
+  });
   new StatusView($('.connection', root), $('.banner'), loop);
 
   loop.addEventListener('message', (event) => {
