@@ -145,6 +145,10 @@ PATHS = {
                                       "between Redis and the database (only when the inspector is on)",
                                       {"200": _json({"type": "object"})},
                                       params=[_param("a", required=True), _param("b", required=True)], auth=False)},
+    "/api/inspect/group": {"get": _op("The inspector: a group's rows and each member's unread field, with the uids "
+                                      "whose Redis and database counts differ (only when the inspector is on)",
+                                      {"200": _json({"type": "object"})}, params=[_param("gid", required=True)],
+                                      auth=False)},
     "/api/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})}, auth=False)},
 }
 DOCUMENT = {

@@ -1,5 +1,6 @@
-// The inspector page: lists traced actions live and shows the raw state of two users.
-// It polls the inspector's two read-only endpoints; every value is shown with textContent.
+// The inspector page: lists traced actions live and shows the raw state of two users, or of a group.
+// It polls the inspector's read-only endpoints; every value is shown with textContent.
+import {t, translate} from './i18n.js';
 
 const NOISE = /^(GET \/api\/sync|GET \/api\/unread|WebSocket frame|WebSocket events_after|WebSocket acknowledge)/;
 const actionsList = document.getElementById("actions");
@@ -82,8 +83,11 @@ function tableView(name, rows) {
   return wrap;
 }
 
+let showState = showPair;  // the pair, or the group last asked for: refreshed every 2 s
+
 async function showPair(event) {
   if (event) event.preventDefault();
+  showState = showPair;
   const form = new FormData(document.getElementById("pair"));
   const response = await fetch(`/api/inspect/state?a=${encodeURIComponent(form.get("a"))}&b=${encodeURIComponent(form.get("b"))}`);
   const body = await response.json();
@@ -105,11 +109,44 @@ async function showPair(event) {
   tables.replaceChildren(...Object.entries(body.tables).map(([name, rows]) => tableView(name, rows)));
 }
 
+/** A group's rows, and each member's unread field in Redis beside the database's count, differences flagged. */
+async function showGroup(event) {
+  if (event) event.preventDefault();
+  showState = showGroup;
+  const gid = new FormData(document.getElementById("group")).get("gid").trim().replace(/^g/i, "");
+  const response = await fetch(`/api/inspect/group?gid=${encodeURIComponent(gid)}`);
+  const body = await response.json();
+  const verdict = document.getElementById("verdict");
+  if (!response.ok) {
+    verdict.textContent = body.error.message;
+    verdict.className = "verdict bad";
+    return;
+  }
+  const differing = body.unread.filter((u) => body.differences.includes(u.uid));
+  verdict.textContent = differing.length
+    ? differing.map((u) => t("group.inspect.differs", {uid: u.uid, redis: u.redis, database: u.database})).join("; ")
+    : t("group.inspect.agrees");
+  verdict.className = `verdict ${differing.length ? "bad" : "good"}`;
+  const unread = document.getElementById("unread");
+  unread.replaceChildren(el("h3", "", t("group.inspect.unread", {field: `g${gid}`})));
+  for (const u of body.unread) {
+    const line = el("div", `change${body.differences.includes(u.uid) ? " differs" : ""}`,
+      `${u.key} ${u.field} = ${u.redis} · ${t("group.inspect.database", {n: u.database})}` +
+      (u.member ? "" : ` · ${t("group.inspect.former")}`));
+    line.dataset.uid = String(u.uid);
+    unread.append(line);
+  }
+  const tables = document.getElementById("tables");
+  tables.replaceChildren(...Object.entries(body.tables).map(([name, rows]) => tableView(name, rows)));
+}
+
 hideNoise.addEventListener("change", () => {
   for (const item of actionsList.children) item.hidden = hideNoise.checked && NOISE.test(item.dataset.name);
 });
 document.getElementById("clear").addEventListener("click", () => actionsList.replaceChildren());
 document.getElementById("pair").addEventListener("submit", showPair);
-setInterval(() => showPair(), 2000);
+document.getElementById("group").addEventListener("submit", showGroup);
+setInterval(() => showState(), 2000);
+translate(document);
 showPair();
 pollActions();
