@@ -211,6 +211,9 @@ def test_a_chinese_page_says_the_system_lines_in_chinese(live, tabs):
     panel = tab.open_members()
     expect(panel.locator(".member[data-role=owner] .role")).to_have_text("群主")
     expect(panel.locator(".leave")).to_have_text("退出群聊")
+    tab.page.keyboard.press("Escape")  # the panel closes from the keyboard too, back to its button
+    expect(panel).to_be_hidden()
+    expect(tab.page.locator(".members-toggle")).to_be_focused()
 
 
 @pytest.mark.parametrize("viewport, name", [(DESKTOP, "desktop-group.png"), (PHONE, "phone-group.png")])
@@ -267,3 +270,27 @@ def test_the_inspector_shows_what_one_group_message_wrote(live, tabs, chromium):
     expect(send.locator(".step-sql", has_text="INSERT INTO im_msg_relation")).to_contain_text("rows 3")
     expect(send.locator(".step", has_text="PUBLISH")).to_have_count(1)  # one notice for the group commit
     inspector.context.close()
+
+
+def test_a_group_chat_survives_a_server_restart_with_nothing_lost_and_nothing_twice(trio):
+    server, people, (alice, bob, carol) = trio("ws")
+    (alice_token, (bob_uid, _), (carol_uid, carol_token)) = people["Alice"][1], people["Bob"], people["Carol"]
+    gid = server.create_group(alice_token, "Steady", [bob_uid, carol_uid])
+    alice.open_chat("Steady")
+    bob.open_chat("Steady")
+    alice.send("before")
+    expect(bob.bubbles).to_have_text(["before"])
+    server.stop()
+    expect(alice.status).to_have_text(re.compile("^Offline"))
+    server.start()
+    server.send_group(carol_token, gid, "while they were away")
+    for tab in (alice, bob):
+        expect(tab.status).to_have_text(re.compile("^Connected"), timeout=15000)
+        expect(tab.bubbles).to_have_text(["before", "while they were away"])
+    expect(carol.group("Steady").locator(".badge")).to_have_text("1")  # alice's message; her own is not
+    bob.send("after")
+    expect(alice.bubbles).to_have_text(["before", "while they were away", "after"])
+    expect(alice.mine("before").locator(".read-by")).to_have_text("Read by 1 of 2")
+    carol.open_chat("Steady")
+    expect(alice.mine("before").locator(".read-by")).to_have_text("Read by 2 of 2")
+    assert alice.bubbles.all_text_contents() == ["before", "while they were away", "after"]

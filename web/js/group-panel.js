@@ -15,6 +15,11 @@ export class GroupPanel {
     this.key = null;
     this.build();
     toggle.addEventListener('click', () => this.setOpen(this.root.hidden));
+    root.addEventListener('keydown', (event) => {  // Esc closes the panel, as it closes a dialog
+      if (event.key !== 'Escape') return;
+      this.setOpen(false);
+      toggle.focus();
+    });
     store.addEventListener('conversation', (event) => event.detail === this.key && this.render());
     i18n.addEventListener('change', () => this.render());
   }

@@ -75,6 +75,7 @@ export class Store extends EventTarget {
     this.dispatchEvent(new Event('marks'));
     const open = this.contacts.get(this.openKey);
     if (open && open.unread && this.isReading(this.openKey)) this.markRead(this.openKey, open.last_message.mid);
+    if (open && open.isGroup) this.loadGroup(open.gid);  // read hints sent while we were away are lost
   }
 
   /** Apply one sync event. */
