@@ -262,9 +262,9 @@ def test_the_inspector_shows_what_one_group_message_wrote(live, tabs, chromium):
     expect(tables.locator(".table-wrap", has_text="im_group_member (3)")).to_be_visible()
     expect(tables.locator(".table-wrap", has_text="im_msg_content (2)")).to_contain_text("one message, three timelines")
     expect(tables.locator(".table-wrap", has_text="im_msg_relation (6)")).to_be_visible()  # 3 members x 2 messages
-    unread = inspector.locator("#unread")
-    expect(unread.locator(f"[data-uid='{alice}']")).to_have_text(f"{alice}_C g{gid} = 1 · the database counts 1")
-    expect(unread.locator(f"[data-uid='{bob}']")).to_have_text(f"{bob}_C g{gid} = 0 · the database counts 0")
+    unread, key = inspector.locator("#unread"), f"{server.config.redis_prefix}{{}}_C g{gid}"
+    expect(unread.locator(f"[data-uid='{alice}']")).to_have_text(f"{key.format(alice)} = 1 · the database counts 1")
+    expect(unread.locator(f"[data-uid='{bob}']")).to_have_text(f"{key.format(bob)} = 0 · the database counts 0")
     expect(inspector.locator("#verdict")).to_have_class("verdict good")
     send = inspector.locator(".action", has_text=f"POST /api/groups/{gid}/messages").first
     expect(send.locator(".step-sql", has_text="INSERT INTO im_msg_relation")).to_contain_text("rows 3")
