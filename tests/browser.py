@@ -209,7 +209,7 @@ class Tab:
     @property
     def system_lines(self):
         """The membership changes shown in the open group, oldest first."""
-        return self.page.locator(".messages li.system")
+        return self.page.locator(".messages li.system .system-text")
 
     def create_group(self, name: str, members: list[str]) -> None:
         """Make a group through the New group dialog, picking members by name; it opens."""

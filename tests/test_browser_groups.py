@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from .browser import DESKTOP, PHONE, POLL_INTERVAL, chromium_fixture, expect, live_fixture, tabs_fixture  # noqa: F401
+from .test_browser_i18n import in_language, switch_and_walk
 
 pytestmark = pytest.mark.browser
 
@@ -68,9 +69,9 @@ def test_three_tabs_make_a_group_and_chat_in_it_live(trio, transport):
     expect(carol.bubbles).to_have_text(["hello trio", "hi from bob"])
     expect(carol.page.locator(".msg.theirs .sender")).to_have_text(["Alice", "Bob"])
     expect(carol.page).to_have_title("imdemo")
-    expect(alice.mine("hello trio").locator(".read-by")).to_have_text("Read by 2 of 2", timeout=within)
+    expect(alice.mine("hello trio").locator(".read-by")).to_have_text("Read by all", timeout=within)
     expect(alice.mine("hello trio")).to_have_attribute("data-state", "read")
-    expect(bob.mine("hi from bob").locator(".read-by")).to_have_text("Read by 2 of 2", timeout=within)
+    expect(bob.mine("hi from bob").locator(".read-by")).to_have_text("Read by all", timeout=within)
 
     carol.send("and carol")
     everything = ["hello trio", "hi from bob", "and carol"]
@@ -202,7 +203,8 @@ def test_a_chinese_page_says_the_system_lines_in_chinese(live, tabs):
     wang, _ = server.register("wangwu", "王五")
     gid = server.create_group(zhang_token, "周末", [li])
     server.http.ok("POST", f"/api/groups/{gid}/members", {"uids": [wang]}, token=zhang_token)
-    tab = tabs(server, locale="zh-CN").login("lisi", transport="ws")
+    tab = tabs(server, locale="zh-CN").login("lisi")
+    expect(tab.status).to_have_text("已连接 · 长连接")
     tab.open_chat("周末")
     expect(tab.system_lines).to_have_text(["张三创建了群聊“周末”，并邀请你加入", "张三邀请王五加入了群聊"])
     expect(tab.page.locator(".members-toggle")).to_have_text("群成员")
@@ -211,9 +213,14 @@ def test_a_chinese_page_says_the_system_lines_in_chinese(live, tabs):
     panel = tab.open_members()
     expect(panel.locator(".member[data-role=owner] .role")).to_have_text("群主")
     expect(panel.locator(".leave")).to_have_text("退出群聊")
+    in_language(tab.page, "zh")  # everything on screen, the panel included, from the Chinese table
     tab.page.keyboard.press("Escape")  # the panel closes from the keyboard too, back to its button
     expect(panel).to_be_hidden()
     expect(tab.page.locator(".members-toggle")).to_be_focused()
+    tab.open_members()
+    switch_and_walk(tab.page, "en", ".connection")  # the switch says it all again in English at once
+    expect(tab.system_lines).to_have_text(["张三 created the group “周末” with you", "张三 added 王五"])
+    expect(panel.locator(".leave")).to_have_text("Leave group")
 
 
 @pytest.mark.parametrize("viewport, name", [(DESKTOP, "desktop-group.png"), (PHONE, "phone-group.png")])
@@ -292,5 +299,5 @@ def test_a_group_chat_survives_a_server_restart_with_nothing_lost_and_nothing_tw
     expect(alice.bubbles).to_have_text(["before", "while they were away", "after"])
     expect(alice.mine("before").locator(".read-by")).to_have_text("Read by 1 of 2")
     carol.open_chat("Steady")
-    expect(alice.mine("before").locator(".read-by")).to_have_text("Read by 2 of 2")
+    expect(alice.mine("before").locator(".read-by")).to_have_text("Read by all")
     assert alice.bubbles.all_text_contents() == ["before", "while they were away", "after"]

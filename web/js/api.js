@@ -86,7 +86,7 @@ export class Api {
     return (await this.call('GET', '/api/users')).users;
   }
 
-  /** Recent contacts newest first, each {user, last_message, unread, peer_read_mid} or
+  /** Recent contacts newest first, each {user, last_message, unread, peer_read_mid, peer_delivered_mid} or
    * {group, last_message, unread, member}, and total_unread. */
   contacts() {
     return this.call('GET', '/api/contacts');
@@ -98,8 +98,8 @@ export class Api {
     return (await this.call('POST', path, {...body, content, client_msg_id: clientMsgId})).message;
   }
 
-  /** A page of one conversation, ascending: {messages, has_more} and, for 1:1, peer_read_mid, for a
-   * group, read_marks {"<uid>": read_mid} of its current members. */
+  /** A page of one conversation, ascending: {messages, has_more} and, for 1:1, peer_read_mid and
+   * peer_delivered_mid, for a group, read_marks {"<uid>": read_mid} of its current members. */
   history(key, {before, after, limit = 30} = {}) {
     const query = new URLSearchParams({limit: String(limit)});
     if (before !== undefined) query.set('before', String(before));

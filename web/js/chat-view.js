@@ -91,7 +91,9 @@ export class ChatView {
     const conversation = this.store.conversation(this.key);
     $('.chat-avatar', this.root).replaceChildren(conversation.avatar());
     $('.chat-name', this.root).textContent = conversation.title;
-    $('.chat-username', this.root).textContent = conversation.subtitle;
+    const subtitle = $('.chat-username', this.root);
+    subtitle.textContent = conversation.subtitle;
+    subtitle.setAttribute('translate', conversation.subtitleIsData ? 'no' : 'yes');
     $('.composer', this.root).hidden = !conversation.canSend;
     $('.not-member', this.root).hidden = conversation.canSend;
     $('.chat-placeholder', this.root).hidden = true;

@@ -3,9 +3,7 @@
  * in the tab title. Each entry opens its conversation by key (u<uid> or g<gid>). */
 import {userKey} from './conversation.js';
 import {$, avatar, displayName, el, shortTime} from './dom.js';
-import {i18n, t} from './i18n.js';
-
-const TITLE = 'imdemo';
+import {i18n, locale, t} from './i18n.js';
 
 export class ContactsView {
   constructor(root, store, onOpen) {
@@ -26,40 +24,40 @@ export class ContactsView {
     const recent = this.store.recent();
     this.recentList.replaceChildren(...recent.map((contact) => this.contactItem(contact)));
     this.empty.hidden = recent.length > 0;
-    const everyone = [...this.store.users.values()].sort((a, b) => displayName(a).localeCompare(displayName(b)));
+    const everyone = [...this.store.users.values()]
+      .sort((a, b) => displayName(a).localeCompare(displayName(b), locale()));  // in Chinese: by pinyin
     this.everyoneList.replaceChildren(...everyone.map((user) => this.userItem(user)));
     this.showTotal(this.store.total);
   }
 
   showTotal(total) {
-    document.title = total > 0 ? `(${total}) ${TITLE}` : TITLE;
-    this.totalText.textContent = total > 0 ? `${total} unread` : 'All caught up';
+    document.title = total > 0 ? t('app.title_unread', {count: total}) : t('app.name');
+    this.totalText.textContent = total > 0 ? t('contacts.total', {count: total}) : t('contacts.all_read');
     this.totalText.classList.toggle('has-unread', total > 0);
   }
 
   contactItem(conversation) {
     const {last_message: last, unread} = conversation;
-    const {who, text} = conversation.preview(last);
+    const {who, text, nodes} = conversation.preview(last);  // nodes: a group's system line, in our words
     const badge = unread > 0
-      ? el('span', {class: 'badge', text: unread > 99 ? '99+' : String(unread), title: `${unread} unread`})
+      ? el('span', {class: 'badge', text: unread > 99 ? '99+' : String(unread), title: t('contacts.badge', {count: unread})})
       : null;
-    const kind = conversation.isGroup ? 'contact group' : 'contact';
     return el('li', {},
-      el('button', {type: 'button', class: kind, dataset: {key: conversation.key}, 'aria-current': this.current(conversation.key)},
+      el('button', {type: 'button', class: `contact${conversation.isGroup ? ' group' : ''}`, dataset: {key: conversation.key}, 'aria-current': this.current(conversation.key)},
         conversation.avatar(),
         el('span', {class: 'contact-main'},
           el('span', {class: 'contact-line'},
-            el('strong', {class: 'contact-name', text: conversation.title}),
+            el('strong', {class: 'contact-name', translate: 'no', text: conversation.title}),
             el('time', {class: 'contact-time', datetime: last.created_at, text: shortTime(last.created_at)})),
           el('span', {class: 'contact-line'},
-            el('span', {class: 'preview'}, this.speaker(who), text),
+            el('span', {class: 'preview', translate: nodes ? undefined : 'no'}, this.speaker(who), ...(nodes || [text])),
             badge))));
   }
 
   /** Who said a preview's message, before its text: "You: ", a member's name in a group, or nobody (the
    * partner of a 1:1 conversation, a group's system line). */
   speaker(who) {
-    if (who === 'you') return el('span', {class: 'you', text: 'You: '});
+    if (who === 'you') return el('span', {class: 'you', translate: 'yes', text: t('contacts.you')});
     return who ? el('span', {class: 'sender', text: t('group.said', {name: who})}) : null;
   }
 
@@ -68,8 +66,8 @@ export class ContactsView {
       el('button', {type: 'button', class: 'contact person', dataset: {key: userKey(user.uid)}, 'aria-current': this.current(userKey(user.uid))},
         avatar(user, 'small'),
         el('span', {class: 'contact-main'},
-          el('strong', {class: 'contact-name', text: displayName(user)}),
-          el('span', {class: 'username', text: `@${user.username}`}))));
+          el('strong', {class: 'contact-name', translate: 'no', text: displayName(user)}),
+          el('span', {class: 'username', translate: 'no', text: `@${user.username}`}))));
   }
 
   current(key) {

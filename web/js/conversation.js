@@ -4,8 +4,8 @@
  * of the way of a message asks "is this a group?".
  */
 import {avatar, displayName, el} from './dom.js';
-import {eventText} from './group-events.js';
-import {t} from './i18n.js';
+import {eventNodes} from './group-events.js';
+import {locale, t} from './i18n.js';
 
 export const userKey = (uid) => `u${uid}`;
 export const groupKey = (gid) => `g${gid}`;
@@ -37,6 +37,7 @@ export function sendingTo(key) {
 /** A 1:1 conversation: its partner, and how far they have received and read. */
 export class UserConversation {
   isGroup = false;
+  subtitleIsData = true;  // @username: not ours to translate
 
   constructor(user) {
     this.key = userKey(user.uid);
@@ -47,11 +48,12 @@ export class UserConversation {
     this.delivered_mid = 0;
   }
 
-  /** Take a snapshot entry from GET /api/contacts, keeping what only this tab heard (delivered). */
+  /** Take a snapshot entry from GET /api/contacts, keeping a delivered mark this tab heard since. */
   static from(entry, before) {
     const conversation = new UserConversation(entry.user);
     Object.assign(conversation, {last_message: entry.last_message, unread: entry.unread,
-      peer_read_mid: entry.peer_read_mid, delivered_mid: before?.delivered_mid || 0});
+      peer_read_mid: entry.peer_read_mid,
+      delivered_mid: Math.max(entry.peer_delivered_mid || 0, before?.delivered_mid || 0)});
     return conversation;
   }
 
@@ -60,7 +62,8 @@ export class UserConversation {
   get canSend() { return true; }
   avatar(size) { return avatar(this.user, size); }
 
-  /** The preview of a message in recent contacts: who said it (null: the partner) and what. */
+  /** The preview of a message in recent contacts: who said it ('you', a name, or null: nobody named) and
+   * its text, or, for a group's system line, its nodes (our words, the names as data). */
   preview(message) {
     return {who: message.from === this.user.uid ? null : 'you', text: message.content};
   }
@@ -80,7 +83,7 @@ export class UserConversation {
   }
 
   notePage(page) {
-    return this.notePeer({read: page.peer_read_mid || 0});
+    return this.notePeer({read: page.peer_read_mid || 0, delivered: page.peer_delivered_mid || 0});
   }
 
   noteRead(event, me) {
@@ -92,6 +95,7 @@ export class UserConversation {
  * "read by k of n" of own messages (n: the other current members). */
 export class GroupConversation {
   isGroup = true;
+  subtitleIsData = false;  // "3 members": our words
 
   constructor(group, me, nameOf) {
     this.key = groupKey(group.gid);
@@ -122,7 +126,10 @@ export class GroupConversation {
 
   get gid() { return this.group.gid; }
   get title() { return this.group.name; }
-  get subtitle() { return t('group.member_count', {n: this.group.member_count}); }
+  get subtitle() {
+    const n = this.group.member_count;
+    return t(`group.member_count.${new Intl.PluralRules(locale()).select(n) === 'one' ? 'one' : 'other'}`, {n});
+  }
   get canSend() { return this.member; }
   get isOwner() { return this.group.owner === this.me; }
 
@@ -132,7 +139,7 @@ export class GroupConversation {
   }
 
   preview(message) {
-    if (message.kind === 'system') return {who: null, text: eventText(message.event, this.nameOf, message.content)};
+    if (message.kind === 'system') return {who: null, nodes: eventNodes(message.event, this.nameOf, message.content)};
     return {who: message.from === this.me ? 'you' : this.nameOf(message.from), text: message.content};
   }
 

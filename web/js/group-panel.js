@@ -91,8 +91,8 @@ export class GroupPanel {
     return el('li', {class: 'member', dataset: {uid: user.uid, role}},
       avatar(person, 'small'),
       el('span', {class: 'contact-main'},
-        el('strong', {class: 'contact-name', text: displayName(person)}),
-        el('span', {class: 'username', text: `@${user.username}`})),
+        el('strong', {class: 'contact-name', translate: 'no', text: displayName(person)}),
+        el('span', {class: 'username', translate: 'no', text: `@${user.username}`})),
       el('span', {class: `role role-${role}`, text: t(`group.role.${role}`)}),
       remove);
   }

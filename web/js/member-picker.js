@@ -15,7 +15,8 @@ export class MemberPicker {
   constructor(store) {
     this.store = store;
     this.dialog = el('dialog', {class: 'picker', 'aria-labelledby': 'picker-title'});
-    this.dialog.addEventListener('close', () => this.settle(null));
+    // 'close' comes a task after close(): if the dialog was opened again by then, it is not this ask's
+    this.dialog.addEventListener('close', () => this.dialog.open || this.settle(null));
     document.body.append(this.dialog);
     this.resolve = null;
   }
@@ -97,8 +98,8 @@ function personItem(user) {
       el('input', {type: 'checkbox', value: String(user.uid)}),
       avatar(user, 'small'),
       el('span', {class: 'contact-main'},
-        el('strong', {class: 'contact-name', text: displayName(user)}),
-        el('span', {class: 'username', text: `@${user.username}`}))));
+        el('strong', {class: 'contact-name', translate: 'no', text: displayName(user)}),
+        el('span', {class: 'username', translate: 'no', text: `@${user.username}`}))));
 }
 
 function filterList(list, text) {

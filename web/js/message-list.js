@@ -3,15 +3,15 @@
  * still on their way. Own messages carry a mark: sending, failed, sent, delivered or read; in a group,
  * "read by k of n" too. A group shows who said what, and its membership changes as lines of their own. */
 import {clockTime, dayLabel, el} from './dom.js';
-import {eventText} from './group-events.js';
+import {eventNodes} from './group-events.js';
 import {i18n, t} from './i18n.js';
 
 const MARKS = {
-  sending: ['◷', 'Sending'],
-  failed: ['!', 'Not sent'],
-  sent: ['✓', 'Sent'],
-  delivered: ['✓✓', 'Delivered'],
-  read: ['✓✓', 'Read'],
+  sending: ['◷', 'mark.sending'],
+  failed: ['!', 'mark.failed'],
+  sent: ['✓', 'mark.sent'],
+  delivered: ['✓✓', 'mark.delivered'],
+  read: ['✓✓', 'mark.read'],
 };
 
 export class MessageList {
@@ -65,7 +65,7 @@ export class MessageList {
     const item = this.item({from: this.me.uid, content, created_at: createdAt}, state);
     item.dataset.pending = id;
     if (state === 'failed') {
-      item.querySelector('.meta').append(el('button', {type: 'button', class: 'retry', text: 'Retry', onclick: onRetry}));
+      item.querySelector('.meta').append(el('button', {type: 'button', class: 'retry', text: t('message.retry'), onclick: onRetry}));
     }
     this.ol.append(item);
     this.placeDays();
@@ -107,16 +107,17 @@ export class MessageList {
     if (!readBy) return;
     const {k, n} = this.readBy(mid);
     readBy.hidden = n === 0;
-    readBy.textContent = t('group.read_by', {k, n});
+    readBy.textContent = k === n ? t('group.read_by_all') : t('group.read_by', {k, n});
   }
 
   item(message, state) {
     if (message.kind === 'system') return this.systemLine(message);
     const mine = message.from === this.me.uid;
     const meta = el('span', {class: 'meta'}, el('time', {datetime: message.created_at, text: clockTime(message.created_at)}));
-    const sender = this.group && !mine ? el('span', {class: 'sender', text: this.nameOf(message.from)}) : null;
+    const sender = this.group && !mine ? el('span', {class: 'sender', translate: 'no', text: this.nameOf(message.from)})
+      : null;
     const item = el('li', {class: `msg ${mine ? 'mine' : 'theirs'}`, dataset: {day: dayLabel(message.created_at)}},
-      el('div', {class: 'bubble'}, sender, el('p', {class: 'text', text: message.content}), meta));
+      el('div', {class: 'bubble'}, sender, el('p', {class: 'text', translate: 'no', text: message.content}), meta));
     if (mine) {
       meta.append(el('span', {class: 'mark'}));
       if (this.group && message.mid) meta.prepend(el('span', {class: 'read-by', hidden: true}));
@@ -126,19 +127,33 @@ export class MessageList {
     return item;
   }
 
-  /** A membership change of a group: a line of its own, in the page's language. */
+  /** A membership change of a group: a line of its own, in the page's language, with its time. */
   systemLine(message) {
     return el('li', {class: 'system', dataset: {day: dayLabel(message.created_at)}},
-      el('span', {text: eventText(message.event, this.nameOf, message.content)}));
+      el('span', {class: 'system-line'},
+        el('span', {class: 'system-text'}, ...eventNodes(message.event, this.nameOf, message.content)),
+        el('time', {datetime: message.created_at, text: clockTime(message.created_at)})));
   }
 
-  /** Say again, in the language just chosen, what a language says: system lines and "read by". */
+  /** Say again, in the language just chosen, what the list writes itself: times, days, marks, Retry, a
+   * group's system lines and "read by". */
   relabel() {
+    for (const item of this.ol.querySelectorAll('li.msg, li.system')) {
+      const time = item.querySelector('.meta time, .system-line time');
+      time.textContent = clockTime(time.dateTime);
+      item.dataset.day = dayLabel(time.dateTime);
+      if (item.dataset.state) setMark(item, item.dataset.state);
+    }
     for (const [mid, item] of this.byMid) {
       const message = this.messages.get(mid);
-      if (message.kind === 'system') item.firstChild.textContent = eventText(message.event, this.nameOf, message.content);
-      else if (item.classList.contains('mine')) this.mark(item, mid);
+      if (message.kind === 'system') {
+        item.querySelector('.system-text').replaceChildren(...eventNodes(message.event, this.nameOf, message.content));
+      } else if (item.querySelector('.read-by')) {
+        this.mark(item, mid);
+      }
     }
+    for (const button of this.ol.querySelectorAll('button.retry')) button.textContent = t('message.retry');
+    this.placeDays();
   }
 
   /** Put a day heading above the first message of each day. */
@@ -148,17 +163,18 @@ export class MessageList {
     for (const item of [...this.ol.children]) {
       if (item.dataset.day !== day) {
         day = item.dataset.day;
-        this.ol.insertBefore(el('li', {class: 'day'}, el('span', {text: day})), item);
+        const date = item.querySelector('time').dateTime;
+        this.ol.insertBefore(el('li', {class: 'day'}, el('time', {datetime: date, text: day})), item);
       }
     }
   }
 }
 
 function setMark(item, state) {
-  const [glyph, label] = MARKS[state];
+  const [glyph, key] = MARKS[state];
   const mark = item.querySelector('.mark');
   item.dataset.state = state;
   mark.textContent = glyph;
-  mark.title = label;
-  mark.setAttribute('aria-label', label);
+  mark.title = t(key);
+  mark.setAttribute('aria-label', t(key));
 }
