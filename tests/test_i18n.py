@@ -80,6 +80,7 @@ def test_the_chinese_table_uses_the_course_terms(tables):
 ALLOWED = {
     "English": "i18n.js: the name of English written in English, the same whichever language is chosen",
     "Enter": "composer.js: the key's name in a KeyboardEvent",
+    "Escape": "group-panel.js: the key's name in a KeyboardEvent",
     "AbortError": "the name of the DOMException an aborted fetch throws",
     "Accept": "an HTTP header's name", "Authorization": "an HTTP header's name",
     "Content-Type": "an HTTP header's name", "Retry-After": "an HTTP header's name",

@@ -138,3 +138,37 @@ def test_a_page_from_another_name_rebound_to_loopback_finds_no_inspector(inspect
     chat.client.get("/api/inspect/state?a=1&b=2", headers=rebound, status=404)
     chat.client.get("/inspect", headers=rebound, status=404)
     chat.client.get("/api/inspect/actions", headers={"Host": "127.0.0.1:8080"}, status=200)
+
+
+def test_the_group_view_shows_what_one_group_message_wrote_and_flags_a_drifted_member(inspected):
+    app, chat = inspected
+    alice, bob, carol = chat.register("alice"), chat.register("bob"), chat.register("carol")
+    gid = chat.post(alice, "/api/groups", {"name": "trio", "members": [bob.uid, carol.uid]}, status=201)["group"]["gid"]
+    mid = chat.post(bob, f"/api/groups/{gid}/messages", {"content": "hello trio"}, status=201)["message"]["mid"]
+    state = chat.get(None, "/api/inspect/group", gid=gid)
+    tables = state["tables"]
+    assert tables["im_group"] == [{**tables["im_group"][0], "gid": gid, "name": "trio", "owner_uid": alice.uid,
+                                   "gseq": 2, "last_mid": mid, "member_count": 3}]
+    assert [(m["uid"], m["role"], m["left_mid"]) for m in tables["im_group_member"]] == [
+        (alice.uid, 1, None), (bob.uid, 0, None), (carol.uid, 0, None)]
+    newest = tables["im_msg_content"][0]
+    assert (newest["mid"], newest["recipient_id"], newest["gseq"], newest["content"]) == (mid, -gid, 2, "hello trio")
+    assert [c["msg_type"] for c in tables["im_msg_content"]] == [0, 1]  # the text, then the system message
+    rows = [(r["owner_uid"], r["type"]) for r in tables["im_msg_relation"] if r["mid"] == mid]
+    assert rows == [(alice.uid, 1), (bob.uid, 0), (carol.uid, 1)]  # one relation row per member
+    assert {u["uid"]: (u["field"], u["redis"], u["database"]) for u in state["unread"]} == {
+        alice.uid: (f"g{gid}", 1, 1), bob.uid: (f"g{gid}", 0, 0), carol.uid: (f"g{gid}", 1, 1)}
+    assert state["differences"] == []
+
+    app.redis.hincrby(f"{app.config.redis_prefix}{carol.uid}_C", f"g{gid}", 4)
+    assert chat.get(None, "/api/inspect/group", gid=gid)["differences"] == [carol.uid]
+    chat.client.delete(f"/api/groups/{gid}/members/{carol.uid}", headers=alice.headers, status=204)
+    left = {u["uid"]: u for u in chat.get(None, "/api/inspect/group", gid=gid)["unread"]}[carol.uid]
+    assert (left["member"], left["redis"], left["database"]) == (False, 0, 0)  # removed: the field drops to 0
+
+
+@pytest.mark.parametrize("gid, status, code", [("999", 404, "no_such_group"), ("g1", 400, "invalid_gid"),
+                                               ("", 400, "invalid_gid")])
+def test_the_group_view_of_no_such_group_is_an_error(inspected, gid, status, code):
+    app, chat = inspected
+    assert chat.client.get(f"/api/inspect/group?gid={gid}", status=status).json["error"]["code"] == code

@@ -1,4 +1,4 @@
-"""Services layer: the inspector: what each action did underneath, and two users' raw state."""
+"""Services layer: the inspector: what each action did underneath, two users' raw state, or a group's."""
 from __future__ import annotations
 
 from contextlib import nullcontext
@@ -6,6 +6,7 @@ from contextlib import nullcontext
 from ..store.state import StateReader
 from ..store.trace import Trace
 from . import checks
+from .errors import NotFound
 
 
 class Inspector:
@@ -38,6 +39,16 @@ class Inspector:
             for uid, u in state["unread"].items()
             for other, n in {**{o: 0 for o in u["redis_conversations"]}, **u["database_conversations"]}.items()
             if u["redis_conversations"].get(other, 0) != n]
+        return state
+
+    def group(self, gid) -> dict:
+        """Return a group's rows and each member's unread field in Redis beside the database's count; the
+        members whose two disagree are listed in differences (uids)."""
+        gid = checks.integer(gid, "gid", 1)
+        state = self.state.group(gid)
+        if state is None:
+            raise NotFound(f"no group {gid}", "no_such_group")
+        state["differences"] = [u["uid"] for u in state["unread"] if u["redis"] != u["database"]]
         return state
 
 

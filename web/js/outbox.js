@@ -1,6 +1,7 @@
 /** Pages: the outbox: messages this tab composed that the server has not confirmed yet. Each carries
  * its own client_msg_id, so sending it again after a failure never stores it twice. Sending always
- * goes through POST /api/messages, whatever the transport: one path for every transport. */
+ * goes through POST /api/messages (to a group: POST /api/groups/<gid>/messages), whatever the transport:
+ * one path for every transport. A message goes to a conversation, named by its key (u<uid> or g<gid>). */
 import {ApiError} from './api.js';
 import {newClientMsgId} from './dom.js';
 import {sleep} from './wait.js';
@@ -9,10 +10,10 @@ export class Outbox extends EventTarget {
   constructor(api) {
     super();
     this.api = api;
-    this.items = new Map();  // client_msg_id -> {id, to, content, state, created_at, error, retryable}
+    this.items = new Map();  // client_msg_id -> {id, to (a conversation key), content, state, created_at, error, retryable}
   }
 
-  /** Queue a message to uid and send it; 'update' and 'sent' events tell how it goes. */
+  /** Queue a message to a conversation and send it; 'update' and 'sent' events tell how it goes. */
   send(to, content) {
     const item = {id: newClientMsgId(), to, content, state: 'sending', created_at: new Date().toISOString()};
     this.items.set(item.id, item);
@@ -53,8 +54,8 @@ export class Outbox extends EventTarget {
     }
   }
 
-  pendingFor(uid) {
-    return [...this.items.values()].filter((item) => item.to === uid);
+  pendingFor(key) {
+    return [...this.items.values()].filter((item) => item.to === key);
   }
 
   update(item, state) {
