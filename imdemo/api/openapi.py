@@ -81,8 +81,8 @@ PATHS = {
         params=[_param("since"), _param("timeout", schema={"type": "number"}), _param("limit"),
                 _param("hints_since", schema=STR)])},
     "/api/config": {"get": _op("What a client needs to connect", {"200": _json(_obj(
-        ["ws_url", "heartbeat", "ack_timeout", "poll_interval", "demo_accounts", "inspector"], ws_url=STR,
-        heartbeat={"type": "number"}, ack_timeout={"type": "number"}, poll_interval={"type": "number"},
+        ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts", "inspector"],
+        ws_url=STR, heartbeat={"type": "number"}, ack_timeout={"type": "number"}, ack_retries=INT, poll_interval={"type": "number"},
         demo_accounts={"type": "boolean"}, inspector={"type": "boolean"}))}, auth=False)},
     "/healthz": {"get": _op("Liveness", {"200": _json(_obj(["status"], status=STR))}, auth=False)},
     "/api/inspect/actions": {"get": _op("The inspector: actions after an id, each with its SQL and Redis steps "
