@@ -29,24 +29,27 @@ export class RowWriter {
 
   close({way, close}) {
     const text = t('lab.row.close', {code: close.code, reason: close.reason || ''}).trim();
-    return {way, what: 'close', text, marks: [], tone: way === 'in' ? 'bad' : '', data: {code: close.code}};
+    return rowOf(way, 'close', text, {tone: way === 'in' ? 'bad' : '', data: {code: close.code}});
   }
 
   frameOut({frame, fate}) {
-    const marks = fate === 'withheld' ? [mark('withheld')] : [];
     const what = frame.type;
-    if (what === 'hello') return {way: 'out', what, text: t('lab.row.hello', {since: frame.since}), marks,
-      tone: 'strong', data: {since: frame.since}};
-    if (what === 'ack') return {way: 'out', what, text: t('lab.row.ack', {seq: frame.seq}), marks, data: {seq: frame.seq}};
-    return {way: 'out', what, text: what, marks, tone: what === 'ping' ? 'muted' : '', data: {}};
+    const [marks, tone] = fate === 'withheld' ? [[mark('withheld')], 'lost'] : [[], what === 'ping' ? 'muted' : ''];
+    if (what === 'hello') {
+      return rowOf('out', what, t('lab.row.hello', {since: frame.since}), {tone: 'strong', data: {since: frame.since}});
+    }
+    if (what === 'ack') {
+      return rowOf('out', what, t('lab.row.ack', {seq: frame.seq}), {marks, tone, data: {seq: frame.seq}});
+    }
+    return rowOf('out', what, t('lab.row.frame', {type: what}), {marks, tone});
   }
 
   frameIn({conn, frame, fate, cursor}) {
     const what = frame.type;
     if (what === 'message') return this.message(conn, frame.seq, fate, cursor);
-    if (what === 'welcome') return {way: 'in', what, text: t('lab.row.welcome'), marks: [], tone: 'strong', data: {}};
-    if (what === 'error') return {way: 'in', what, text: t('lab.row.error', {code: frame.code}), marks: [], tone: 'bad', data: {}};
-    return {way: 'in', what, text: what, marks: [], tone: 'muted', data: {}};
+    if (what === 'welcome') return rowOf('in', what, t('lab.row.welcome'), {tone: 'strong'});
+    if (what === 'error') return rowOf('in', what, t('lab.row.error', {code: frame.code}), {tone: 'bad'});
+    return rowOf('in', what, t('lab.row.frame', {type: what}), {tone: 'muted'});
   }
 
   message(conn, seq, fate, cursor) {
@@ -57,11 +60,11 @@ export class RowWriter {
     else if (seq <= cursor) marks.push(mark('duplicate'));
     else if (seq > cursor + 1) marks.push(mark('gap', {missing: cursor + 1}));
     const tone = fate === 'lost' ? 'lost' : times > 1 ? 'warn' : '';
-    return {way: 'in', what: 'message', text: t('lab.row.message', {seq}), marks, tone, data: {seq}};
+    return rowOf('in', 'message', t('lab.row.message', {seq}), {marks, tone, data: {seq}});
   }
 
   pollIn({poll, batch, failed, fate}) {
-    if (failed) return {way: 'in', what: 'events', text: t('lab.row.no_answer'), marks: [], tone: 'bad', data: {}};
+    if (failed) return rowOf('in', 'events', t('lab.row.no_answer'), {tone: 'bad'});
     const seqs = batch.events.filter((event) => event.type === 'message').map((event) => event.seq);
     const text = seqs.length ? t('lab.row.events', {first: seqs[0], last: seqs[seqs.length - 1], next: batch.next})
       : t('lab.row.nothing', {next: batch.next});
@@ -69,13 +72,13 @@ export class RowWriter {
     if (seqs.length && this.arrived('poll', seqs) > 1) marks.push(mark('again', {since: poll.since}));
     if (fate === 'lost') marks.push(mark('lost'));
     const tone = fate === 'lost' ? 'lost' : seqs.length ? '' : 'muted';
-    return {way: 'in', what: 'events', text, marks, tone, data: {seqs: seqs.join(' ')}};
+    return rowOf('in', 'events', text, {marks, tone, data: {seqs: seqs.join(' ')}});
   }
 
   sentIn({id, mid, again}) {
     if (!again) this.firstMid.set(id, mid);
     const marks = again && this.firstMid.get(id) === mid ? [mark('same_mid')] : [];
-    return {way: 'in', what: 'sent', text: t('lab.row.sent', {mid}), marks, tone: '', data: {mid}};
+    return rowOf('in', 'sent', t('lab.row.sent', {mid}), {marks, data: {mid}});
   }
 
   /** Count an arrival of each seq on a connection; return how many times the first of them came. */
@@ -89,19 +92,22 @@ export class RowWriter {
 
 function pollOut({since, timeout}) {
   const text = timeout ? t('lab.row.poll_wait', {since, timeout}) : t('lab.row.poll', {since});
-  return {way: 'out', what: 'poll', text, marks: [], tone: '', data: {since}};
+  return rowOf('out', 'poll', text, {data: {since}});
 }
 
 function sendOut({id, again}) {
-  const marks = again ? [mark('again_id')] : [];
-  return {way: 'out', what: 'send', text: t('lab.row.send', {id: id.slice(0, 8)}), marks, tone: '', data: {}};
+  return rowOf('out', 'send', t('lab.row.send', {id: id.slice(0, 8)}), {marks: again ? [mark('again_id')] : []});
 }
 
 function note(entry) {
   const text = entry.what === 'control' ? t(entry.key, entry.params)
     : t(`lab.note.${entry.what}`, {seconds: round(entry.seconds)});
   const tone = entry.what === 'control' ? 'lab' : entry.what === 'wait' ? 'muted' : 'warn';
-  return {way: 'note', what: entry.what, text, marks: [], tone, data: {}};
+  return rowOf('note', entry.what, text, {tone});
+}
+
+function rowOf(way, what, text, {marks = [], tone = '', data = {}} = {}) {
+  return {way, what, text, marks, tone, data};
 }
 
 function mark(kind, params = {}) {
