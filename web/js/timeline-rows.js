@@ -19,6 +19,15 @@ export class RowWriter {
 
   /** Describe one observed entry as a row. */
   row(entry) {
+    const described = this.describe(entry);
+    if (entry.offline && described.way === 'out') {  // a request tried while offline never left the tab
+      described.marks.push(mark('offline'));
+      described.tone = 'lost';
+    }
+    return described;
+  }
+
+  describe(entry) {
     if (entry.close) return this.close(entry);
     if (entry.frame) return entry.way === 'out' ? this.frameOut(entry) : this.frameIn(entry);
     if (entry.poll) return entry.way === 'out' ? pollOut(entry.poll) : this.pollIn(entry);
@@ -66,8 +75,10 @@ export class RowWriter {
   pollIn({poll, batch, failed, fate}) {
     if (failed) return rowOf('in', 'events', t('lab.row.no_answer'), {tone: 'bad'});
     const seqs = batch.events.filter((event) => event.type === 'message').map((event) => event.seq);
-    const text = seqs.length ? t('lab.row.events', {first: seqs[0], last: seqs[seqs.length - 1], next: batch.next})
-      : t('lab.row.nothing', {next: batch.next});
+    const hints = [...new Set(batch.events.filter((event) => event.type !== 'message').map((event) => event.type))];
+    let text = t('lab.row.nothing', {next: batch.next});
+    if (seqs.length) text = t('lab.row.events', {first: seqs[0], last: seqs[seqs.length - 1], next: batch.next});
+    else if (hints.length) text = t('lab.row.hints', {types: hints.join(', '), next: batch.next});
     const marks = [];
     if (seqs.length && this.arrived('poll', seqs) > 1) marks.push(mark('again', {since: poll.since}));
     if (fate === 'lost') marks.push(mark('lost'));

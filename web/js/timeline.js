@@ -5,6 +5,7 @@
  */
 import {el} from './dom.js';
 import {t} from './i18n.js';
+import {lab} from './lab-hooks.js';
 import {RowWriter, round} from './timeline-rows.js';
 
 const KEEP = 400;  // rows; the oldest go first
@@ -30,7 +31,7 @@ export class Timeline {
 
   /** Record one entry (stamped now) and draw it. */
   add(entry) {
-    const stamped = {...entry, at: Date.now()};
+    const stamped = {...entry, at: Date.now(), offline: lab.faults.offline};  // then nothing leaves the tab
     this.entries.push(stamped);
     const follow = this.nearBottom();
     this.rows.append(this.draw(stamped));

@@ -80,6 +80,7 @@ export default {
   'lab.row.events': (p) => (p.first === p.last ? `seq ${p.first} · next ${p.next}`
     : `seq ${p.first}–${p.last} · next ${p.next}`),
   'lab.row.nothing': 'nothing new · next {next}',
+  'lab.row.hints': 'hints: {types} · next {next}',
   'lab.row.no_answer': 'no answer',
   'lab.row.send': 'POST /api/messages · client_msg_id {id}…',
   'lab.row.sent': 'answer · message mid {mid}',
@@ -88,6 +89,7 @@ export default {
   'lab.mark.gap': 'seq {missing} is missing: waits for it',
   'lab.mark.lost': 'lost on the way (lab)',
   'lab.mark.withheld': 'not sent (lab)',
+  'lab.mark.offline': 'offline: never sent (lab)',
   'lab.mark.again': 'again: since {since} acknowledged nothing more',
   'lab.mark.again_id': 'the same client_msg_id again (lab)',
   'lab.mark.same_mid': 'the first message: stored once',

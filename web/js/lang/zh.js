@@ -74,6 +74,7 @@ export default {
   'lab.row.events': (p) => (p.first === p.last ? `seq ${p.first} · next ${p.next}`
     : `seq ${p.first}–${p.last} · next ${p.next}`),
   'lab.row.nothing': '没有新消息 · next {next}',
+  'lab.row.hints': '提示：{types} · next {next}',
   'lab.row.no_answer': '没有响应',
   'lab.row.send': 'POST /api/messages · client_msg_id {id}…',
   'lab.row.sent': '响应 · message mid {mid}',
@@ -82,6 +83,7 @@ export default {
   'lab.mark.gap': '缺少 seq {missing}：先等它',
   'lab.mark.lost': '在路上丢失（实验）',
   'lab.mark.withheld': '未发送（实验）',
+  'lab.mark.offline': '断网：没有发出（实验）',
   'lab.mark.again': '又一次：since {since} 没有确认更多',
   'lab.mark.again_id': '同一个 client_msg_id 再发一次（实验）',
   'lab.mark.same_mid': '返回第一条消息：只存了一份',
