@@ -7,6 +7,7 @@ The protected endpoints come from the OpenAPI document, so a new route joins the
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class People:
     carol: User
     expired: str  # alice's token whose session row has expired
     logged_out: str  # alice's token after POST /api/logout
+    gid: int = 0  # a group of alice and carol only
 
 
 def _people(app, chat: Chat) -> People:
@@ -60,12 +62,15 @@ def _people(app, chat: Chat) -> People:
         chat.send(carol, alice.uid, f"{SECRET} reply {i}")
     chat.send(bob, alice.uid, "hello alice, bob here")
     chat.send(alice, bob.uid, "hi bob")
+    group = chat.post(alice, "/api/groups", {"name": "alice and carol", "members": [carol.uid]}, status=201)
+    gid = group["group"]["gid"]
+    chat.post(carol, f"/api/groups/{gid}/messages", {"content": f"{SECRET} in the group"}, status=201)
     first = chat.get(carol, f"/api/conversations/{alice.uid}/messages")["messages"][1]["mid"]
     chat.post(carol, f"/api/conversations/{alice.uid}/read", {"up_to": first})
     expired, logged_out = chat.login("alice").token, chat.login("alice").token
     expire_session(app, expired)
     chat.post(User(alice.uid, logged_out, "alice"), "/api/logout", status=204)
-    return People(app, chat, alice, bob, carol, expired, logged_out)
+    return People(app, chat, alice, bob, carol, expired, logged_out, gid)
 
 
 def expire_session(app, token: str) -> None:
@@ -91,12 +96,15 @@ def _private(p: People) -> dict:
         "carol_history": chat.get(carol, f"/api/conversations/{alice.uid}/messages"),
         "alice_unread": chat.get(alice, "/api/unread"),
         "carol_unread_from_alice": chat.get(carol, "/api/unread")["conversations"].get(str(alice.uid)),
-        "alice_contact_carol": [c for c in chat.get(alice, "/api/contacts")["contacts"]
-                                if c["user"]["uid"] == carol.uid],
+        "alice_contacts_but_bob": [c for c in chat.get(alice, "/api/contacts")["contacts"]
+                                   if c.get("user", {}).get("uid") != p.bob.uid  # bob may talk to alice,
+                                   and c.get("group", {}).get("gid", p.gid) == p.gid],  # add her to his group
         "carol_contact_alice": [c for c in chat.get(carol, "/api/contacts")["contacts"]
-                                if c["user"]["uid"] == alice.uid],
+                                if c.get("user", {}).get("uid") == alice.uid],
         "alice_timeline": durable(chat.get(alice, "/api/sync", since=0, limit=1000)),
         "alice_me": chat.get(alice, "/api/me"),
+        "group": chat.get(alice, f"/api/groups/{p.gid}"),
+        "group_history": [chat.get(u, f"/api/groups/{p.gid}/messages") for u in (alice, carol)],
     }
 
 
@@ -107,23 +115,30 @@ def _rows(app) -> dict:
     counts = {model.__name__: model.select().count() for model in m.all if model is not m.Session}
     counts["live sessions"] = m.Session.select().where(m.Session.expires_at > time.time() * 1000).count()
     counts["read_mids"] = sum(c.read_mid for c in m.MsgContact.select())
+    counts["group_read_mids"] = sum(g.read_mid for g in m.GroupMember.select())
     counts["seqs"] = sum(u.seq for u in m.User.select())
     return counts
 
 
 def _request(p: People, method: str, path: str, other: int) -> tuple[str, dict | None]:
-    """The concrete URL and body of one documented route, aimed at other where it names a user."""
-    url = path.replace("{other}", str(other))
+    """The concrete URL and body of one documented route, aimed at other where it names a user, and at the
+    alice-carol group where it names a group."""
+    url = path.replace("{other}", str(other)).replace("{gid}", str(p.gid)).replace("{uid}", str(other))
     if path == "/api/sync":
         url += "?since=0"
     bodies = {"/api/messages": {"to": other, "content": "through the matrix"},
-              "/api/conversations/{other}/read": {}, "/api/logout": {}}
-    return url, (bodies.get(path, {}) if method == "POST" else None)
+              "/api/conversations/{other}/read": {}, "/api/logout": {},
+              "/api/groups": {"name": "through the matrix", "members": [other]},
+              "/api/groups/{gid}": {"name": "renamed through the matrix"},
+              "/api/groups/{gid}/members": {"uids": [p.bob.uid]},
+              "/api/groups/{gid}/messages": {"content": "through the matrix"}}
+    return url, (bodies.get(path, {}) if method in ("POST", "PATCH") else None)
 
 
 def _call(client: webtest.TestApp, method: str, url: str, body, headers: dict, status="*"):
-    if method == "POST":
-        return client.post_json(url, body, headers=headers, status=status)
+    if method in ("POST", "PATCH"):
+        return client.request(url, method=method, body=json.dumps(body).encode(), headers=headers, status=status,
+                              content_type="application/json")
     return client.request(url, method=method, headers=headers, status=status)
 
 
@@ -189,8 +204,14 @@ def test_another_users_token_reaches_only_that_users_own_data(people, client, me
     assert response.status_int < 500 and SECRET not in response.text
     if response.status_int == 200 and "messages" in (response.json or {}):
         for m in response.json["messages"]:
-            assert p.bob.uid in (m["from"], m["to"])
+            assert p.bob.uid in (m["from"], m.get("to"))
     after = _private(p)
+    if (method, path) == ("POST", "/api/groups"):  # bob may make a group with alice: its first message reaches her
+        new = after["alice_timeline"]["events"][len(before["alice_timeline"]["events"]):]
+        assert [(e["message"]["from"], e["message"]["kind"]) for e in new] == [(p.bob.uid, "system")] * (target ==
+                                                                                                   p.alice.uid)
+        assert all(e["message"]["group"] != p.gid for e in new)
+        after["alice_timeline"] = before["alice_timeline"]
     if path == "/api/messages":  # bob may write to carol; the alice-carol conversation stays as it was
         assert after["carol_history"] == before["carol_history"]
         after["carol_unread_from_alice"] = before["carol_unread_from_alice"]
@@ -214,10 +235,12 @@ def test_bobs_token_on_alices_conversation_sees_only_bobs_side(people):
 def test_a_uid_named_in_the_query_or_a_header_is_ignored(people, client, method, path):
     p = people
     url, _ = _request(p, method, path, p.alice.uid)
-    plain = client.get(url, headers=p.bob.headers).json
+    plain = client.get(url, headers=p.bob.headers, status="*")
     named = "&".join(f"{name}={p.alice.uid}" for name in IMPERSONATION)
     headers = {**p.bob.headers, "X-User-Id": str(p.alice.uid), "X-Forwarded-User": "alice"}
-    assert client.get(url + ("&" if "?" in url else "?") + named, headers=headers).json == plain
+    impersonated = client.get(url + ("&" if "?" in url else "?") + named, headers=headers, status="*")
+    assert (impersonated.status_int, impersonated.json) == (plain.status_int, plain.json)
+    assert plain.status_int in (200, 404)  # the alice-carol group does not exist for bob
 
 
 def test_a_uid_named_in_a_body_is_ignored(people):
@@ -366,7 +389,7 @@ def test_websocket_frames_naming_another_uid_act_as_the_tokens_user_only(live):
     client.recv_until(lambda f: f["type"] == "pong")
     after = _private(p)
     assert after["carol_history"] == before["carol_history"]
-    for key in ("alice_history", "alice_unread", "alice_contact_carol", "alice_timeline"):
+    for key in ("alice_history", "alice_unread", "alice_contacts_but_bob", "alice_timeline", "group_history"):
         assert after[key] == before[key], key
 
 

@@ -309,7 +309,7 @@ def _check_unread_equals_the_database(db_path, clients: list[Client]) -> None:
             expected = {str(other): n for other, n in db.execute(UNREAD_OF, (c.uid,)).fetchall() if n}
             status, unread = c.call("GET", "/api/unread")
             assert status == 200
-            assert unread == {"total": sum(expected.values()), "conversations": expected}, c.name
+            assert unread == {"total": sum(expected.values()), "conversations": expected, "groups": {}}, c.name
             status, contacts = c.call("GET", "/api/contacts")
             assert {str(x["user"]["uid"]): x["unread"] for x in contacts["contacts"] if x["unread"]} == expected
 
@@ -451,6 +451,6 @@ def test_a_crash_between_the_unread_script_and_the_commit_leaves_no_drift_after_
     try:
         chat = Chat(webtest.TestApp(again.wsgi))
         assert len(chat.get(bob, f"/api/conversations/{alice.uid}/messages")["messages"]) == 2
-        assert chat.get(bob, "/api/unread") == {"total": 2, "conversations": {str(alice.uid): 2}}
+        assert chat.get(bob, "/api/unread") == {"total": 2, "conversations": {str(alice.uid): 2}, "groups": {}}
     finally:
         again.close()

@@ -34,10 +34,12 @@ ROUTES = sorted((method.upper(), path, [p["name"] for p in op.get("parameters", 
                 if not path.startswith("/api/inspect/"))  # off in tests; see test_authz
 POST_ROUTES = [r for r in ROUTES if r[0] == "POST"]
 GET_ROUTES = [r for r in ROUTES if r[0] == "GET"]
-FIELDS = ("to", "content", "client_msg_id", "up_to", "username", "password", "nickname")
+FIELDS = ("to", "content", "client_msg_id", "up_to", "username", "password", "nickname", "name", "members", "uids")
 TABLES = ("SELECT (SELECT COUNT(*) FROM im_user), (SELECT SUM(seq) FROM im_user), (SELECT COUNT(*) FROM im_session),"
           " (SELECT COUNT(*) FROM im_msg_content), (SELECT COUNT(*) FROM im_msg_relation),"
-          " (SELECT COUNT(*) FROM im_msg_contact), (SELECT SUM(read_mid) FROM im_msg_contact)")
+          " (SELECT COUNT(*) FROM im_msg_contact), (SELECT SUM(read_mid) FROM im_msg_contact),"
+          " (SELECT COUNT(*) FROM im_group), (SELECT SUM(gseq) FROM im_group),"
+          " (SELECT COUNT(*) FROM im_group_member WHERE left_mid IS NULL), (SELECT SUM(read_mid) FROM im_group_member)")
 CASES: dict[str, collections.Counter] = {}  # test name -> statuses seen, for the printed summary
 pytestmark = pytest.mark.filterwarnings("ignore::webtest.lint.WSGIWarning")  # odd methods are the point
 
@@ -88,7 +90,12 @@ def near_valid_bodies(world, path: str) -> st.SearchStrategy:
     valid = {"/api/messages": {"to": world.bob.uid, "content": "hi"},
              "/api/conversations/{other}/read": {"up_to": 3},
              "/api/register": {"username": "dave", "password": "pw1234", "nickname": "Dave"},
-             "/api/login": {"username": "bob", "password": "pw1234"}}.get(path, {})
+             "/api/login": {"username": "bob", "password": "pw1234"},
+             "/api/groups": {"name": "a group", "members": [world.bob.uid]},
+             "/api/groups/{gid}": {"name": "a new name"},
+             "/api/groups/{gid}/members": {"uids": [world.carol.uid]},
+             "/api/groups/{gid}/messages": {"content": "hi group"},
+             "/api/groups/{gid}/read": {"up_to": 3}}.get(path, {})
     hostile = st.one_of(json_values, odd_text, numbers)
     if not valid:
         return bodies(world)
@@ -128,7 +135,8 @@ def _quoted(value) -> str:
 def path_values(world) -> st.SearchStrategy:
     """What may stand in a path segment, already percent-encoded."""
     text = st.one_of(uids(world).map(str), odd_text).map(lambda v: _quoted(v))
-    raw = st.sampled_from(["%ff", "%ed%a0%80", "%00", "..", "%2e%2e", "%2F", "-1", "1.0", "0x3e8", "1e3", "+1000"])
+    raw = st.sampled_from(["%ff", "%ed%a0%80", "%00", "..", "%2e%2e", "%2F", "-1", "1.0", "0x3e8", "1e3", "+1000",
+                           str(world.gid), str(world.gid + 1)])
     return st.one_of(text.filter(bool), raw)
 
 
@@ -151,6 +159,9 @@ class World:
             self.chat.send(self.alice, self.bob.uid, f"a{i}")
             self.chat.send(self.bob, self.alice.uid, f"b{i}")
         self.chat.send(self.carol, self.alice.uid, "c")
+        self.gid = self.chat.post(self.alice, "/api/groups", {"name": "ab", "members": [self.bob.uid]},
+                                  status=201)["group"]["gid"]
+        self.chat.post(self.bob, f"/api/groups/{self.gid}/messages", {"content": "g1"}, status=201)
         self.cases = CASES.setdefault(name, collections.Counter())
         self.baseline = self.snapshot()
 
@@ -159,6 +170,7 @@ class World:
         s, a, b = self.app.services, self.alice.uid, self.bob.uid
         return {"unread": (s.contacts.unread(a), s.contacts.unread(b)), "contacts": s.contacts.contacts(a),
                 "timeline": s.sync.events_after(a, 0, 1000), "history": s.messages.history(a, b, limit=100),
+                "groups": s.groups.list(a), "group_history": s.groups.history(b, self.gid, limit=100),
                 "tables": self.app.db.execute_sql(TABLES).fetchone()}
 
     def check(self, response, label: str) -> None:
@@ -176,7 +188,7 @@ class World:
                 self.alice = self.chat.login("alice")
             self.baseline = self.snapshot()
             unread = self.baseline["unread"][0]
-            assert unread["total"] == sum(unread["conversations"].values())
+            assert unread["total"] == sum(unread["conversations"].values()) + sum(unread["groups"].values())
 
     def still_serves(self) -> None:
         """After the storm: log in, send, receive, read, as any client would."""
@@ -233,7 +245,7 @@ CONTENT_TYPES = ["application/json", "application/json; charset=latin-1", "text/
 
 
 def _fill(path: str, segment: str) -> str:
-    return path.replace("{other}", segment)
+    return path.replace("{other}", segment).replace("{gid}", segment).replace("{uid}", segment)
 
 
 # --- the properties ---
@@ -341,9 +353,12 @@ def test_with_the_inspector_on_nothing_fails_and_it_finds_redis_equal_to_the_dat
     method, path, params = data.draw(st.sampled_from(INSPECTED_ROUTES), "route")
     url = _fill(path, data.draw(st.one_of(path_values(w), st.just(str(w.bob.uid))), "other"))
     headers = _auth(w, data.draw(st.sampled_from(["alice", "alice", "bob", "none"]), "auth"))
-    if method == "POST":
+    if method in ("POST", "PATCH"):
         body = data.draw(st.one_of(raw_bodies(w), near_valid_bodies(w, path).map(lambda b: json.dumps(b).encode())))
-        response = w.client.post(url, body, headers={**headers, "Content-Type": "application/json"}, status="*")
+        response = w.client.request(url, method=method, body=body, status="*",
+                                    headers={**headers, "Content-Type": "application/json"})
+    elif method == "DELETE":
+        response = w.client.request(url, method=method, headers=headers, status="*")
     else:
         names = params + ["a", "b", "after", "uid"]
         query = data.draw(st.dictionaries(st.sampled_from(names), st.one_of(query_values(w), uids(w).map(str)),

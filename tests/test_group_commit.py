@@ -184,13 +184,15 @@ def unread_in_database(m, uid: int) -> dict[str, int]:
 
 
 def record_unread_scripts(app, monkeypatch) -> list[list[tuple[int, int]]]:
-    """Record the (sender, recipient) pairs of every unread script run from now on."""
+    """Record the (sender, recipient) pairs of every unread script run from now on (for 1:1 messages, an
+    increment's field of {uid}_C is the sender's uid, its amount 1)."""
     counters, runs = app.services.messages.messages.counters, []
     on_messages = counters.on_messages
 
-    def recording(pairs, seqs):
-        runs.append(list(pairs))
-        return on_messages(pairs, seqs)
+    def recording(increments, seqs):
+        assert all(amount == 1 for _, _, amount in increments)
+        runs.append([(int(field), recipient) for field, recipient, _ in increments])
+        return on_messages(increments, seqs)
     monkeypatch.setattr(counters, "on_messages", recording)
     return runs
 
@@ -252,11 +254,11 @@ def drop_the_store_once_in_a_group(app, monkeypatch) -> threading.Event:
     counters, dropped = app.services.messages.messages.counters, threading.Event()
     on_messages = counters.on_messages
 
-    def drop_once(pairs, seqs):
-        if len(pairs) > 1 and not dropped.is_set():
+    def drop_once(increments, seqs):
+        if len(increments) > 1 and not dropped.is_set():
             dropped.set()
             raise redis.ConnectionError("injected: connection reset")
-        return on_messages(pairs, seqs)
+        return on_messages(increments, seqs)
     monkeypatch.setattr(counters, "on_messages", drop_once)
     return dropped
 
@@ -292,17 +294,20 @@ def test_a_retried_group_answers_a_send_to_an_unknown_uid_without_failing_the_ot
 # The notices of a group
 
 
-def published_until_marker(channel) -> list[list]:
-    """Return the messages published on the notices channel, up to the marker (not included)."""
+def published_until_marker(channel) -> list[dict]:
+    """Return the messages published on the notices channel, up to the marker (not included), each as
+    {"bodies": {...}, "notices": [[uid, notice], ...]} (a message without bodies has none)."""
     messages, deadline = [], time.monotonic() + 10
     while time.monotonic() < deadline:
         message = channel.get_message(timeout=0.5)
         if message is None:
             continue
-        notices = json.loads(message["data"])
-        if notices and all(notice == MARKER for _, notice in notices):
+        payload = json.loads(message["data"])
+        if isinstance(payload, list):
+            payload = {"bodies": {}, "notices": payload}
+        if payload["notices"] and all(notice == MARKER for _, notice in payload["notices"]):
             return messages
-        messages.append(notices)
+        messages.append(payload)
     raise AssertionError("the marker was never published")
 
 
@@ -326,9 +331,10 @@ def test_a_group_publishes_one_notice_per_user_with_the_newest_seq_and_every_unr
     app.redis.publish(app.notifier.keys.notices, json.dumps([[uid, MARKER] for uid in heard]))
     published = published_until_marker(channel)
     channel.close()
-    # one PUBLISH per group, each of its users once in it
-    assert [sorted(uid for uid, _ in notices) for notices in published] == [sorted([x, y]),
-                                                                              sorted([anna, ben, cleo])]
+    # one PUBLISH per group, each of its users once in it, each message's body once in it
+    assert [sorted(uid for uid, _ in p["notices"]) for p in published] == [sorted([x, y]),
+                                                                            sorted([anna, ben, cleo])]
+    assert sorted(body["content"] for body in published[1]["bodies"].values()) == sorted(f"{s}>{r}" for s, r in pairs)
     wait_for(lambda: all(notices and notices[-1] == MARKER for notices in heard.values()),
              message="the marker notice")
     m = declare_models(app.db)

@@ -57,10 +57,12 @@ def test_one_send_shows_content_row_two_index_rows_two_contact_rows_and_the_coun
     assert bump["after"][conv_key] == {str(alice.uid): "1"}
     published = [s["command"][1:] for s in send["steps"] if s["kind"] == "redis" and s["command"][0] == "PUBLISH"]
     assert len(published) == 1 and published[0][0] == f"{prefix}notices"  # one PUBLISH carries both notices
-    notices = dict(json.loads(published[0][1]))
-    assert notices[alice.uid]["seq"] == 1 and [e["seq"] for e in notices[alice.uid]["events"]] == [1]
+    payload = json.loads(published[0][1])
+    notices = dict(payload["notices"])
+    assert notices[alice.uid]["seq"] == 1 and notices[alice.uid]["events"] == [[1, str(mid)]]
     assert notices[bob.uid]["seq"] == 1 and notices[bob.uid]["hints"][0]["total"] == 1
-    assert notices[bob.uid]["events"][0]["message"]["mid"] == mid
+    assert notices[bob.uid]["events"] == [[1, str(mid)]]  # both name the one body the message has
+    assert list(payload["bodies"]) == [str(mid)] and payload["bodies"][str(mid)]["content"] == "hello inspector"
     order = [s["sql"][:26] if s["kind"] == "sql" else s["kind"] for s in send["steps"]
              if s["kind"] in ("sql", "lua")]
     assert order.index("lua") > max(i for i, s in enumerate(order) if s.startswith("INSERT"))

@@ -12,8 +12,8 @@ def test_send_stores_message_and_counts_it_unread_for_the_recipient(chat, pair):
     message = chat.send(alice, bob.uid, "  hello bob  ")["message"]
     assert message["from"] == alice.uid and message["to"] == bob.uid and message["content"] == "hello bob"
     assert message["created_at"].endswith("Z")
-    assert chat.get(bob, "/api/unread") == {"total": 1, "conversations": {str(alice.uid): 1}}
-    assert chat.get(alice, "/api/unread") == {"total": 0, "conversations": {}}
+    assert chat.get(bob, "/api/unread") == {"total": 1, "conversations": {str(alice.uid): 1}, "groups": {}}
+    assert chat.get(alice, "/api/unread") == {"total": 0, "conversations": {}, "groups": {}}
 
 
 def test_send_with_same_client_msg_id_returns_first_message_and_stores_nothing(chat, pair):
@@ -73,7 +73,7 @@ def test_mark_read_clears_conversation_and_moves_total(chat, pair):
     chat.send(carol, alice.uid, "d")
     body = chat.post(alice, f"/api/conversations/{bob.uid}/read")
     assert body["unread"] == 0 and body["total_unread"] == 1
-    assert chat.get(alice, "/api/unread") == {"total": 1, "conversations": {str(carol.uid): 1}}
+    assert chat.get(alice, "/api/unread") == {"total": 1, "conversations": {str(carol.uid): 1}, "groups": {}}
 
 
 def test_mark_read_up_to_a_mid_leaves_later_messages_unread_and_never_moves_back(chat, pair):

@@ -26,7 +26,7 @@ def test_a_new_app_on_the_same_database_keeps_unread_sessions_and_history(make_c
         after = [chat2.get(alice, p) for p in ("/api/unread", "/api/contacts",
                                                f"/api/conversations/{bob.uid}/messages")]
         assert after == before
-        assert after[0] == {"total": 3, "conversations": {str(bob.uid): 2, str(carol.uid): 1}}
+        assert after[0] == {"total": 3, "conversations": {str(bob.uid): 2, str(carol.uid): 1}, "groups": {}}
         assert chat2.get(alice, "/api/sync", since=0)["next"] == 4
     finally:
         again.close()
@@ -37,7 +37,8 @@ def test_a_flushed_store_is_detected_and_rebuilt_while_serving(app, chat):
     chat.send(bob, alice.uid, "1")
     chat.send(carol, alice.uid, "2")
     app.redis.flushall()
-    assert chat.get(alice, "/api/unread") == {"total": 2, "conversations": {str(bob.uid): 1, str(carol.uid): 1}}
+    assert chat.get(alice, "/api/unread") == {"total": 2, "conversations": {str(bob.uid): 1, str(carol.uid): 1},
+                                              "groups": {}}
     chat.send(bob, alice.uid, "3")
     assert chat.get(alice, "/api/unread")["total"] == 3
     assert chat.get(alice, "/api/me")["user"]["uid"] == alice.uid  # the session came back from the database
@@ -49,4 +50,4 @@ def test_reconcile_repairs_drifted_counters(app, chat):
     app.redis.set(f"{app.config.redis_prefix}{alice.uid}_T", 42)
     app.redis.hset(f"{app.config.redis_prefix}{alice.uid}_C", bob.uid, 40)
     assert app.services.reconciler.reconcile() == 3
-    assert chat.get(alice, "/api/unread") == {"total": 1, "conversations": {str(bob.uid): 1}}
+    assert chat.get(alice, "/api/unread") == {"total": 1, "conversations": {str(bob.uid): 1}, "groups": {}}

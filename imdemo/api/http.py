@@ -8,6 +8,7 @@ import bottle
 from ..config import Config
 from ..services import Services
 from .errors import from_http_error
+from .group_routes import add_group_routes
 from .inspect import add_inspect_routes
 from .openapi import add_openapi_route
 from .plugin import ApiPlugin
@@ -24,6 +25,7 @@ def build_http_app(services: Services, config: Config, health: dict) -> bottle.B
     app.default_error_handler = from_http_error
     add_account_routes(app, services, config.trust_proxy)
     add_message_routes(app, services)
+    add_group_routes(app, services)
     add_meta_routes(app, config, health, services.auth.demo_password_works())  # checked once, at start
     add_openapi_route(app)
     add_page_routes(app, config.web_root)

@@ -206,13 +206,16 @@ class Session:
             return {"type": "pong"}
         if kind == "ack":
             return await self._ack(frame.get("seq"))
-        if kind == "send":
-            message, _ = await self.run_blocking(self._as_caller, self.services.messages.send_message,
-                                                 frame.get("to"), frame.get("content"), frame.get("client_msg_id"))
+        if kind == "send":  # to a user ("to") or a group ("group")
+            send, to = ((self.services.messages.send_to_group, frame["group"]) if "group" in frame
+                        else (self.services.messages.send_message, frame.get("to")))
+            message, _ = await self.run_blocking(self._as_caller, send, to, frame.get("content"),
+                                                 frame.get("client_msg_id"))
             return {"type": "sent", "client_msg_id": message["client_msg_id"], "message": message}
         if kind == "read":
-            await self.run_blocking(self._as_caller, self.services.contacts.mark_read, frame.get("with"),
-                                    frame.get("up_to"))
+            mark, of = ((self.services.groups.mark_read, frame["group"]) if "group" in frame
+                        else (self.services.contacts.mark_read, frame.get("with")))
+            await self.run_blocking(self._as_caller, mark, of, frame.get("up_to"))
             return None
         raise BadInput(f"unknown frame type {kind!r}", "unknown_type")
 
@@ -221,9 +224,10 @@ class Session:
             raise BadInput("ack needs a whole-number seq", "invalid_seq")
         seq = min(seq, self.cursor)  # nobody acknowledges what was never sent
         was_full = len(self.pending) >= WINDOW
-        received = False  # whether this ACK covers a message someone else sent (a delivered receipt is due)
+        received = False  # whether this ACK covers a 1:1 message sent to this user (a delivered receipt is due;
+        # a group shows who has read instead, so its messages' ACKs cost nothing more)
         for done in [s for s in self.pending if s <= seq]:
-            received = self.pending.pop(done).event["message"]["from"] != self.uid or received
+            received = self.pending.pop(done).event["message"].get("to") == self.uid or received
         if was_full:
             self.wake.set()  # the window has room again
         if received:  # the user's own sends coming back need no receipt; a later ACK records past them

@@ -1,10 +1,11 @@
-"""Business rules: auth, messages, contacts and unread counts, sync. They raise ImdemoError subclasses."""
+"""Business rules: auth, messages, contacts and unread counts, groups, sync. They raise ImdemoError subclasses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .auth import AuthService
 from .contacts import ContactService
+from .groups import GroupService
 from .inspect import Inspector
 from .messages import MessageService
 from .sync import SyncService
@@ -18,6 +19,7 @@ class Services:
     auth: AuthService
     messages: MessageService
     contacts: ContactService
+    groups: GroupService
     sync: SyncService
     reconciler: Reconciler
     inspector: Inspector | None = None  # None when the inspector is off

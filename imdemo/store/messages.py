@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import peewee
 
+from .batch import Batch
 from .counters import UnreadCounters
 from .database import write_transaction
-from .errors import UnknownUser
-from .message_rows import SQL, Draft, Message, Stored
+from .errors import NotAMember, UnknownUser
+from .message_rows import SQL, Draft, Message, Stored, unread_field
+from .timeline import TimelineWriter
 
 log = logging.getLogger(__name__)
 
@@ -18,9 +19,12 @@ log = logging.getLogger(__name__)
 class MessageStore:
     """The course's three message tables: content, per-user relation (index) and contacts."""
 
-    def __init__(self, db: peewee.Database, counters: UnreadCounters):
+    def __init__(self, db: peewee.Database, counters: UnreadCounters, count_groups: bool = True):
         self.db, self.counters = db, counters
         self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        self.writer = TimelineWriter(db)
+        # count_groups=False: a group message's unread is counted after the commit, merged (UnreadMerger)
+        self.batch = Batch(self.writer, counters, self.find_by_client_id, count_groups)
 
     def _one(self, name: str, *params):
         return self.db.execute_sql(self.sql[name], params).fetchone()
@@ -50,12 +54,11 @@ class MessageStore:
         except Exception as e:  # this draft's own answer; the others of its group go on
             return e
 
-    def _store_together(self, drafts: list[Draft]) -> list[Stored | UnknownUser]:
-        counted = False  # set once the unread script has run: only the commit can fail after it
+    def _store_together(self, drafts: list[Draft]) -> list[Stored | Exception]:
+        counted: set[int] = set()  # who the unread script moved, once it has run: only the commit can fail after
         try:
             with write_transaction(self.db):
-                outcomes = self._store_locked(drafts)
-                counted = True
+                outcomes = self.batch.write(drafts, counted)
             return outcomes
         except UnknownUser as missing:  # rolled back: store the others again without it
             uid = missing.args[0]
@@ -72,9 +75,8 @@ class MessageStore:
                 return [Stored(existing, created=False)]
             raise
         except Exception:
-            if counted:
-                for uid in {d.recipient for d in drafts}:
-                    self._recount_after_failure(uid)
+            for uid in counted:
+                self._recount_after_failure(uid)
             raise
 
     def _recount_after_failure(self, uid: int) -> None:
@@ -85,56 +87,6 @@ class MessageStore:
             self.rebuild_counters(uid)
         except Exception:  # the store is down: the next start, or --reconcile, repairs it
             log.warning("could not recount %s after a failed transaction", uid, exc_info=True)
-
-    def _store_locked(self, drafts: list[Draft]) -> list[Stored | UnknownUser]:
-        outcomes: list = [None] * len(drafts)
-        new: list[int] = []  # indexes of the drafts to write, in order
-        seen: dict[tuple[int, str], int] = {}  # (sender, client_msg_id) -> index of its first draft here
-        for i, d in enumerate(drafts):
-            if d.client_msg_id is not None:
-                key = (d.sender, d.client_msg_id)
-                if key in seen:
-                    continue  # the same send twice in one group: answered by the first below
-                seen[key] = i
-                if existing := self.find_by_client_id(d.sender, d.client_msg_id):
-                    outcomes[i] = Stored(existing, created=False)
-                    continue
-            new.append(i)
-        # Lock each user's row in ascending uid order (no deadlock with other processes' groups) and take
-        # all of its seqs for this group with one statement.
-        wanted: dict[int, int] = {}
-        for i in new:
-            for uid in (drafts[i].sender, drafts[i].recipient):
-                wanted[uid] = wanted.get(uid, 0) + 1
-        last = {}
-        for uid in sorted(wanted):
-            row = self._one("take_seqs", wanted[uid], uid)
-            if row is None:
-                raise UnknownUser(uid)  # rolls back what this group took so far
-            last[uid] = int(row[0])
-        seq = {uid: last[uid] - wanted[uid] for uid in last}  # each user's seq before this group
-        now = int(time.time() * 1000)
-        made = []
-        for i in new:
-            d = drafts[i]
-            seq[d.sender] += 1
-            seq[d.recipient] += 1
-            mid = int(self._one("insert_content", d.content, d.sender, d.recipient, d.client_msg_id, now)[0])
-            self.db.execute_sql(self.sql["insert_relations"], (
-                d.sender, d.recipient, mid, seq[d.sender], now, d.recipient, d.sender, mid, seq[d.recipient], now))
-            self.db.execute_sql(self.sql["upsert_contacts"], (
-                d.sender, d.recipient, mid, now, now, d.recipient, d.sender, mid, now, now))
-            made.append((i, Message(mid, d.sender, d.recipient, d.content, d.client_msg_id, now),
-                         seq[d.sender], seq[d.recipient]))
-        if made:  # the last step before the commit
-            counts, ready = self.counters.on_messages([(m.sender, m.recipient) for _, m, _, _ in made], last)
-            for (i, message, sender_seq, recipient_seq), (total, conversation) in zip(made, counts, strict=True):
-                outcomes[i] = Stored(message, True, sender_seq, recipient_seq, total, conversation, ready)
-        for i, d in enumerate(drafts):  # repeats of a send within this group get its first outcome
-            if outcomes[i] is None:
-                first = outcomes[seen[(d.sender, d.client_msg_id)]]
-                outcomes[i] = Stored(first.message, created=False) if isinstance(first, Stored) else first
-        return outcomes
 
     def find_by_client_id(self, sender: int, client_msg_id: str) -> Message | None:
         row = self._one("find_by_client_id", sender, client_msg_id)
@@ -160,16 +112,16 @@ class MessageStore:
         row = self._one("peer_read", other, uid)
         return int(row[0]) if row else 0
 
-    def mark_read(self, uid: int, other: int, up_to: int | None) -> tuple[int, int, int, bool]:
-        """Move uid's read marker with other forward to up_to (default: newest).
+    def mark_read(self, uid: int, peer: int, up_to: int | None) -> tuple[int, int, int, bool, int]:
+        """Move uid's read marker of a conversation (a uid, or -gid) forward to up_to (default: newest).
 
-        Return (read_mid, still unread, total unread, moved). The reader's row is locked so that no send
-        to the reader lands between counting what is unread and setting the counter.
+        Return (read_mid, still unread, total unread, moved, the read_mid before). The reader's row is locked
+        so that no send to the reader lands between counting what is unread and setting the counter.
         """
         counted = False
         try:
             with write_transaction(self.db):
-                result = self._mark_read_locked(uid, other, up_to)
+                result = self._mark_read_locked(uid, peer, up_to)
                 counted = True
             return result
         except Exception:
@@ -177,29 +129,40 @@ class MessageStore:
                 self._recount_after_failure(uid)
             raise
 
-    def _mark_read_locked(self, uid: int, other: int, up_to: int | None) -> tuple[int, int, int, bool]:
+    def _mark_read_locked(self, uid: int, peer: int, up_to: int | None) -> tuple[int, int, int, bool, int]:
         if self._one("lock_user", uid) is None:
             raise UnknownUser(uid)
-        row = self._one("contact", uid, other)
+        field = unread_field(peer)
+        # The read marker of a 1:1 conversation is in the owner's contact row; a group's in the membership row
+        row = self._one("contact", uid, peer) if peer > 0 else self._one("group_marker", uid, -peer)
+        if row is None and peer < 0:
+            raise NotAMember(-peer, uid, self.writer.was_member(-peer, uid))
         if row is None:
-            total, _ = self.counters.set_conversation(uid, other, 0)
-            return 0, 0, total, False
-        newest, read_mid = int(row[0]), int(row[1])
+            total, _ = self.counters.set_conversation(uid, field, 0)
+            return 0, 0, total, False, 0
+        newest, read_mid = int(row[0] or 0), int(row[1])
+        before = read_mid
         target = newest if up_to is None else min(up_to, newest)
         moved = target > read_mid
         if moved:
-            self.db.execute_sql(self.sql["set_read"], (target, uid, other, target))
+            if peer > 0:
+                self.db.execute_sql(self.sql["set_read"], (target, uid, peer, target))
+            else:
+                self.db.execute_sql(self.sql["set_group_read"], (target, uid, -peer, target))
             read_mid = target
-        unread = int(self._one("unread_in", uid, other, read_mid)[0])
-        total, _ = self.counters.set_conversation(uid, other, unread)  # the last step before the commit
-        return read_mid, unread, total, moved
+        unread = int(self._one("unread_in", uid, peer, read_mid)[0])
+        covered = (-peer, newest) if peer < 0 else None
+        total, _ = self.counters.set_conversation(uid, field, unread, covered)  # the last step before the commit
+        return read_mid, unread, total, moved, before
 
     def rebuild_counters(self, uid: int) -> None:
         """Recount uid's unread messages from the database into Redis, the row locked against sends."""
         with write_transaction(self.db):
             if self._one("lock_user", uid) is None:
                 return
-            self.counters.replace(uid, {int(o): int(n) for o, n in self._all("unread_of", uid)})
+            counts = self._all("unread_of", uid, uid)
+            self.counters.replace(uid, {unread_field(int(peer)): int(n) for peer, n, _ in counts},
+                                  {-int(peer): int(newest or 0) for peer, _, newest in counts if peer < 0})
 
     def received_between(self, uid: int, after_seq: int, up_to_seq: int) -> dict[int, int]:
         """Return {sender: newest mid} of messages uid received with after_seq < seq <= up_to_seq."""

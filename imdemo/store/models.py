@@ -1,4 +1,5 @@
-"""Store layer: the course's tables (im_user, im_msg_content, im_msg_relation, im_msg_contact) and sessions.
+"""Store layer: the course's tables (im_user, im_msg_content, im_msg_relation, im_msg_contact), groups
+(im_group, im_group_member) and sessions.
 
 The models are declared once per database by `declare_models`, not bound globally, so two apps in one
 process (a test that restarts the server, say) never share a connection by accident.
@@ -31,27 +32,30 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
             table_name = "im_user"
 
     class MsgContent(Base):
-        """The message body, stored once."""
+        """The message body, stored once, whatever the number of recipients."""
 
         mid = pw.BigAutoField()
         content = pw.TextField()
         sender_id = pw.IntegerField()
-        recipient_id = pw.IntegerField()
-        msg_type = pw.SmallIntegerField(default=0)
+        recipient_id = pw.IntegerField()  # a uid, or minus the gid for a group's message
+        msg_type = pw.SmallIntegerField(default=0)  # 0 text, 1 system (a group's membership change)
         client_msg_id = pw.CharField(max_length=64, null=True)
         create_time = pw.BigIntegerField()
+        gseq = pw.BigIntegerField(null=True)  # a group message's place in the group's one order
+        event = pw.TextField(null=True)  # a system message's structured event, as JSON
 
         class Meta:
             table_name = "im_msg_content"
             indexes = ((("sender_id", "client_msg_id"), True),)
 
     class MsgRelation(Base):
-        """The per-user index: two rows per message, one in each party's timeline."""
+        """The per-user index: one row per message in each timeline it reaches: two for a 1:1 message, one
+        per member for a group's (write diffusion)."""
 
         owner_uid = pw.IntegerField()
-        other_uid = pw.IntegerField()
+        other_uid = pw.IntegerField()  # the conversation: the other party's uid, or minus the gid of a group
         mid = pw.BigIntegerField()
-        type = pw.SmallIntegerField()  # 0 sent by the owner, 1 received
+        type = pw.SmallIntegerField()  # 0 sent by the owner, 1 received, 2 a system message (never unread)
         seq = pw.BigIntegerField()
         create_time = pw.BigIntegerField()
 
@@ -76,6 +80,37 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
             primary_key = pw.CompositeKey("owner_uid", "other_uid")
             indexes = ((("owner_uid", "mid"), False),)
 
+    class Group(Base):
+        """A group conversation. Its members' recent-contacts entries derive from it and their membership
+        rows (no contact row per member per message)."""
+
+        gid = pw.AutoField()
+        name = pw.CharField(max_length=64)
+        owner_uid = pw.IntegerField()
+        gseq = pw.BigIntegerField(default=0)  # the last of the group's sequence: one order for every member
+        last_mid = pw.BigIntegerField(default=0)  # the group's newest message
+        member_count = pw.IntegerField(default=0)  # 0 once the last member has left: the group is gone
+        created_at = pw.BigIntegerField()
+
+        class Meta:
+            table_name = "im_group"
+
+    class GroupMember(Base):
+        """One user's membership of a group, current or past. A re-join reuses the row."""
+
+        gid = pw.IntegerField()
+        uid = pw.IntegerField()
+        role = pw.SmallIntegerField(default=0)  # 1 owner, 0 member
+        joined_mid = pw.BigIntegerField()  # the join point: the system message that added them
+        left_mid = pw.BigIntegerField(null=True)  # the system message that removed them; null while a member
+        read_mid = pw.BigIntegerField(default=0)  # the newest message of the group they have read
+        joined_at = pw.BigIntegerField()
+
+        class Meta:
+            table_name = "im_group_member"
+            primary_key = pw.CompositeKey("gid", "uid")
+            indexes = ((("uid", "gid"), False),)
+
     class Session(Base):
         token_hash = pw.CharField(max_length=64, primary_key=True)
         uid = pw.IntegerField(index=True)
@@ -85,7 +120,7 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         class Meta:
             table_name = "im_session"
 
-    return SimpleNamespace(User=User, MsgContent=MsgContent, MsgRelation=MsgRelation,
-                           MsgContact=MsgContact, Session=Session,
-                           all=[User, MsgContent, MsgRelation, MsgContact, Session])
+    return SimpleNamespace(User=User, MsgContent=MsgContent, MsgRelation=MsgRelation, MsgContact=MsgContact,
+                           Group=Group, GroupMember=GroupMember, Session=Session,
+                           all=[User, MsgContent, MsgRelation, MsgContact, Group, GroupMember, Session])
 

@@ -1,11 +1,19 @@
 """Store layer: small notices for users, over pub/sub, fanned out to this process's listeners.
 
-A notice carries no message body, only what happened (a new seq, a read marker, an unread hint), so a
-missed notice costs latency, never a message. Every process hears every user's notices (it may hold any
-user's connections), so the notices of one action, or of a whole group commit, travel together as one
-PUBLISH on one channel: `[[uid, notice], ...]`. One listener thread per process reads that channel and
-hands each notice to its user's local listeners. The same code path works in-process (fakeredis) and
-across processes (Redis).
+A notice says what happened to a user (a new seq, a read marker, an unread hint) and may carry the message
+events it announces, so a listener that expects exactly those seqs needs no database read; a missed notice
+costs latency, never a message (the database has everything by seq). Every process hears every user's
+notices (it may hold any user's connections), so the notices of one action, or of a whole group commit,
+travel together as one PUBLISH on one channel, in one of two shapes:
+
+    [[uid, notice], ...]                                   hints, a logout: small, nothing shared
+    {"bodies": {key: body}, "notices": [[uid, notice], ...]}   messages: each body once, however many
+                                                           members it reaches; an event in a notice is
+                                                           [seq, key] and is handed to listeners as
+                                                           {"type": "message", "seq": seq, "message": body}
+
+One listener thread per process reads that channel and hands each notice to its user's local listeners.
+The same code path works in-process (fakeredis) and across processes (Redis).
 """
 from __future__ import annotations
 
@@ -31,7 +39,7 @@ class Notifier:
     def __init__(self, client: redis.Redis, keys: Keys):
         self.client, self.keys = client, keys
         self._listeners: dict[int, set[Listener]] = {}
-        self._watchers: list[Callable[[int, dict], None]] = []  # hear every user's notices
+        self._watchers: list[tuple[str, Callable[[int, dict], None]]] = []  # (key, watcher): every user's
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -40,14 +48,17 @@ class Notifier:
         """Send notice to every process that holds a listener of uid; keep its hints a while for pollers."""
         self.publish_many([(uid, notice)])
 
-    def publish_many(self, notices: list[tuple[int, dict]], keep_hints: bool = True) -> None:
+    def publish_many(self, notices: list[tuple[int, dict]], keep_hints: bool = True,
+                     bodies: dict[str, dict] | None = None) -> None:
         """Publish several (uid, notice) as one message, in one round trip.
 
         keep_hints: also keep each notice's hints for HINTS_SECONDS, for pollers between two requests.
         Without it the hints are live only (pushed to WebSockets), as a send's unread hint: a poller
         learns of the message itself by seq, and counts it.
+        bodies: the messages the notices' events name by key ([seq, key]), each published once.
         """
-        payload = json.dumps(notices, separators=(",", ":"))
+        shaped = notices if bodies is None else {"bodies": bodies, "notices": notices}
+        payload = json.dumps(shaped, ensure_ascii=False, separators=(",", ":"))
         if not keep_hints:
             self.client.publish(self.keys.notices, payload)
             return
@@ -76,7 +87,7 @@ class Notifier:
 
     def wake_all(self) -> None:
         """Wake every local listener (a lost subscription, a shutdown): each re-reads what it waits for."""
-        for watcher in self._watchers:
+        for _, watcher in self._watchers:
             watcher(0, {"type": "wake"})
         with self._lock:
             everyone = [(uid, list(group)) for uid, group in self._listeners.items()]
@@ -84,10 +95,11 @@ class Notifier:
             for listener in group:
                 listener({"type": "wake", "uid": uid})
 
-    def watch_all(self, watcher: Callable[[int, dict], None]) -> None:
-        """Call watcher(uid, notice) with every notice this process hears, for any user, and with
-        (0, {"type": "wake"}) when notices may have been lost."""
-        self._watchers.append(watcher)
+    def watch_all(self, key: str, watcher: Callable[[int, dict], None]) -> None:
+        """Call watcher(uid, notice) with every notice this process hears that has key (a logout, say), for
+        any user, and with (0, {"type": "wake"}) when notices may have been lost. (A big group's message is
+        hundreds of notices: a watcher hears only those it asked for.)"""
+        self._watchers.append((key, watcher))
 
     def listen(self, uid: int, listener: Listener) -> Callable[[], None]:
         """Call listener with each notice for uid until the returned function is called."""
@@ -157,16 +169,22 @@ class Notifier:
 
     def _dispatch(self, data: str) -> None:
         try:
-            notices = [(int(uid), notice) for uid, notice in json.loads(data)]
-        except (ValueError, TypeError):
+            payload = json.loads(data)
+            bodies = payload["bodies"] if isinstance(payload, dict) else None
+            notices = [(int(uid), notice) for uid, notice in (payload["notices"] if bodies is not None else payload)]
+        except (ValueError, TypeError, KeyError):
             log.warning("ignored a message on %s that is not a list of notices: %.80r", self.keys.notices, data)
             return
-        for watcher in self._watchers:
+        for key, watcher in self._watchers:
             for uid, notice in notices:
-                watcher(uid, notice)
+                if key in notice:
+                    watcher(uid, notice)
         with self._lock:
             deliveries = [(notice, list(self._listeners[uid])) for uid, notice in notices if uid in self._listeners]
         for notice, group in deliveries:
+            if bodies is not None and "events" in notice:  # only for the users this process holds
+                notice["events"] = [{"type": "message", "seq": seq, "message": bodies[key]}
+                                    for seq, key in notice["events"]]
             for listener in group:
                 try:
                     listener(notice)

@@ -6,7 +6,7 @@ import peewee
 import redis
 
 from .keyvalue import Keys
-from .message_rows import SQL
+from .message_rows import SQL, unread_field
 
 ROWS = {
     "im_user": "SELECT uid, username, nickname, seq FROM im_user WHERE uid IN (?, ?) ORDER BY uid",
@@ -42,8 +42,8 @@ class StateReader:
 
     def _unread(self, uid: int) -> dict:
         total_key, conv_key = self.keys.total_unread(uid), self.keys.conversation_unread(uid)
-        rows = self.db.execute_sql(SQL["unread_of"].replace("?", self.db.param), (uid,))
-        in_db = {str(o): int(n) for o, n in rows if n}
+        rows = self.db.execute_sql(SQL["unread_of"].replace("?", self.db.param), (uid, uid))
+        in_db = {unread_field(int(peer)): int(n) for peer, n, _ in rows if n}
         return {"keys": {total_key: self.client.get(total_key), conv_key: self.client.hgetall(conv_key)},
                 "redis_total": int(self.client.get(total_key) or 0),
                 "redis_conversations": {o: int(n) for o, n in self.client.hgetall(conv_key).items()},
