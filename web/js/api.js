@@ -1,5 +1,6 @@
 /** Pages: the API client. It speaks only the public JSON API; the token lives in sessionStorage,
  * so two tabs of one browser can be two users. */
+import {lab} from './lab-hooks.js';
 
 const TOKEN_KEY = 'imdemo.token';
 
@@ -35,6 +36,7 @@ export class Api {
     const headers = {Accept: 'application/json'};
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (lab.faults.offline) throw new NetworkError('offline');  // the lab's "go offline"
     let response;
     let data = null;
     try {
@@ -45,6 +47,7 @@ export class Api {
       if (error.name === 'AbortError') throw error;
       throw new NetworkError(response ? `bad answer from ${path}` : 'the server cannot be reached');
     }
+    if (lab.faults.offline) throw new NetworkError('offline');  // an answer that comes while offline never does
     if (!response.ok) {
       const error = (data && data.error) || {};
       const retryAfter = Number(response.headers.get('Retry-After')) || 0;

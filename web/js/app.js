@@ -3,6 +3,7 @@
 import {Api, ApiError} from './api.js';
 import {ChatView} from './chat-view.js';
 import {ContactsView} from './contacts-view.js';
+import {LabPanel} from './lab.js';
 import {$, avatar, displayName} from './dom.js';
 import {translate} from './i18n.js';
 import {mountLanguageSwitches} from './language-switch.js';
@@ -53,6 +54,7 @@ async function startMessenger(me, config, login) {
   const chat = new ChatView($('.chat', root), {api, store, outbox, onClose: () => chat.close()});
   new ContactsView($('.sidebar', root), store, (uid) => chat.open(uid));
   new StatusView($('.connection', root), $('.banner'), loop);
+  new LabPanel(root, loop, config);
 
   loop.addEventListener('message', (event) => {
     store.apply(event.detail);
