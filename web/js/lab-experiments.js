@@ -15,7 +15,8 @@ const EXPERIMENTS = [
 const OFFLINE = {default: 10, min: 1, max: 120};  // seconds
 
 export class Experiments {
-  /** note(key, params) writes a line on the timeline; online() is called when the tab comes back. */
+  /** note(key, params) writes a line on the timeline (a param {key} is a string of the tables); online() is
+   * called when the tab comes back. */
   constructor(config, {note, online}) {
     this.config = config;
     this.note = note;
@@ -43,7 +44,8 @@ export class Experiments {
     const on = !lab.faults[x.fault];
     lab.faults[x.fault] = on;
     this.explained = x.name;
-    this.note(on ? `lab.did.${x.name}` : 'lab.did.undone', {what: t(labelOf(x.name, this.transport === 'ws'))});
+    // The experiment's name goes as its key: the timeline says it in the language of each drawing.
+    this.note(on ? `lab.did.${x.name}` : 'lab.did.undone', {what: {key: labelOf(x.name, this.transport === 'ws')}});
     this.render();
   }
 

@@ -1,7 +1,7 @@
 /** Pages: the inspector's pane of open WebSocket connections, for the lab: whose each is, how far its
  * cursor has gone, how long it has been silent, and every message event still waiting for its ACK (seq,
  * age, times sent). It polls GET /api/inspect/connections; every value goes in as text. */
-import {el} from './dom.js';
+import {code, el, phrase} from './dom.js';
 import {i18n, t} from './i18n.js';
 
 const EVERY = 700;  // ms, as the inspector's list of actions
@@ -12,14 +12,14 @@ function pendingTable(pending) {
   const head = el('tr', {}, ...['lab.inspect.seq', 'lab.inspect.age', 'lab.inspect.sends'].map(
     (key) => el('th', {text: t(key)})));
   return el('table', {}, head, ...pending.map((item) => el('tr', {class: item.sends > 1 ? 'late' : ''},
-    el('td', {text: String(item.seq)}), el('td', {text: t('lab.inspect.seconds', {seconds: item.age})}),
+    el('td', {}, code(item.seq)), el('td', {text: t('lab.inspect.seconds', {seconds: item.age})}),
     el('td', {text: String(item.sends)}))));
 }
 
 function card(connection) {
-  const info = t('lab.inspect.connection', {uid: connection.uid, peer: connection.peer,
-    cursor: connection.cursor, silent: connection.silent_for});
-  return el('li', {class: 'connection-card', dataset: {uid: connection.uid}}, el('div', {class: 'info', text: info}),
+  const info = phrase('lab.inspect.connection', {uid: code(connection.uid), peer: code(connection.peer),
+    cursor: code(connection.cursor), silent: connection.silent_for});
+  return el('li', {class: 'connection-card', dataset: {uid: connection.uid}}, el('div', {class: 'info'}, ...info),
     connection.pending.length ? pendingTable(connection.pending)
       : el('div', {class: 'muted', text: t('lab.inspect.nothing_pending')}));
 }

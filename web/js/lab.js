@@ -2,7 +2,7 @@
  * this tab, and watch the recovery on a live timeline. It is collapsed by default; a button beside the
  * connection status (and, on a phone, in the chat header) opens it. While it is closed the transports'
  * observer is null and every fault is off: nothing is recorded and no timer runs. */
-import {$, el} from './dom.js';
+import {$, code, el, phrase} from './dom.js';
 import {i18n, t} from './i18n.js';
 import {Experiments} from './lab-experiments.js';
 import {lab} from './lab-hooks.js';
@@ -68,7 +68,8 @@ export class LabPanel {
     this.root.setAttribute('aria-label', t('lab.title'));
     const {heartbeat = 30, ack_timeout: ack = 5, ack_retries: retries = 2} = this.config;
     const long = heartbeat > 5 || ack > 2;
-    this.timers.textContent = t('lab.timers', {heartbeat, ack, retries}) + (long ? ` ${t('lab.long_timers')}` : '');
+    this.timers.replaceChildren(el('span', {text: t('lab.timers', {heartbeat, ack, retries})}),
+      long ? el('span', {}, ' ', ...phrase('lab.long_timers', {command: code('python run.py --lab')})) : '');
     this.experiments.render();
     this.timeline.render();
   }

@@ -2,9 +2,12 @@
  * and what is remarkable about it: a retransmission (a seq this connection brought before), a duplicate
  * the sync loop drops (at or below its cursor), a gap (a seq past the one missing), a fault of the lab.
  *
- * A row is {way: 'out' | 'in' | 'note', what, text, marks: [{kind, text}], tone, data}; `data` becomes
- * data-* attributes, so a test (or a curious learner in the devtools) reads the sequence exactly.
+ * A row is {way: 'out' | 'in' | 'note', what, label, marks: [{kind, label}], tone, data}; a label is the
+ * nodes of a table string, whose data (frame types, seqs, codes, ids, requests) sits in <code>, the same
+ * in every language; `data` becomes data-* attributes, so a test (or a curious learner in the devtools)
+ * reads the sequence exactly.
  */
+import {code, phrase} from './dom.js';
 import {t} from './i18n.js';
 
 export class RowWriter {
@@ -37,28 +40,33 @@ export class RowWriter {
   }
 
   close({way, close}) {
-    const text = t('lab.row.close', {code: close.code, reason: close.reason || ''}).trim();
-    return rowOf(way, 'close', text, {tone: way === 'in' ? 'bad' : '', data: {code: close.code}});
+    const reason = close.reason ? code(close.reason) : '';
+    const label = phrase('lab.row.close', {code: code(close.code), reason});
+    return rowOf(way, 'close', label, {tone: way === 'in' ? 'bad' : '', data: {code: close.code}});
   }
 
   frameOut({frame, fate}) {
     const what = frame.type;
     const [marks, tone] = fate === 'withheld' ? [[mark('withheld')], 'lost'] : [[], what === 'ping' ? 'muted' : ''];
     if (what === 'hello') {
-      return rowOf('out', what, t('lab.row.hello', {since: frame.since}), {tone: 'strong', data: {since: frame.since}});
+      const label = phrase('lab.row.since', {what: code(what), since: code(frame.since)});
+      return rowOf('out', what, label, {tone: 'strong', data: {since: frame.since}});
     }
     if (what === 'ack') {
-      return rowOf('out', what, t('lab.row.ack', {seq: frame.seq}), {marks, tone, data: {seq: frame.seq}});
+      const label = phrase('lab.row.seq', {what: code(what), seq: code(frame.seq)});
+      return rowOf('out', what, label, {marks, tone, data: {seq: frame.seq}});
     }
-    return rowOf('out', what, t('lab.row.frame', {type: what}), {marks, tone});
+    return rowOf('out', what, [code(what)], {marks, tone});
   }
 
   frameIn({conn, frame, fate, cursor}) {
     const what = frame.type;
     if (what === 'message') return this.message(conn, frame.seq, fate, cursor);
-    if (what === 'welcome') return rowOf('in', what, t('lab.row.welcome'), {tone: 'strong'});
-    if (what === 'error') return rowOf('in', what, t('lab.row.error', {code: frame.code}), {tone: 'bad'});
-    return rowOf('in', what, t('lab.row.frame', {type: what}), {tone: 'muted'});
+    if (what === 'welcome') return rowOf('in', what, [code(what)], {tone: 'strong'});
+    if (what === 'error') {
+      return rowOf('in', what, phrase('lab.row.error', {type: code(what), code: code(frame.code)}), {tone: 'bad'});
+    }
+    return rowOf('in', what, [code(what)], {tone: 'muted'});
   }
 
   message(conn, seq, fate, cursor) {
@@ -67,29 +75,26 @@ export class RowWriter {
     if (times > 1) marks.push(mark('retransmission', {n: times - 1}));
     if (fate === 'lost') marks.push(mark('lost'));
     else if (seq <= cursor) marks.push(mark('duplicate'));
-    else if (seq > cursor + 1) marks.push(mark('gap', {missing: cursor + 1}));
+    else if (seq > cursor + 1) marks.push(mark('gap', {missing: code(cursor + 1)}));
     const tone = fate === 'lost' ? 'lost' : times > 1 ? 'warn' : '';
-    return rowOf('in', 'message', t('lab.row.message', {seq}), {marks, tone, data: {seq}});
+    return rowOf('in', 'message', phrase('lab.row.seq', {what: code('message'), seq: code(seq)}),
+      {marks, tone, data: {seq}});
   }
 
   pollIn({poll, batch, failed, fate}) {
-    if (failed) return rowOf('in', 'events', t('lab.row.no_answer'), {tone: 'bad'});
+    if (failed) return rowOf('in', 'events', phrase('lab.row.no_answer'), {tone: 'bad'});
     const seqs = batch.events.filter((event) => event.type === 'message').map((event) => event.seq);
-    const hints = [...new Set(batch.events.filter((event) => event.type !== 'message').map((event) => event.type))];
-    let text = t('lab.row.nothing', {next: batch.next});
-    if (seqs.length) text = t('lab.row.events', {first: seqs[0], last: seqs[seqs.length - 1], next: batch.next});
-    else if (hints.length) text = t('lab.row.hints', {types: hints.join(', '), next: batch.next});
     const marks = [];
-    if (seqs.length && this.arrived('poll', seqs) > 1) marks.push(mark('again', {since: poll.since}));
+    if (seqs.length && this.arrived('poll', seqs) > 1) marks.push(mark('again', {since: code(poll.since)}));
     if (fate === 'lost') marks.push(mark('lost'));
     const tone = fate === 'lost' ? 'lost' : seqs.length ? '' : 'muted';
-    return rowOf('in', 'events', text, {marks, tone, data: {seqs: seqs.join(' ')}});
+    return rowOf('in', 'events', answerLabel(batch, seqs), {marks, tone, data: {seqs: seqs.join(' ')}});
   }
 
   sentIn({id, mid, again}) {
     if (!again) this.firstMid.set(id, mid);
     const marks = again && this.firstMid.get(id) === mid ? [mark('same_mid')] : [];
-    return rowOf('in', 'sent', t('lab.row.sent', {mid}), {marks, data: {mid}});
+    return rowOf('in', 'sent', phrase('lab.row.sent', {mid: code(mid)}), {marks, data: {mid}});
   }
 
   /** Count an arrival of each seq on a connection; return how many times the first of them came. */
@@ -101,28 +106,45 @@ export class RowWriter {
   }
 }
 
+/** What a poll's answer brought: its messages' seqs, else the hints it carried, and its next cursor. */
+function answerLabel(batch, seqs) {
+  const next = code(batch.next);
+  if (seqs.length === 1) return phrase('lab.row.events', {first: code(seqs[0]), next});
+  if (seqs.length) return phrase('lab.row.events_range', {first: code(seqs[0]), last: code(seqs.at(-1)), next});
+  const hints = [...new Set(batch.events.map((event) => event.type))];
+  if (hints.length) return phrase('lab.row.hints', {types: code(hints.join(', ')), next});
+  return phrase('lab.row.nothing', {next});
+}
+
 function pollOut({since, timeout}) {
-  const text = timeout ? t('lab.row.poll_wait', {since, timeout}) : t('lab.row.poll', {since});
-  return rowOf('out', 'poll', text, {data: {since}});
+  const params = {what: code('GET /api/sync'), since: code(since)};
+  const label = timeout ? phrase('lab.row.since_wait', {...params, timeout}) : phrase('lab.row.since', params);
+  return rowOf('out', 'poll', label, {data: {since}});
 }
 
 function sendOut({id, again}) {
-  return rowOf('out', 'send', t('lab.row.send', {id: id.slice(0, 8)}), {marks: again ? [mark('again_id')] : []});
+  const label = phrase('lab.row.send', {request: code('POST /api/messages'), id: code(`${id.slice(0, 8)}…`)});
+  return rowOf('out', 'send', label, {marks: again ? [mark('again_id')] : []});
 }
 
 function note(entry) {
-  const text = entry.what === 'control' ? t(entry.key, entry.params)
-    : t(`lab.note.${entry.what}`, {seconds: round(entry.seconds)});
+  const label = entry.what === 'control' ? phrase(entry.key, named(entry.params))
+    : phrase(`lab.note.${entry.what}`, {seconds: round(entry.seconds)});
   const tone = entry.what === 'control' ? 'lab' : entry.what === 'wait' ? 'muted' : 'warn';
-  return rowOf('note', entry.what, text, {tone});
+  return rowOf('note', entry.what, label, {tone});
 }
 
-function rowOf(way, what, text, {marks = [], tone = '', data = {}} = {}) {
-  return {way, what, text, marks, tone, data};
+/** A control's params, with each {key} (an experiment's name) in the language chosen now. */
+function named(params) {
+  return Object.fromEntries(Object.entries(params).map(([name, v]) => [name, v?.key ? t(v.key) : v]));
+}
+
+function rowOf(way, what, label, {marks = [], tone = '', data = {}} = {}) {
+  return {way, what, label, marks, tone, data};
 }
 
 function mark(kind, params = {}) {
-  return {kind, text: t(`lab.mark.${kind}`, params)};
+  return {kind, label: phrase(`lab.mark.${kind}`, params)};
 }
 
 export function round(seconds) {

@@ -48,8 +48,9 @@ export class Timeline {
     this.render();
   }
 
-  /** Draw everything again (after a clear, or in another language). */
+  /** Draw everything again (after a clear, or in another language), where the reader had scrolled to. */
   render() {
+    const [top, follow] = [this.scroller.scrollTop, this.nearBottom()];
     this.title.textContent = t('lab.timeline');
     this.clearButton.textContent = t('lab.clear');
     this.tabName.textContent = t('lab.tab');
@@ -58,18 +59,20 @@ export class Timeline {
     this.empty.hidden = this.entries.length > 0;
     this.writer.reset();
     this.rows.replaceChildren(...this.entries.map((entry) => this.draw(entry)));
+    this.scroller.scrollTop = follow ? this.scroller.scrollHeight : top;
   }
 
   draw(entry) {
     const row = this.writer.row(entry);
     const started = this.entries[0].at;
     const dataset = {way: row.way, what: row.what, marks: row.marks.map((m) => m.kind).join(' '), ...row.data};
-    const text = el('div', {class: 'tl-text'}, el('span', {class: 'tl-label', text: row.text}),
-      ...row.marks.map((m) => el('span', {class: `tl-mark tl-mark-${m.kind}`, text: m.text})));
+    const text = el('div', {class: 'tl-text'}, el('span', {class: 'tl-label'}, ...row.label),
+      ...row.marks.map((m) => el('span', {class: `tl-mark tl-mark-${m.kind}`}, ...m.label)));
     const lane = el('div', {class: 'tl-lane'}, text);
     if (row.way !== 'note') lane.append(el('span', {class: 'tl-arrow', 'aria-hidden': 'true'}));
+    const seconds = round((entry.at - started) / 1000);  // since the first row: a duration, as <time> says
     return el('li', {class: `tl-row tl-${row.way} ${row.tone ? `tl-${row.tone}` : ''}`, dataset},
-      el('span', {class: 'tl-time', text: t('lab.time', {seconds: round((entry.at - started) / 1000)})}), lane);
+      el('time', {class: 'tl-time', datetime: `PT${seconds}S`, text: t('lab.time', {seconds})}), lane);
   }
 
   nearBottom() {
