@@ -1,9 +1,7 @@
 """Browser: the lab (SPEC section 12). Each experiment is caused from the lab panel of a real tab on a
 server with the lab's short timers (`python run.py --lab`); each test asserts the sequence the timeline
-draws and that the message list and the unread badge end with each message once.
-
-A timeline row reads "way what detail marks", e.g. "in message 1 retransmission duplicate", from the
-data-* attributes the page puts on it."""
+draws and that the message list and the unread badge end with each message once
+(tests/lab_timeline.py reads the timeline's rows as "way what detail marks", in any language)."""
 import os
 import re
 from pathlib import Path
@@ -14,37 +12,12 @@ from imdemo.config import LAB_TIMERS
 
 from .browser import DESKTOP, PHONE, chromium_fixture, expect, live_fixture, tabs_fixture  # noqa: F401
 from .helpers import wait_for
+from .lab_timeline import rows, use, wait_for_rows
 
 pytestmark = pytest.mark.browser
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 HOOKS = "import('/static/js/lab-hooks.js').then(({lab}) => [lab.observe, Object.values(lab.faults).some(Boolean)])"
-
-ROWS = """rows => rows.map(r => [r.dataset.way, r.dataset.what,
-    r.dataset.seq ?? r.dataset.seqs ?? r.dataset.since ?? r.dataset.code ?? '', r.dataset.marks]
-  .filter(Boolean).join(' '))"""
-
-
-def rows(tab) -> list[str]:
-    return tab.page.eval_on_selector_all("#lab .tl-row", ROWS)
-
-
-def follows(seen: list[str], expected: list[str]) -> bool:
-    """Whether expected appears in seen in this order (other rows may come between)."""
-    position = 0
-    for row in seen:
-        if position < len(expected) and re.fullmatch(expected[position], row):
-            position += 1
-    return position == len(expected)
-
-
-def wait_for_rows(tab, expected: list[str], timeout: float = 15) -> list[str]:
-    """Wait until the timeline shows expected in order; return every row."""
-    try:
-        return wait_for(lambda: follows(seen := rows(tab), expected) and seen, timeout=timeout,
-                        message=f"the timeline to show {expected}")
-    except AssertionError as e:
-        raise AssertionError(f"{e}; it shows {rows(tab)}") from None
 
 
 @pytest.fixture
@@ -61,10 +34,6 @@ def lab(live, tabs):
         send = lambda text: server.send(bob_token, alice_uid, text)  # noqa: E731
         return server, tab, send, {"alice": alice_uid, "bob": bob_uid, "bob_token": bob_token}
     return start
-
-
-def use(tab, experiment: str) -> None:
-    tab.page.click(f"#lab [data-experiment={experiment}]")
 
 
 def ends_with_each_once(tab, texts: list[str]) -> None:
