@@ -88,6 +88,7 @@ ALLOWED = {
     "step step-${}": "inspect.js: a class list",
     "${} keys ${} args ${}": "inspect.js: a script call in Redis's own terms (KEYS, ARGV), shown as code",
     "logged out": "sync.js: the error field of a status, for the console, never written on the page",
+    "python run.py --lab": "lab.js: the command that shortens the timers, shown as code in every language",
 }
 # A capitalised word, two words in a row, a word beside a ${} or a word ending a clause: what people
 # read, rather than keys, selectors or URLs.

@@ -21,6 +21,7 @@ def test_inspector_is_404_when_off(client):
     assert client.get("/inspect", status=404).json["error"]["code"] == "not_found"
     assert client.get("/api/inspect/actions", status=404).json["error"]["code"] == "not_found"
     assert client.get("/api/inspect/state?a=1&b=2", status=404).json["error"]["code"] == "not_found"
+    assert client.get("/api/inspect/connections", status=404).json["error"]["code"] == "not_found"
 
 
 def test_inspector_is_on_by_default_only_for_the_local_embedded_store(make_config):
@@ -136,6 +137,7 @@ def test_a_page_from_another_name_rebound_to_loopback_finds_no_inspector(inspect
     rebound = {"Host": "evil.example:8080"}
     assert chat.client.get("/api/inspect/actions", headers=rebound, status=404).json["error"]["code"] == "not_found"
     chat.client.get("/api/inspect/state?a=1&b=2", headers=rebound, status=404)
+    chat.client.get("/api/inspect/connections", headers=rebound, status=404)
     chat.client.get("/inspect", headers=rebound, status=404)
     chat.client.get("/api/inspect/actions", headers={"Host": "127.0.0.1:8080"}, status=200)
 
@@ -172,3 +174,38 @@ def test_the_group_view_shows_what_one_group_message_wrote_and_flags_a_drifted_m
 def test_the_group_view_of_no_such_group_is_an_error(inspected, gid, status, code):
     app, chat = inspected
     assert chat.client.get(f"/api/inspect/group?gid={gid}", status=status).json["error"]["code"] == code
+
+
+def test_connections_show_each_pending_ack_with_its_age_and_sends_then_why_the_server_closed(make_server):
+    from .helpers import WsClient, wait_for
+    app, http = make_server(inspect=True, ack_timeout=0.5, ack_retries=2, heartbeat=30)
+    http.ok("GET", "/api/inspect/actions")  # the inspector is open
+    for name in ("alice", "bob"):
+        http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
+    (alice, alice_token), (bob, bob_token) = http.login("alice"), http.login("bob")
+    assert http.ok("GET", "/api/inspect/connections") == {"connections": []}
+    socket = WsClient(f"ws://127.0.0.1:{app.config.websocket_port}/")
+    socket.hello(bob_token)  # and never acknowledges
+    http.ok("POST", "/api/messages", {"to": bob, "content": "ack me"}, token=alice_token)
+
+    def pending():
+        connections = http.ok("GET", "/api/inspect/connections")["connections"]
+        return connections[0]["pending"] if connections else None
+    wait_for(lambda: (pending() or [{}])[0].get("sends") == 2, message="seq 1 sent a second time")
+    [connection] = http.ok("GET", "/api/inspect/connections")["connections"]
+    assert connection["uid"] == bob and connection["cursor"] == 1 and connection["peer"].startswith("127.0.0.1:")
+    [item] = connection["pending"]
+    assert item["seq"] == 1 and item["age"] >= 0.5
+    wait_for(lambda: http.ok("GET", "/api/inspect/connections")["connections"] == [], message="the 4408 close")
+    actions = [a for a in http.ok("GET", "/api/inspect/actions")["actions"] if a["info"].get("uid") == bob]
+    story = [(a["name"], a["info"].get("seq"), a["info"].get("code")) for a in actions
+             if a["name"].startswith(("WebSocket retransmission", "WebSocket closed"))]
+    assert story == [("WebSocket retransmission", 1, None), ("WebSocket retransmission", 1, None),
+                     ("WebSocket closed: ack timeout", None, 4408)]
+    socket.close()
+    again = WsClient(f"ws://127.0.0.1:{app.config.websocket_port}/")
+    again.hello(alice_token)
+    again.close()  # a close frame from the client: noted with its code
+    wait_for(lambda: any(a["name"] == "WebSocket closed by the client" and a["info"] == {"uid": alice, "code": 1000,
+                                                                                       "reason": ""}
+                         for a in http.ok("GET", "/api/inspect/actions")["actions"]), message="the client's close")

@@ -33,6 +33,11 @@ def add_inspect_routes(app: bottle.Bottle, inspector: Inspector, web_root: str, 
         ours()
         return inspector.actions_after(query("after", 0))
 
+    @app.get("/api/inspect/connections", auth=False, trace=False)
+    def connections():
+        ours()
+        return inspector.connections()
+
     @app.get("/api/inspect/state", auth=False, trace=False)
     def state():
         ours()

@@ -1,6 +1,7 @@
 """Services layer: the inspector: what each action did underneath, two users' raw state, or a group's."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
 
 from ..store.state import StateReader
@@ -14,6 +15,15 @@ class Inspector:
 
     def __init__(self, trace: Trace, state: StateReader):
         self.trace, self.state = trace, state
+        self._connections: Callable[[], list[dict]] = list  # none, until the api layer's gateway shows its own
+
+    def watch_connections(self, describe: Callable[[], list[dict]]) -> None:
+        """Take a read-only view of the open WebSocket connections from the layer that holds them."""
+        self._connections = describe
+
+    def connections(self) -> dict:
+        """Return each open connection: its user, cursor, silence, and every pending ACK (seq, age, sends)."""
+        return {"connections": self._connections()}
 
     def action(self, name: str, **info):
         """Open an action: the SQL and Redis steps taken inside it are listed under it."""

@@ -2,6 +2,7 @@
  * so two tabs of one browser can be two users. A conversation is named by its key (conversation.js):
  * `u<uid>` or `g<gid>`. */
 import {pathOf, sendingTo} from './conversation.js';
+import {lab} from './lab-hooks.js';
 
 const TOKEN_KEY = 'imdemo.token';
 
@@ -37,6 +38,7 @@ export class Api {
     const headers = {Accept: 'application/json'};
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (lab.faults.offline) throw new NetworkError('offline');  // the lab's "go offline"
     let response;
     let data = null;
     try {
@@ -47,6 +49,7 @@ export class Api {
       if (error.name === 'AbortError') throw error;
       throw new NetworkError(response ? `bad answer from ${path}` : 'the server cannot be reached');
     }
+    if (lab.faults.offline) throw new NetworkError('offline');  // an answer that comes while offline never does
     if (!response.ok) {
       const error = (data && data.error) || {};
       const retryAfter = Number(response.headers.get('Retry-After')) || 0;

@@ -3,6 +3,7 @@
 import {Api, ApiError} from './api.js';
 import {ChatView} from './chat-view.js';
 import {ContactsView} from './contacts-view.js';
+import {LabPanel} from './lab.js';
 import {$, avatar, displayName} from './dom.js';
 import {translate} from './i18n.js';
 import {mountLanguageSwitches} from './language-switch.js';
@@ -59,6 +60,7 @@ async function startMessenger(me, config, login) {
     if (key) chat.open(key);
   });
   new StatusView($('.connection', root), $('.banner'), loop);
+  new LabPanel(root, loop, config);
 
   loop.addEventListener('message', (event) => {
     store.apply(event.detail);
