@@ -29,7 +29,7 @@ from imdemo.api.ws_session import WINDOW
 from imdemo.app import create_app
 
 from .conftest import REAL_REDIS, Chat
-from .group_checks import check_tables
+from .group_checks import check_tables, counters_in_redis, peewee_query
 from .helpers import Http, WsClient, wait_for
 from .processes import Process
 from .test_fuzz_ws import hang_up
@@ -476,18 +476,22 @@ class Died(BaseException):
 
 
 @pytest.mark.real_backend
-@pytest.mark.parametrize("action", ["send", "read"])
+@pytest.mark.parametrize("action", ["send", "read", "group send", "group read", "group removal"])
 def test_a_crash_between_the_unread_script_and_the_commit_leaves_no_drift_after_restart(real_redis, action):
-    """The unread Lua script is the send's (and the read's) last step inside the transaction; if the process
-    dies right after it, the database rolls back but Redis keeps the change. After a restart on the same
-    database and Redis, the counters must equal the database again (SPEC invariant 3)."""
+    """The unread Lua script is the send's (and the read's, and a removal's) last step inside the
+    transaction; if the process dies right after it, the database rolls back but Redis keeps the change.
+    After a restart on the same database and Redis, the counters must equal the database again (SPEC
+    invariant 3), a group's field of `{uid}_C` included."""
     app = create_app(real_redis())
     chat = Chat(webtest.TestApp(app.wsgi))
     alice, bob = chat.register("alice"), chat.register("bob")
     for text in ("one", "two"):
         chat.send(alice, bob.uid, text)
+    gid = chat.post(alice, "/api/groups", {"name": "g", "members": [bob.uid]}, status=201)["group"]["gid"]
+    for text in ("three", "four", "five"):
+        chat.post(alice, f"/api/groups/{gid}/messages", {"content": text}, status=201)
     counters = app.services.messages.messages.counters
-    script = counters.on_messages if action == "send" else counters.set_conversation
+    script = counters.on_messages if action.endswith("send") else counters.set_conversation
 
     def then_die(*args):
         script(*args)
@@ -496,13 +500,22 @@ def test_a_crash_between_the_unread_script_and_the_commit_leaves_no_drift_after_
     with pytest.raises(Died):
         if action == "send":
             app.services.messages.send_message(alice.uid, bob.uid, "never committed")
-        else:
+        elif action == "read":
             app.services.contacts.mark_read(bob.uid, alice.uid)
+        elif action == "group send":
+            app.services.messages.send_to_group(alice.uid, gid, "never committed")
+        elif action == "group read":
+            app.services.groups.mark_read(bob.uid, gid)
+        else:
+            app.services.groups.remove(alice.uid, gid, bob.uid)
     app.close()
     again = create_app(real_redis())  # the restart: same database, same Redis
     try:
         chat = Chat(webtest.TestApp(again.wsgi))
         assert len(chat.get(bob, f"/api/conversations/{alice.uid}/messages")["messages"]) == 2
-        assert chat.get(bob, "/api/unread") == {"total": 2, "conversations": {str(alice.uid): 2}, "groups": {}}
+        assert len(chat.get(bob, f"/api/groups/{gid}/messages")["messages"]) == 4  # "created", then three
+        expected = {"total": 5, "conversations": {str(alice.uid): 2}, "groups": {str(gid): 3}}
+        assert chat.get(bob, "/api/unread") == expected == check_tables(peewee_query(again.db))[bob.uid]
+        assert counters_in_redis(again.redis, again.config.redis_prefix, bob.uid) == expected
     finally:
         again.close()
