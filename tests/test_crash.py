@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import socket
 import sqlite3
 import threading
@@ -42,15 +43,23 @@ KILLS = 3
 class Servers:
     """The one live `python run.py` at a time; clients follow it across restarts."""
 
-    def __init__(self, args: tuple[str, ...]):
-        self.args = args
+    def __init__(self, args: tuple[str, ...], logs):
+        self.args, self.logs = args, logs  # a directory: one log file per server started
         self.changed = threading.Condition()
         self.generation = 0
+        self.started: list[Process] = []
         self.process = self._start()
         self.restarts: list[float] = []
 
     def _start(self) -> Process:
-        return Process(*self.args, env_extra={"IMDEMO_PASSWORD_COST": "16"}).wait_ready()
+        self.started.append(Process(*self.args, env_extra={"IMDEMO_PASSWORD_COST": "16"},
+                                    log_path=self.logs / f"server{len(self.started)}.log"))
+        return self.started[-1].wait_ready()
+
+    def errors(self) -> list[str]:
+        """The ERROR lines every server started so far logged, each with the traceback that follows it."""
+        entries = (re.split(r"\n(?=\d{4}-\d\d-\d\d )", p.log()) for p in self.started)
+        return [entry for log in entries for entry in log if " ERROR " in entry]
 
     def current(self) -> tuple[int, Http]:
         with self.changed:
@@ -269,7 +278,7 @@ def test_killed_three_times_mid_traffic_nothing_acknowledged_is_lost_or_doubled(
     rng = random.Random(seed)
     print(f"\ncrash test over {transport}: seed {seed} (IMDEMO_CRASH_SEED={seed} repeats the schedule)")
     db_path = tmp_path / "crash.db"
-    servers = Servers(("--database", f"sqlite:///{db_path}", "--no-demo", "--send-rate", "0"))
+    servers = Servers(("--database", f"sqlite:///{db_path}", "--no-demo", "--send-rate", "0"), tmp_path)
     try:
         clients, churner, crashx = _register(servers, rng, Client if transport == "http" else SocketClient)
         threads = [threading.Thread(target=c.run, name=c.name) for c in clients]
@@ -293,7 +302,8 @@ def test_killed_three_times_mid_traffic_nothing_acknowledged_is_lost_or_doubled(
         for c in clients:
             c.catch_up()
         _report(transport, clients, servers, kills, churner)
-        assert [p for c in [*clients, churner] for p in c.problems] == []
+        assert [p for c in [*clients, churner] for p in c.problems] == [], servers.errors()
+        assert servers.errors() == []
         _check_every_acknowledged_message_exists_once(db_path, clients)
         _check_every_timeline_is_held_once_in_seq_order(db_path, clients)
         _check_unread_equals_the_database(db_path, [*clients, crashx])  # as the traffic left them
