@@ -27,6 +27,7 @@ class Config:
     poll_interval: float = 3.0
     send_rate: int = 20
     max_group_members: int = 500
+    unread_merge: float = 0.0  # milliseconds over which a group's unread changes are merged; 0: counted at once
     reconcile: bool = False
     inspect: bool | None = None  # None: on for the embedded default on loopback only
     session_ttl: float = 7 * 24 * 3600.0
@@ -84,6 +85,8 @@ class Config:
         parser.add_argument("--poll-interval", type=float, metavar="SECONDS")
         parser.add_argument("--send-rate", type=int, metavar="N", help="messages per user per second")
         parser.add_argument("--max-group-members", type=int, metavar="N", help="the most members a group may have")
+        parser.add_argument("--unread-merge", type=float, metavar="MS",
+                            help="merge a group's unread changes over MS milliseconds (lecture 20); 0 = at once")
         parser.add_argument("--inspect", action="store_const", const=True,
                             help="serve the inspector at /inspect (default: only for the local embedded demo)")
         parser.add_argument("--no-inspect", dest="inspect", action="store_const", const=False)

@@ -210,9 +210,10 @@ class Session:
             raise BadInput("ack needs a whole-number seq", "invalid_seq")
         seq = min(seq, self.cursor)  # nobody acknowledges what was never sent
         was_full = len(self.pending) >= WINDOW
-        received = False  # whether this ACK covers a message someone else sent (a delivered receipt is due)
+        received = False  # whether this ACK covers a 1:1 message sent to this user (a delivered receipt is due;
+        # a group shows who has read instead, so its messages' ACKs cost nothing more)
         for done in [s for s in self.pending if s <= seq]:
-            received = self.pending.pop(done).event["message"]["from"] != self.uid or received
+            received = self.pending.pop(done).event["message"].get("to") == self.uid or received
         if was_full:
             self.wake.set()  # the window has room again
         if received:  # the user's own sends coming back need no receipt; a later ACK records past them

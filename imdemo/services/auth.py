@@ -31,7 +31,7 @@ class AuthService:
         self.users, self.sessions, self.attempts, self.notifier = users, sessions, attempts, notifier
         self.session_ttl, self.password_cost = session_ttl, password_cost
         self.login_attempts, self.login_window = login_attempts, login_window
-        notifier.watch_all(self._on_notice)
+        notifier.watch_all("logout", self._on_notice)
 
     def _on_notice(self, uid: int, notice: dict) -> None:
         """Another process ended a session (or notices were lost): stop trusting this process's copy."""

@@ -11,6 +11,7 @@ from ..store.notices import Notifier
 from . import checks
 from .errors import BadInput, Forbidden, NotFound, RateLimited
 from .group_commit import GroupCommit
+from .merge import UnreadMerger
 from .unread import Reconciler
 from .views import message_view
 
@@ -23,9 +24,11 @@ class MessageService:
     """
 
     def __init__(self, messages: MessageStore, notifier: Notifier, attempts: Attempts,
-                 reconciler: Reconciler, *, send_rate: int, alone: Callable[[], bool] = lambda: False):
+                 reconciler: Reconciler, *, send_rate: int, alone: Callable[[], bool] = lambda: False,
+                 merger: UnreadMerger | None = None):
         self.messages, self.notifier, self.attempts = messages, notifier, attempts
         self.reconciler, self.send_rate = reconciler, send_rate
+        self.merger = merger  # counts group messages unread after their commit, merged (None: in the commit)
         self.group = GroupCommit(self._store_and_notify, alone=alone)
 
     def send_message(self, sender: int, to, content, client_msg_id=None) -> tuple[dict, bool]:
@@ -69,6 +72,8 @@ class MessageService:
         created = [o for o in outcomes if isinstance(o, Stored) and o.created]
         if created:
             self.announce(created)
+            if self.merger is not None:
+                self.merger.add(created)
         return outcomes
 
     def announce(self, stored: list[Stored]) -> None:
@@ -77,6 +82,8 @@ class MessageService:
         seq), each message's body once however many timelines it reached, and for a 1:1 message an unread
         hint for its recipient (live only: a poller gets the message event, which is the +1; a group's
         members count the message events too, so a group message costs no hint per member)."""
+        if not stored:
+            return
         bodies, notices = {}, {}
         for s in stored:  # in commit order, so each user's events come in seq order
             m, key = s.message, str(s.message.mid)

@@ -54,12 +54,13 @@ SQL = {
                  " AND mid > ?",
     # Driven by the contact rows and the current memberships, so each count reads only what lies after that
     # conversation's read marker (through the (owner_uid, other_uid, mid) index), never the whole history.
-    # Returns (peer, unread).
+    # Returns (peer, unread, for a group the newest mid the count covered).
     "unread_of": "SELECT ct.other_uid, (SELECT COUNT(*) FROM im_msg_relation r WHERE r.owner_uid = ct.owner_uid"
-                 " AND r.other_uid = ct.other_uid AND r.type = 1 AND r.mid > ct.read_mid)"
+                 " AND r.other_uid = ct.other_uid AND r.type = 1 AND r.mid > ct.read_mid), NULL"
                  " FROM im_msg_contact ct WHERE ct.owner_uid = ?"
                  " UNION ALL SELECT -m.gid, (SELECT COUNT(*) FROM im_msg_relation r WHERE r.owner_uid = m.uid"
-                 " AND r.other_uid = -m.gid AND r.type = 1 AND r.mid > m.read_mid)"
+                 " AND r.other_uid = -m.gid AND r.type = 1 AND r.mid > m.read_mid),"
+                 " (SELECT MAX(r.mid) FROM im_msg_relation r WHERE r.owner_uid = m.uid AND r.other_uid = -m.gid)"
                  " FROM im_group_member m WHERE m.uid = ? AND m.left_mid IS NULL",
     # Delivered receipts are for 1:1 messages (a group shows who has read, from the members' read markers)
     "received_between": "SELECT other_uid, MAX(mid) FROM im_msg_relation WHERE owner_uid = ? AND type = 1"

@@ -19,11 +19,12 @@ log = logging.getLogger(__name__)
 class MessageStore:
     """The course's three message tables: content, per-user relation (index) and contacts."""
 
-    def __init__(self, db: peewee.Database, counters: UnreadCounters):
+    def __init__(self, db: peewee.Database, counters: UnreadCounters, count_groups: bool = True):
         self.db, self.counters = db, counters
         self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
         self.writer = TimelineWriter(db)
-        self.batch = Batch(self.writer, counters, self.find_by_client_id)
+        # count_groups=False: a group message's unread is counted after the commit, merged (UnreadMerger)
+        self.batch = Batch(self.writer, counters, self.find_by_client_id, count_groups)
 
     def _one(self, name: str, *params):
         return self.db.execute_sql(self.sql[name], params).fetchone()
@@ -150,7 +151,8 @@ class MessageStore:
                 self.db.execute_sql(self.sql["set_group_read"], (target, uid, -peer, target))
             read_mid = target
         unread = int(self._one("unread_in", uid, peer, read_mid)[0])
-        total, _ = self.counters.set_conversation(uid, field, unread)  # the last step before the commit
+        covered = (-peer, newest) if peer < 0 else None
+        total, _ = self.counters.set_conversation(uid, field, unread, covered)  # the last step before the commit
         return read_mid, unread, total, moved, before
 
     def rebuild_counters(self, uid: int) -> None:
@@ -159,7 +161,8 @@ class MessageStore:
             if self._one("lock_user", uid) is None:
                 return
             counts = self._all("unread_of", uid, uid)
-            self.counters.replace(uid, {unread_field(int(peer)): int(n) for peer, n in counts})
+            self.counters.replace(uid, {unread_field(int(peer)): int(n) for peer, n, _ in counts},
+                                  {-int(peer): int(newest or 0) for peer, _, newest in counts if peer < 0})
 
     def received_between(self, uid: int, after_seq: int, up_to_seq: int) -> dict[int, int]:
         """Return {sender: newest mid} of messages uid received with after_seq < seq <= up_to_seq."""
