@@ -8,6 +8,7 @@ the database's count, through the API and in Redis.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -180,8 +181,9 @@ def test_eight_threads_sending_into_two_groups_and_1to1_while_members_change_kee
 
     unread = check_tables(peewee_query(app.db))
     everyone = (ann, ben, cat, dan, eve, fay, gus)
-    wait_for(lambda: all(chat.get(u, "/api/unread") == unread[u.uid] for u in everyone), timeout=10,
-             message="the counters to equal the database's count")  # at once, or after the merge window
+    with contextlib.suppress(AssertionError):  # at once, or once the merge window has passed; else shown below
+        wait_for(lambda: all(chat.get(u, "/api/unread") == unread[u.uid] for u in everyone), timeout=10,
+                 message="the counters to equal the database's count")
     _check_sends_stored_once(app, traffic)
     _check_system_messages(app, traffic, {one: 1, two: 2})  # created, and two: "cat is now the owner"
     for user in everyone:
