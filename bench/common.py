@@ -52,7 +52,8 @@ def free_port() -> int:
 
 
 class Server:
-    """`python run.py --port P --ws-port Q --database URL --no-demo --send-rate 0`, started and stopped."""
+    """`python run.py --port P --ws-port Q --database URL --no-demo --send-rate 0 --register-rate 0`, started
+    and stopped (the load tools register hundreds of users from one address)."""
 
     def __init__(self, ctx: Context, database: str | None = None, sql_log: Path | None = None):
         ctx.servers += 1
@@ -63,7 +64,7 @@ class Server:
             self.ws_port = free_port()
         self.database = database or ctx.database or f"sqlite:///{ctx.tmp / f'server{n}.db'}"
         args = ["--port", str(self.port), "--ws-port", str(self.ws_port), "--database", self.database,
-                "--no-demo", "--send-rate", "0"]
+                "--no-demo", "--send-rate", "0", "--register-rate", "0"]
         if ctx.redis:
             args += ["--redis", ctx.redis, "--redis-prefix", f"{ctx.tag}{n}:"]
         args += ctx.server_args

@@ -16,6 +16,7 @@ from .services.groups import GroupService
 from .services.inspect import Inspector
 from .services.merge import UnreadMerger
 from .services.messages import MessageService
+from .services.periodic import Periodic
 from .services.sync import SyncService
 from .services.unread import Reconciler
 from .store.attempts import Attempts
@@ -49,6 +50,7 @@ class App:
     services: Services
     http: bottle.Bottle
     seeded: bool = False
+    housekeeping: Periodic | None = None
 
     def wsgi(self, environ, start_response):
         """Serve one HTTP request, then give the thread's database connection back to the pool."""
@@ -58,12 +60,22 @@ class App:
             release(self.db)
 
     def close(self) -> None:
-        """Apply the merged unread changes still gathered, stop the notice listener, close every connection."""
+        """Apply the merged unread changes still gathered, stop the notice listener and the housekeeping, and
+        close every connection."""
         if self.services.messages.merger is not None:
             self.services.messages.merger.stop()
+        if self.housekeeping is not None:
+            self.housekeeping.stop()
         self.notifier.stop()
         self.db.close_all()
         self.redis.close()
+
+
+def _purge(auth: AuthService, db: peewee.Database) -> None:
+    try:
+        auth.purge_expired_sessions()
+    finally:
+        release(db)  # the housekeeping thread holds no pooled connection between two periods
 
 
 def create_app(config: Config) -> App:
@@ -90,7 +102,7 @@ def create_app(config: Config) -> App:
     services = Services(
         auth=AuthService(users, SessionStore(db, client, keys), attempts, notifier, session_ttl=config.session_ttl,
                          login_attempts=config.login_attempts, login_window=config.login_window,
-                         password_cost=config.password_cost),
+                         password_cost=config.password_cost, register_rate=config.register_rate),
         messages=sends,
         contacts=ContactService(users, messages, groups, counters, notifier, reconciler, sync),
         groups=GroupService(groups, users, sends, notifier, max_members=config.max_group_members),
@@ -102,10 +114,13 @@ def create_app(config: Config) -> App:
         for name, script in {**counters.scripts(), **attempts.scripts()}.items():
             trace.name_script(script, name)
     reconciler.at_start()
+    services.auth.purge_expired_sessions()
     seeded = config.demo and seed_demo(users, services.messages, config.password_cost)
     notifier.start()
     health = {"database": db.__class__.__name__, "store": "redis" if config.redis else "embedded"}
     app = App(config, db, client, notifier, services, build_http_app(services, config, health), seeded)
     release(db)
+    app.housekeeping = Periodic(config.session_purge_interval, lambda: _purge(services.auth, db), "session-purge")
+    app.housekeeping.start()
     log.info("app built in %.0f ms", (time.monotonic() - started) * 1000)
     return app

@@ -28,7 +28,8 @@ def cluster(database_url, make_config, tmp_path, request):
         pytest.skip("needs a real Redis and PostgreSQL: set IMDEMO_TEST_REDIS_URL and IMDEMO_TEST_POSTGRES_URL")
     prefix = make_config().redis_prefix
     args = ("--database", database_url, "--redis", REAL_REDIS, "--redis-prefix", prefix, "--no-demo",
-            "--send-rate", "0", "--ack-timeout", "0.5", "--unread-merge", getattr(request, "param", "0"))
+            "--send-rate", "0", "--register-rate", "0", "--ack-timeout", "0.5",
+            "--unread-merge", getattr(request, "param", "0"))
     processes = [Process(*args, log_path=tmp_path / f"process{n}.log") for n in range(2)]
     try:
         yield [p.wait_ready() for p in processes]

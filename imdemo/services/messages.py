@@ -104,8 +104,11 @@ class MessageService:
         """Return a page of uid's conversation with other, ascending, and whether more lies beyond it."""
         other = checks.integer(other, "uid", 1)
         page, has_more = self.page(uid, other, before, after, limit)
+        if not page and not self.messages.user_exists(other):  # asked only when there is nothing to show
+            raise NotFound(f"no user with uid {other}", "no_such_user")
+        peer_read, peer_delivered = self.messages.peer_marks(uid, other)
         return {"messages": [message_view(m) for m in page], "has_more": has_more,
-                "peer_read_mid": self.messages.peer_read_mid(uid, other)}
+                "peer_read_mid": peer_read, "peer_delivered_mid": max(peer_delivered, peer_read)}
 
     def page(self, uid: int, peer: int, before, after, limit) -> tuple[list[Message], bool]:
         """A page of one of uid's conversations (a uid, or -gid), ascending, and whether more lies beyond."""
@@ -119,6 +122,7 @@ class MessageService:
         if has_more:  # drop the one extra row that was read only to know more lies beyond
             page = page[:limit] if after is not None else page[1:]
         return page, has_more
+
 
 def group_error(gid: int, e: Exception) -> Exception:
     """The caller's error for a group it cannot use: 403 for a former member, 404 for anyone else (a group

@@ -103,14 +103,19 @@ class MessageStore:
         rows = self._all("history_before", uid, other, before if before is not None else 2**62, limit)
         return [Message.from_row(r) for r in reversed(rows)]
 
-    def contacts(self, uid: int, limit: int) -> list[tuple[int, int, Message]]:
-        """Return uid's recent contacts newest first, as (other uid, their read marker, last message)."""
-        return [(int(r[0]), int(r[1] or 0), Message.from_row(r[2:])) for r in self._all("contacts", uid, limit)]
+    def contacts(self, uid: int, limit: int) -> list[tuple[int, int, int, Message]]:
+        """Return uid's recent contacts newest first, as (other uid, their read and delivered markers, last
+        message)."""
+        return [(int(r[0]), int(r[1] or 0), int(r[2] or 0), Message.from_row(r[3:]))
+                for r in self._all("contacts", uid, limit)]
 
-    def peer_read_mid(self, uid: int, other: int) -> int:
-        """Return how far other has read the conversation with uid."""
+    def user_exists(self, uid: int) -> bool:
+        return self._one("user_exists", uid) is not None
+
+    def peer_marks(self, uid: int, other: int) -> tuple[int, int]:
+        """Return how far other has read, and received, the conversation with uid."""
         row = self._one("peer_read", other, uid)
-        return int(row[0]) if row else 0
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     def mark_read(self, uid: int, peer: int, up_to: int | None) -> tuple[int, int, int, bool, int]:
         """Move uid's read marker of a conversation (a uid, or -gid) forward to up_to (default: newest).
@@ -167,3 +172,9 @@ class MessageStore:
     def received_between(self, uid: int, after_seq: int, up_to_seq: int) -> dict[int, int]:
         """Return {sender: newest mid} of messages uid received with after_seq < seq <= up_to_seq."""
         return {int(o): int(m) for o, m in self._all("received_between", uid, after_seq, up_to_seq)}
+
+    def mark_delivered(self, uid: int, received: dict[int, int]) -> dict[int, int]:
+        """Raise uid's delivered marks to {sender: mid} (only forward); return the ones that moved."""
+        with write_transaction(self.db):
+            return {sender: mid for sender, mid in received.items()
+                    if self._one("set_delivered", mid, uid, sender, mid) is not None}
