@@ -3,13 +3,18 @@ database; a WebSocket client that stops reading; long polls whose clients vanish
 
 The crash test is SPEC invariants 1-4 under fire: every acknowledged message exists exactly once, every
 client that resumes from its last seq holds each of its messages exactly once in seq order, retries with
-the same client_msg_id never store twice, and the unread counters equal the database's count.
+the same client_msg_id never store twice, and the unread counters equal the database's count. Half the
+messages go to a group of all the clients, while its owner keeps removing and re-adding one more member,
+so the kills also land in group commits and membership changes (SPEC section 11: gseqs gapless, each
+message reaching exactly the members of its moment, tests/group_checks.py).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
+import re
 import socket
 import sqlite3
 import threading
@@ -26,6 +31,7 @@ from imdemo.api.ws_session import WINDOW
 from imdemo.app import create_app
 
 from .conftest import REAL_REDIS, Chat
+from .group_checks import check_tables, counters_in_redis, peewee_query
 from .helpers import Http, WsClient, wait_for
 from .processes import Process
 from .test_fuzz_ws import hang_up
@@ -33,23 +39,28 @@ from .test_fuzz_ws import hang_up
 CLIENTS = 4  # sending threads, one user each
 PER_CLIENT = 60  # messages each sends
 KILLS = 3
-UNREAD_OF = ("SELECT r.other_uid, COUNT(*) FROM im_msg_relation r JOIN im_msg_contact ct"
-             " ON ct.owner_uid = r.owner_uid AND ct.other_uid = r.other_uid"
-             " WHERE r.owner_uid = ? AND r.type = 1 AND r.mid > ct.read_mid GROUP BY r.other_uid")
 
 
 class Servers:
     """The one live `python run.py` at a time; clients follow it across restarts."""
 
-    def __init__(self, args: tuple[str, ...]):
-        self.args = args
+    def __init__(self, args: tuple[str, ...], logs):
+        self.args, self.logs = args, logs  # a directory: one log file per server started
         self.changed = threading.Condition()
         self.generation = 0
+        self.started: list[Process] = []
         self.process = self._start()
         self.restarts: list[float] = []
 
     def _start(self) -> Process:
-        return Process(*self.args, env_extra={"IMDEMO_PASSWORD_COST": "16"}).wait_ready()
+        self.started.append(Process(*self.args, env_extra={"IMDEMO_PASSWORD_COST": "16"},
+                                    log_path=self.logs / f"server{len(self.started)}.log"))
+        return self.started[-1].wait_ready()
+
+    def errors(self) -> list[str]:
+        """The ERROR lines every server started so far logged, each with the traceback that follows it."""
+        entries = (re.split(r"\n(?=\d{4}-\d\d-\d\d )", p.log()) for p in self.started)
+        return [entry for log in entries for entry in log if " ERROR " in entry]
 
     def current(self) -> tuple[int, Http]:
         with self.changed:
@@ -88,6 +99,7 @@ class Client:
     servers: Servers
     rng: random.Random
     others: list[int] = field(default_factory=list)
+    group: int = 0  # the group of all the clients: every other message goes there
     acknowledged: dict[str, dict] = field(default_factory=dict)  # client_msg_id -> message
     held: list[tuple[int, int]] = field(default_factory=list)  # (seq, mid) in the order received
     problems: list[str] = field(default_factory=list)
@@ -111,12 +123,17 @@ class Client:
             return status, data
         raise AssertionError(f"{self.name}: {method} {path} got no answer for 90 s")
 
+    def target(self, k: int) -> tuple[str, int]:
+        """Where message k goes: the group (odd k) or another client."""
+        return ("group", self.group) if k % 2 else ("to", self.rng.choice(self.others))
+
     def send(self, k: int) -> None:
-        client_msg_id, to = f"{self.name}-{k}", self.rng.choice(self.others)
-        content = f"{self.name} #{k} to {to}"
+        client_msg_id, (kind, to) = f"{self.name}-{k}", self.target(k)
+        content = f"{self.name} #{k} to {kind} {to}"
         attempts = self.counts["connection lost"]
-        status, data = self.call("POST", "/api/messages", {"to": to, "content": content,
-                                                           "client_msg_id": client_msg_id})
+        body = {"content": content, "client_msg_id": client_msg_id}
+        path = f"/api/groups/{to}/messages" if kind == "group" else "/api/messages"
+        status, data = self.call("POST", path, body if kind == "group" else {"to": to, **body})
         if status not in (200, 201) or data["message"]["content"] != content:
             self.problems.append(f"send {client_msg_id}: {status} {data}")
             return
@@ -142,10 +159,11 @@ class Client:
                 return
 
     def read_some(self) -> None:
-        other = self.rng.choice(self.others)
-        status, data = self.call("POST", f"/api/conversations/{other}/read", {})
+        other = self.rng.choice([*self.others, -self.group])
+        path = f"/api/groups/{-other}/read" if other < 0 else f"/api/conversations/{other}/read"
+        status, data = self.call("POST", path, {})
         if status != 200:
-            self.problems.append(f"read {other}: {status} {data}")
+            self.problems.append(f"read {path}: {status} {data}")
 
     def run(self) -> None:
         try:
@@ -196,8 +214,9 @@ class SocketClient(Client):
             self.problems.append(f"error frame {frame}")
 
     def send(self, k: int) -> None:
-        client_msg_id, to = f"{self.name}-{k}", self.rng.choice(self.others)
-        frame = {"type": "send", "to": to, "content": f"{self.name} #{k} to {to}", "client_msg_id": client_msg_id}
+        client_msg_id, (kind, to) = f"{self.name}-{k}", self.target(k)
+        frame = {"type": "send", kind: to, "content": f"{self.name} #{k} to {kind} {to}",
+                 "client_msg_id": client_msg_id}
         while client_msg_id not in self.acknowledged:
             try:
                 self.ws.send(frame)
@@ -226,22 +245,52 @@ class SocketClient(Client):
                 hang_up(self.ws)
 
 
+@dataclass
+class Churner(Client):
+    """The group's owner removing one more member and adding them back, again and again, while the
+    others send: a kill may cut a change after its commit, so a retried removal may find them gone."""
+
+    member: int = 0
+    changes: int = 0
+
+    def churn(self, stop: threading.Event) -> None:
+        try:
+            while not stop.wait(0.02):
+                status, data = self.call("DELETE", f"/api/groups/{self.group}/members/{self.member}")
+                if status == 404 and data["error"]["code"] == "no_such_member":
+                    self.counts["retried removal found it done"] += 1
+                elif status != 204:
+                    self.problems.append(f"remove: {status} {data}")
+                status, data = self.call("POST", f"/api/groups/{self.group}/members", {"uids": [self.member]})
+                if status != 200:
+                    self.problems.append(f"add: {status} {data}")
+                self.changes += 2
+        except Exception as e:  # reported by the main thread
+            self.problems.append(f"{type(e).__name__}: {e}")
+
+
 def _database(path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
 
 
-@pytest.mark.parametrize("transport", ["http", "websocket"])
-def test_killed_three_times_mid_traffic_nothing_acknowledged_is_lost_or_doubled(tmp_path, transport):
+@pytest.mark.parametrize("transport, merge", [("http", "0"), ("websocket", "0"), ("http", "5")],
+                         ids=["http", "websocket", "http-merged-unread"])
+def test_killed_three_times_mid_traffic_nothing_acknowledged_is_lost_or_doubled(tmp_path, transport, merge):
+    """merge: --unread-merge, the window (ms) over which a group's unread changes wait; a kill loses what
+    waited, and the restart's rebuild must make up for it."""
     seed = int(os.environ.get("IMDEMO_CRASH_SEED", random.randrange(2**32)))
     rng = random.Random(seed)
-    print(f"\ncrash test over {transport}: seed {seed} (IMDEMO_CRASH_SEED={seed} repeats the schedule)")
+    transport_name, transport = transport + ("" if merge == "0" else f", unread merged over {merge} ms"), transport
+    print(f"\ncrash test over {transport_name}: seed {seed} (IMDEMO_CRASH_SEED={seed} repeats the schedule)")
     db_path = tmp_path / "crash.db"
     servers = Servers(("--database", f"sqlite:///{db_path}", "--no-demo", "--send-rate", "0",
-                       "--register-rate", "0"))
+                       "--register-rate", "0", "--unread-merge", merge), tmp_path)
     try:
-        clients = _register(servers, rng, Client if transport == "http" else SocketClient)
+        clients, churner, crashx = _register(servers, rng, Client if transport == "http" else SocketClient)
         threads = [threading.Thread(target=c.run, name=c.name) for c in clients]
-        for t in threads:
+        stop_churning = threading.Event()
+        churning = threading.Thread(target=churner.churn, args=(stop_churning,), name="churn")
+        for t in [*threads, churning]:
             t.start()
         kills = []
         for n in range(KILLS):
@@ -253,40 +302,54 @@ def test_killed_three_times_mid_traffic_nothing_acknowledged_is_lost_or_doubled(
             servers.kill_and_restart()
         for t in threads:
             t.join(timeout=180)
-        assert not any(t.is_alive() for t in threads)
+        stop_churning.set()
+        churning.join(timeout=120)
+        assert not any(t.is_alive() for t in [*threads, churning])
         for c in clients:
             c.catch_up()
-        _report(transport, clients, servers, kills)
-        assert [p for c in clients for p in c.problems] == []
+        _report(transport_name, clients, servers, kills, churner)
+        assert [p for c in [*clients, churner] for p in c.problems] == [], servers.errors()
+        assert servers.errors() == []
         _check_every_acknowledged_message_exists_once(db_path, clients)
         _check_every_timeline_is_held_once_in_seq_order(db_path, clients)
-        _check_unread_equals_the_database(db_path, clients)
+        _check_unread_equals_the_database(db_path, [*clients, crashx])  # as the traffic left them
+        servers.kill_and_restart()  # at rest: nothing read since can hide a counter the restart got wrong
+        _check_unread_equals_the_database(db_path, [*clients, crashx])  # as rebuilt from the database
     finally:
         servers.stop()
 
 
-def _register(servers: Servers, rng: random.Random, kind: type[Client]) -> list[Client]:
+def _register(servers: Servers, rng: random.Random, kind: type[Client]) -> tuple[list[Client], Churner, Client]:
+    """The clients and their group: crash0 its owner (and the churner), with crashx, who comes and goes
+    (returned as a client that only asks for its unread)."""
     _, http = servers.current()
     clients = []
     for i in range(CLIENTS):
         http.ok("POST", "/api/register", {"username": f"crash{i}", "password": "pw1234"})
         uid, token = http.login(f"crash{i}")
         clients.append(kind(f"crash{i}", uid, token, servers, random.Random(rng.random())))
+    http.ok("POST", "/api/register", {"username": "crashx", "password": "pw1234"})
+    member, member_token = http.login("crashx")
+    gid = http.ok("POST", "/api/groups", {"name": "crash", "members": [c.uid for c in clients[1:]] + [member]},
+                  token=clients[0].token)["group"]["gid"]
     for c in clients:
-        c.others = [o.uid for o in clients if o is not c]
-    return clients
+        c.others, c.group = [o.uid for o in clients if o is not c], gid
+    owner = clients[0]
+    churner = Churner("churn", owner.uid, owner.token, servers, random.Random(rng.random()), group=gid, member=member)
+    return clients, churner, Client("crashx", member, member_token, servers, random.Random(0))
 
 
-def _report(transport: str, clients: list[Client], servers: Servers, kills: list[int]) -> None:
-    counts = sum((c.counts for c in clients), Counter())
-    print(f"crash test over {transport}: {CLIENTS} clients x {PER_CLIENT} messages; SIGKILL after {kills} "
-          f"acknowledged; restarts took {[round(s, 2) for s in servers.restarts]} s; {dict(counts)}")
+def _report(transport: str, clients: list[Client], servers: Servers, kills: list[int], churner: Churner) -> None:
+    counts = sum((c.counts for c in [*clients, churner]), Counter())
+    print(f"crash test over {transport}: {CLIENTS} clients x {PER_CLIENT} messages, half of them to a group; "
+          f"{churner.changes} membership changes; SIGKILL after {kills} acknowledged; restarts took "
+          f"{[round(s, 2) for s in servers.restarts]} s; {dict(counts)}")
 
 
 def _check_every_acknowledged_message_exists_once(db_path, clients: list[Client]) -> None:
-    with _database(db_path) as db:
+    with _database(db_path) as db:  # the system messages of membership changes have no client_msg_id
         stored = db.execute("SELECT sender_id, client_msg_id, mid, content, COUNT(*) FROM im_msg_content"
-                            " GROUP BY sender_id, client_msg_id").fetchall()
+                            " WHERE client_msg_id IS NOT NULL GROUP BY sender_id, client_msg_id").fetchall()
     by_key = {(sender, cid): (mid, content, n) for sender, cid, mid, content, n in stored}
     assert len(stored) == sum(len(c.acknowledged) for c in clients) == CLIENTS * PER_CLIENT
     for c in clients:
@@ -305,14 +368,22 @@ def _check_every_timeline_is_held_once_in_seq_order(db_path, clients: list[Clien
 
 
 def _check_unread_equals_the_database(db_path, clients: list[Client]) -> None:
+    """The tables hold every group invariant, and each client's counters equal the database's count (once
+    a merge window has passed, if any)."""
     with _database(db_path) as db:
-        for c in clients:
-            expected = {str(other): n for other, n in db.execute(UNREAD_OF, (c.uid,)).fetchall() if n}
-            status, unread = c.call("GET", "/api/unread")
-            assert status == 200
-            assert unread == {"total": sum(expected.values()), "conversations": expected, "groups": {}}, c.name
-            status, contacts = c.call("GET", "/api/contacts")
-            assert {str(x["user"]["uid"]): x["unread"] for x in contacts["contacts"] if x["unread"]} == expected
+        expected = check_tables(lambda sql: db.execute(sql).fetchall())
+    with contextlib.suppress(AssertionError):  # any difference left is shown below
+        wait_for(lambda: all(c.call("GET", "/api/unread")[1] == expected[c.uid] for c in clients), timeout=10,
+                 message="the counters to equal the database's count")
+    for c in clients:
+        status, unread = c.call("GET", "/api/unread")
+        assert (status, unread) == (200, expected[c.uid]), c.name
+        status, contacts = c.call("GET", "/api/contacts")
+        listed = [("groups", x["group"]["gid"]) if "group" in x else ("conversations", x["user"]["uid"])
+                  for x in contacts["contacts"]]
+        assert {f"{kind} {key}": x["unread"] for (kind, key), x in zip(listed, contacts["contacts"], strict=True)
+                if x["unread"]} == {f"{kind} {key}": n for kind in ("groups", "conversations")
+                                    for key, n in expected[c.uid][kind].items()}, c.name
 
 
 # --- a WebSocket client that stops reading ---
@@ -425,18 +496,22 @@ class Died(BaseException):
 
 
 @pytest.mark.real_backend
-@pytest.mark.parametrize("action", ["send", "read"])
+@pytest.mark.parametrize("action", ["send", "read", "group send", "group read", "group removal"])
 def test_a_crash_between_the_unread_script_and_the_commit_leaves_no_drift_after_restart(real_redis, action):
-    """The unread Lua script is the send's (and the read's) last step inside the transaction; if the process
-    dies right after it, the database rolls back but Redis keeps the change. After a restart on the same
-    database and Redis, the counters must equal the database again (SPEC invariant 3)."""
+    """The unread Lua script is the send's (and the read's, and a removal's) last step inside the
+    transaction; if the process dies right after it, the database rolls back but Redis keeps the change.
+    After a restart on the same database and Redis, the counters must equal the database again (SPEC
+    invariant 3), a group's field of `{uid}_C` included."""
     app = create_app(real_redis())
     chat = Chat(webtest.TestApp(app.wsgi))
     alice, bob = chat.register("alice"), chat.register("bob")
     for text in ("one", "two"):
         chat.send(alice, bob.uid, text)
+    gid = chat.post(alice, "/api/groups", {"name": "g", "members": [bob.uid]}, status=201)["group"]["gid"]
+    for text in ("three", "four", "five"):
+        chat.post(alice, f"/api/groups/{gid}/messages", {"content": text}, status=201)
     counters = app.services.messages.messages.counters
-    script = counters.on_messages if action == "send" else counters.set_conversation
+    script = counters.on_messages if action.endswith("send") else counters.set_conversation
 
     def then_die(*args):
         script(*args)
@@ -445,13 +520,22 @@ def test_a_crash_between_the_unread_script_and_the_commit_leaves_no_drift_after_
     with pytest.raises(Died):
         if action == "send":
             app.services.messages.send_message(alice.uid, bob.uid, "never committed")
-        else:
+        elif action == "read":
             app.services.contacts.mark_read(bob.uid, alice.uid)
+        elif action == "group send":
+            app.services.messages.send_to_group(alice.uid, gid, "never committed")
+        elif action == "group read":
+            app.services.groups.mark_read(bob.uid, gid)
+        else:
+            app.services.groups.remove(alice.uid, gid, bob.uid)
     app.close()
     again = create_app(real_redis())  # the restart: same database, same Redis
     try:
         chat = Chat(webtest.TestApp(again.wsgi))
         assert len(chat.get(bob, f"/api/conversations/{alice.uid}/messages")["messages"]) == 2
-        assert chat.get(bob, "/api/unread") == {"total": 2, "conversations": {str(alice.uid): 2}, "groups": {}}
+        assert len(chat.get(bob, f"/api/groups/{gid}/messages")["messages"]) == 4  # "created", then three
+        expected = {"total": 5, "conversations": {str(alice.uid): 2}, "groups": {str(gid): 3}}
+        assert chat.get(bob, "/api/unread") == expected == check_tables(peewee_query(again.db))[bob.uid]
+        assert counters_in_redis(again.redis, again.config.redis_prefix, bob.uid) == expected
     finally:
         again.close()
