@@ -1,9 +1,10 @@
 /** Pages: the WebSocket transport (SPEC section 6), behind the same run(link, signal) interface as
  * the polling transports in transports.js.
  *
- * hello {token, since} first; the server answers welcome, then every message event after since, then
- * live events. Each message event is acknowledged with the cursor (cumulative), so the server stops
- * resending it. A ping goes out every heartbeat seconds; hearing nothing for twice that means the
+ * hello {token, since, batch: true} first; the server answers welcome, then every message event after
+ * since, then live events: one a frame, or several in one frame (a JSON array, in order) when they are
+ * ready together, as a busy group's commit makes them. Each frame's message events are acknowledged with
+ * the cursor (cumulative, so once a frame), and the server stops resending them. A ping goes out every heartbeat seconds; hearing nothing for twice that means the
  * connection is dead, and the sync loop reconnects from the cursor. Close 4401 means a bad token.
  */
 import {ApiError, NetworkError} from './api.js';
@@ -70,22 +71,31 @@ class Session {
 
   open() {
     this.heardAt = Date.now();
-    this.send({type: 'hello', token: this.link.api.token, since: this.link.since()});
+    this.send({type: 'hello', token: this.link.api.token, since: this.link.since(), batch: true});
   }
 
   receive(data) {
     if (this.isCut()) return;
     this.heardAt = Date.now();
     this.link.heard();
-    let frame;
+    let parsed;
     try {
-      frame = JSON.parse(data);
+      parsed = JSON.parse(data);
     } catch {
       return;  // not ours to understand; the watchdog still counts it as a sign of life
     }
+    const frames = Array.isArray(parsed) ? parsed : [parsed];
+    let messages = 0;
+    for (const frame of frames) messages += this.take(frame);
+    // Acknowledge even a resent event the loop dropped, or the server would keep resending it.
+    if (messages) this.acknowledge();
+  }
+
+  /** Handle one event or answer; return 1 for a message event (to acknowledge), else 0. */
+  take(frame) {
     if (frame.type === 'message' && lab.faults.dropNext && take('dropNext')) {
       lab.observe?.({way: 'in', conn: this.id, frame, fate: 'lost'});  // the lab: lost on the way
-      return;
+      return 0;
     }
     lab.observe?.({way: 'in', conn: this.id, frame, cursor: this.link.since()});
     if (frame.type === 'welcome') {
@@ -95,9 +105,9 @@ class Session {
       console.warn('imdemo: the server refused a frame:', frame.code, frame.message);
     } else if (frame.type !== 'pong' && frame.type !== 'sent') {
       this.link.deliver([frame]);
-      // Acknowledge even a resent event the loop dropped, or the server would keep resending it.
-      if (frame.type === 'message') this.acknowledge();
+      return frame.type === 'message' ? 1 : 0;
     }
+    return 0;
   }
 
   acknowledge() {
