@@ -1,0 +1,123 @@
+"""Run imdemo (run.main) with the CPU time of the parts of a send added up, for bench/profile.py --timed.
+
+    python bench/serve_timed.py OUT_PATH [run.py flags...]
+
+Each part is a function wrapped to add the calling thread's CPU time (time.thread_time: what the thread
+ran, C code without the GIL included, waiting excluded) and its calls to a total, kept under the parts it
+ran inside ("send/sql" is the SQL of a send, "sql" SQL run outside any send). SIGUSR1 writes the totals to
+OUT_PATH as JSON; the caller reads them before and after a window and takes the difference.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOTALS: dict[str, list] = {}  # "outer/inner" part -> [calls, cpu seconds]
+_lock = threading.Lock()
+_local = threading.local()  # this thread's parts being timed, outermost first
+
+
+def timed(part: str, function):
+    """Wrap function so that its calls add their thread CPU time to TOTALS under the parts it runs inside
+    ("send/sql": SQL run by a send); a part already open on this thread (a nested call) is not timed again."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        stack = _local.__dict__.setdefault("stack", [])
+        if part in stack:
+            return function(*args, **kwargs)
+        stack.append(part)
+        key, started = "/".join(stack), time.thread_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent = time.thread_time() - started
+            stack.pop()
+            with _lock:
+                calls_seconds = TOTALS.setdefault(key, [0, 0.0])
+                calls_seconds[0] += 1
+                calls_seconds[1] += spent
+    return wrapper
+
+
+def install() -> None:
+    """Wrap the parts of a send: the SQL, the unread Lua step, the notice's JSON + PUBLISH, its dispatch."""
+    import imdemo.app
+    from imdemo.services.messages import MessageService
+    from imdemo.store.counters import UnreadCounters
+    from imdemo.store.notices import Notifier
+
+    for owner, name, part in [(UnreadCounters, "on_messages", "lua"), (Notifier, "publish_many", "publish"),
+                              (MessageService, "announce", "announce"), (Notifier, "_dispatch", "dispatch"),
+                              (MessageService, "send_to_group", "send"), (MessageService, "send_message", "send")]:
+        setattr(owner, name, timed(part, getattr(owner, name)))
+    open_database = imdemo.app.open_database
+
+    def timed_database(*args, **kwargs):
+        db = open_database(*args, **kwargs)
+        for name in ("execute_sql", "begin", "commit", "rollback"):  # on the instance: subclasses override them
+            setattr(db, name, timed("sql", getattr(db, name)))
+        return db
+    imdemo.app.open_database = timed_database
+
+
+class Timings:
+    """The bench side: read a serve_timed server's totals before and after a window; report the difference."""
+
+    def __init__(self, out: Path):
+        self.out, self.before = out, {}
+
+    def read(self, pid: int) -> dict[str, list]:
+        self.out.unlink(missing_ok=True)
+        os.kill(pid, signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        while not self.out.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server wrote no timings to {self.out}")
+            time.sleep(0.01)
+        return json.loads(self.out.read_text())
+
+    def start(self, pid: int) -> None:
+        self.before = self.read(pid)
+
+    def report(self, pid: int, messages: int, cpu_ms: float) -> str:
+        """Each part's CPU ms a message, inclusive and without its inner parts, and what no part covers."""
+        after, old = self.read(pid), self.before
+        window = {k: (v[0] - old.get(k, [0, 0.0])[0], v[1] - old.get(k, [0, 0.0])[1]) for k, v in after.items()}
+        spent = {k: seconds * 1000 / messages for k, (n, seconds) in window.items() if n}
+        calls = {k: n / messages for k, (n, _) in window.items() if n}
+        lines = [f"-- CPU ms a message by part ({cpu_ms} ms of the whole process a message, from /proc)",
+                 "  inclusive   own   calls  part"]
+        for key in sorted(spent, key=lambda k: (k.split("/")[0], k)):
+            inner = sum(v for k, v in spent.items() if k.startswith(key + "/") and k.count("/") == key.count("/") + 1)
+            lines.append(f"  {spent[key]:8.2f} {spent[key] - inner:7.2f} {calls[key]:6.1f}  {key}")
+        outside = cpu_ms - sum(v for k, v in spent.items() if "/" not in k)
+        lines.append(f"  {outside:8.2f} {outside:7.2f}         the rest: HTTP (cheroot, Bottle), sessions, "
+                     "the WebSocket push and ACK, other threads")
+        return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0])
+
+    def dump(*_) -> None:
+        with _lock:
+            text = json.dumps(TOTALS)
+        out.with_suffix(".tmp").write_text(text)
+        out.with_suffix(".tmp").replace(out)  # whole, or not there yet
+    signal.signal(signal.SIGUSR1, dump)
+    sys.path.insert(0, str(ROOT))
+    install()
+    import run  # the repository's run.py
+
+    return run.main(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
