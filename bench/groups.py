@@ -19,6 +19,7 @@ groups are measured in turns (2, 10, 100, 500, again), so the machine's noise fa
 from __future__ import annotations
 
 import multiprocessing
+import os
 import shutil
 import threading
 import time
@@ -203,18 +204,22 @@ def run(ctx: Context) -> dict:
         (_, sender_token), (receiver, receiver_token), others = people(ctx, server.port)
         gids = make_groups(server.port, sender_token, receiver, others)
         tokens = (sender_token, receiver_token)
-        turns = Turns(server, tokens)
+        turns, loads = Turns(server, tokens), {"embedded": round(os.getloadavg()[0], 2)}
+        results["load_average"] = loads
         results["embedded"] = turns.run(gids, ctx.scale(3, 1), ctx.scale(2.0, 0.3), ctx.scale(300, 5), ctx.scale(5, 2))
         for n, f in results["embedded"].items():
             ctx.say(f"groups: {n} members: {f['cpu_ms']} ms CPU, {f['rows']['total']} rows a message, delivery "
                     f"p50 {f['latency_ms']['p50']} ms, p99 {f['latency_ms']['p99']} (n={f['messages']}; the send "
                     f"request alone p50 {f['send_request_ms']['p50']} ms)")
         database = server.database
+    loads["published"] = round(os.getloadavg()[0], 2)
     results["published"] = published(ctx, database, tokens, gids)
     for n, f in results["published"].get("sizes", {}).items():
         ctx.say(f"groups: {n} members on a real Redis: {f.get('bytes')} bytes in {f.get('publishes')} PUBLISH a "
                 f"message, {f['cpu_ms']} ms CPU (redis-server {f.get('redis_server_cpu_ms')}), delivery p50 "
                 f"{f['latency_ms']['p50']} ms")
+    loads["one_to_one"] = round(os.getloadavg()[0], 2)
     results["one_to_one"] = (baseline.compare(ctx, ctx.baseline) if ctx.baseline
                              else {"skipped": "no baseline revision (--baseline none)"})
+    loads["end"] = round(os.getloadavg()[0], 2)
     return results

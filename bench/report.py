@@ -123,6 +123,9 @@ def groups_rows(f: dict) -> list[dict]:
         cpu = [f"{p['cpu_ms']} + {p.get('redis_server_cpu_ms', '?')}" for p in published.values()]
         rows.append(_row("groups", "on a real Redis: CPU ms imdemo + redis-server (2 / 10 / 100 / 500)",
                          " / ".join(cpu)))
+    loads = f.get("load_average", {})
+    rows.append(_row("groups", "load average before: the sizes / the bytes pass / the 1:1 send; at the end",
+                     " / ".join(str(loads.get(k)) for k in ("embedded", "published", "one_to_one", "end"))))
     o = f["one_to_one"]
     if "skipped" in o:
         return rows + [_row("groups", "1:1 send against the version before groups", o["skipped"])]

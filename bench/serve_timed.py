@@ -24,16 +24,17 @@ _lock = threading.Lock()
 _local = threading.local()  # this thread's parts being timed, outermost first
 
 
-def timed(part: str, function):
+def timed(part: str, function, label=None):
     """Wrap function so that its calls add their thread CPU time to TOTALS under the parts it runs inside
-    ("send/sql": SQL run by a send); a part already open on this thread (a nested call) is not timed again."""
+    ("send/sql: INSERT im_msg_relation": SQL run by a send); label(args) names the call (default: part). A
+    part already open on this thread (a nested call) is not timed again."""
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         stack = _local.__dict__.setdefault("stack", [])
-        if part in stack:
+        if part in (p for p, _ in stack):
             return function(*args, **kwargs)
-        stack.append(part)
-        key, started = "/".join(stack), time.thread_time()
+        stack.append((part, label(args) if label else part))
+        key, started = "/".join(name for _, name in stack), time.thread_time()
         try:
             return function(*args, **kwargs)
         finally:
@@ -44,6 +45,14 @@ def timed(part: str, function):
                 calls_seconds[0] += 1
                 calls_seconds[1] += spent
     return wrapper
+
+
+def statement(args) -> str:
+    """Name an execute_sql call by its verb and first table: "sql: INSERT im_msg_relation"."""
+    words = str(args[0]).split()
+    after = {"INTO", "UPDATE", "FROM"}
+    table = next((w for before, w in zip(words, words[1:], strict=False) if before.upper() in after), "")
+    return f"sql: {words[0].upper()} {table}".rstrip() if words else "sql"
 
 
 def install() -> None:
@@ -61,8 +70,10 @@ def install() -> None:
 
     def timed_database(*args, **kwargs):
         db = open_database(*args, **kwargs)
-        for name in ("execute_sql", "begin", "commit", "rollback"):  # on the instance: subclasses override them
-            setattr(db, name, timed("sql", getattr(db, name)))
+        # on the instance: the database's classes override them
+        db.execute_sql = timed("sql", db.execute_sql, statement)
+        for name in ("begin", "commit", "rollback"):
+            setattr(db, name, timed("sql", getattr(db, name), lambda _, name=name: f"sql: {name.upper()}"))
         return db
     imdemo.app.open_database = timed_database
 
@@ -100,6 +111,9 @@ class Timings:
         outside = cpu_ms - sum(v for k, v in spent.items() if "/" not in k)
         lines.append(f"  {outside:8.2f} {outside:7.2f}         the rest: HTTP (cheroot, Bottle), sessions, "
                      "the WebSocket push and ACK, other threads")
+        by_part = {name: sum(v for k, v in spent.items() if k.split("/")[-1].startswith(name))
+                   for name in ("sql", "lua", "publish", "dispatch")}
+        lines.append("-- by part: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in by_part.items()))
         return "\n".join(lines)
 
 
