@@ -58,7 +58,7 @@ class Subscriber:
 
         self.pubsub = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
         self.pubsub.subscribe(channel)
-        self.count, self.bytes, self.largest = 0, 0, 0
+        self.count, self.bytes = 0, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -67,8 +67,7 @@ class Subscriber:
         while not self._stop.is_set():
             message = self.pubsub.get_message(timeout=0.2)
             if message is not None:
-                size = len(message["data"])
-                self.count, self.bytes, self.largest = self.count + 1, self.bytes + size, max(self.largest, size)
+                self.count, self.bytes = self.count + 1, self.bytes + len(message["data"])
 
     def wait_for(self, count: int, seconds: float = 10.0) -> None:
         deadline = time.monotonic() + seconds
