@@ -53,7 +53,8 @@ def compare(ctx: Context, rev: str) -> dict:
     folder = ctx.tmp / f"baseline-{rev}"
     short = checkout(rev, folder)
     ctx.say(f"1:1 send: this tree against {rev} ({short}), exported to {folder}")
-    with Server(ctx) as now, Server(ctx, run=folder / "run.py") as before:
+    flags = subprocess.run([sys.executable, str(folder / "run.py"), "--help"], capture_output=True, text=True).stdout
+    with Server(ctx) as now, Server(ctx, run=folder / "run.py", register_limit="--register-rate" in flags) as before:
         argsets = {"now": _senders(now, ctx, "bn"), "before": _senders(before, ctx, "bb")}
         servers, rows = {"now": now, "before": before}, []
         with multiprocessing.get_context("spawn").Pool(send.CLIENTS) as pool:

@@ -53,14 +53,17 @@ def free_port() -> int:
 
 
 class Server:
-    """`python run.py --port P --ws-port Q --database URL --no-demo --send-rate 0`, started and stopped.
+    """`python run.py --port P --ws-port Q --database URL --no-demo --send-rate 0 --register-rate 0`, started
+    and stopped (the load tools register hundreds of users from one address).
 
     database, redis: this server's own, instead of the run's; run: another checkout's run.py (a baseline) or a
-    wrapper of it (serve_timed.py), run_args its arguments before run.py's flags.
+    wrapper of it (serve_timed.py), run_args its arguments before run.py's flags; register_limit: False for
+    a checkout older than --register-rate (it has no such limit, and no such flag).
     """
 
     def __init__(self, ctx: Context, database: str | None = None, sql_log: Path | None = None,
-                 redis: str | None = None, run: Path = RUN, run_args: tuple[str, ...] = ()):
+                 redis: str | None = None, run: Path = RUN, run_args: tuple[str, ...] = (),
+                 register_limit: bool = True):
         ctx.servers += 1
         n = ctx.servers
         self.port = free_port()
@@ -69,7 +72,7 @@ class Server:
             self.ws_port = free_port()
         self.database = database or ctx.database or f"sqlite:///{ctx.tmp / f'server{n}.db'}"
         args = ["--port", str(self.port), "--ws-port", str(self.ws_port), "--database", self.database,
-                "--no-demo", "--send-rate", "0"]
+                "--no-demo", "--send-rate", "0"] + (["--register-rate", "0"] if register_limit else [])
         self.redis, self.redis_prefix = redis or ctx.redis, f"{ctx.tag}{n}:"
         if self.redis:
             args += ["--redis", self.redis, "--redis-prefix", self.redis_prefix]

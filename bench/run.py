@@ -4,8 +4,8 @@
                         [--baseline REV]
 
 Each figure starts its own server, `python run.py --port P --ws-port Q --database URL --no-demo
---send-rate 0`, as a subprocess on free loopback ports with a temp SQLite database (unless --database),
-so the server is measured apart from the load generator. Loops are bounded by count and time.
+--send-rate 0 --register-rate 0`, as a subprocess on free loopback ports with a temp SQLite database (unless
+--database), so the server is measured apart from the load generator. Loops are bounded by count and time.
 """
 from __future__ import annotations
 

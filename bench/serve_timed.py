@@ -62,7 +62,8 @@ def install() -> None:
     from imdemo.store.counters import UnreadCounters
     from imdemo.store.notices import Notifier
 
-    for owner, name, part in [(UnreadCounters, "on_messages", "lua"), (Notifier, "publish_many", "publish"),
+    for owner, name, part in [(UnreadCounters, "on_messages", "lua"), (UnreadCounters, "merge", "lua"),
+                              (Notifier, "publish_many", "publish"),
                               (MessageService, "announce", "announce"), (Notifier, "_dispatch", "dispatch"),
                               (MessageService, "send_to_group", "send"), (MessageService, "send_message", "send")]:
         setattr(owner, name, timed(part, getattr(owner, name)))

@@ -14,7 +14,9 @@ from .services.contacts import ContactService
 from .services.demo import seed_demo
 from .services.groups import GroupService
 from .services.inspect import Inspector
+from .services.merge import UnreadMerger
 from .services.messages import MessageService
+from .services.periodic import Periodic
 from .services.sync import SyncService
 from .services.unread import Reconciler
 from .store.attempts import Attempts
@@ -48,6 +50,7 @@ class App:
     services: Services
     http: bottle.Bottle
     seeded: bool = False
+    housekeeping: Periodic | None = None
 
     def wsgi(self, environ, start_response):
         """Serve one HTTP request, then give the thread's database connection back to the pool."""
@@ -57,10 +60,22 @@ class App:
             release(self.db)
 
     def close(self) -> None:
-        """Stop the notice listener and close every connection."""
+        """Apply the merged unread changes still gathered, stop the notice listener and the housekeeping, and
+        close every connection."""
+        if self.services.messages.merger is not None:
+            self.services.messages.merger.stop()
+        if self.housekeeping is not None:
+            self.housekeeping.stop()
         self.notifier.stop()
         self.db.close_all()
         self.redis.close()
+
+
+def _purge(auth: AuthService, db: peewee.Database) -> None:
+    try:
+        auth.purge_expired_sessions()
+    finally:
+        release(db)  # the housekeeping thread holds no pooled connection between two periods
 
 
 def create_app(config: Config) -> App:
@@ -74,31 +89,38 @@ def create_app(config: Config) -> App:
         trace.watch_database(db)
         trace.watch_redis(client)
     users, counters, attempts = UserStore(db), UnreadCounters(client, keys), Attempts(client, keys)
-    messages, notifier = MessageStore(db, counters), Notifier(client, keys)
+    merging = config.unread_merge > 0  # lecture 20's merged counter changes for groups
+    messages, notifier = MessageStore(db, counters, count_groups=not merging), Notifier(client, keys)
     groups = GroupStore(db, counters, recount=messages.rebuild_counters)
     reconciler = Reconciler(users, messages, counters)
     sync = SyncService(users, messages, counters, notifier, release=lambda: release(db))
+    inspector = Inspector(trace, StateReader(db, client, keys)) if trace is not None else None
+    merger = (UnreadMerger(counters, config.unread_merge / 1000, reconciler.store_was_lost, inspector)
+              if merging else None)
     sends = MessageService(messages, notifier, attempts, reconciler, send_rate=config.send_rate,
-                           alone=trace.watched if trace is not None else lambda: False)
+                           alone=trace.watched if trace is not None else lambda: False, merger=merger)
     services = Services(
         auth=AuthService(users, SessionStore(db, client, keys), attempts, notifier, session_ttl=config.session_ttl,
                          login_attempts=config.login_attempts, login_window=config.login_window,
-                         password_cost=config.password_cost),
+                         password_cost=config.password_cost, register_rate=config.register_rate),
         messages=sends,
         contacts=ContactService(users, messages, groups, counters, notifier, reconciler, sync),
         groups=GroupService(groups, users, sends, notifier, max_members=config.max_group_members),
         sync=sync,
         reconciler=reconciler,
-        inspector=Inspector(trace, StateReader(db, client, keys)) if trace is not None else None,
+        inspector=inspector,
     )
     if trace is not None:
         for name, script in {**counters.scripts(), **attempts.scripts()}.items():
             trace.name_script(script, name)
     reconciler.at_start()
+    services.auth.purge_expired_sessions()
     seeded = config.demo and seed_demo(users, services.messages, config.password_cost)
     notifier.start()
     health = {"database": db.__class__.__name__, "store": "redis" if config.redis else "embedded"}
     app = App(config, db, client, notifier, services, build_http_app(services, config, health), seeded)
     release(db)
+    app.housekeeping = Periodic(config.session_purge_interval, lambda: _purge(services.auth, db), "session-purge")
+    app.housekeeping.start()
     log.info("app built in %.0f ms", (time.monotonic() - started) * 1000)
     return app

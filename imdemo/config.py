@@ -27,9 +27,12 @@ class Config:
     poll_interval: float = 3.0
     send_rate: int = 20
     max_group_members: int = 500
+    unread_merge: float = 0.0  # milliseconds over which a group's unread changes are merged; 0: counted at once
+    register_rate: int = 10  # new accounts per address a minute before 429 (each costs a 16 MiB scrypt); 0 = no limit
     reconcile: bool = False
     inspect: bool | None = None  # None: on for the embedded default on loopback only
     session_ttl: float = 7 * 24 * 3600.0
+    session_purge_interval: float = 3600.0  # seconds between deletions of expired sessions (also done at start)
     login_attempts: int = 5  # failed logins per username per window before 429
     login_window: float = 60.0
     password_cost: int = 2**14  # scrypt N; tests lower it
@@ -84,6 +87,10 @@ class Config:
         parser.add_argument("--poll-interval", type=float, metavar="SECONDS")
         parser.add_argument("--send-rate", type=int, metavar="N", help="messages per user per second")
         parser.add_argument("--max-group-members", type=int, metavar="N", help="the most members a group may have")
+        parser.add_argument("--unread-merge", type=float, metavar="MS",
+                            help="merge a group's unread changes over MS milliseconds (lecture 20); 0 = at once")
+        parser.add_argument("--register-rate", type=int, metavar="N",
+                            help="new accounts per address per minute (default 10; 0 = no limit)")
         parser.add_argument("--inspect", action="store_const", const=True,
                             help="serve the inspector at /inspect (default: only for the local embedded demo)")
         parser.add_argument("--no-inspect", dest="inspect", action="store_const", const=False)

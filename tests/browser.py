@@ -200,8 +200,8 @@ def tabs_fixture(chromium):
     page error, a CSP violation or a dialog in any of them fails the test."""
     opened: list[Tab] = []
 
-    def open_tab(server: LiveServer, viewport: dict | None = None) -> Tab:
-        context = chromium.new_context(viewport=viewport or DESKTOP, locale="en-US", timezone_id="UTC")
+    def open_tab(server: LiveServer, viewport: dict | None = None, locale: str = "en-US") -> Tab:
+        context = chromium.new_context(viewport=viewport or DESKTOP, locale=locale, timezone_id="UTC")
         tab = Tab(context, server.base)
         opened.append(tab)
         return tab

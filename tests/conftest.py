@@ -18,7 +18,7 @@ from .helpers import Http, free_port
 
 REAL_REDIS = os.environ.get("IMDEMO_TEST_REDIS_URL", "")
 REAL_POSTGRES = os.environ.get("IMDEMO_TEST_POSTGRES_URL", "")
-FAST = dict(demo=False, password_cost=2**4, send_rate=0, threads=64, inspect=False)
+FAST = dict(demo=False, password_cost=2**4, send_rate=0, register_rate=0, threads=64, inspect=False)
 
 
 @pytest.fixture

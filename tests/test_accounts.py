@@ -99,3 +99,59 @@ def test_behind_a_trusted_proxy_failed_logins_are_counted_per_real_client(make_c
         assert spoofed[-1] == 429  # what the client writes before the proxy's entry changes nothing
     finally:
         app.close()
+
+
+def _register_from(make_config, address: str | None = None, **overrides):
+    """Return an app with overrides and a function registering a name from an address: its response."""
+    import webtest
+
+    from imdemo.app import create_app
+    app = create_app(make_config(**overrides))
+    client = webtest.TestApp(app.wsgi)
+
+    def register(name: str, address: str = "192.0.2.1"):
+        return client.post_json("/api/register", {"username": name, "password": "pw1234"}, status="*",
+                                extra_environ={"REMOTE_ADDR": address})
+    return app, register
+
+
+def test_registrations_beyond_register_rate_from_one_address_are_429_and_create_nobody(make_config):
+    app, register = _register_from(make_config, register_rate=2)
+    try:
+        assert [register(f"user{i}").status_int for i in range(2)] == [201, 201]
+        refused = register("user2")
+        assert refused.status_int == 429 and refused.json["error"]["code"] == "too_many_registrations"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert register("user3", "192.0.2.1").status_int == 429
+        assert app.services.auth.users.by_username("user2") is None
+        assert app.services.auth.users.by_username("user3") is None
+        assert register("user4", "198.51.100.7").status_int == 201  # another address is not affected
+    finally:
+        app.close()
+
+
+def test_bad_registrations_do_not_use_up_the_rate(make_config):
+    app, register = _register_from(make_config, register_rate=1)
+    try:
+        assert [register("X").status_int for _ in range(3)] == [400] * 3
+        assert register("alice").status_int == 201
+    finally:
+        app.close()
+
+
+def test_register_rate_0_lifts_the_limit(make_config):
+    app, register = _register_from(make_config, register_rate=0)
+    try:
+        assert [register(f"user{i}").status_int for i in range(15)] == [201] * 15
+    finally:
+        app.close()
+
+
+def test_the_default_register_rate_is_10_a_minute(make_config):
+    from imdemo.config import Config
+
+    app, register = _register_from(make_config, register_rate=Config().register_rate)
+    try:
+        assert [register(f"user{i}").status_int for i in range(11)] == [201] * 10 + [429]
+    finally:
+        app.close()

@@ -101,6 +101,29 @@ def test_own_messages_show_delivered_then_read_on_polling(pair, transport):
     expect(alice.mine("are you there?")).to_have_attribute("data-state", "read")
 
 
+@pytest.mark.parametrize("transport", ["short", "long", "ws"])
+def test_delivered_marks_show_after_a_reload_and_after_a_restart(pair, transport, tmp_path):
+    """The delivered mark is kept by the server, not only pushed live: a reloaded page shows it from history
+    and contacts, also once the server has restarted with an empty store and bob's tab is gone."""
+    server, alice, bob = pair(transport)
+    alice.open_chat("Bob")
+    alice.send("did this arrive?")
+    expect(bob.badge("Alice")).to_have_text("1")  # bob's tab has it (and acknowledges it), unread
+    expect(alice.mine("did this arrive?")).to_have_attribute("data-state", "delivered")
+    alice.page.reload()
+    alice.open_chat("Bob")
+    expect(alice.mine("did this arrive?")).to_have_attribute("data-state", "delivered")
+    bob.page.close()
+    server.stop()
+    server.start()
+    alice.page.reload()
+    alice.open_chat("Bob")
+    mark = alice.mine("did this arrive?")
+    expect(mark).to_have_attribute("data-state", "delivered")
+    expect(mark.locator(".mark")).to_have_attribute("title", "Delivered")
+    alice.page.screenshot(path=str(tmp_path / f"delivered-after-restart-{transport}.png"))
+
+
 def test_message_markup_is_shown_as_text_and_never_runs(pair):
     server, alice, bob = pair("long")
     attack = "<img src=x onerror=alert(1)><script>alert(2)</script>"

@@ -7,6 +7,7 @@ def test_defaults_are_the_embedded_demo():
     assert (c.host, c.port, c.websocket_port, c.database, c.redis, c.demo) == (
         "127.0.0.1", 8080, 8081, "sqlite:///imdemo.db", "", True)
     assert (c.heartbeat, c.ack_timeout, c.ack_retries, c.poll_interval, c.send_rate) == (30, 5, 2, 3, 20)
+    assert c.register_rate == 10
 
 
 def test_each_flag_has_an_environment_variable_and_flags_win():
@@ -15,6 +16,8 @@ def test_each_flag_has_an_environment_variable_and_flags_win():
     c = Config.from_args(["--port", "9100"], env)
     assert (c.ack_timeout, c.port, c.websocket_port, c.redis, c.database, c.demo, c.send_rate) == (
         0.25, 9100, 9101, "redis://r/0", "postgresql://p/db", False, 0)
+    assert Config.from_args(["--register-rate", "0"], {"IMDEMO_REGISTER_RATE": "3"}).register_rate == 0
+    assert Config.from_args([], {"IMDEMO_REGISTER_RATE": "3"}).register_rate == 3
 
 
 def test_config_endpoint_tells_pages_where_the_websocket_is(make_config):

@@ -236,7 +236,8 @@ def test_killed_three_times_mid_traffic_nothing_acknowledged_is_lost_or_doubled(
     rng = random.Random(seed)
     print(f"\ncrash test over {transport}: seed {seed} (IMDEMO_CRASH_SEED={seed} repeats the schedule)")
     db_path = tmp_path / "crash.db"
-    servers = Servers(("--database", f"sqlite:///{db_path}", "--no-demo", "--send-rate", "0"))
+    servers = Servers(("--database", f"sqlite:///{db_path}", "--no-demo", "--send-rate", "0",
+                       "--register-rate", "0"))
     try:
         clients = _register(servers, rng, Client if transport == "http" else SocketClient)
         threads = [threading.Thread(target=c.run, name=c.name) for c in clients]

@@ -177,6 +177,14 @@ def test_mark_read_of_unknown_user_is_404_and_bad_up_to_is_400(chat, pair):
     assert body["error"]["code"] == "invalid_up_to"
 
 
+@pytest.mark.parametrize("params", [{}, {"before": 5}, {"after": 0}, {"limit": 1}])
+def test_history_with_an_unknown_user_is_404_and_with_a_silent_one_an_empty_page(chat, pair, params):
+    alice, bob = pair
+    body = chat.get(alice, "/api/conversations/99999/messages", status=404, **params)
+    assert body["error"]["code"] == "no_such_user"
+    assert chat.get(alice, f"/api/conversations/{bob.uid}/messages", **params)["messages"] == []
+
+
 def test_unknown_route_and_wrong_method_answer_json(client):
     assert client.get("/api/nope", status=404).json["error"]["code"] == "not_found"
     assert client.delete("/api/messages", status=405).json["error"]["code"] == "method_not_allowed"

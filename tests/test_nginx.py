@@ -25,7 +25,7 @@ def proxied(tmp_path, database_url, make_config):
             pytest.fail(f"needs {', '.join(missing)}")
         pytest.skip(f"needs {', '.join(missing)}")
     args = ("--database", database_url, "--redis", REAL_REDIS, "--redis-prefix", make_config().redis_prefix,
-            "--no-demo", "--send-rate", "0", "--public-ws-url", "/ws", "--trust-proxy")
+            "--no-demo", "--send-rate", "0", "--register-rate", "0", "--public-ws-url", "/ws", "--trust-proxy")
     apps = [Process(*args).wait_ready(), Process(*args).wait_ready()]
     port = free_port()
     site = CONF.read_text().replace("listen 8000;", f"listen 127.0.0.1:{port};")

@@ -23,7 +23,7 @@ def cluster(database_url, make_config):
         pytest.skip("needs a real Redis and PostgreSQL: set IMDEMO_TEST_REDIS_URL and IMDEMO_TEST_POSTGRES_URL")
     prefix = make_config().redis_prefix
     args = ("--database", database_url, "--redis", REAL_REDIS, "--redis-prefix", prefix, "--no-demo",
-            "--send-rate", "0", "--ack-timeout", "0.5")
+            "--send-rate", "0", "--register-rate", "0", "--ack-timeout", "0.5")
     processes = [Process(*args), Process(*args)]
     try:
         yield [p.wait_ready() for p in processes]

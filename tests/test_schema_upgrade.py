@@ -89,3 +89,19 @@ def test_an_upgraded_database_opens_again_unchanged(upgraded, make_config):
     again = create_app(make_config(database=url))
     again.close()
     assert rows(url, "SELECT name, sql FROM sqlite_master ORDER BY name") == schema
+
+
+def test_delivered_marks_are_added_at_0_and_move_after_the_upgrade(upgraded):
+    app, _, url = upgraded
+    assert "delivered_mid" in columns(url, "im_msg_contact")
+    assert rows(url, "SELECT DISTINCT delivered_mid FROM im_msg_contact") == [(0,)]
+    chat = webtest.TestApp(app.wsgi)
+    zhangsan, lisi = User(1000, V1_TOKENS[1000], "zhangsan"), User(1001, V1_TOKENS[1001], "lisi")
+    newest = chat.get("/api/sync", {"since": 0}, headers=zhangsan.headers).json["next"]
+    chat.get("/api/sync", {"since": newest}, headers=zhangsan.headers)  # zhangsan's client holds it all
+    history = chat.get("/api/conversations/1000/messages", headers=lisi.headers).json
+    from_lisi = max(m["mid"] for m in history["messages"] if m["from"] == 1001)
+    assert history["peer_read_mid"] < from_lisi == history["peer_delivered_mid"]
+    contact = next(c for c in chat.get("/api/contacts", headers=lisi.headers).json["contacts"]
+                   if c["user"]["uid"] == 1000)
+    assert contact["peer_delivered_mid"] == from_lisi

@@ -67,3 +67,46 @@ def test_a_logout_here_ends_the_session_at_once(app, chat):
     assert _status(chat, alice) == 200
     chat.post(alice, "/api/logout", status=204)
     assert _status(chat, alice) == 401
+
+
+def _session_rows(app) -> set[str]:
+    Session = declare_models(app.db).Session
+    return {row.token_hash for row in Session.select(Session.token_hash)}
+
+
+def _expired_session(app, uid: int) -> str:
+    """Write a session row that expired a minute ago, as a login long past would have left it; its hash."""
+    Session = declare_models(app.db).Session
+    now = int(time.time() * 1000)
+    hashed = token_hash(f"long-gone-{uid}-{now}")
+    Session.create(token_hash=hashed, uid=uid, created_at=now - 120_000, expires_at=now - 60_000)
+    return hashed
+
+
+def test_expired_sessions_are_purged_periodically_without_being_looked_up(make_config):
+    app = create_app(make_config(session_purge_interval=0.05))
+    try:
+        chat = Chat(webtest.TestApp(app.wsgi))
+        alice = chat.register("alice")
+        gone = _expired_session(app, alice.uid)
+        live = token_hash(alice.token)
+        assert {gone, live} <= _session_rows(app)
+        wait_for(lambda: gone not in _session_rows(app), timeout=5, message="the expired row to be purged")
+        assert live in _session_rows(app) and _status(chat, alice) == 200
+    finally:
+        app.close()
+
+
+def test_expired_sessions_are_purged_at_start(make_config):
+    app = create_app(make_config())  # the default period: an hour, so only the start can purge here
+    try:
+        alice = Chat(webtest.TestApp(app.wsgi)).register("alice")
+        gone = _expired_session(app, alice.uid)
+    finally:
+        app.close()
+    again = create_app(make_config())
+    try:
+        rows = _session_rows(again)
+        assert gone not in rows and token_hash(alice.token) in rows
+    finally:
+        again.close()

@@ -167,9 +167,16 @@ def test_hints_published_between_two_polls_reach_the_next_poll_once(chat, pair):
     assert again["events"] == [] and again["hints_next"] == body["hints_next"]
 
 
-def test_a_bad_hints_cursor_is_refused(chat, pair):
-    body = chat.get(pair[0], "/api/sync", status=400, hints_since="0-0'; DROP")
+@pytest.mark.parametrize("cursor", ["0-0'; DROP", "99999999999999999999-0", "0-99999999999999999999",
+                                    "\u0661\u0662-\u0663", "\uff11-\uff12"])
+def test_a_bad_hints_cursor_is_refused(chat, pair, cursor):
+    """Also a number past a stream id's 64 bits, or digits that are not ASCII (both were a 500 from Redis)."""
+    body = chat.get(pair[0], "/api/sync", status=400, hints_since=cursor)
     assert body["error"]["code"] == "invalid_hints_since"
+
+
+def test_the_largest_hints_cursor_the_document_allows_is_read(chat, pair):
+    assert chat.get(pair[0], "/api/sync", hints_since="9999999999999999999-9999999999999999999")["events"] == []
 
 
 def test_stopping_the_server_answers_held_long_polls_at_once(server):

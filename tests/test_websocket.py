@@ -300,3 +300,28 @@ def test_an_error_answering_a_send_names_its_client_msg_id(world):
     alice.send({"type": "send", "to": 99999, "content": "to nobody", "client_msg_id": "lost-1"})
     error = alice.recv_until(lambda f: f.get("type") == "error")[-1]
     assert error["code"] == "no_such_user" and error["client_msg_id"] == "lost-1"
+
+
+def test_a_client_that_asks_for_batches_gets_several_events_in_one_frame_and_acks_each_seq(world):
+    w = world()
+    for i in range(4):
+        w.send(w.alice_token, w.bob, f"m{i}")
+    plain = w.connect(w.bob_token, since=1)  # without batch: one event a frame, as always
+    frames = plain.recv_until(lambda f: f.get("seq") == 4)
+    assert [f["seq"] for f in _messages(frames)] == [2, 3, 4]
+    plain.send({"type": "ack", "seq": 4})
+    batched = WsClient(w.url)
+    batched.send({"type": "hello", "token": w.bob_token, "since": 1, "batch": True})
+    try:
+        assert batched.recv()["batch"] is True  # the welcome says it was understood
+        replay = batched.recv()
+        assert isinstance(replay, list) and [e["seq"] for e in replay] == [2, 3, 4]  # one frame
+        assert [e["message"]["content"] for e in replay] == ["m1", "m2", "m3"]
+        batched.send({"type": "ack", "seq": 3})  # ACK stays per seq: seq 4 alone comes again
+        again = batched.recv_until(lambda f: isinstance(f, dict) and f.get("type") == "message"
+                                   or isinstance(f, list))[-1]
+        assert (again["seq"] if isinstance(again, dict) else [e["seq"] for e in again]) in (4, [4])
+        batched.send({"type": "ack", "seq": 4})
+        wait_for(lambda: w.gateway.pending_count() == 0, message="every event acknowledged")
+    finally:
+        batched.close()

@@ -1,7 +1,14 @@
-"""API layer: the HTTP API as an OpenAPI 3.1 document, served at /api/openapi.json."""
+"""API layer: the HTTP API as an OpenAPI 3.1 document, served at /api/openapi.json.
+
+Every input states the constraints the services enforce (FIELDS), so a request valid by the document is
+one the server accepts; tests/test_openapi.py sends requests generated from the document to check it.
+"""
 from __future__ import annotations
 
 import bottle
+
+from ..config import Config
+from ..services import checks
 
 
 def _ref(name: str) -> dict:
@@ -17,6 +24,39 @@ def _obj(required: list[str], **properties) -> dict:
 
 
 INT, STR = {"type": "integer"}, {"type": "string"}
+MAX_ID = 2**62  # what checks.integer accepts by default
+DEFAULT_MAX_MEMBERS = Config.max_group_members
+NO_NUL = "^[^\\u0000]*$"
+# At least one character left after trimming (str.strip; \\s alone differs between regex dialects), no NUL.
+VISIBLE = "^[^\\u0000]*[^\\s\\u0000\\u001c-\\u001f\\u0085][^\\u0000]*$"
+# The constraints the services check (services/checks.py and the calls to it), stated once for the document.
+FIELDS = {
+    "uid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "mid": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+    "seq": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+    "username": {"type": "string", "pattern": f"^{checks.USERNAME.pattern}$"},
+    "password": {"type": "string", "minLength": 4, "maxLength": 128, "pattern": NO_NUL},
+    "nickname": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": VISIBLE,
+                 "description": "1 to 64 characters after trimming"},
+    "login_username": {"type": "string", "maxLength": 32},
+    "login_password": {"type": "string", "maxLength": 128},
+    "content": {"type": "string", "minLength": 1, "maxLength": checks.MAX_CONTENT, "pattern": VISIBLE,
+                "description": f"1 to {checks.MAX_CONTENT} characters after trimming"},
+    "client_msg_id": {"type": ["string", "null"], "pattern": f"^{checks.CLIENT_MSG_ID.pattern}$",
+                      "description": "the sender's id for this send: the same again stores nothing"},
+    "to": {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "the recipient; not the caller"},
+    "history_limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 30},
+    "sync_limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 200},
+    "timeout": {"type": "number", "minimum": 0, "maximum": 30, "default": 0},
+    "hints_since": {"type": "string", "pattern": "^[0-9]{1,19}-[0-9]{1,19}$", "description": "a hints_next"},
+    "gid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "group_name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": VISIBLE,
+                   "description": "1 to 64 characters after trimming"},
+    "uids": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+             "maxItems": DEFAULT_MAX_MEMBERS,
+             "description": "users (repeats and present members are ignored); a group has at most "
+                            "--max-group-members (default 500) members: 400 group_too_large beyond"},
+}
 ERROR = {"description": "error", "content": {"application/json": {"schema": _ref("Error")}}}
 ERRORS = {code: ERROR for code in ("400", "401", "403", "404", "413", "429", "503")}
 
@@ -33,8 +73,14 @@ def _op(summary: str, responses: dict, body: dict | None = None, params: list | 
     return op
 
 
-def _param(name: str, where: str = "query", schema: dict = INT, required: bool = False) -> dict:
-    return {"name": name, "in": where, "required": required or where == "path", "schema": schema}
+def _param(name: str, where: str = "query", schema: str = "mid", required: bool = False) -> dict:
+    return {"name": name, "in": where, "required": required or where == "path", "schema": FIELDS[schema]}
+
+
+def _body(required: list[str], **fields: str) -> dict:
+    """A request body: a JSON object of FIELDS; properties it does not name are not part of the API."""
+    return {**_obj(required, **{name: FIELDS[field] for name, field in fields.items()}),
+            "additionalProperties": False}
 
 
 SCHEMAS = {
@@ -56,17 +102,12 @@ SCHEMAS = {
     "Group": _obj(["gid", "name", "owner", "member_count", "created_at"], gid=INT, name=STR, owner=INT,
                   member_count=INT, created_at={"type": "string", "format": "date-time"}),
 }
-GID = _param("gid", "path", {"type": "integer", "minimum": 1})
 GROUP = _obj(["group"], group=_ref("Group"))
-NAME = {"type": "string", "minLength": 1, "maxLength": 64, "description": "1-64 characters after trimming"}
-UIDS = {"type": "array", "items": {"type": "integer", "minimum": 1}}
-PAGE = [_param("before", schema={"type": "integer", "minimum": 0}), _param("after", schema={"type": "integer",
-                                                                                           "minimum": 0}),
-        _param("limit", schema={"type": "integer", "minimum": 1, "maximum": 100})]
+GID = _param("gid", "path", "gid")
 GROUP_PATHS = {
     "/api/groups": {
         "post": _op("Make a group; the caller is its owner and a member", {"201": _json(GROUP, "created")},
-                    _obj(["name"], name=NAME, members=UIDS)),
+                    _body(["name"], name="group_name", members="uids")),
         "get": _op("The caller's current groups", {"200": _json(_obj(["groups"], groups={
             "type": "array", "items": _ref("Group")}))})},
     "/api/groups/{gid}": {
@@ -74,33 +115,34 @@ GROUP_PATHS = {
             "Group"), members={"type": "array", "items": _obj(["user", "role", "read_mid"], user=_ref("User"),
                                                               role={"enum": ["owner", "member"]}, read_mid=INT)}))},
                    params=[GID]),
-        "patch": _op("Rename a group (its owner only)", {"200": _json(GROUP)}, _obj(["name"], name=NAME),
+        "patch": _op("Rename a group (its owner only)", {"200": _json(GROUP)}, _body(["name"], name="group_name"),
                      params=[GID])},
     "/api/groups/{gid}/members": {"post": _op("Add members (any member; present members are ignored)", {
-        "200": _json(GROUP)}, _obj(["uids"], uids=UIDS), params=[GID])},
+        "200": _json(GROUP)}, _body(["uids"], uids="uids"), params=[GID])},
     "/api/groups/{gid}/members/{uid}": {"delete": _op(
         "Remove a member (the owner), or leave (anyone, themself)", {"204": {"description": "removed"}},
-        params=[GID, _param("uid", "path", {"type": "integer", "minimum": 1})])},
+        params=[GID, _param("uid", "path", "uid")])},
     "/api/groups/{gid}/messages": {
         "post": _op("Send a message to a group", {
             "201": _json(_obj(["message"], message=_ref("Message")), "stored"),
             "200": _json(_obj(["message"], message=_ref("Message")), "already stored with this client_msg_id")},
-            _obj(["content"], content={"type": "string", "minLength": 1, "maxLength": 1000},
-                 client_msg_id={"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"}), params=[GID]),
+            _body(["content"], content="content", client_msg_id="client_msg_id"), params=[GID]),
         "get": _op("A page of a group as the caller received it, ascending, with the members' read markers", {
             "200": _json(_obj(["messages", "has_more", "read_marks"], messages={
                 "type": "array", "items": _ref("Message")}, has_more={"type": "boolean"}, read_marks={
-                "type": "object", "additionalProperties": INT}))}, params=[GID, *PAGE])},
+                "type": "object", "additionalProperties": INT}))},
+            params=[GID, _param("before"), _param("after"), _param("limit", schema="history_limit")])},
     "/api/groups/{gid}/read": {"post": _op("Mark a group read", {"200": _json(_obj(
         ["unread", "total_unread", "read_mid"], unread=INT, total_unread=INT, read_mid=INT))},
-        _obj([], up_to={"type": "integer", "minimum": 0}), params=[GID])},
+        _body([], up_to="mid"), params=[GID])},
 }
 USER = _obj(["user"], user=_ref("User"))
 PATHS = {
-    "/api/register": {"post": _op("Create an account", {"201": _json(USER, "created")}, _obj(
-        ["username", "password"], username=STR, password=STR, nickname=STR), auth=False)},
+    "/api/register": {"post": _op("Create an account", {"201": _json(USER, "created")}, _body(
+        ["username", "password"], username="username", password="password", nickname="nickname"), auth=False)},
     "/api/login": {"post": _op("Log in", {"200": _json(_obj(["token", "user"], token=STR, user=_ref("User")))},
-                               _obj(["username", "password"], username=STR, password=STR), auth=False)},
+                               _body(["username", "password"], username="login_username",
+                                     password="login_password"), auth=False)},
     "/api/logout": {"post": _op("End this session", {"204": {"description": "logged out"}})},
     "/api/me": {"get": _op("The caller", {"200": _json(USER)})},
     "/api/users": {"get": _op("Everyone but the caller", {"200": _json(
@@ -108,7 +150,7 @@ PATHS = {
     "/api/contacts": {"get": _op("Recent contacts, 1:1 conversations and groups in one list, newest first", {
         "200": _json(_obj(["total_unread", "contacts"], total_unread=INT, contacts={"type": "array", "items": {
             "oneOf": [_obj(["user", "last_message", "unread"], user=_ref("User"), last_message=_ref("Message"),
-                           unread=INT, peer_read_mid=INT),
+                           unread=INT, peer_read_mid=INT, peer_delivered_mid=INT),
                       _obj(["group", "last_message", "unread", "member"], group=_ref("Group"),
                            last_message=_ref("Message"), unread=INT, member={"type": "boolean"})]}},
             seq=INT))})},
@@ -119,19 +161,20 @@ PATHS = {
     "/api/messages": {"post": _op("Send a message", {
         "201": _json(_obj(["message"], message=_ref("Message")), "stored"),
         "200": _json(_obj(["message"], message=_ref("Message")), "already stored with this client_msg_id")},
-        _obj(["to", "content"], to=INT, content=STR, client_msg_id=STR))},
+        _body(["to", "content"], to="to", content="content", client_msg_id="client_msg_id"))},
     "/api/conversations/{other}/messages": {"get": _op("A page of a conversation, ascending", {"200": _json(
         _obj(["messages", "has_more"], messages={"type": "array", "items": _ref("Message")},
-             has_more={"type": "boolean"}, peer_read_mid=INT))},
-        params=[_param("other", "path"), _param("before"), _param("after"), _param("limit")])},
+             has_more={"type": "boolean"}, peer_read_mid=INT, peer_delivered_mid=INT))},
+        params=[_param("other", "path", "uid"), _param("before"), _param("after"),
+                _param("limit", schema="history_limit")])},
     "/api/conversations/{other}/read": {"post": _op("Mark a conversation read", {"200": _json(_obj(
-        ["unread", "total_unread"], unread=INT, total_unread=INT, read_mid=INT))}, _obj([], up_to=INT),
-        params=[_param("other", "path")])},
+        ["unread", "total_unread"], unread=INT, total_unread=INT, read_mid=INT))}, _body([], up_to="mid"),
+        params=[_param("other", "path", "uid")])},
     "/api/sync": {"get": _op("Events after a seq; waits up to timeout seconds", {"200": _json(_obj(
         ["events", "next", "hints_next"], events={"type": "array", "items": _ref("Event")}, next=INT,
         hints_next=STR, has_more={"type": "boolean"}))},
-        params=[_param("since"), _param("timeout", schema={"type": "number"}), _param("limit"),
-                _param("hints_since", schema=STR)])},
+        params=[_param("since", schema="seq"), _param("timeout", schema="timeout"),
+                _param("limit", schema="sync_limit"), _param("hints_since", schema="hints_since")])},
     "/api/config": {"get": _op("What a client needs to connect", {"200": _json(_obj(
         ["ws_url", "heartbeat", "ack_timeout", "poll_interval", "demo_accounts", "inspector"], ws_url=STR,
         heartbeat={"type": "number"}, ack_timeout={"type": "number"}, poll_interval={"type": "number"},
@@ -144,12 +187,18 @@ PATHS = {
     "/api/inspect/state": {"get": _op("The inspector: two users' rows and unread keys, with differences "
                                       "between Redis and the database (only when the inspector is on)",
                                       {"200": _json({"type": "object"})},
-                                      params=[_param("a", required=True), _param("b", required=True)], auth=False)},
+                                      params=[_param("a", schema="uid", required=True),
+                                              _param("b", schema="uid", required=True)], auth=False)},
     "/api/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})}, auth=False)},
 }
 DOCUMENT = {
     "openapi": "3.1.0",
-    "info": {"title": "imdemo", "version": "1", "description": "The HTTP API of imdemo (SPEC section 4)."},
+    "info": {"title": "imdemo", "version": "1", "description": (
+        "The HTTP API of imdemo (SPEC sections 4 and 11). Each input states what the server checks; besides: a "
+        "body is at most 16 KiB (413 beyond); the caller is whoever the token says; a message's `to` is not the "
+        "caller (400 self_message); a history page takes `before` or `after`, not both (400 bad_cursor); a uid "
+        "that names nobody is 404 no_such_user; a group the caller never belonged to is 404 no_such_group, one "
+        "they left 403 not_a_member, and renaming or removing others needs its owner (403 not_owner).")},
     "paths": {**PATHS, **GROUP_PATHS},
     "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     "security": [{"bearer": []}],

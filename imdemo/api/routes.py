@@ -13,7 +13,8 @@ def add_account_routes(app: bottle.Bottle, s: Services, trust_proxy: bool = Fals
     @app.post("/api/register", auth=False, status=201)
     def register():
         body = json_body()
-        return {"user": s.auth.register(body.get("username"), body.get("password"), body.get("nickname"))}
+        return {"user": s.auth.register(body.get("username"), body.get("password"), body.get("nickname"),
+                                        client_address(trust_proxy))}
 
     @app.post("/api/login", auth=False)
     def login():

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import io
+import json
 import threading
 
-from cheroot import wsgi
+from cheroot import server, wsgi
 
+from .errors import error_body
 from .requests import MAX_BODY
 from .ws_server import WebSocketGateway
 
@@ -16,6 +18,7 @@ class HttpServer:
     def __init__(self, app, host: str, port: int, threads: int = 300):
         self.server = wsgi.Server((host, port), _dechunked(app), numthreads=threads, request_queue_size=1024,
                                   server_name="imdemo")
+        self.server.ConnectionClass = _Connection
         self.server.prepare()  # binds now, so a busy port fails here with a clear error
         self.thread = threading.Thread(target=self.server.serve, name="imdemo-http", daemon=True)
 
@@ -32,16 +35,63 @@ class HttpServer:
         self.thread.join(timeout=10)
 
 
+_ERROR_HEADERS = (("Content-Type", "application/json; charset=utf-8"), ("X-Content-Type-Options", "nosniff"),
+                  ("Cache-Control", "no-store"))
+
+
+class _FramedRequest(server.HTTPRequest):
+    """Cheroot's request, strict about where a body ends (RFC 9112 section 6.1).
+
+    A request with both Content-Length and Transfer-Encoding (or Transfer-Encoding on HTTP/1.0) is refused
+    with 400 and its connection closed: a proxy in front could read the body by the other header, and
+    what one of them takes for body the other would take for a second request (request smuggling).
+    After a chunked body the connection is closed too: cheroot reads neither trailers nor a body the app
+    left unread, so nothing after it may be parsed as a request.
+    """
+
+    def read_request_headers(self):
+        if not super().read_request_headers():
+            return False
+        headers = self.inheaders
+        if b"Transfer-Encoding" in headers and (b"Content-Length" in headers or self.response_protocol != "HTTP/1.1"):
+            self._refuse("ambiguous_framing", "send either Content-Length or Transfer-Encoding: chunked, not both")
+            return False
+        if self.chunked_read:
+            self.close_connection = True
+        return True
+
+    def _refuse(self, code: str, message: str) -> None:
+        """Answer 400 in the JSON error shape and close: the framing of what follows is unknown."""
+        self.close_connection = True
+        body = json.dumps(error_body(code, message)).encode()
+        head = [f"{self.server.protocol} 400 Bad Request", *(f"{k}: {v}" for k, v in _ERROR_HEADERS),
+                f"Content-Length: {len(body)}", "Connection: close", "", ""]
+        self.conn.wfile.write("\r\n".join(head).encode("ascii") + body)
+
+
+class _Connection(server.HTTPConnection):
+    RequestHandlerClass = _FramedRequest
+
+
 def _dechunked(app):
     """Cheroot hands the app a chunked body already decoded, with no length. Bottle would decode it a
     second time (and refuse it), so read it here, at most one byte past the limit (that answers 413),
-    and hand it on with its length."""
+    and hand it on with its length. A malformed chunk is bad input: 400, and the app never runs."""
     def wsgi_app(environ, start_response):
-        if environ.pop("HTTP_TRANSFER_ENCODING", None) is not None and not environ.get("CONTENT_LENGTH"):
-            body = environ["wsgi.input"].read(MAX_BODY + 1)
+        if environ.pop("HTTP_TRANSFER_ENCODING", None) is not None:
+            try:
+                body = environ["wsgi.input"].read(MAX_BODY + 1)
+            except ValueError:  # from cheroot: a chunk size that is not hex, or a chunk without its CRLF
+                return _bad_request(start_response, "malformed_chunked_body", "the chunked body is malformed")
             environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
         return app(environ, start_response)
     return wsgi_app
+
+
+def _bad_request(start_response, code: str, message: str) -> list[bytes]:
+    body = json.dumps(error_body(code, message)).encode()
+    start_response("400 Bad Request", [*_ERROR_HEADERS, ("Content-Length", str(len(body)))])
+    return [body]
 
 
 class Servers:

@@ -103,7 +103,7 @@ class WebSocketGateway:
 
     async def _converse(self, websocket) -> None:
         try:
-            uid, token, since = await self._hello(websocket)
+            uid, token, since, batch = await self._hello(websocket)
         except (ImdemoError, ValueError, RecursionError, asyncio.TimeoutError) as e:
             await websocket.close(CLOSE_UNAUTHORIZED, getattr(e, "code", "hello expected"))
             return
@@ -115,12 +115,13 @@ class WebSocketGateway:
         # Taken before listening: what commits after it is read by the replay below, which starts after.
         cursor = await self.run_blocking(self.services.sync.acknowledge, uid, since)
         session = Session(websocket, self.services, uid, token, cursor, c.heartbeat, c.ack_timeout, c.ack_retries,
-                          self.run_blocking, inspector.note if inspector is not None else None)
+                          self.run_blocking, inspector.note if inspector is not None else None, batch=batch)
         stop_listening = self.services.sync.subscribe(
             uid, lambda notice: self.loop.call_soon_threadsafe(session.on_notice, notice))
         self.sessions.add(session)
         try:
-            await session.send({"type": "welcome", "uid": uid, "heartbeat": c.heartbeat, "ack_timeout": c.ack_timeout})
+            await session.send({"type": "welcome", "uid": uid, "heartbeat": c.heartbeat, "ack_timeout": c.ack_timeout,
+                                "batch": batch})
             session.wake.set()  # replay everything after the cursor, then go live
             await session.run()
         except ConnectionClosed:
@@ -129,8 +130,8 @@ class WebSocketGateway:
             stop_listening()
             self.sessions.discard(session)
 
-    async def _hello(self, websocket) -> tuple[int, str, int]:
-        """Wait for the hello frame; return (uid, token, since) or raise."""
+    async def _hello(self, websocket) -> tuple[int, str, int, bool]:
+        """Wait for the hello frame; return (uid, token, since, whether it asks for batched frames) or raise."""
         raw = await asyncio.wait_for(websocket.recv(), HELLO_TIMEOUT)
         frame = json.loads(raw) if isinstance(raw, str) else None
         if not isinstance(frame, dict) or frame.get("type") != "hello":
@@ -141,4 +142,4 @@ class WebSocketGateway:
         uid = await self.run_blocking(self.services.auth.authenticate, token)
         if self.services.inspector is not None:
             self.services.inspector.note("WebSocket hello", uid=uid, since=since)
-        return uid, token, since
+        return uid, token, since, frame.get("batch") is True

@@ -46,6 +46,7 @@ class Session:
     ack_retries: int
     run_blocking: object  # runs a blocking service call off the event loop
     note: object = None  # the inspector's note(name, **info), when it is on
+    batch: bool = False  # the client asked at hello for several events in one frame (a JSON array)
     announced: int = 0  # the highest seq named by a notice
     unsure: bool = True  # whether more may lie after the cursor than notices named (at hello, after a lost
     # subscription, after a full page): then the next read asks Redis for the newest seq first
@@ -85,41 +86,56 @@ class Session:
                 task.cancel()
             self.pending.clear()
 
-    async def send(self, frame: dict) -> None:
+    async def send(self, frame: dict | list) -> None:
         if self.note is not None:
             self.note("WebSocket frame out", uid=self.uid, frame=frame)
         await self.websocket.send(json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
+
+    async def send_all(self, frames: list[dict]) -> None:
+        """Write frames in order: in one frame (a JSON array) when the client asked for it and there are
+        several (a busy group's commit brings several events at once: one write and one wake-up of the
+        client instead of one each), else one frame each. Each message event is still ACKed by its seq."""
+        if self.batch and len(frames) > 1:
+            await self.send(frames)
+            return
+        for frame in frames:
+            await self.send(frame)
 
     async def _push(self) -> None:
         """Write live hints and every message event after the cursor, in seq order, within the window."""
         while True:
             await self.wake.wait()
             self.wake.clear()
-            await self._push_arrived()
+            out = self._take_arrived()
             while len(self.pending) < WINDOW and (self.unsure or self.announced > self.cursor):
                 room, newer_exists, self.unsure = WINDOW - len(self.pending), not self.unsure, False
+                if out:  # what the notices brought goes first, in seq order
+                    await self.send_all(out)
+                    out = []
                 events = await self.run_blocking(self.services.sync.events_after, self.uid, self.cursor, room,
                                                  newer_exists)
-                for event in events:
-                    self.pending[event["seq"]] = Pending(event, time.monotonic())
-                    self.cursor = event["seq"]
-                    await self.send(event)
+                out += self._hold(events)
                 if len(events) == room:
                     self.unsure = True  # a full page: more may lie beyond, read once the window has room
                 elif not events:
                     self.announced = min(self.announced, self.cursor)  # nothing there after all
-            while self.hints:  # after the events they may describe (an unread count, a read marker)
-                await self.send(self.hints.popleft())
+            out += self.hints  # after the events they may describe (an unread count, a read marker)
+            self.hints.clear()
+            await self.send_all(out)
 
-    async def _push_arrived(self) -> None:
-        """Push the message events that notices brought and that follow the cursor, as far as the window has
-        room: no database read for them. The rest (after a gap, or past the window) is read by seq."""
+    def _take_arrived(self) -> list[dict]:
+        """The message events that notices brought and that follow the cursor, as far as the window has room:
+        no database read for them. The rest (after a gap, or past the window) is read by seq."""
         run = following(self.arrived, self.cursor, WINDOW - len(self.pending))
         self.arrived.clear()
-        for event in run:
+        return self._hold(run)
+
+    def _hold(self, events: list[dict]) -> list[dict]:
+        """Keep events pending until acknowledged, and move the cursor past them; return them to be sent."""
+        for event in events:
             self.pending[event["seq"]] = Pending(event, time.monotonic())
             self.cursor = event["seq"]
-            await self.send(event)
+        return events
 
     async def _watch(self) -> None:
         """Retransmit what is overdue; close a connection that stays silent or never acknowledges."""
@@ -134,16 +150,15 @@ class Session:
                 session_checked = now  # a logout closes at once (a notice); an expiry is found here
                 if not await self._session_alive():
                     return await self._close(CLOSE_UNAUTHORIZED, "session ended")
-            for item in list(self.pending.values()):
-                if now - item.sent_at < self.ack_timeout:
-                    continue
-                if item.sends > self.ack_retries:
-                    return await self._close(CLOSE_TIMEOUT, "ack timeout")
+            overdue = [item for item in self.pending.values() if now - item.sent_at >= self.ack_timeout]
+            if any(item.sends > self.ack_retries for item in overdue):
+                return await self._close(CLOSE_TIMEOUT, "ack timeout")
+            for item in overdue:
                 item.sends += 1
                 item.sent_at = now
                 if self.note is not None:
                     self.note("WebSocket retransmission", uid=self.uid, seq=item.event["seq"], sends=item.sends)
-                await self.send(item.event)
+            await self.send_all([item.event for item in overdue])
 
     def _as_caller(self, change, *args):
         """Make a change as this connection's user, checking first that the session still lives (in the same
@@ -210,9 +225,10 @@ class Session:
             raise BadInput("ack needs a whole-number seq", "invalid_seq")
         seq = min(seq, self.cursor)  # nobody acknowledges what was never sent
         was_full = len(self.pending) >= WINDOW
-        received = False  # whether this ACK covers a message someone else sent (a delivered receipt is due)
+        received = False  # whether this ACK covers a 1:1 message sent to this user (a delivered receipt is due;
+        # a group shows who has read instead, so its messages' ACKs cost nothing more)
         for done in [s for s in self.pending if s <= seq]:
-            received = self.pending.pop(done).event["message"]["from"] != self.uid or received
+            received = self.pending.pop(done).event["message"].get("to") == self.uid or received
         if was_full:
             self.wake.set()  # the window has room again
         if received:  # the user's own sends coming back need no receipt; a later ACK records past them

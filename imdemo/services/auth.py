@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 
 from ..store.attempts import Attempts
@@ -15,7 +16,9 @@ from .errors import Conflict, RateLimited, Unauthorized
 from .passwords import DUMMY_HASH, check_password, hash_password
 from .views import user_view
 
+log = logging.getLogger(__name__)
 ADDRESS_FACTOR = 4  # an address may fail this many times more often than one username
+REGISTER_WINDOW = 60.0  # seconds: register_rate counts new accounts per address in windows this long
 
 
 def token_hash(token: str) -> str:
@@ -27,11 +30,12 @@ class AuthService:
     """Accounts and sessions."""
 
     def __init__(self, users: UserStore, sessions: SessionStore, attempts: Attempts, notifier: Notifier, *,
-                 session_ttl: float, login_attempts: int, login_window: float, password_cost: int):
+                 session_ttl: float, login_attempts: int, login_window: float, password_cost: int,
+                 register_rate: int = 0):
         self.users, self.sessions, self.attempts, self.notifier = users, sessions, attempts, notifier
-        self.session_ttl, self.password_cost = session_ttl, password_cost
+        self.session_ttl, self.password_cost, self.register_rate = session_ttl, password_cost, register_rate
         self.login_attempts, self.login_window = login_attempts, login_window
-        notifier.watch_all(self._on_notice)
+        notifier.watch_all("logout", self._on_notice)
 
     def _on_notice(self, uid: int, notice: dict) -> None:
         """Another process ended a session (or notices were lost): stop trusting this process's copy."""
@@ -40,16 +44,26 @@ class AuthService:
         elif notice.get("type") == "wake":
             self.sessions.forget()
 
-    def register(self, username, password, nickname=None) -> dict:
-        """Create an account and return the user."""
+    def register(self, username, password, nickname=None, address: str | None = None) -> dict:
+        """Create an account and return the user. From an address (a request), at most register_rate a
+        minute: each hashes a password with scrypt (16 MiB, tens of ms), so a flood would be costly."""
         username = checks.username(username)
         password = checks.text(password, "password", 4, 128, strip=False)
         nickname = username if nickname is None else checks.text(nickname, "nickname", 1, 64)
+        self._limit_registrations(address)  # once the input is good: bad input changes nothing, not even the count
         try:
             user = self.users.create(username, nickname, hash_password(password, self.password_cost))
         except DuplicateUsername:
             raise Conflict(f"the username {username!r} is taken", "username_taken") from None
         return user_view(user)
+
+    def _limit_registrations(self, address: str | None) -> None:
+        if address is None or self.register_rate <= 0:  # None: not a request (the demo seed, a benchmark)
+            return
+        made, left = self.attempts.count("register_addr", address, REGISTER_WINDOW)
+        if made > self.register_rate:
+            raise RateLimited(f"at most {self.register_rate} new accounts a minute from one address", left,
+                              "too_many_registrations")
 
     def login(self, username, password, address: str) -> dict:
         """Check the password and open a session; return {token, user}. Failures are throttled."""
@@ -89,6 +103,13 @@ class AuthService:
         """End the session of token in every process, and close the live connections opened with it."""
         self.sessions.delete(token_hash(token))
         self.notifier.publish(uid, {"logout": token_hash(token)})
+
+    def purge_expired_sessions(self) -> int:
+        """Delete expired sessions, so the table holds live ones only (uid_of deletes only those it meets)."""
+        purged = self.sessions.purge_expired()
+        if purged:
+            log.info("deleted %d expired sessions", purged)
+        return purged
 
     def demo_password_works(self) -> bool:
         """Tell whether any demo account still has the published demo password."""

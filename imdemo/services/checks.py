@@ -14,6 +14,8 @@ def integer(value, name: str, low: int = 0, high: int = 2**62) -> int:
     """Return value as an int within [low, high], accepting digit strings from query strings."""
     if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,19}", value.strip()):  # ASCII digits only
         value = int(value)
+    elif isinstance(value, float) and value.is_integer():  # JSON has one number type: 2.0 is the integer 2
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadInput(f"{name} must be a whole number", "invalid_" + name)
     if not low <= value <= high:

@@ -39,10 +39,11 @@ class ContactService:
         seq = self.sync.last_seq(uid)
         unread = self.unread(uid)
         rows = self.messages.contacts(uid, limit)
-        people = self.users.by_uids([other for other, _, _ in rows])
+        people = self.users.by_uids([other for other, *_ in rows])
         contacts = [(last.mid, {"user": user_view(people[other]), "last_message": message_view(last),
-                                "unread": unread["conversations"].get(str(other), 0), "peer_read_mid": peer_read})
-                    for other, peer_read, last in rows if other in people]
+                                "unread": unread["conversations"].get(str(other), 0), "peer_read_mid": peer_read,
+                                "peer_delivered_mid": max(peer_delivered, peer_read)})  # read implies received
+                    for other, peer_read, peer_delivered, last in rows if other in people]
         contacts += [(last.mid, {"group": group_view(group), "last_message": message_view(last), "member": member,
                                  "unread": unread["groups"].get(str(group.gid), 0)})
                      for group, member, last in self.groups.contacts(uid, limit)]

@@ -47,7 +47,7 @@ class GroupService:
         """The group and its members, each with role and read marker (members only)."""
         gid = self._gid(gid)
         group = self.groups.group(gid)
-        self._require_member(gid, uid, group is not None and self.groups.was_member(gid, uid))
+        self._require_member(gid, uid, self.groups.was_member(gid, uid) if group is not None else None)
         members = self.groups.members(gid)
         people = self.users.by_uids([m.uid for m in members])
         return {"group": group_view(group), "members": [

@@ -11,6 +11,7 @@ from ..store.notices import Notifier
 from . import checks
 from .errors import BadInput, Forbidden, NotFound, RateLimited
 from .group_commit import GroupCommit
+from .merge import UnreadMerger
 from .unread import Reconciler
 from .views import message_view
 
@@ -23,9 +24,11 @@ class MessageService:
     """
 
     def __init__(self, messages: MessageStore, notifier: Notifier, attempts: Attempts,
-                 reconciler: Reconciler, *, send_rate: int, alone: Callable[[], bool] = lambda: False):
+                 reconciler: Reconciler, *, send_rate: int, alone: Callable[[], bool] = lambda: False,
+                 merger: UnreadMerger | None = None):
         self.messages, self.notifier, self.attempts = messages, notifier, attempts
         self.reconciler, self.send_rate = reconciler, send_rate
+        self.merger = merger  # counts group messages unread after their commit, merged (None: in the commit)
         self.group = GroupCommit(self._store_and_notify, alone=alone)
 
     def send_message(self, sender: int, to, content, client_msg_id=None) -> tuple[dict, bool]:
@@ -69,6 +72,8 @@ class MessageService:
         created = [o for o in outcomes if isinstance(o, Stored) and o.created]
         if created:
             self.announce(created)
+            if self.merger is not None:
+                self.merger.add(created)
         return outcomes
 
     def announce(self, stored: list[Stored]) -> None:
@@ -77,6 +82,8 @@ class MessageService:
         seq), each message's body once however many timelines it reached, and for a 1:1 message an unread
         hint for its recipient (live only: a poller gets the message event, which is the +1; a group's
         members count the message events too, so a group message costs no hint per member)."""
+        if not stored:
+            return
         bodies, notices = {}, {}
         for s in stored:  # in commit order, so each user's events come in seq order
             m, key = s.message, str(s.message.mid)
@@ -97,8 +104,11 @@ class MessageService:
         """Return a page of uid's conversation with other, ascending, and whether more lies beyond it."""
         other = checks.integer(other, "uid", 1)
         page, has_more = self.page(uid, other, before, after, limit)
+        if not page and not self.messages.user_exists(other):  # asked only when there is nothing to show
+            raise NotFound(f"no user with uid {other}", "no_such_user")
+        peer_read, peer_delivered = self.messages.peer_marks(uid, other)
         return {"messages": [message_view(m) for m in page], "has_more": has_more,
-                "peer_read_mid": self.messages.peer_read_mid(uid, other)}
+                "peer_read_mid": peer_read, "peer_delivered_mid": max(peer_delivered, peer_read)}
 
     def page(self, uid: int, peer: int, before, after, limit) -> tuple[list[Message], bool]:
         """A page of one of uid's conversations (a uid, or -gid), ascending, and whether more lies beyond."""
@@ -112,6 +122,7 @@ class MessageService:
         if has_more:  # drop the one extra row that was read only to know more lies beyond
             page = page[:limit] if after is not None else page[1:]
         return page, has_more
+
 
 def group_error(gid: int, e: Exception) -> Exception:
     """The caller's error for a group it cannot use: 403 for a former member, 404 for anyone else (a group

@@ -21,7 +21,7 @@ from . import checks
 from .errors import BadInput
 from .views import message_event
 
-HINT_CURSOR = re.compile(r"\d{1,20}-\d{1,20}")
+HINT_CURSOR = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")  # a stream id; 19 ASCII digits always fit its 64 bits
 
 
 class Waiter:
@@ -142,10 +142,15 @@ class SyncService:
         return seq
 
     def acknowledge_pushed(self, uid: int, seq: int) -> None:
-        """acknowledge() for a seq this server pushed itself, so one that exists: no need to check it."""
+        """acknowledge() for a seq this server pushed itself, so one that exists: no need to check it.
+
+        Redis answers whether the acked seq moved (an idle poll runs no SQL); when it covers received
+        messages, each conversation's delivered mark is written where it moves (it outlives Redis and
+        the page: history and contacts return it), and its sender is told."""
         previous = self.counters.advance_acked(uid, seq) if seq > 0 else None
         if previous is None:
             return
-        for sender, mid in self.messages.received_between(uid, previous, seq).items():
+        received = self.messages.received_between(uid, previous, seq)
+        for sender, mid in (self.messages.mark_delivered(uid, received) if received else {}).items():
             self.notifier.publish(sender, {"hints": [{"type": "delivered", "to": uid, "up_to": mid}]})
 

@@ -17,8 +17,9 @@ class Batch:
     """One group commit's writes, step by step."""
 
     def __init__(self, writer: TimelineWriter, counters: UnreadCounters,
-                 find_by_client_id: Callable[[int, str], Message | None]):
+                 find_by_client_id: Callable[[int, str], Message | None], count_groups: bool = True):
         self.writer, self.counters, self.find_by_client_id = writer, counters, find_by_client_id
+        self.count_groups = count_groups  # False: a group's messages are counted later, merged (UnreadMerger)
 
     def write(self, drafts: list[Draft], counted: set[int]) -> list[Stored | Exception]:
         """Write the drafts; return each one's outcome (Stored, or the exception that refused it) and add to
@@ -118,6 +119,8 @@ class Batch:
         for _, m, seqs in made:
             if m.recipient > 0:
                 increments.append((str(m.sender), m.recipient, 1))
+                continue
+            if not self.count_groups:
                 continue
             field = unread_field(m.recipient)
             for uid in seqs:

@@ -9,6 +9,8 @@ import redis
 
 from .keyvalue import Keys
 
+INLINE_SEQS = 16  # users whose newest seq is cached by the unread script itself
+
 # The new messages of a group commit. KEYS: the ready marker; then T and C of each increment's recipient;
 # then the S key of each user involved. ARGV: the number of increments n; each one's field of C and amount;
 # each S key's new value. The seqs are plain SETs: they were taken under every user's row lock in the still
@@ -34,7 +36,8 @@ out[2 * n + 1] = redis.call('EXISTS', KEYS[1])
 return out
 """
 
-# KEYS: T, C, ready marker. ARGV: the conversation's field, what is still unread there.
+# KEYS: T, C, ready marker, and for a group the group's W hash. ARGV: the conversation's field, what is
+# still unread there, and for a group the uid and the newest mid that count covered (see MERGE).
 SET_CONVERSATION = """
 local old = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 local new = tonumber(ARGV[2])
@@ -42,19 +45,49 @@ if new > 0 then redis.call('HSET', KEYS[2], ARGV[1], new) else redis.call('HDEL'
 local total = tonumber(redis.call('GET', KEYS[1]) or '0') + new - old
 if total < 0 then total = 0 end
 redis.call('SET', KEYS[1], total)
+if KEYS[4] then redis.call('HSET', KEYS[4], ARGV[3], ARGV[4]) end
 return {total, redis.call('EXISTS', KEYS[3])}
 """
 
-# KEYS: T, C. ARGV: field, count, field, count, ...
+# KEYS: T, C, then the W hash of each of uid's groups. ARGV: the number of fields n; each field and its
+# count; uid; the newest mid of each group that the counts covered.
 REPLACE = """
 redis.call('DEL', KEYS[2])
+local n = tonumber(ARGV[1])
 local total = 0
-for i = 1, #ARGV, 2 do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-  total = total + tonumber(ARGV[i + 1])
+for i = 1, n do
+  local count = tonumber(ARGV[2 * i + 1])
+  if count > 0 then redis.call('HSET', KEYS[2], ARGV[2 * i], count) end
+  total = total + count
 end
 redis.call('SET', KEYS[1], total)
+for j = 3, #KEYS do redis.call('HSET', KEYS[j], ARGV[2 * n + 2], ARGV[2 * n + j]) end
 return total
+"""
+
+# Merged unread changes (lecture 20): the messages a group received during a window, counted for each
+# member at once. KEYS: the ready marker; the group's W hash; then T and C of each member. ARGV: the
+# group's field; the number of messages k; their mids; their senders; then each member's uid. W holds, for
+# each member whose count was last set from the database (a read, a rebuild), the newest mid that count
+# covered: a message at or below it is counted already and is skipped, so a merged change landing after a
+# recount never counts a message twice. Returns whether the store is ready.
+MERGE = """
+local field, k = ARGV[1], tonumber(ARGV[2])
+local counted = {}
+local flat = redis.call('HGETALL', KEYS[2])
+for i = 1, #flat, 2 do counted[flat[i]] = tonumber(flat[i + 1]) end
+for j = 1, (#KEYS - 2) / 2 do
+  local uid = ARGV[2 + 2 * k + j]
+  local after, n = counted[uid] or 0, 0
+  for i = 1, k do
+    if tonumber(ARGV[2 + i]) > after and ARGV[2 + k + i] ~= uid then n = n + 1 end
+  end
+  if n > 0 then
+    redis.call('INCRBY', KEYS[1 + 2 * j], n)
+    redis.call('HINCRBY', KEYS[2 + 2 * j], field, n)
+  end
+end
+return redis.call('EXISTS', KEYS[1])
 """
 
 # KEYS: T, C, ready marker.
@@ -80,11 +113,13 @@ class UnreadCounters:
         self._replace = client.register_script(REPLACE)
         self._read = client.register_script(READ)
         self._raise_to = client.register_script(RAISE_TO)
+        self._merge = client.register_script(MERGE)
 
     def scripts(self) -> dict:
         """The Lua scripts by name, for the inspector's trace."""
         return {"unread.on_message": self._on_message, "unread.set_conversation": self._set_conversation,
-                "unread.replace": self._replace, "unread.read": self._read, "seq.raise_to": self._raise_to}
+                "unread.replace": self._replace, "unread.read": self._read, "seq.raise_to": self._raise_to,
+                "unread.merge": self._merge}
 
     def on_messages(self, increments: list[tuple[str, int, int]],
                     seqs: dict[int, int]) -> tuple[list[tuple[int, int]], bool]:
@@ -92,29 +127,53 @@ class UnreadCounters:
         seq, all in one script.
 
         Return the recipient's (total, conversation) after each increment, and whether the store is ready.
+        The seqs of a few users ride in the script (one round trip); those of many (a big group) go in one
+        MSET beside it, which costs a third of what passing them through Lua does.
         """
         k = self.keys
         keys, args = [k.counters_ready], [len(increments)]
         for field, recipient, amount in increments:
             keys += (k.total_unread(recipient), k.conversation_unread(recipient))
             args += (field, amount)
+        if len(seqs) > INLINE_SEQS:
+            self.client.mset({k.last_seq(uid): seq for uid, seq in seqs.items()})
+            seqs = {}
         keys += [k.last_seq(uid) for uid in seqs]
         result = self._on_message(keys=keys, args=[*args, *seqs.values()])
         counts = [(int(result[i]), int(result[i + 1])) for i in range(0, 2 * len(increments), 2)]
         return counts, bool(result[-1])
 
-    def set_conversation(self, uid: int, field: str, unread: int) -> tuple[int, bool]:
-        """Set what uid has unread in a conversation (its field of C); move the total by the difference.
-        Return (total, ready)."""
+    def set_conversation(self, uid: int, field: str, unread: int, covered: tuple[int, int] | None = None
+                         ) -> tuple[int, bool]:
+        """Set what uid has unread in a conversation (its field of C), counted from the database; move the
+        total by the difference. covered: for a group, (gid, the newest mid the count covered), so merged
+        changes still on their way skip what it counted. Return (total, ready)."""
         k = self.keys
-        keys = [k.total_unread(uid), k.conversation_unread(uid), k.counters_ready]
-        total, ready = self._set_conversation(keys=keys, args=[field, unread])
+        keys, args = [k.total_unread(uid), k.conversation_unread(uid), k.counters_ready], [field, unread]
+        if covered is not None:
+            keys.append(k.group_counted(covered[0]))
+            args += (uid, covered[1])
+        total, ready = self._set_conversation(keys=keys, args=args)
         return int(total), bool(ready)
 
-    def replace(self, uid: int, by_conversation: dict[str, int]) -> None:
-        """Overwrite uid's counters with counts taken from the database."""
-        args = [x for other, n in by_conversation.items() if n > 0 for x in (other, n)]
-        self._replace(keys=[self.keys.total_unread(uid), self.keys.conversation_unread(uid)], args=args)
+    def replace(self, uid: int, by_conversation: dict[str, int], covered: dict[int, int]) -> None:
+        """Overwrite uid's counters with counts taken from the database; covered: gid -> the newest mid of
+        the group the count covered (for merged changes on their way, as set_conversation)."""
+        args = [len(by_conversation), *(x for field, n in by_conversation.items() for x in (field, n)), uid,
+                *covered.values()]
+        keys = [self.keys.total_unread(uid), self.keys.conversation_unread(uid),
+                *(self.keys.group_counted(gid) for gid in covered)]
+        self._replace(keys=keys, args=args)
+
+    def merge(self, gid: int, field: str, messages: list[tuple[int, int]], members: list[int]) -> bool:
+        """Count a group's messages [(mid, sender)] unread for its members at once (each skips its own and
+        what a recount covered); return whether the store is ready."""
+        k = self.keys
+        keys = [k.counters_ready, k.group_counted(gid)]
+        for uid in members:
+            keys += (k.total_unread(uid), k.conversation_unread(uid))
+        args = [field, len(messages), *(mid for mid, _ in messages), *(sender for _, sender in messages), *members]
+        return bool(self._merge(keys=keys, args=args))
 
     def read(self, uid: int) -> tuple[int, dict[str, int], bool]:
         """Return (total, {field: unread}, store_ready) for uid in one round trip."""

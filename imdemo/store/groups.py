@@ -117,8 +117,9 @@ class GroupStore:
     def create(self, owner: int, name: str):
         """Make a new group owned by owner; yield it locked, for its first change (made())."""
         with self._changing() as recount:
-            row = self._one("insert_group", name, owner, int(time.time() * 1000))
-            yield LockedGroup(self, GroupRow(int(row[0]), name, owner, 0, int(time.time() * 1000)), [], 0, recount)
+            now = int(time.time() * 1000)
+            row = self._one("insert_group", name, owner, now)
+            yield LockedGroup(self, GroupRow(int(row[0]), name, owner, 0, now), [], 0, recount)
 
     @contextmanager
     def change(self, gid: int):
@@ -188,7 +189,7 @@ class LockedGroup:
         self.store.db.execute_sql(self.store.sql["leave"], (stored.message.mid, self.gid, uid))
         del self.members[uid]
         self.recount.add(uid)
-        self.store.counters.set_conversation(uid, unread_field(group_peer(self.gid)), 0)
+        self.store.counters.set_conversation(uid, unread_field(group_peer(self.gid)), 0, (self.gid, stored.message.mid))
         self._save()
         return stored
 

@@ -29,6 +29,11 @@ class Keys:
         """The course's `{uid}_C`: a hash of other uid -> unread in that conversation."""
         return f"{self.prefix}{uid}_C"
 
+    def group_counted(self, gid: int) -> str:
+        """A hash of member uid -> the newest mid of the group their unread count was last taken from the
+        database up to (a read, a rebuild): merged changes skip what it covered."""
+        return f"{self.prefix}g{gid}_W"
+
     def last_seq(self, uid: int) -> str:
         """The newest seq of uid's timeline, so an idle poll needs no SQL."""
         return f"{self.prefix}{uid}_S"

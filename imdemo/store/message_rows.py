@@ -38,7 +38,7 @@ SQL = {
                       " WHERE r.owner_uid = ? AND r.other_uid = ? AND r.mid < ? ORDER BY r.mid DESC LIMIT ?",
     "history_after": f"SELECT {MESSAGE_COLUMNS} FROM im_msg_relation r JOIN im_msg_content c ON c.mid = r.mid"
                      " WHERE r.owner_uid = ? AND r.other_uid = ? AND r.mid > ? ORDER BY r.mid LIMIT ?",
-    "contacts": f"SELECT ct.other_uid, p.read_mid, {MESSAGE_COLUMNS} FROM im_msg_contact ct"
+    "contacts": f"SELECT ct.other_uid, p.read_mid, p.delivered_mid, {MESSAGE_COLUMNS} FROM im_msg_contact ct"
                 " JOIN im_msg_content c ON c.mid = ct.mid"
                 " LEFT JOIN im_msg_contact p ON p.owner_uid = ct.other_uid AND p.other_uid = ct.owner_uid"
                 " WHERE ct.owner_uid = ? ORDER BY ct.mid DESC LIMIT ?",
@@ -48,22 +48,26 @@ SQL = {
                     " AND r.other_uid = -m.gid), m.read_mid FROM im_group_member m"
                     " WHERE m.uid = ? AND m.gid = ? AND m.left_mid IS NULL",
     "set_group_read": "UPDATE im_group_member SET read_mid = ? WHERE uid = ? AND gid = ? AND read_mid < ?",
-    "peer_read": "SELECT read_mid FROM im_msg_contact WHERE owner_uid = ? AND other_uid = ?",
+    "peer_read": "SELECT read_mid, delivered_mid FROM im_msg_contact WHERE owner_uid = ? AND other_uid = ?",
     "set_read": "UPDATE im_msg_contact SET read_mid = ? WHERE owner_uid = ? AND other_uid = ? AND read_mid < ?",
     "unread_in": "SELECT COUNT(*) FROM im_msg_relation WHERE owner_uid = ? AND other_uid = ? AND type = 1"
                  " AND mid > ?",
     # Driven by the contact rows and the current memberships, so each count reads only what lies after that
     # conversation's read marker (through the (owner_uid, other_uid, mid) index), never the whole history.
-    # Returns (peer, unread).
+    # Returns (peer, unread, for a group the newest mid the count covered).
     "unread_of": "SELECT ct.other_uid, (SELECT COUNT(*) FROM im_msg_relation r WHERE r.owner_uid = ct.owner_uid"
-                 " AND r.other_uid = ct.other_uid AND r.type = 1 AND r.mid > ct.read_mid)"
+                 " AND r.other_uid = ct.other_uid AND r.type = 1 AND r.mid > ct.read_mid), NULL"
                  " FROM im_msg_contact ct WHERE ct.owner_uid = ?"
                  " UNION ALL SELECT -m.gid, (SELECT COUNT(*) FROM im_msg_relation r WHERE r.owner_uid = m.uid"
-                 " AND r.other_uid = -m.gid AND r.type = 1 AND r.mid > m.read_mid)"
+                 " AND r.other_uid = -m.gid AND r.type = 1 AND r.mid > m.read_mid),"
+                 " (SELECT MAX(r.mid) FROM im_msg_relation r WHERE r.owner_uid = m.uid AND r.other_uid = -m.gid)"
                  " FROM im_group_member m WHERE m.uid = ? AND m.left_mid IS NULL",
     # Delivered receipts are for 1:1 messages (a group shows who has read, from the members' read markers)
     "received_between": "SELECT other_uid, MAX(mid) FROM im_msg_relation WHERE owner_uid = ? AND type = 1"
                         " AND other_uid > 0 AND seq > ? AND seq <= ? GROUP BY other_uid",
+    "user_exists": "SELECT 1 FROM im_user WHERE uid = ?",
+    "set_delivered": "UPDATE im_msg_contact SET delivered_mid = ? WHERE owner_uid = ? AND other_uid = ?"
+                     " AND delivered_mid < ? RETURNING other_uid",
 }
 
 

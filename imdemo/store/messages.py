@@ -19,11 +19,12 @@ log = logging.getLogger(__name__)
 class MessageStore:
     """The course's three message tables: content, per-user relation (index) and contacts."""
 
-    def __init__(self, db: peewee.Database, counters: UnreadCounters):
+    def __init__(self, db: peewee.Database, counters: UnreadCounters, count_groups: bool = True):
         self.db, self.counters = db, counters
         self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
         self.writer = TimelineWriter(db)
-        self.batch = Batch(self.writer, counters, self.find_by_client_id)
+        # count_groups=False: a group message's unread is counted after the commit, merged (UnreadMerger)
+        self.batch = Batch(self.writer, counters, self.find_by_client_id, count_groups)
 
     def _one(self, name: str, *params):
         return self.db.execute_sql(self.sql[name], params).fetchone()
@@ -102,14 +103,19 @@ class MessageStore:
         rows = self._all("history_before", uid, other, before if before is not None else 2**62, limit)
         return [Message.from_row(r) for r in reversed(rows)]
 
-    def contacts(self, uid: int, limit: int) -> list[tuple[int, int, Message]]:
-        """Return uid's recent contacts newest first, as (other uid, their read marker, last message)."""
-        return [(int(r[0]), int(r[1] or 0), Message.from_row(r[2:])) for r in self._all("contacts", uid, limit)]
+    def contacts(self, uid: int, limit: int) -> list[tuple[int, int, int, Message]]:
+        """Return uid's recent contacts newest first, as (other uid, their read and delivered markers, last
+        message)."""
+        return [(int(r[0]), int(r[1] or 0), int(r[2] or 0), Message.from_row(r[3:]))
+                for r in self._all("contacts", uid, limit)]
 
-    def peer_read_mid(self, uid: int, other: int) -> int:
-        """Return how far other has read the conversation with uid."""
+    def user_exists(self, uid: int) -> bool:
+        return self._one("user_exists", uid) is not None
+
+    def peer_marks(self, uid: int, other: int) -> tuple[int, int]:
+        """Return how far other has read, and received, the conversation with uid."""
         row = self._one("peer_read", other, uid)
-        return int(row[0]) if row else 0
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     def mark_read(self, uid: int, peer: int, up_to: int | None) -> tuple[int, int, int, bool, int]:
         """Move uid's read marker of a conversation (a uid, or -gid) forward to up_to (default: newest).
@@ -150,7 +156,8 @@ class MessageStore:
                 self.db.execute_sql(self.sql["set_group_read"], (target, uid, -peer, target))
             read_mid = target
         unread = int(self._one("unread_in", uid, peer, read_mid)[0])
-        total, _ = self.counters.set_conversation(uid, field, unread)  # the last step before the commit
+        covered = (-peer, newest) if peer < 0 else None
+        total, _ = self.counters.set_conversation(uid, field, unread, covered)  # the last step before the commit
         return read_mid, unread, total, moved, before
 
     def rebuild_counters(self, uid: int) -> None:
@@ -159,8 +166,15 @@ class MessageStore:
             if self._one("lock_user", uid) is None:
                 return
             counts = self._all("unread_of", uid, uid)
-            self.counters.replace(uid, {unread_field(int(peer)): int(n) for peer, n in counts})
+            self.counters.replace(uid, {unread_field(int(peer)): int(n) for peer, n, _ in counts},
+                                  {-int(peer): int(newest or 0) for peer, _, newest in counts if peer < 0})
 
     def received_between(self, uid: int, after_seq: int, up_to_seq: int) -> dict[int, int]:
         """Return {sender: newest mid} of messages uid received with after_seq < seq <= up_to_seq."""
         return {int(o): int(m) for o, m in self._all("received_between", uid, after_seq, up_to_seq)}
+
+    def mark_delivered(self, uid: int, received: dict[int, int]) -> dict[int, int]:
+        """Raise uid's delivered marks to {sender: mid} (only forward); return the ones that moved."""
+        with write_transaction(self.db):
+            return {sender: mid for sender, mid in received.items()
+                    if self._one("set_delivered", mid, uid, sender, mid) is not None}

@@ -72,6 +72,9 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         mid = pw.BigIntegerField()
         type = pw.SmallIntegerField()
         read_mid = pw.BigIntegerField(default=0)
+        # The newest message here that the owner's client has acknowledged. DEFAULT 0 in the table too: the
+        # send path inserts contact rows with plain SQL (message_rows.py) and need not name it.
+        delivered_mid = pw.BigIntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
         create_time = pw.BigIntegerField()
         update_time = pw.BigIntegerField()
 

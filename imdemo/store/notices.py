@@ -39,7 +39,7 @@ class Notifier:
     def __init__(self, client: redis.Redis, keys: Keys):
         self.client, self.keys = client, keys
         self._listeners: dict[int, set[Listener]] = {}
-        self._watchers: list[Callable[[int, dict], None]] = []  # hear every user's notices
+        self._watchers: list[tuple[str, Callable[[int, dict], None]]] = []  # (key, watcher): every user's
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -87,7 +87,7 @@ class Notifier:
 
     def wake_all(self) -> None:
         """Wake every local listener (a lost subscription, a shutdown): each re-reads what it waits for."""
-        for watcher in self._watchers:
+        for _, watcher in self._watchers:
             watcher(0, {"type": "wake"})
         with self._lock:
             everyone = [(uid, list(group)) for uid, group in self._listeners.items()]
@@ -95,10 +95,11 @@ class Notifier:
             for listener in group:
                 listener({"type": "wake", "uid": uid})
 
-    def watch_all(self, watcher: Callable[[int, dict], None]) -> None:
-        """Call watcher(uid, notice) with every notice this process hears, for any user, and with
-        (0, {"type": "wake"}) when notices may have been lost."""
-        self._watchers.append(watcher)
+    def watch_all(self, key: str, watcher: Callable[[int, dict], None]) -> None:
+        """Call watcher(uid, notice) with every notice this process hears that has key (a logout, say), for
+        any user, and with (0, {"type": "wake"}) when notices may have been lost. (A big group's message is
+        hundreds of notices: a watcher hears only those it asked for.)"""
+        self._watchers.append((key, watcher))
 
     def listen(self, uid: int, listener: Listener) -> Callable[[], None]:
         """Call listener with each notice for uid until the returned function is called."""
@@ -174,9 +175,10 @@ class Notifier:
         except (ValueError, TypeError, KeyError):
             log.warning("ignored a message on %s that is not a list of notices: %.80r", self.keys.notices, data)
             return
-        for watcher in self._watchers:
+        for key, watcher in self._watchers:
             for uid, notice in notices:
-                watcher(uid, notice)
+                if key in notice:
+                    watcher(uid, notice)
         with self._lock:
             deliveries = [(notice, list(self._listeners[uid])) for uid, notice in notices if uid in self._listeners]
         for notice, group in deliveries:

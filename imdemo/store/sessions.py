@@ -73,6 +73,10 @@ class SessionStore:
         else:
             self._local.pop(token_hash, None)
 
+    def purge_expired(self) -> int:
+        """Delete every session past its expiry, looked up or not; return how many."""
+        return self.Session.delete().where(self.Session.expires_at <= int(time.time() * 1000)).execute()
+
     def delete(self, token_hash: str) -> None:
         """End a session: the row, the Redis copy and this process's copy (other processes: forget)."""
         self.Session.delete().where(self.Session.token_hash == token_hash).execute()

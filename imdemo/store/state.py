@@ -43,7 +43,7 @@ class StateReader:
     def _unread(self, uid: int) -> dict:
         total_key, conv_key = self.keys.total_unread(uid), self.keys.conversation_unread(uid)
         rows = self.db.execute_sql(SQL["unread_of"].replace("?", self.db.param), (uid, uid))
-        in_db = {unread_field(int(peer)): int(n) for peer, n in rows if n}
+        in_db = {unread_field(int(peer)): int(n) for peer, n, _ in rows if n}
         return {"keys": {total_key: self.client.get(total_key), conv_key: self.client.hgetall(conv_key)},
                 "redis_total": int(self.client.get(total_key) or 0),
                 "redis_conversations": {o: int(n) for o, n in self.client.hgetall(conv_key).items()},

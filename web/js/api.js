@@ -84,7 +84,8 @@ export class Api {
     return (await this.call('GET', '/api/users')).users;
   }
 
-  /** Recent contacts newest first, each {user, last_message, unread, peer_read_mid}, and total_unread. */
+  /** Recent contacts newest first, each {user, last_message, unread, peer_read_mid, peer_delivered_mid}, and
+   * total_unread. */
   contacts() {
     return this.call('GET', '/api/contacts');
   }
@@ -93,7 +94,7 @@ export class Api {
     return (await this.call('POST', '/api/messages', {to, content, client_msg_id: clientMsgId})).message;
   }
 
-  /** A page of one conversation, ascending: {messages, has_more, peer_read_mid}. */
+  /** A page of one conversation, ascending: {messages, has_more, peer_read_mid, peer_delivered_mid}. */
   history(uid, {before, after, limit = 30} = {}) {
     const query = new URLSearchParams({limit: String(limit)});
     if (before !== undefined) query.set('before', String(before));

@@ -4,16 +4,20 @@ import {Api, ApiError} from './api.js';
 import {ChatView} from './chat-view.js';
 import {ContactsView} from './contacts-view.js';
 import {$, avatar, displayName} from './dom.js';
+import {translate} from './i18n.js';
+import {mountLanguageSwitches} from './language-switch.js';
 import {LoginView} from './login-view.js';
 import {Outbox} from './outbox.js';
 import {StatusView} from './status-view.js';
 import {Store} from './store.js';
 import {SyncLoop} from './sync.js';
 
-const NOTE_KEY = 'imdemo.note';  // a message for the login page that survives the reload
+const NOTE_KEY = 'imdemo.note';  // a message for the login page that survives the reload (its table key)
 const api = new Api();
 
 async function boot() {
+  translate(document);
+  mountLanguageSwitches(document);
   const config = await loadConfig();
   $('.login-hint').hidden = config.demo_accounts === false;  // no demo accounts, no hint to use them
   const login = new LoginView($('#login'), api, (user) => startMessenger(user, config, login));
@@ -22,8 +26,7 @@ async function boot() {
     await startMessenger(await api.me(), config, login);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) api.token = null;
-    showLogin(login, error instanceof ApiError ? 'Your session has ended. Please log in again.'
-      : 'The server cannot be reached. Is it running?');
+    showLogin(login, error instanceof ApiError ? 'login.note.session_ended' : 'login.error.unreachable');
   }
 }
 
@@ -37,8 +40,8 @@ async function loadConfig() {
   }
 }
 
-function showLogin(login, note = '') {
-  login.show(sessionStorage.getItem(NOTE_KEY) || note);
+function showLogin(login, noteKey = '') {
+  login.show(sessionStorage.getItem(NOTE_KEY) || noteKey);
   sessionStorage.removeItem(NOTE_KEY);
 }
 
@@ -67,8 +70,8 @@ async function startMessenger(me, config, login) {
       chat.resume();
     }
   });
-  loop.addEventListener('unauthorized', () => endSession(loop, 'Your session has ended. Please log in again.'));
-  $('.logout', root).addEventListener('click', () => endSession(loop, 'You have logged out.', true));
+  loop.addEventListener('unauthorized', () => endSession(loop, 'login.note.session_ended'));
+  $('.logout', root).addEventListener('click', () => endSession(loop, 'login.note.logged_out', true));
 
   $('.inspect-link', root).hidden = !config.inspector;
   $('.me-avatar', root).replaceChildren(avatar(me));
@@ -85,11 +88,11 @@ async function startMessenger(me, config, login) {
 }
 
 /** Forget the token and start over from the login page: a reload drops every listener and timer. */
-async function endSession(loop, note, tellServer = false) {
+async function endSession(loop, noteKey, tellServer = false) {
   loop.stop();
   if (tellServer) await api.logout().catch(() => {});
   api.token = null;
-  sessionStorage.setItem(NOTE_KEY, note);
+  sessionStorage.setItem(NOTE_KEY, noteKey);
   location.reload();
 }
 

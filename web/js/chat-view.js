@@ -48,7 +48,7 @@ export class ChatView {
       const page = await this.api.history(uid, {limit: PAGE});
       if (generation !== this.generation) return;
       for (const message of page.messages) this.list.upsert(message);
-      this.store.notePeer(uid, {read: page.peer_read_mid});
+      this.store.notePeer(uid, {read: page.peer_read_mid, delivered: page.peer_delivered_mid});
       this.setHasMore(page.has_more);
       this.loaded = true;
     } catch (error) {

@@ -1,4 +1,6 @@
-/** Pages: small DOM helpers. User text goes in through text nodes only, never innerHTML. */
+/** Pages: small DOM helpers. User text goes in through text nodes only, never innerHTML. Times and
+ * dates are written in the chosen language (i18n.js: locale()). */
+import {locale, t} from './i18n.js';
 
 /** Build an element: el('li', {class: 'x', text: 'hi', onclick: f}, child, 'more text'). */
 export function el(tag, props = {}, ...children) {
@@ -31,34 +33,43 @@ export function avatar(user, size = '') {
   const classes = `avatar ${size} hue-${Math.abs(Number(user.uid) || 0) % 8}`;
   if (user.avatar) return el('img', {class: classes, src: user.avatar, alt: ''});
   const initial = Array.from(displayName(user).trim())[0] || '?';
-  return el('span', {class: classes, 'aria-hidden': 'true', text: initial.toUpperCase()});
+  return el('span', {class: classes, 'aria-hidden': 'true', translate: 'no', text: initial.toUpperCase()});
 }
 
-const clock = new Intl.DateTimeFormat(undefined, {hour: 'numeric', minute: '2-digit'});
-const weekday = new Intl.DateTimeFormat(undefined, {weekday: 'short'});
-const day = new Intl.DateTimeFormat(undefined, {month: 'short', day: 'numeric'});
-const fullDay = new Intl.DateTimeFormat(undefined, {weekday: 'long', month: 'long', day: 'numeric'});
+const FORMATS = {
+  clock: {hour: 'numeric', minute: '2-digit'},
+  weekday: {weekday: 'short'},
+  day: {month: 'short', day: 'numeric'},
+  fullDay: {weekday: 'long', month: 'long', day: 'numeric'},
+};
+const formatters = new Map();  // "locale format" -> Intl.DateTimeFormat: building one is slow
+
+function format(name, when) {
+  const key = `${locale()} ${name}`;
+  if (!formatters.has(key)) formatters.set(key, new Intl.DateTimeFormat(locale(), FORMATS[name]));
+  return formatters.get(key).format(when);
+}
 
 /** A message time for the contacts list: the clock today, the weekday this week, else the date. */
 export function shortTime(iso) {
   const when = new Date(iso);
   const age = Date.now() - when.getTime();
-  if (sameDay(when, new Date())) return clock.format(when);
-  if (age < 6 * 24 * 3600 * 1000) return weekday.format(when);
-  return day.format(when);
+  if (sameDay(when, new Date())) return format('clock', when);
+  if (age < 6 * 24 * 3600 * 1000) return format('weekday', when);
+  return format('day', when);
 }
 
 export function clockTime(iso) {
-  return clock.format(new Date(iso));
+  return format('clock', new Date(iso));
 }
 
 /** A day heading in a conversation: "Today", "Yesterday" or the date. */
 export function dayLabel(iso) {
   const when = new Date(iso);
   const yesterday = new Date(Date.now() - 24 * 3600 * 1000);
-  if (sameDay(when, new Date())) return 'Today';
-  if (sameDay(when, yesterday)) return 'Yesterday';
-  return fullDay.format(when);
+  if (sameDay(when, new Date())) return t('day.today');
+  if (sameDay(when, yesterday)) return t('day.yesterday');
+  return format('fullDay', when);
 }
 
 export function sameDay(a, b) {

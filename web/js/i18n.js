@@ -3,25 +3,37 @@
  * until the visible switch chooses, which is remembered in localStorage.
  *
  *   t(key, params)     the string of key in the chosen language, with {name} filled from params
- *   translate(root)    fill the elements under root that name a key: data-i18n (their text),
- *                      data-i18n-placeholder, data-i18n-title, data-i18n-aria-label (those attributes)
+ *   translate(root)    fill the elements under root that name a key: data-i18n (their text; children
+ *                      marked data-slot="name" stay, at {name}), and data-i18n-<attribute> (that
+ *                      attribute: data-i18n-placeholder, data-i18n-title, data-i18n-aria-label, ...)
  *   setLanguage(code)  choose, remember, translate the page and tell every view ('change' on i18n),
  *                      so it re-renders without a reload
  *   locale()           the BCP 47 locale of the chosen language, for Intl (times and dates)
+ *
+ * What is not ours to translate (names, message text, SQL) carries translate="no", as HTML means it:
+ * the tests' language walk, and a browser's own translation, leave it alone.
  */
 import en from './lang/en.js';
 import zh from './lang/zh.js';
 
 export const TABLES = {en, zh};
-export const LANGUAGES = [{code: 'en', name: 'English', locale: 'en'}, {code: 'zh', name: '中文', locale: 'zh-CN'}];
+// Each language's name is written in that language, whichever is chosen: a reader finds their own.
+// regional: a browser asking for en-GB or en-US gets its own region's clock; Chinese follows zh-CN,
+// the script of the table (a zh-TW browser would otherwise mix traditional dates into simplified text).
+export const LANGUAGES = [{code: 'en', name: 'English', locale: 'en', regional: true},
+  {code: 'zh', name: '中文', locale: 'zh-CN', regional: false}];
 const CHOICE_KEY = 'imdemo.lang';
-const ATTRIBUTES = {i18nPlaceholder: 'placeholder', i18nTitle: 'title', i18nAriaLabel: 'aria-label'};
+const ATTRIBUTE_PREFIX = 'data-i18n-';
 
 /** Tell every view that the language changed: i18n.addEventListener('change', render). */
 export const i18n = new EventTarget();
 
+function browserTags() {
+  return navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+}
+
 /** The language a browser asks for first among those we have: Chinese for any zh tag, else English. */
-export function browserLanguage(tags = navigator.languages || [navigator.language]) {
+export function browserLanguage(tags = browserTags()) {
   for (const tag of tags) {
     const code = String(tag).toLowerCase().split('-')[0];
     if (code in TABLES) return code;
@@ -46,7 +58,9 @@ export function language() {
 }
 
 export function locale() {
-  return LANGUAGES.find((l) => l.code === current).locale;
+  const chosenLanguage = LANGUAGES.find((l) => l.code === current);
+  const own = chosenLanguage.regional && browserTags().find((tag) => browserLanguage([tag]) === current);
+  return own || chosenLanguage.locale;
 }
 
 export function setLanguage(code) {
@@ -76,9 +90,23 @@ export function t(key, params = {}) {
 /** Fill every element under root that names a key, and the document's own language. */
 export function translate(root = document) {
   document.documentElement.lang = locale();
-  for (const node of root.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
-  for (const [data, attribute] of Object.entries(ATTRIBUTES)) {
-    const selector = `[data-${data.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}]`;
-    for (const node of root.querySelectorAll(selector)) node.setAttribute(attribute, t(node.dataset[data]));
+  for (const node of root.querySelectorAll('[data-i18n]')) fill(node, node.dataset.i18n);
+  for (const node of root.querySelectorAll('*')) {
+    for (const {name, value} of [...node.attributes]) {
+      if (name.startsWith(ATTRIBUTE_PREFIX)) node.setAttribute(name.slice(ATTRIBUTE_PREFIX.length), t(value));
+    }
   }
+}
+
+/** Put the string of key in node; its children marked data-slot="name" are kept, each at its {name}
+ * (so "Demo accounts: {user1}, ..." keeps the account names bold in any word order). */
+function fill(node, key) {
+  const slots = new Map([...node.querySelectorAll(':scope > [data-slot]')].map((s) => [s.dataset.slot, s]));
+  if (!slots.size) {
+    node.textContent = t(key);
+    return;
+  }
+  const text = t(key, Object.fromEntries([...slots.keys()].map((name) => [name, `{${name}}`])));
+  node.replaceChildren(...text.split(/(\{\w+\})/).filter(Boolean)
+    .map((part) => slots.get(part.slice(1, -1)) || document.createTextNode(part)));
 }

@@ -1,10 +1,16 @@
 // The inspector page: lists traced actions live and shows the raw state of two users.
-// It polls the inspector's two read-only endpoints; every value is shown with textContent.
+// It polls the inspector's two read-only endpoints; every value is shown with textContent. Its own
+// words come from the language tables; what the server traced (names, SQL, keys, rows) is data, marked
+// translate="no", and stays as it is in either language.
+import {i18n, locale, t, translate} from "./i18n.js";
+import {mountLanguageSwitches} from "./language-switch.js";
 
 const NOISE = /^(GET \/api\/sync|GET \/api\/unread|WebSocket frame|WebSocket events_after|WebSocket acknowledge)/;
 const actionsList = document.getElementById("actions");
 const hideNoise = document.getElementById("hide-noise");
+const actionOf = new WeakMap();  // li -> the action it shows, to draw it again in another language
 let next = 0;
+let lastState = null;
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -13,22 +19,36 @@ function el(tag, className, text) {
   return node;
 }
 
+/** An element holding what the server traced: shown as it is in every language. */
+function data(tag, className, text) {
+  const node = el(tag, className, text);
+  node.translate = false;
+  return node;
+}
+
 const show = (value) => (typeof value === "string" ? value : JSON.stringify(value));
 
 function stepView(step) {
   const item = el("li", `step step-${step.kind}`);
   if (step.kind === "sql") {
-    item.append(el("span", "tag", "SQL"), el("code", "", step.sql));
-    if (step.params.length) item.append(el("div", "params", `params ${show(step.params)}`));
-    if (step.rows >= 0 && !/^\s*SELECT|RETURNING/i.test(step.sql)) item.append(el("div", "params", `rows ${step.rows}`));
+    item.append(el("span", "tag", t("inspect.tag.sql")), data("code", "", step.sql));
+    if (step.params.length) {
+      const params = el("div", "params", `${t("inspect.params")} `);
+      params.append(data("span", "", show(step.params)));
+      item.append(params);
+    }
+    if (step.rows >= 0 && !/^\s*SELECT|RETURNING/i.test(step.sql)) {
+      item.append(el("div", "params", t("inspect.rows", {count: step.rows})));
+    }
   } else if (step.kind === "lua") {
-    item.append(el("span", "tag", "Lua"), el("code", "", `${step.script} keys ${show(step.keys)} args ${show(step.args)}`));
+    item.append(el("span", "tag", t("inspect.tag.lua")),
+      data("code", "", `${step.script} keys ${show(step.keys)} args ${show(step.args)}`));
     for (const key of Object.keys(step.after || {})) {
-      item.append(el("div", "change", `${key}: ${show(step.before[key])} → ${show(step.after[key])}`));
+      item.append(data("div", "change", `${key}: ${show(step.before[key])} → ${show(step.after[key])}`));
     }
   } else {
-    item.append(el("span", "tag", step.command[0] === "PUBLISH" ? "pub/sub" : "Redis"),
-      el("code", "", step.command.map(show).join(" ")));
+    item.append(el("span", "tag", t(step.command[0] === "PUBLISH" ? "inspect.tag.pubsub" : "inspect.tag.redis")),
+      data("code", "", step.command.map(show).join(" ")));
   }
   return item;
 }
@@ -36,11 +56,14 @@ function stepView(step) {
 function actionView(action) {
   const item = el("li", "action");
   item.dataset.name = action.name;
+  actionOf.set(item, action);
   const head = el("div", "action-head");
-  const time = new Date(action.at * 1000).toLocaleTimeString();
-  head.append(el("strong", "", action.name), el("span", "muted", ` ${time}`));
+  const when = new Date(action.at * 1000);
+  const time = el("time", "muted", when.toLocaleTimeString(locale()));
+  time.dateTime = when.toISOString();
+  head.append(data("strong", "", action.name), " ", time);
   const info = Object.entries(action.info).map(([k, v]) => `${k} ${show(v)}`).join(" · ");
-  if (info) head.append(el("div", "info", info));
+  if (info) head.append(data("div", "info", info));
   item.append(head);
   if (action.steps.length) {
     const steps = el("ol", "steps");
@@ -86,25 +109,41 @@ async function showPair(event) {
   if (event) event.preventDefault();
   const form = new FormData(document.getElementById("pair"));
   const response = await fetch(`/api/inspect/state?a=${encodeURIComponent(form.get("a"))}&b=${encodeURIComponent(form.get("b"))}`);
-  const body = await response.json();
+  lastState = {ok: response.ok, body: await response.json()};
+  renderPair(lastState);
+}
+
+function renderPair({ok, body}) {
   const verdict = document.getElementById("verdict");
-  if (!response.ok) {
-    verdict.textContent = body.error.message;
+  if (!ok) {
+    verdict.textContent = t("inspect.refused", {message: body.error.message});
     verdict.className = "verdict bad";
     return;
   }
-  verdict.textContent = body.differences.length ? body.differences.join("; ")
-    : "Redis agrees with the database: every unread count matches.";
+  if (body.differences.length) {  // the server's own account of each difference, as it wrote it
+    verdict.replaceChildren(`${t("inspect.disagree")} `, data("span", "", body.differences.join("; ")));
+  } else {
+    verdict.textContent = t("inspect.agree");
+  }
   verdict.className = `verdict ${body.differences.length ? "bad" : "good"}`;
   const unread = document.getElementById("unread");
-  unread.replaceChildren(el("h3", "", "Unread keys in Redis"));
+  unread.replaceChildren(el("h3", "", t("inspect.unread_keys")));
   for (const info of Object.values(body.unread)) {
-    for (const [key, value] of Object.entries(info.keys)) unread.append(el("div", "change", `${key} = ${show(value)}`));
+    for (const [key, value] of Object.entries(info.keys)) unread.append(data("div", "change", `${key} = ${show(value)}`));
   }
   const tables = document.getElementById("tables");
   tables.replaceChildren(...Object.entries(body.tables).map(([name, rows]) => tableView(name, rows)));
 }
 
+/** Draw what is on screen again in the language just chosen; nothing is fetched again. */
+function relabel() {
+  for (const item of [...actionsList.children]) item.replaceWith(actionView(actionOf.get(item)));
+  if (lastState) renderPair(lastState);
+}
+
+translate(document);
+mountLanguageSwitches(document);
+i18n.addEventListener("change", relabel);
 hideNoise.addEventListener("change", () => {
   for (const item of actionsList.children) item.hidden = hideNoise.checked && NOISE.test(item.dataset.name);
 });

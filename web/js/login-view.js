@@ -1,12 +1,12 @@
 /** Pages: the login view: log in or register, with a clear message on the page when it fails. */
 import {ApiError, NetworkError} from './api.js';
 import {$} from './dom.js';
+import {i18n, t} from './i18n.js';
 
-const MESSAGES = {
-  bad_credentials: 'Wrong username or password.',
-  too_many_attempts: 'Too many attempts. Wait a minute, then try again.',
-  username_taken: 'That username is taken. Choose another one.',
-};
+// The refusals a person can meet on this form, each explained in their language (the server's own
+// message, in English, is the fallback for anything else).
+const EXPLAINED = ['bad_credentials', 'too_many_attempts', 'username_taken', 'invalid_username',
+  'invalid_password', 'invalid_nickname', 'unavailable'];
 
 export class LoginView {
   constructor(root, api, onLoggedIn) {
@@ -18,6 +18,8 @@ export class LoginView {
     this.note = $('.form-note', root);
     this.submitButton = $('button[type=submit]', root);
     this.mode = 'login';
+    this.noteKey = '';  // what the note and the error say, kept to say it again in another language
+    this.failure = null;
     for (const tab of root.querySelectorAll('[data-mode]')) {
       tab.addEventListener('click', () => this.setMode(tab.dataset.mode));
     }
@@ -25,13 +27,17 @@ export class LoginView {
       event.preventDefault();
       this.submit();
     });
+    this.relabel();
+    i18n.addEventListener('change', () => this.relabel());
   }
 
-  show(note = '') {
+  /** Show the form, with a note (a key of the language tables) such as 'login.note.logged_out'. */
+  show(noteKey = '') {
     this.root.hidden = false;
     this.form.elements.password.value = '';
-    this.say(this.note, note);
-    this.say(this.error, '');
+    this.noteKey = noteKey;
+    this.failure = null;
+    this.relabel();
     this.form.elements.username.focus();
   }
 
@@ -46,22 +52,31 @@ export class LoginView {
     }
     $('[data-only=register]', this.root).hidden = mode !== 'register';
     this.form.elements.password.autocomplete = mode === 'register' ? 'new-password' : 'current-password';
-    this.submitButton.textContent = mode === 'register' ? 'Create account' : 'Log in';
-    this.say(this.error, '');
+    this.failure = null;
+    this.relabel();
+  }
+
+  /** Write what the form says itself in the chosen language: the submit button, the note, the error. */
+  relabel() {
+    this.submitButton.textContent = t(this.mode === 'register' ? 'login.submit.register' : 'login.submit.login');
+    this.say(this.note, this.noteKey ? t(this.noteKey) : '');
+    this.say(this.error, this.failure ? explain(this.failure) : '');
   }
 
   async submit() {
     const {username, password, nickname} = this.form.elements;
     const name = username.value.trim().toLowerCase();
-    this.say(this.error, '');
-    this.say(this.note, '');
+    this.noteKey = '';
+    this.failure = null;
+    this.relabel();
     this.submitButton.disabled = true;
     try {
       if (this.mode === 'register') await this.api.register(name, password.value, nickname.value.trim());
       const user = await this.api.login(name, password.value);
       this.onLoggedIn(user);
     } catch (error) {
-      this.say(this.error, explain(error));
+      this.failure = error;
+      this.relabel();
       password.select();
     } finally {
       this.submitButton.disabled = false;
@@ -75,7 +90,9 @@ export class LoginView {
 }
 
 function explain(error) {
-  if (error instanceof NetworkError) return 'The server cannot be reached. Is it running?';
-  if (error instanceof ApiError) return MESSAGES[error.code] || error.message;
-  return `Something went wrong: ${error.message}`;
+  if (error instanceof NetworkError) return t('login.error.unreachable');
+  if (error instanceof ApiError) {
+    return EXPLAINED.includes(error.code) ? t(`login.error.${error.code}`) : t('login.error.refused', {message: error.message});
+  }
+  return t('login.error.other', {message: error.message});
 }

@@ -2,13 +2,14 @@
  * shown once however it arrives (history page, sync event, send answer), then this tab's messages
  * still on their way. Own messages carry a mark: sending, failed, sent, delivered or read. */
 import {clockTime, dayLabel, el} from './dom.js';
+import {i18n, t} from './i18n.js';
 
 const MARKS = {
-  sending: ['◷', 'Sending'],
-  failed: ['!', 'Not sent'],
-  sent: ['✓', 'Sent'],
-  delivered: ['✓✓', 'Delivered'],
-  read: ['✓✓', 'Read'],
+  sending: ['◷', 'mark.sending'],
+  failed: ['!', 'mark.failed'],
+  sent: ['✓', 'mark.sent'],
+  delivered: ['✓✓', 'mark.delivered'],
+  read: ['✓✓', 'mark.read'],
 };
 
 export class MessageList {
@@ -17,6 +18,7 @@ export class MessageList {
     this.me = me;
     this.byMid = new Map();  // mid -> li
     this.marks = {read: 0, delivered: 0};
+    i18n.addEventListener('change', () => this.relabel());
   }
 
   clear() {
@@ -55,7 +57,7 @@ export class MessageList {
     const item = this.item({from: this.me.uid, content, created_at: createdAt}, state);
     item.dataset.pending = id;
     if (state === 'failed') {
-      item.querySelector('.meta').append(el('button', {type: 'button', class: 'retry', text: 'Retry', onclick: onRetry}));
+      item.querySelector('.meta').append(el('button', {type: 'button', class: 'retry', text: t('message.retry'), onclick: onRetry}));
     }
     this.ol.append(item);
     this.placeDays();
@@ -84,12 +86,24 @@ export class MessageList {
     const mine = message.from === this.me.uid;
     const meta = el('span', {class: 'meta'}, el('time', {datetime: message.created_at, text: clockTime(message.created_at)}));
     const item = el('li', {class: `msg ${mine ? 'mine' : 'theirs'}`, dataset: {day: dayLabel(message.created_at)}},
-      el('div', {class: 'bubble'}, el('p', {class: 'text', text: message.content}), meta));
+      el('div', {class: 'bubble'}, el('p', {class: 'text', translate: 'no', text: message.content}), meta));
     if (mine) {
       meta.append(el('span', {class: 'mark'}));
       setMark(item, state);
     }
     return item;
+  }
+
+  /** Say again, in the language just chosen, what the list writes itself: times, days, marks, Retry. */
+  relabel() {
+    for (const item of this.ol.querySelectorAll('li.msg')) {
+      const time = item.querySelector('.meta time');
+      time.textContent = clockTime(time.dateTime);
+      item.dataset.day = dayLabel(time.dateTime);
+      if (item.dataset.state) setMark(item, item.dataset.state);
+    }
+    for (const button of this.ol.querySelectorAll('button.retry')) button.textContent = t('message.retry');
+    this.placeDays();
   }
 
   /** Put a day heading above the first message of each day. */
@@ -99,17 +113,18 @@ export class MessageList {
     for (const item of [...this.ol.children]) {
       if (item.dataset.day !== day) {
         day = item.dataset.day;
-        this.ol.insertBefore(el('li', {class: 'day'}, el('span', {text: day})), item);
+        const date = item.querySelector('time').dateTime;
+        this.ol.insertBefore(el('li', {class: 'day'}, el('time', {datetime: date, text: day})), item);
       }
     }
   }
 }
 
 function setMark(item, state) {
-  const [glyph, label] = MARKS[state];
+  const [glyph, key] = MARKS[state];
   const mark = item.querySelector('.mark');
   item.dataset.state = state;
   mark.textContent = glyph;
-  mark.title = label;
-  mark.setAttribute('aria-label', label);
+  mark.title = t(key);
+  mark.setAttribute('aria-label', t(key));
 }

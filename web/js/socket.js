@@ -7,14 +7,15 @@
  * connection is dead, and the sync loop reconnects from the cursor. Close 4401 means a bad token.
  */
 import {ApiError, NetworkError} from './api.js';
+import {t} from './i18n.js';
 
 const BAD_TOKEN = 4401;
 const ACK_RETRIES_EXHAUSTED = 4408;
 
 export class WebSocketTransport {
   name = 'ws';
-  label = 'WebSocket';
-  about = 'One connection: events pushed and acknowledged, a ping every heartbeat';
+  get label() { return t('transport.ws'); }  // read when shown: in the language chosen by then
+  get about() { return t('transport.ws.about'); }
   hints = true;
 
   run(link, signal) {

@@ -2,9 +2,8 @@
  * (connected, reconnecting, offline) and, while the server is away, a banner that counts down to the
  * next attempt of the sync loop. */
 import {$, el} from './dom.js';
+import {i18n, locale, t} from './i18n.js';
 import {TRANSPORTS} from './sync.js';
-
-const WORDS = {connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Offline'};
 
 export class StatusView {
   constructor(root, banner, loop) {
@@ -17,25 +16,43 @@ export class StatusView {
     this.bannerText = $('.banner-text', banner);
     this.countdown = null;
     this.away = false;  // the server was lost and is not back yet
-    this.switch.replaceChildren(...TRANSPORTS.map((t) => el('button', {
-      type: 'button', role: 'radio', dataset: {transport: t.name}, text: t.label, title: t.about,
-      onclick: () => loop.start(t.name),
+    this.last = null;  // the status on screen, to write again in another language
+    this.switch.replaceChildren(...TRANSPORTS.map((transport) => el('button', {
+      type: 'button', role: 'radio', dataset: {transport: transport.name}, onclick: () => loop.start(transport.name),
     })));
+    this.labelSwitch();
     this.retryButton = $('.retry-now', banner);
     this.retryButton.addEventListener('click', () => loop.retryNow());
     this.status.addEventListener('mouseenter', () => this.showHeard());
     loop.addEventListener('status', (event) => this.show(event.detail));
+    i18n.addEventListener('change', () => this.relabel());
+  }
+
+  labelSwitch() {
+    for (const button of this.switch.children) {
+      const transport = TRANSPORTS.find((x) => x.name === button.dataset.transport);
+      button.textContent = transport.label;
+      button.title = transport.about;
+    }
+  }
+
+  relabel() {
+    this.labelSwitch();
+    if (this.last) this.show(this.last);
+    if (this.status.title) this.showHeard();
   }
 
   show(status) {
+    this.last = status;
     for (const button of this.switch.children) {
       button.setAttribute('aria-checked', String(button.dataset.transport === status.chosen));
     }
     const state = status.state === 'connecting' ? 'reconnecting' : status.state;
     this.status.dataset.state = state;
     this.light.dataset.state = state;
-    const via = status.fallback ? `${status.label} (WebSocket unavailable)` : status.label;
-    this.text.textContent = `${WORDS[status.state]} · ${via}`;
+    const label = TRANSPORTS.find((x) => x.name === status.transport)?.label ?? status.label;  // in today's language
+    const via = status.fallback ? t('status.fallback', {transport: label}) : label;
+    this.text.textContent = t(`status.${status.state}`, {transport: via});
     this.showBanner(status);
   }
 
@@ -50,7 +67,7 @@ export class StatusView {
     const tick = () => {
       const seconds = Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000));
       this.bannerText.textContent = status.state === 'offline'
-        ? `The server cannot be reached. Retrying in ${seconds} s…` : 'Reconnecting…';
+        ? t('banner.unreachable', {seconds}) : t('banner.reconnecting');
     };
     tick();
     this.retryButton.hidden = status.state !== 'offline';
@@ -58,7 +75,7 @@ export class StatusView {
   }
 
   showHeard() {
-    const heard = this.loop.heardAt ? new Date(this.loop.heardAt).toLocaleTimeString() : 'never';
-    this.status.title = `Last heard from the server: ${heard}`;
+    const heard = this.loop.heardAt ? new Date(this.loop.heardAt).toLocaleTimeString(locale()) : t('status.heard.never');
+    this.status.title = t('status.heard', {time: heard});
   }
 }

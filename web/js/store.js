@@ -56,7 +56,7 @@ export class Store extends EventTarget {
     this.contacts = new Map();
     this.total = snapshot.total_unread;
     for (const contact of snapshot.contacts) {
-      const delivered = before.get(contact.user.uid)?.delivered_mid || 0;
+      const delivered = Math.max(contact.peer_delivered_mid || 0, before.get(contact.user.uid)?.delivered_mid || 0);
       this.contacts.set(contact.user.uid, {...contact, delivered_mid: delivered});
       this.users.set(contact.user.uid, contact.user);
     }

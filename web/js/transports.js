@@ -11,14 +11,15 @@
  * happens. Both carry a second cursor, hints_next, for the live hints (read, delivered, unread) the
  * server keeps a couple of minutes: a hint published between two requests comes with the next one.
  */
+import {t} from './i18n.js';
 import {sleep} from './wait.js';
 
 const LONG_POLL_SECONDS = 25;
 
 export class ShortPoll {
   name = 'short';
-  label = 'Short poll';
-  about = 'Asks GET /api/sync?timeout=0 every poll interval: messages and receipts, a poll late';
+  get label() { return t('transport.short'); }  // read when shown: in the language chosen by then
+  get about() { return t('transport.short.about'); }
   hints = true;
 
   async run(link, signal) {
@@ -35,8 +36,8 @@ export class ShortPoll {
 
 export class LongPoll {
   name = 'long';
-  label = 'Long poll';
-  about = 'Holds GET /api/sync?timeout=25 until something happens: messages and live receipts';
+  get label() { return t('transport.long'); }
+  get about() { return t('transport.long.about'); }
   hints = true;
 
   async run(link, signal) {
