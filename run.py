@@ -77,6 +77,9 @@ def is_loopback(host: str) -> bool:
 def _announce(config: Config) -> None:
     print(f"imdemo: serving http://{config.host}:{config.port}/ (WebSocket on port {config.websocket_port})",
           flush=True)
+    if config.lab:
+        print(f"imdemo: lab timers: heartbeat {config.heartbeat:g} s, ACK timeout {config.ack_timeout:g} s, "
+              f"{config.ack_retries} retries", flush=True)
     if config.demo:
         accounts = ", ".join(f"{name} ({uid})" for uid, name, _ in DEMO_USERS)
         print(f"imdemo: demo accounts {accounts}, password {DEMO_PASSWORD}", flush=True)

@@ -102,6 +102,13 @@ class LiveServer:
     def send(self, token: str, to: int, content: str) -> dict:
         return self.http.ok("POST", "/api/messages", {"to": to, "content": content}, token=token)["message"]
 
+    def create_group(self, token: str, name: str, members: list[int]) -> int:
+        """Make a group through the API; return its gid."""
+        return self.http.ok("POST", "/api/groups", {"name": name, "members": members}, token=token)["group"]["gid"]
+
+    def send_group(self, token: str, gid: int, content: str) -> dict:
+        return self.http.ok("POST", f"/api/groups/{gid}/messages", {"content": content}, token=token)["message"]
+
 
 @pytest.fixture(name="live")
 def live_fixture(make_config):
@@ -192,6 +199,34 @@ class Tab:
 
     def mine(self, text: str):
         return self.page.locator(".messages .msg.mine", has_text=text)
+
+    def group(self, name: str):
+        """The entry of the group called name in the recent contacts (its name only: a preview such as
+        "Alice: hi" would match a person's name)."""
+        return self.page.locator(".recent .contact.group").filter(
+            has=self.page.locator(".contact-name", has_text=re.compile(f"^{re.escape(name)}$")))
+
+    @property
+    def system_lines(self):
+        """The membership changes shown in the open group, oldest first."""
+        return self.page.locator(".messages li.system .system-text")
+
+    def create_group(self, name: str, members: list[str]) -> None:
+        """Make a group through the New group dialog, picking members by name; it opens."""
+        self.page.click(".new-group")
+        self.page.fill(".picker input[name=name]", name)
+        for member in members:
+            self.page.locator(".picker-person", has_text=member).locator("input").check()
+        self.page.click(".picker button[type=submit]")
+        expect(self.page.locator(".picker")).to_be_hidden()
+        expect(self.page.locator(".chat-name")).to_have_text(name)
+
+    def open_members(self):
+        """Open the members panel of the open group; return it."""
+        self.page.click(".members-toggle")
+        panel = self.page.locator(".group-panel")
+        expect(panel).to_be_visible()
+        return panel
 
 
 @pytest.fixture(name="tabs")

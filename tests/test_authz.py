@@ -368,7 +368,7 @@ def test_websocket_hello_with_bobs_token_replays_only_bobs_timeline(live):
     client = p.connect()
     client.send({"type": "hello", "token": p.bob.token, "since": 0, "uid": p.alice.uid})
     frames = client.recv_until(lambda f: f.get("seq") == 2)
-    assert frames[0] == {"type": "welcome", "uid": p.bob.uid, "heartbeat": 5.0, "ack_timeout": 5.0}
+    assert frames[0] == {"type": "welcome", "uid": p.bob.uid, "heartbeat": 5.0, "ack_timeout": 5.0, "batch": False}
     messages = [f["message"] for f in frames if f["type"] == "message"]
     assert [m["content"] for m in messages] == ["hello alice, bob here", "hi bob"]
     client.send({"type": "ping"})

@@ -1,15 +1,19 @@
 """Browser: the pages in English and Chinese. A Chinese browser gets Chinese without touching anything;
 the switch re-renders every string at once, keeping the open conversation, the draft and the connection,
 and is remembered; in both languages no visible string is left in the other one (tests/i18n_walk.js
-compares the whole page with the table); times follow the language. Screenshots of both languages
-(the phone pair goes to docs/screenshots with IMDEMO_SCREENSHOTS=1)."""
+compares the whole page with the table, the lab and its timeline included); times follow the language.
+Screenshots of both languages (the phone pairs, of the app and of the lab, go to docs/screenshots with
+IMDEMO_SCREENSHOTS=1)."""
 import os
 import re
 from pathlib import Path
 
 import pytest
 
+from imdemo.config import LAB_TIMERS
+
 from .browser import DESKTOP, PHONE, chromium_fixture, expect, live_fixture, tabs_fixture  # noqa: F401
+from .lab_timeline import rows, use, wait_for_rows
 
 pytestmark = pytest.mark.browser
 
@@ -194,6 +198,10 @@ def test_no_visible_string_is_left_in_the_other_language(story, tabs, language):
     expect(page.locator(".status")).to_have_attribute("title", re.compile("."))
     checked = in_language(page, language)["checked"]
     assert SAY[language]["read"] in checked and SAY[language]["placeholder"] in checked
+    page.click(".status .lab-toggle")  # the lab, on the long default timers: it says how to shorten them
+    expect(page.locator("#lab .lab-timers code")).to_have_text("python run.py --lab")
+    in_language(page, language)
+    page.click("#lab .lab-close")
 
     inspector = tab.context.new_page()
     inspector.goto(server.base + "/inspect")
@@ -219,9 +227,84 @@ def test_no_visible_string_is_left_in_the_other_language(story, tabs, language):
     in_language(page, language)
 
 
+LAB_SAY = {  # what the lab's rows and marks say in each language, around the same data
+    "en": {"short": "Connected · Short poll", "close": "close 4408 ack timeout", "mark": "retransmission 1",
+           "tab": "this tab"},
+    "zh": {"short": "已连接 · 短轮询", "close": "关闭 4408 ack timeout", "mark": "第 1 次重传", "tab": "本页"},
+}
+
+
+def lab_says(page, language: str) -> None:
+    """The timeline's words are in language, its data (codes, reasons, seqs) the same in both."""
+    say = LAB_SAY[language]
+    expect(page.locator("#lab .tl-row[data-what=close]").first).to_contain_text(say["close"])
+    expect(page.locator("#lab .tl-mark-retransmission").first).to_have_text(say["mark"])
+    expect(page.locator("#lab .tl-lifelines span").first).to_have_text(say["tab"])
+    expect(page.locator("#lab .tl-row[data-what=close] code").first).to_have_text("4408")
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_lab_and_its_timeline_speak_one_language_and_a_switch_redraws_them_in_place(live, tabs, shots,
+                                                                                        language):
+    """The lab open with a timeline of every kind of row (a push, withheld ACKs, retransmissions, the 4408
+    close, the reconnect, hints, a message sent twice, polls and a lost poll answer) and the inspector with
+    a pending ACK, walked in the browser's language; then the switch: the same rows, in the same order,
+    drawn again in the other language in the same task, the panel open, nothing reloaded."""
+    server = live(inspect=True, **LAB_TIMERS)
+    me, _ = server.register("zhangsan", "张三")
+    _, lisi_token = server.register("lisi", "李四")
+    tab = tabs(server, locale=BROWSER_LOCALE[language]).login("zhangsan")
+    page = tab.page
+    expect(tab.status).to_have_text(SAY[language]["connected"])
+    page.click(".status .lab-toggle")
+    panel = page.locator("#lab")
+    expect(panel).to_be_visible()
+    in_language(page, language)  # the controls, what the lab is, the empty timeline
+
+    inspector = tab.context.new_page()
+    inspector.goto(server.base + "/inspect")
+    use(tab, "acks")
+    server.send(lisi_token, me, "ACK 被扣下了")
+    expect(inspector.locator("#connections .connection-card table")).to_be_visible()
+    in_language(inspector, language)  # an open connection and its pending ACK: seq, age, times sent
+    inspector.close()
+    wait_for_rows(tab, ["note control", "in message 1", "out ack 1 withheld", "in message 1 retransmission duplicate",
+                        "in close 4408", "note wait", "out hello 1", "in welcome"])
+    use(tab, "acks")
+    tab.open_chat("李四")
+    use(tab, "twice")
+    tab.send("发两次，只存一份")
+    wait_for_rows(tab, ["out send", "in sent", "out send again_id", "in sent same_mid"])
+    page.click(".transport-switch [data-transport=short]")
+    expect(tab.status).to_have_text(LAB_SAY[language]["short"])
+    use(tab, "drop")
+    server.send(lisi_token, me, "轮询的响应丢了")
+    wait_for_rows(tab, [r"out poll \d+", r"in events \d+ lost", "note wait", r"out poll \d+", r"in events \d+ again"])
+    lab_says(page, language)
+    in_language(page, language)
+
+    other = "zh" if language == "en" else "en"
+    drawn = rows(tab)
+    page.evaluate("window.notReloaded = true")
+    switch_and_walk(page, other, ".connection")  # the walk runs in the click's task: redrawn at once
+    assert rows(tab)[:len(drawn)] == drawn  # the same rows in the same order (polls go on meanwhile)
+    lab_says(page, other)
+    expect(panel).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True
+
+    switch_and_walk(page, language, ".connection")
+    assert rows(tab)[:len(drawn)] == drawn
+    lab_says(page, language)
+    page.set_viewport_size(PHONE)  # the lab above the chat, as a phone shows it, at the withheld ACKs' story
+    page.locator(".composer textarea").blur()
+    page.eval_on_selector("#lab .tl-row[data-what=message]", "row => row.scrollIntoView({block: 'start'})")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(shots[0] / f"lab-phone-{language}.png"))
+
+
 @pytest.fixture
 def shots(tmp_path) -> tuple[Path, Path]:
-    """Where the phone pair goes (docs/screenshots with IMDEMO_SCREENSHOTS=1) and where the rest goes."""
+    """Where the phone pairs go (docs/screenshots with IMDEMO_SCREENSHOTS=1) and where the rest goes."""
     if os.environ.get("IMDEMO_SCREENSHOTS") == "1":
         DOCS.mkdir(parents=True, exist_ok=True)
         return DOCS, tmp_path

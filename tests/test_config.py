@@ -32,5 +32,16 @@ def test_config_endpoint_tells_pages_where_the_websocket_is(make_config):
         finally:
             app.close()
         assert body["ws_url"] == expected
-        assert set(body) == {"ws_url", "heartbeat", "ack_timeout", "poll_interval", "demo_accounts", "inspector"}
+        assert set(body) == {"ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts",
+                             "inspector"}
         assert body["demo_accounts"] is False and body["inspector"] is False
+
+
+def test_lab_flag_shortens_the_timers_and_explicit_flags_still_win():
+    c = Config.from_args(["--lab"], {"IMDEMO_HEARTBEAT": "60"})
+    assert (c.lab, c.heartbeat, c.ack_timeout, c.ack_retries) == (True, 5, 2, 2)
+    c = Config.from_args(["--lab", "--heartbeat", "8", "--ack-retries", "3"], {})
+    assert (c.heartbeat, c.ack_timeout, c.ack_retries) == (8, 2, 3)
+    c = Config.from_args([], {"IMDEMO_LAB": "1"})
+    assert (c.lab, c.heartbeat) == (True, 5)
+    assert Config.from_args([], {}).lab is False

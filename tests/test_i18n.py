@@ -80,6 +80,7 @@ def test_the_chinese_table_uses_the_course_terms(tables):
 ALLOWED = {
     "English": "i18n.js: the name of English written in English, the same whichever language is chosen",
     "Enter": "composer.js: the key's name in a KeyboardEvent",
+    "Escape": "group-panel.js: the key's name in a KeyboardEvent",
     "AbortError": "the name of the DOMException an aborted fetch throws",
     "Accept": "an HTTP header's name", "Authorization": "an HTTP header's name",
     "Content-Type": "an HTTP header's name", "Retry-After": "an HTTP header's name",
@@ -87,6 +88,7 @@ ALLOWED = {
     "step step-${}": "inspect.js: a class list",
     "${} keys ${} args ${}": "inspect.js: a script call in Redis's own terms (KEYS, ARGV), shown as code",
     "logged out": "sync.js: the error field of a status, for the console, never written on the page",
+    "python run.py --lab": "lab.js: the command that shortens the timers, shown as code in every language",
 }
 # A capitalised word, two words in a row, a word beside a ${} or a word ending a clause: what people
 # read, rather than keys, selectors or URLs.

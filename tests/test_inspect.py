@@ -21,6 +21,7 @@ def test_inspector_is_404_when_off(client):
     assert client.get("/inspect", status=404).json["error"]["code"] == "not_found"
     assert client.get("/api/inspect/actions", status=404).json["error"]["code"] == "not_found"
     assert client.get("/api/inspect/state?a=1&b=2", status=404).json["error"]["code"] == "not_found"
+    assert client.get("/api/inspect/connections", status=404).json["error"]["code"] == "not_found"
 
 
 def test_inspector_is_on_by_default_only_for_the_local_embedded_store(make_config):
@@ -136,5 +137,75 @@ def test_a_page_from_another_name_rebound_to_loopback_finds_no_inspector(inspect
     rebound = {"Host": "evil.example:8080"}
     assert chat.client.get("/api/inspect/actions", headers=rebound, status=404).json["error"]["code"] == "not_found"
     chat.client.get("/api/inspect/state?a=1&b=2", headers=rebound, status=404)
+    chat.client.get("/api/inspect/connections", headers=rebound, status=404)
     chat.client.get("/inspect", headers=rebound, status=404)
     chat.client.get("/api/inspect/actions", headers={"Host": "127.0.0.1:8080"}, status=200)
+
+
+def test_the_group_view_shows_what_one_group_message_wrote_and_flags_a_drifted_member(inspected):
+    app, chat = inspected
+    alice, bob, carol = chat.register("alice"), chat.register("bob"), chat.register("carol")
+    gid = chat.post(alice, "/api/groups", {"name": "trio", "members": [bob.uid, carol.uid]}, status=201)["group"]["gid"]
+    mid = chat.post(bob, f"/api/groups/{gid}/messages", {"content": "hello trio"}, status=201)["message"]["mid"]
+    state = chat.get(None, "/api/inspect/group", gid=gid)
+    tables = state["tables"]
+    assert tables["im_group"] == [{**tables["im_group"][0], "gid": gid, "name": "trio", "owner_uid": alice.uid,
+                                   "gseq": 2, "last_mid": mid, "member_count": 3}]
+    assert [(m["uid"], m["role"], m["left_mid"]) for m in tables["im_group_member"]] == [
+        (alice.uid, 1, None), (bob.uid, 0, None), (carol.uid, 0, None)]
+    newest = tables["im_msg_content"][0]
+    assert (newest["mid"], newest["recipient_id"], newest["gseq"], newest["content"]) == (mid, -gid, 2, "hello trio")
+    assert [c["msg_type"] for c in tables["im_msg_content"]] == [0, 1]  # the text, then the system message
+    rows = [(r["owner_uid"], r["type"]) for r in tables["im_msg_relation"] if r["mid"] == mid]
+    assert rows == [(alice.uid, 1), (bob.uid, 0), (carol.uid, 1)]  # one relation row per member
+    assert {u["uid"]: (u["field"], u["redis"], u["database"]) for u in state["unread"]} == {
+        alice.uid: (f"g{gid}", 1, 1), bob.uid: (f"g{gid}", 0, 0), carol.uid: (f"g{gid}", 1, 1)}
+    assert state["differences"] == []
+
+    app.redis.hincrby(f"{app.config.redis_prefix}{carol.uid}_C", f"g{gid}", 4)
+    assert chat.get(None, "/api/inspect/group", gid=gid)["differences"] == [carol.uid]
+    chat.client.delete(f"/api/groups/{gid}/members/{carol.uid}", headers=alice.headers, status=204)
+    left = {u["uid"]: u for u in chat.get(None, "/api/inspect/group", gid=gid)["unread"]}[carol.uid]
+    assert (left["member"], left["redis"], left["database"]) == (False, 0, 0)  # removed: the field drops to 0
+
+
+@pytest.mark.parametrize("gid, status, code", [("999", 404, "no_such_group"), ("g1", 400, "invalid_gid"),
+                                               ("", 400, "invalid_gid")])
+def test_the_group_view_of_no_such_group_is_an_error(inspected, gid, status, code):
+    app, chat = inspected
+    assert chat.client.get(f"/api/inspect/group?gid={gid}", status=status).json["error"]["code"] == code
+
+
+def test_connections_show_each_pending_ack_with_its_age_and_sends_then_why_the_server_closed(make_server):
+    from .helpers import WsClient, wait_for
+    app, http = make_server(inspect=True, ack_timeout=0.5, ack_retries=2, heartbeat=30)
+    http.ok("GET", "/api/inspect/actions")  # the inspector is open
+    for name in ("alice", "bob"):
+        http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
+    (alice, alice_token), (bob, bob_token) = http.login("alice"), http.login("bob")
+    assert http.ok("GET", "/api/inspect/connections") == {"connections": []}
+    socket = WsClient(f"ws://127.0.0.1:{app.config.websocket_port}/")
+    socket.hello(bob_token)  # and never acknowledges
+    http.ok("POST", "/api/messages", {"to": bob, "content": "ack me"}, token=alice_token)
+
+    def pending():
+        connections = http.ok("GET", "/api/inspect/connections")["connections"]
+        return connections[0]["pending"] if connections else None
+    wait_for(lambda: (pending() or [{}])[0].get("sends") == 2, message="seq 1 sent a second time")
+    [connection] = http.ok("GET", "/api/inspect/connections")["connections"]
+    assert connection["uid"] == bob and connection["cursor"] == 1 and connection["peer"].startswith("127.0.0.1:")
+    [item] = connection["pending"]
+    assert item["seq"] == 1 and item["age"] >= 0.5
+    wait_for(lambda: http.ok("GET", "/api/inspect/connections")["connections"] == [], message="the 4408 close")
+    actions = [a for a in http.ok("GET", "/api/inspect/actions")["actions"] if a["info"].get("uid") == bob]
+    story = [(a["name"], a["info"].get("seq"), a["info"].get("code")) for a in actions
+             if a["name"].startswith(("WebSocket retransmission", "WebSocket closed"))]
+    assert story == [("WebSocket retransmission", 1, None), ("WebSocket retransmission", 1, None),
+                     ("WebSocket closed: ack timeout", None, 4408)]
+    socket.close()
+    again = WsClient(f"ws://127.0.0.1:{app.config.websocket_port}/")
+    again.hello(alice_token)
+    again.close()  # a close frame from the client: noted with its code
+    wait_for(lambda: any(a["name"] == "WebSocket closed by the client" and a["info"] == {"uid": alice, "code": 1000,
+                                                                                       "reason": ""}
+                         for a in http.ok("GET", "/api/inspect/actions")["actions"]), message="the client's close")

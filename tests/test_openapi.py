@@ -38,10 +38,12 @@ def test_openapi_marks_public_routes_and_every_schema_reference_resolves(client)
     document = client.get("/api/openapi.json").json
     public = {p for p, ops in document["paths"].items() for op in ops.values() if op.get("security") == []}
     assert public == {"/api/register", "/api/login", "/api/config", "/healthz", "/api/openapi.json",
-                      "/api/inspect/actions", "/api/inspect/state"}
+                      "/api/inspect/actions", "/api/inspect/state", "/api/inspect/group",
+                      "/api/inspect/connections"}
     refs = set(re.findall(r'"#/components/schemas/(\w+)"', client.get("/api/openapi.json").text))
     assert refs <= set(document["components"]["schemas"])
-    for path in public - {"/api/register", "/api/login", "/api/inspect/actions", "/api/inspect/state"}:
+    for path in public - {"/api/register", "/api/login", "/api/inspect/actions", "/api/inspect/state",
+                          "/api/inspect/group", "/api/inspect/connections"}:
         client.get(path, status=200)
 
 

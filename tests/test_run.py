@@ -44,6 +44,21 @@ def test_run_py_serves_the_demo_in_the_current_folder_and_stops_on_ctrl_c(tmp_pa
     assert f"http://127.0.0.1:{port}/" in out and "zhangsan" in out and "1234" in out
 
 
+def test_lab_flag_prints_the_short_timers_and_serves_them(tmp_path):
+    port = free_port()
+    process = _start(tmp_path, "--lab", "--no-demo", "--port", str(port), "--ws-port", str(free_port()))
+    try:
+        http = Http(f"http://127.0.0.1:{port}")
+        _wait_healthy(http)
+        config = http.ok("GET", "/api/config")
+        assert (config["heartbeat"], config["ack_timeout"], config["ack_retries"]) == (5, 2, 2)
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "lab timers: heartbeat 5 s, ACK timeout 2 s, 2 retries" in out
+
+
 def test_reconcile_flag_rebuilds_and_exits(tmp_path):
     process = _start(tmp_path, "--reconcile", "--no-demo")
     out, err = process.communicate(timeout=30)

@@ -39,8 +39,8 @@ def add_meta_routes(app: bottle.Bottle, config: Config, health: dict, demo_accou
     @app.get("/api/config", auth=False)
     def client_config():
         return {"ws_url": _ws_url(config), "heartbeat": config.heartbeat, "ack_timeout": config.ack_timeout,
-                "poll_interval": config.poll_interval, "demo_accounts": demo_accounts,
-                "inspector": config.inspector_enabled}
+                "ack_retries": config.ack_retries, "poll_interval": config.poll_interval,
+                "demo_accounts": demo_accounts, "inspector": config.inspector_enabled}
 
     @app.get("/healthz", auth=False)
     def healthz():

@@ -1,4 +1,4 @@
-"""API layer: the inspector's page and its two read-only endpoints, registered only when it is on."""
+"""API layer: the inspector's page and its read-only endpoints, registered only when it is on."""
 from __future__ import annotations
 
 import os
@@ -33,7 +33,17 @@ def add_inspect_routes(app: bottle.Bottle, inspector: Inspector, web_root: str, 
         ours()
         return inspector.actions_after(query("after", 0))
 
+    @app.get("/api/inspect/connections", auth=False, trace=False)
+    def connections():
+        ours()
+        return inspector.connections()
+
     @app.get("/api/inspect/state", auth=False, trace=False)
     def state():
         ours()
         return inspector.pair(query("a"), query("b"))
+
+    @app.get("/api/inspect/group", auth=False, trace=False)
+    def group():
+        ours()
+        return inspector.group(query("gid"))

@@ -176,19 +176,27 @@ PATHS = {
         params=[_param("since", schema="seq"), _param("timeout", schema="timeout"),
                 _param("limit", schema="sync_limit"), _param("hints_since", schema="hints_since")])},
     "/api/config": {"get": _op("What a client needs to connect", {"200": _json(_obj(
-        ["ws_url", "heartbeat", "ack_timeout", "poll_interval", "demo_accounts", "inspector"], ws_url=STR,
-        heartbeat={"type": "number"}, ack_timeout={"type": "number"}, poll_interval={"type": "number"},
-        demo_accounts={"type": "boolean"}, inspector={"type": "boolean"}))}, auth=False)},
+        ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts", "inspector"],
+        ws_url=STR, heartbeat={"type": "number"}, ack_timeout={"type": "number"}, ack_retries=INT,
+        poll_interval={"type": "number"}, demo_accounts={"type": "boolean"}, inspector={"type": "boolean"}))},
+        auth=False)},
     "/healthz": {"get": _op("Liveness", {"200": _json(_obj(["status"], status=STR))}, auth=False)},
     "/api/inspect/actions": {"get": _op("The inspector: actions after an id, each with its SQL and Redis steps "
                                         "(only when the inspector is on)", {"200": _json(_obj(
         ["actions", "next"], actions={"type": "array", "items": {"type": "object"}}, next=INT))},
         params=[_param("after")], auth=False)},
+    "/api/inspect/connections": {"get": _op("The inspector: each open WebSocket connection with its pending ACKs "
+                                            "(seq, age, times sent; only when the inspector is on)", {"200": _json(
+        _obj(["connections"], connections={"type": "array", "items": {"type": "object"}}))}, auth=False)},
     "/api/inspect/state": {"get": _op("The inspector: two users' rows and unread keys, with differences "
                                       "between Redis and the database (only when the inspector is on)",
                                       {"200": _json({"type": "object"})},
                                       params=[_param("a", schema="uid", required=True),
                                               _param("b", schema="uid", required=True)], auth=False)},
+    "/api/inspect/group": {"get": _op("The inspector: a group's rows and each member's unread field, with the uids "
+                                      "whose Redis and database counts differ (only when the inspector is on)",
+                                      {"200": _json({"type": "object"})},
+                                      params=[_param("gid", schema="gid", required=True)], auth=False)},
     "/api/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})}, auth=False)},
 }
 DOCUMENT = {

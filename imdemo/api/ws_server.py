@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import threading
+import time
 
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
@@ -37,6 +38,8 @@ class WebSocketGateway:
         self._ready = threading.Event()
         self._stop: asyncio.Future | None = None
         self.port = 0
+        if services.inspector is not None:  # the inspector (a service) reads the connections through this view
+            services.inspector.watch_connections(self.connections)
 
     def start(self, host: str, port: int) -> WebSocketGateway:
         """Listen on host:port in a background thread; return once it accepts connections."""
@@ -57,6 +60,17 @@ class WebSocketGateway:
     def pending_count(self) -> int:
         """Unacknowledged events held across all connections (for leak checks)."""
         return sum(len(s.pending) for s in list(self.sessions))
+
+    def connections(self) -> list[dict]:
+        """Describe every open connection (for the inspector), read on the event loop that changes them."""
+        try:
+            return asyncio.run_coroutine_threadsafe(self._describe(), self.loop).result(timeout=2)
+        except (RuntimeError, concurrent.futures.TimeoutError):  # not serving (yet, or any more): none open
+            return []
+
+    async def _describe(self) -> list[dict]:
+        now = time.monotonic()
+        return [session.describe(now) for session in sorted(self.sessions, key=lambda s: (s.uid, s.cursor))]
 
     def _serve(self, host: str, port: int) -> None:
         asyncio.set_event_loop(self.loop)
@@ -129,6 +143,9 @@ class WebSocketGateway:
         finally:
             stop_listening()
             self.sessions.discard(session)
+            if inspector is not None and not session.closed_why:  # the server's own closes are noted when made
+                inspector.note("WebSocket closed by the client", uid=uid, code=websocket.close_code,
+                               reason=websocket.close_reason)
 
     async def _hello(self, websocket) -> tuple[int, str, int, bool]:
         """Wait for the hello frame; return (uid, token, since, whether it asks for batched frames) or raise."""

@@ -30,6 +30,10 @@ class Pending:
     event: dict
     sent_at: float
     sends: int = 1
+    first_sent: float = 0.0
+
+    def __post_init__(self):
+        self.first_sent = self.first_sent or self.sent_at
 
 
 @dataclass(eq=False)  # compared and hashed by identity: the gateway keeps a set of them
@@ -55,11 +59,20 @@ class Session:
     hints: deque = field(default_factory=lambda: deque(maxlen=MAX_HINTS))
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     last_heard: float = field(default_factory=time.monotonic)
+    closed_why: str = ""  # the reason this side closed with, once it has
     unavailable: tuple = field(default_factory=unavailable_causes)
 
     @property
     def token_hash(self) -> str:
         return token_hash(self.token)
+
+    def describe(self, now: float) -> dict:
+        """What the inspector shows of this connection: whose, how far, how long silent, each pending ACK."""
+        host, port = self.websocket.remote_address[:2]
+        return {"uid": self.uid, "peer": f"{host}:{port}", "cursor": self.cursor,
+                "silent_for": round(now - self.last_heard, 1),
+                "pending": [{"seq": seq, "age": round(now - item.first_sent, 1), "sends": item.sends}
+                            for seq, item in sorted(self.pending.items())]}
 
     def on_notice(self, notice: dict) -> None:
         """Take a notice from the pub/sub thread (scheduled onto the loop): new seq, hints, or wake."""
@@ -178,6 +191,7 @@ class Session:
     async def _close(self, code: int, reason: str) -> None:
         if self.note is not None:
             self.note(f"WebSocket closed: {reason}", uid=self.uid, code=code)
+        self.closed_why = reason
         self.pending.clear()  # freed now, not after the peer answers the close
         await self.websocket.close(code, reason)
 

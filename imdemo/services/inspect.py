@@ -1,11 +1,13 @@
-"""Services layer: the inspector: what each action did underneath, and two users' raw state."""
+"""Services layer: the inspector: what each action did underneath, two users' raw state, or a group's."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
 
 from ..store.state import StateReader
 from ..store.trace import Trace
 from . import checks
+from .errors import NotFound
 
 
 class Inspector:
@@ -13,6 +15,15 @@ class Inspector:
 
     def __init__(self, trace: Trace, state: StateReader):
         self.trace, self.state = trace, state
+        self._connections: Callable[[], list[dict]] = list  # none, until the api layer's gateway shows its own
+
+    def watch_connections(self, describe: Callable[[], list[dict]]) -> None:
+        """Take a read-only view of the open WebSocket connections from the layer that holds them."""
+        self._connections = describe
+
+    def connections(self) -> dict:
+        """Return each open connection: its user, cursor, silence, and every pending ACK (seq, age, sends)."""
+        return {"connections": self._connections()}
 
     def action(self, name: str, **info):
         """Open an action: the SQL and Redis steps taken inside it are listed under it."""
@@ -38,6 +49,16 @@ class Inspector:
             for uid, u in state["unread"].items()
             for other, n in {**{o: 0 for o in u["redis_conversations"]}, **u["database_conversations"]}.items()
             if u["redis_conversations"].get(other, 0) != n]
+        return state
+
+    def group(self, gid) -> dict:
+        """Return a group's rows and each member's unread field in Redis beside the database's count; the
+        members whose two disagree are listed in differences (uids)."""
+        gid = checks.integer(gid, "gid", 1)
+        state = self.state.group(gid)
+        if state is None:
+            raise NotFound(f"no group {gid}", "no_such_group")
+        state["differences"] = [u["uid"] for u in state["unread"] if u["redis"] != u["database"]]
         return state
 
 

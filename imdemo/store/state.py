@@ -1,12 +1,13 @@
-"""Store layer: read the raw state of two users for the inspector: their rows in the course's four
-tables and their unread keys, next to the database's own count of what is unread."""
+"""Store layer: read raw state for the inspector: two users' rows in the course's four tables and their
+unread keys, or one group's rows (im_group, im_group_member, its latest messages and their relation rows)
+and each member's unread field; always next to the database's own count of what is unread."""
 from __future__ import annotations
 
 import peewee
 import redis
 
 from .keyvalue import Keys
-from .message_rows import SQL, unread_field
+from .message_rows import SQL, group_peer, unread_field
 
 ROWS = {
     "im_user": "SELECT uid, username, nickname, seq FROM im_user WHERE uid IN (?, ?) ORDER BY uid",
@@ -19,7 +20,19 @@ ROWS = {
     "im_msg_contact": "SELECT owner_uid, other_uid, mid, type, read_mid, create_time, update_time FROM im_msg_contact"
                       " WHERE (owner_uid = ? AND other_uid = ?) OR (owner_uid = ? AND other_uid = ?)",
 }
-
+GROUP_ROWS = {
+    "im_group": "SELECT gid, name, owner_uid, gseq, last_mid, member_count, created_at FROM im_group WHERE gid = ?",
+    "im_group_member": "SELECT gid, uid, role, joined_mid, left_mid, read_mid, joined_at FROM im_group_member"
+                       " WHERE gid = ? ORDER BY joined_mid, uid",
+    "im_msg_content": "SELECT mid, sender_id, recipient_id, msg_type, gseq, content, event, client_msg_id, create_time"
+                      " FROM im_msg_content WHERE recipient_id = ? ORDER BY mid DESC LIMIT 10",
+    "im_msg_relation": "SELECT owner_uid, other_uid, mid, type, seq, create_time FROM im_msg_relation"
+                       " WHERE other_uid = ? ORDER BY mid DESC, owner_uid LIMIT 60",
+}
+# What a current member has not read in the group, counted from the rows (a former member: nothing)
+MEMBER_UNREAD = ("SELECT COUNT(*) FROM im_msg_relation r JOIN im_group_member m ON m.uid = r.owner_uid"
+                 " AND m.gid = ? AND m.left_mid IS NULL WHERE r.owner_uid = ? AND r.other_uid = ? AND r.type = 1"
+                 " AND r.mid > m.read_mid")
 
 
 class StateReader:
@@ -48,3 +61,23 @@ class StateReader:
                 "redis_total": int(self.client.get(total_key) or 0),
                 "redis_conversations": {o: int(n) for o, n in self.client.hgetall(conv_key).items()},
                 "database_total": sum(in_db.values()), "database_conversations": in_db}
+
+    def group(self, gid: int) -> dict | None:
+        """Return group gid's rows and, for each user who was ever a member, the group's field of their
+        `{uid}_C` hash next to the database's count; None if there never was such a group."""
+        peer = group_peer(gid)
+        tables = {"im_group": self._rows(GROUP_ROWS["im_group"], (gid,))}
+        if not tables["im_group"]:
+            return None
+        tables["im_group_member"] = self._rows(GROUP_ROWS["im_group_member"], (gid,))
+        for table in ("im_msg_content", "im_msg_relation"):
+            tables[table] = self._rows(GROUP_ROWS[table], (peer,))
+        return {"tables": tables, "unread": [self._member_unread(gid, row) for row in tables["im_group_member"]]}
+
+    def _member_unread(self, gid: int, member: dict) -> dict:
+        uid, field = int(member["uid"]), unread_field(group_peer(gid))
+        key = self.keys.conversation_unread(uid)
+        (counted,) = self.db.execute_sql(MEMBER_UNREAD.replace("?", self.db.param),
+                                         (gid, uid, group_peer(gid))).fetchone()
+        return {"uid": uid, "member": member["left_mid"] is None, "key": key, "field": field,
+                "redis": int(self.client.hget(key, field) or 0), "database": int(counted)}

@@ -1,5 +1,8 @@
 /** Pages: the API client. It speaks only the public JSON API; the token lives in sessionStorage,
- * so two tabs of one browser can be two users. */
+ * so two tabs of one browser can be two users. A conversation is named by its key (conversation.js):
+ * `u<uid>` or `g<gid>`. */
+import {pathOf, sendingTo} from './conversation.js';
+import {lab} from './lab-hooks.js';
 
 const TOKEN_KEY = 'imdemo.token';
 
@@ -35,6 +38,7 @@ export class Api {
     const headers = {Accept: 'application/json'};
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (lab.faults.offline) throw new NetworkError('offline');  // the lab's "go offline"
     let response;
     let data = null;
     try {
@@ -45,6 +49,7 @@ export class Api {
       if (error.name === 'AbortError') throw error;
       throw new NetworkError(response ? `bad answer from ${path}` : 'the server cannot be reached');
     }
+    if (lab.faults.offline) throw new NetworkError('offline');  // an answer that comes while offline never does
     if (!response.ok) {
       const error = (data && data.error) || {};
       const retryAfter = Number(response.headers.get('Retry-After')) || 0;
@@ -84,26 +89,52 @@ export class Api {
     return (await this.call('GET', '/api/users')).users;
   }
 
-  /** Recent contacts newest first, each {user, last_message, unread, peer_read_mid, peer_delivered_mid}, and
-   * total_unread. */
+  /** Recent contacts newest first, each {user, last_message, unread, peer_read_mid, peer_delivered_mid} or
+   * {group, last_message, unread, member}, and total_unread. */
   contacts() {
     return this.call('GET', '/api/contacts');
   }
 
-  async send(to, content, clientMsgId) {
-    return (await this.call('POST', '/api/messages', {to, content, client_msg_id: clientMsgId})).message;
+  /** Send to a conversation; a repeated clientMsgId answers with the message stored the first time. */
+  async send(key, content, clientMsgId) {
+    const {path, body} = sendingTo(key);
+    return (await this.call('POST', path, {...body, content, client_msg_id: clientMsgId})).message;
   }
 
-  /** A page of one conversation, ascending: {messages, has_more, peer_read_mid, peer_delivered_mid}. */
-  history(uid, {before, after, limit = 30} = {}) {
+  /** A page of one conversation, ascending: {messages, has_more} and, for 1:1, peer_read_mid and
+   * peer_delivered_mid, for a group, read_marks {"<uid>": read_mid} of its current members. */
+  history(key, {before, after, limit = 30} = {}) {
     const query = new URLSearchParams({limit: String(limit)});
     if (before !== undefined) query.set('before', String(before));
     if (after !== undefined) query.set('after', String(after));
-    return this.call('GET', `/api/conversations/${uid}/messages?${query}`);
+    return this.call('GET', `${pathOf(key)}/messages?${query}`);
   }
 
-  markRead(uid, upTo) {
-    return this.call('POST', `/api/conversations/${uid}/read`, upTo === undefined ? {} : {up_to: upTo});
+  markRead(key, upTo) {
+    return this.call('POST', `${pathOf(key)}/read`, upTo === undefined ? {} : {up_to: upTo});
+  }
+
+  /** Make a group of me and the users members; return the group. */
+  async createGroup(name, members) {
+    return (await this.call('POST', '/api/groups', {name, members})).group;
+  }
+
+  /** A group and its members: {group, members: [{user, role, read_mid}]}. */
+  group(gid) {
+    return this.call('GET', `/api/groups/${gid}`);
+  }
+
+  renameGroup(gid, name) {
+    return this.call('PATCH', `/api/groups/${gid}`, {name});
+  }
+
+  addMembers(gid, uids) {
+    return this.call('POST', `/api/groups/${gid}/members`, {uids});
+  }
+
+  /** Remove a member (the owner), or leave (uid is me). */
+  removeMember(gid, uid) {
+    return this.call('DELETE', `/api/groups/${gid}/members/${uid}`);
   }
 
   /** The timeline after seq since, waiting up to timeout seconds: {events, next, has_more}. */

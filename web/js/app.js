@@ -3,10 +3,12 @@
 import {Api, ApiError} from './api.js';
 import {ChatView} from './chat-view.js';
 import {ContactsView} from './contacts-view.js';
+import {LabPanel} from './lab.js';
 import {$, avatar, displayName} from './dom.js';
 import {translate} from './i18n.js';
 import {mountLanguageSwitches} from './language-switch.js';
 import {LoginView} from './login-view.js';
+import {MemberPicker} from './member-picker.js';
 import {Outbox} from './outbox.js';
 import {StatusView} from './status-view.js';
 import {Store} from './store.js';
@@ -50,9 +52,15 @@ async function startMessenger(me, config, login) {
   const store = new Store(api, me);
   const loop = new SyncLoop(api, config, me.uid);
   const outbox = new Outbox(api);
-  const chat = new ChatView($('.chat', root), {api, store, outbox, onClose: () => chat.close()});
-  new ContactsView($('.sidebar', root), store, (uid) => chat.open(uid));
+  const picker = new MemberPicker(store);
+  const chat = new ChatView($('.chat', root), {api, store, outbox, picker, onClose: () => chat.close()});
+  new ContactsView($('.sidebar', root), store, (key) => chat.open(key));
+  $('.new-group', root).addEventListener('click', async () => {
+    const key = await picker.createGroup();
+    if (key) chat.open(key);
+  });
   new StatusView($('.connection', root), $('.banner'), loop);
+  new LabPanel(root, loop, config);
 
   loop.addEventListener('message', (event) => {
     store.apply(event.detail);

@@ -1,23 +1,27 @@
-/** Pages: the chat view: the open conversation, newest at the bottom; older pages load when scrolled to
- * the top; live messages come from the sync loop; opening it, and each message that arrives while it is
- * on screen, marks the conversation read. */
+/** Pages: the chat view: the open conversation, 1:1 or group (named by its key, u<uid> or g<gid>), newest
+ * at the bottom; older pages load when scrolled to the top; live messages come from the sync loop;
+ * opening it, and each message that arrives while it is on screen, marks the conversation read. A group
+ * has a members panel; someone no longer in a group sees a note where the composer was. */
 import {Composer} from './composer.js';
-import {$, avatar, displayName} from './dom.js';
+import {$} from './dom.js';
+import {GroupPanel} from './group-panel.js';
+import {i18n} from './i18n.js';
 import {MessageList} from './message-list.js';
 
 const PAGE = 30;
 const NEAR_EDGE = 80;  // pixels: "at the top" loads older messages, "at the bottom" follows new ones
 
 export class ChatView {
-  constructor(root, {api, store, outbox, onClose}) {
+  constructor(root, {api, store, outbox, picker, onClose}) {
     this.root = root;
     this.api = api;
     this.store = store;
     this.outbox = outbox;
     this.ol = $('.messages', root);
-    this.list = new MessageList(this.ol, store.me);
+    this.list = new MessageList(this.ol, store.me, store.nameOf);
     this.composer = new Composer($('.composer', root), (text) => this.send(text));
-    this.uid = null;
+    this.panel = new GroupPanel($('.group-panel', root), $('.members-toggle', root), {store, picker});
+    this.key = null;
     this.loaded = false;  // the first page of the open conversation has arrived
     this.hasMore = false;
     this.loading = false;
@@ -25,30 +29,34 @@ export class ChatView {
     this.readTimer = null;
     this.readUpTo = 0;  // the newest mid this view has marked read
     this.ol.addEventListener('scroll', () => this.loadOlder());
-    store.addEventListener('marks', () => this.uid !== null && this.list.setMarks(store.marks(this.uid)));
+    store.addEventListener('marks', () => this.key !== null && this.list.setMarks(store.marks(this.key)));
+    store.addEventListener('conversation', (event) => event.detail === this.key && this.showHeader());
+    i18n.addEventListener('change', () => this.key !== null && this.showHeader());
     outbox.addEventListener('update', (event) => this.showPending(event.detail));
     outbox.addEventListener('sent', (event) => this.onMessage(event.detail.message));
     $('.back', root).addEventListener('click', onClose);
     document.addEventListener('visibilitychange', () => this.readSoon());
   }
 
-  async open(uid) {
+  async open(key) {
     const generation = ++this.generation;
-    this.uid = uid;
+    this.key = key;
     this.readUpTo = 0;
-    this.store.setOpen(uid);
-    this.store.clearUnread(uid);  // the badge drops on the click; the read itself follows the first page
-    this.showHeader(this.store.user(uid));
-    this.list.clear();
-    this.list.setMarks(this.store.marks(uid));
+    this.store.setOpen(key);
+    this.store.clearUnread(key);  // the badge drops on the click; the read itself follows the first page
+    this.list.clear(this.store.conversation(key));
+    this.panel.show(key);
+    this.showHeader();
+    this.composer.focus();
+    this.list.setMarks(this.store.marks(key));
     this.setHasMore(false);
-    for (const item of this.outbox.pendingFor(uid)) this.showPending(item);
+    for (const item of this.outbox.pendingFor(key)) this.showPending(item);
     this.loading = true;
     try {
-      const page = await this.api.history(uid, {limit: PAGE});
+      const page = await this.api.history(key, {limit: PAGE});
       if (generation !== this.generation) return;
       for (const message of page.messages) this.list.upsert(message);
-      this.store.notePeer(uid, {read: page.peer_read_mid, delivered: page.peer_delivered_mid});
+      this.store.notePage(key, page);
       this.setHasMore(page.has_more);
       this.loaded = true;
     } catch (error) {
@@ -64,47 +72,55 @@ export class ChatView {
 
   /** After a reconnect: load the open conversation if its first page never came. */
   resume() {
-    if (this.uid !== null && !this.loaded && !this.loading) this.open(this.uid);
+    if (this.key !== null && !this.loaded && !this.loading) this.open(this.key);
   }
 
   close() {
     this.generation += 1;
-    this.uid = null;
+    this.key = null;
+    this.panel.show(null);
     this.store.setOpen(null);
     this.root.classList.remove('is-open');
     $('.chat-open', this.root).hidden = true;
     $('.chat-placeholder', this.root).hidden = false;
   }
 
-  showHeader(user) {
-    $('.chat-avatar', this.root).replaceChildren(avatar(user));
-    $('.chat-name', this.root).textContent = displayName(user);
-    $('.chat-username', this.root).textContent = `@${user.username}`;
+  /** Show who the conversation is with (again after a group's change: its name, its members, whether I
+   * am still in it, which decides between the composer and the note that says I am not). */
+  showHeader() {
+    const conversation = this.store.conversation(this.key);
+    $('.chat-avatar', this.root).replaceChildren(conversation.avatar());
+    $('.chat-name', this.root).textContent = conversation.title;
+    const subtitle = $('.chat-username', this.root);
+    subtitle.textContent = conversation.subtitle;
+    subtitle.setAttribute('translate', conversation.subtitleIsData ? 'no' : 'yes');
+    $('.composer', this.root).hidden = !conversation.canSend;
+    $('.not-member', this.root).hidden = conversation.canSend;
     $('.chat-placeholder', this.root).hidden = true;
     $('.chat-open', this.root).hidden = false;
     this.root.classList.add('is-open');
-    this.composer.focus();
+    this.panel.render();
   }
 
   /** A message from the sync loop or a send answer: show it if it belongs here, read it if it is theirs. */
   onMessage(message) {
-    if (this.uid === null || this.store.partnerOf(message) !== this.uid) return;
+    if (this.key === null || this.store.conversationOf(message) !== this.key) return;
     if (this.hasMore && message.mid < this.list.firstMid()) return;  // belongs to a page not loaded yet
     const mine = message.from === this.store.me.uid;
     const follow = mine || this.nearBottom();
     if (!this.list.upsert(message)) return;
     if (follow) this.scrollToBottom();
-    if (!mine) this.readSoon();
+    if (!mine && message.kind !== 'system') this.readSoon();  // a system message is never unread
   }
 
   send(text) {
-    if (this.uid === null) return;
-    this.outbox.send(this.uid, text);
+    if (this.key === null) return;
+    this.outbox.send(this.key, text);
     this.scrollToBottom();
   }
 
   showPending(item) {
-    if (item.to !== this.uid) return;
+    if (item.to !== this.key) return;
     this.list.showPending({...item, onRetry: () => this.outbox.retry(item.id)});
     this.scrollToBottom();
   }
@@ -115,10 +131,10 @@ export class ChatView {
     this.readTimer = setTimeout(() => {
       this.readTimer = null;
       const newest = this.list.lastMid();
-      if (this.uid === null || !newest || document.visibilityState !== 'visible') return;
+      if (this.key === null || !newest || document.visibilityState !== 'visible') return;
       if (always || newest > this.readUpTo) {
         this.readUpTo = newest;
-        this.store.markRead(this.uid, newest);
+        this.store.markRead(this.key, newest);
       }
     }, 0);
   }
@@ -129,7 +145,7 @@ export class ChatView {
     this.loading = true;
     this.ol.classList.add('loading-older');
     try {
-      const page = await this.api.history(this.uid, {before: this.list.firstMid(), limit: PAGE});
+      const page = await this.api.history(this.key, {before: this.list.firstMid(), limit: PAGE});
       if (generation !== this.generation) return;
       const fromBottom = this.ol.scrollHeight - this.ol.scrollTop;  // keep the reader's place
       for (const message of page.messages) this.list.upsert(message);

@@ -1,5 +1,7 @@
-/** Pages: the contacts view: recent contacts newest first (avatar, nickname, last message, its time, an
- * unread badge), everyone else to start a conversation, and the total unread, also in the tab title. */
+/** Pages: the contacts view: recent contacts newest first, people and groups alike (avatar, name, last
+ * message, its time, an unread badge), everyone else to start a conversation, and the total unread, also
+ * in the tab title. Each entry opens its conversation by key (u<uid> or g<gid>). */
+import {userKey} from './conversation.js';
 import {$, avatar, displayName, el, shortTime} from './dom.js';
 import {i18n, locale, t} from './i18n.js';
 
@@ -11,8 +13,8 @@ export class ContactsView {
     this.empty = $('.recent-empty', root);
     this.totalText = $('.me-total', root);
     root.addEventListener('click', (event) => {
-      const button = event.target.closest('button[data-uid]');
-      if (button) onOpen(Number(button.dataset.uid));
+      const button = event.target.closest('button[data-key]');
+      if (button) onOpen(button.dataset.key);
     });
     store.addEventListener('change', () => this.render());
     i18n.addEventListener('change', () => this.render());
@@ -34,34 +36,41 @@ export class ContactsView {
     this.totalText.classList.toggle('has-unread', total > 0);
   }
 
-  contactItem({user, last_message: last, unread}) {
-    const mine = last.from === this.store.me.uid;
+  contactItem(conversation) {
+    const {last_message: last, unread} = conversation;
+    const {who, text, nodes} = conversation.preview(last);  // nodes: a group's system line, in our words
     const badge = unread > 0
       ? el('span', {class: 'badge', text: unread > 99 ? '99+' : String(unread), title: t('contacts.badge', {count: unread})})
       : null;
     return el('li', {},
-      el('button', {type: 'button', class: 'contact', dataset: {uid: user.uid}, 'aria-current': this.current(user)},
-        avatar(user),
+      el('button', {type: 'button', class: `contact${conversation.isGroup ? ' group' : ''}`, dataset: {key: conversation.key}, 'aria-current': this.current(conversation.key)},
+        conversation.avatar(),
         el('span', {class: 'contact-main'},
           el('span', {class: 'contact-line'},
-            el('strong', {class: 'contact-name', translate: 'no', text: displayName(user)}),
+            el('strong', {class: 'contact-name', translate: 'no', text: conversation.title}),
             el('time', {class: 'contact-time', datetime: last.created_at, text: shortTime(last.created_at)})),
           el('span', {class: 'contact-line'},
-            el('span', {class: 'preview', translate: 'no'},
-              mine ? el('span', {class: 'you', translate: 'yes', text: t('contacts.you')}) : null, last.content),
+            el('span', {class: 'preview', translate: nodes ? undefined : 'no'}, this.speaker(who), ...(nodes || [text])),
             badge))));
+  }
+
+  /** Who said a preview's message, before its text: "You: ", a member's name in a group, or nobody (the
+   * partner of a 1:1 conversation, a group's system line). */
+  speaker(who) {
+    if (who === 'you') return el('span', {class: 'you', translate: 'yes', text: t('contacts.you')});
+    return who ? el('span', {class: 'sender', text: t('group.said', {name: who})}) : null;
   }
 
   userItem(user) {
     return el('li', {},
-      el('button', {type: 'button', class: 'contact person', dataset: {uid: user.uid}, 'aria-current': this.current(user)},
+      el('button', {type: 'button', class: 'contact person', dataset: {key: userKey(user.uid)}, 'aria-current': this.current(userKey(user.uid))},
         avatar(user, 'small'),
         el('span', {class: 'contact-main'},
           el('strong', {class: 'contact-name', translate: 'no', text: displayName(user)}),
           el('span', {class: 'username', translate: 'no', text: `@${user.username}`}))));
   }
 
-  current(user) {
-    return user.uid === this.store.openUid ? 'true' : undefined;
+  current(key) {
+    return key === this.store.openKey ? 'true' : undefined;
   }
 }

@@ -17,6 +17,23 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
+/** Data shown as it is in every language (a seq, a frame type, a close code, an id): a <code>, which the
+ * language walk and a browser's own translation leave alone. */
+export function code(value) {
+  return el('code', {text: String(value)});
+}
+
+/** The string of key as nodes to append: each param that is a node (code(seq), a <time>) stands in its
+ * {slot} as it is, so the words around it come from the table and the data stays marked as data. */
+export function phrase(key, params = {}) {
+  const slots = Object.fromEntries(Object.keys(params).map((name) => [name, `{${name}}`]));
+  return t(key, slots).split(/(\{\w+\})/).filter(Boolean).map((part) => {
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    if (!name || !(name in params)) return part;
+    return params[name] instanceof Node ? params[name] : String(params[name]);
+  });
+}
+
 /** Find one element under root, or fail loudly: a missing element is a bug in index.html. */
 export function $(selector, root = document) {
   const found = root.querySelector(selector);

@@ -11,7 +11,9 @@
  *   locale()           the BCP 47 locale of the chosen language, for Intl (times and dates)
  *
  * What is not ours to translate (names, message text, SQL) carries translate="no", as HTML means it:
- * the tests' language walk, and a browser's own translation, leave it alone.
+ * the tests' language walk, and a browser's own translation, leave it alone. So does a <time> (written by
+ * Intl) and a <code>: the protocol's data (seqs, frame types, close codes and reasons, ids), which
+ * dom.js's phrase(key, {seq: code(3)}) puts in the {slots} of a string of the tables.
  */
 import en from './lang/en.js';
 import zh from './lang/zh.js';

@@ -1,5 +1,5 @@
-// The inspector page: lists traced actions live and shows the raw state of two users.
-// It polls the inspector's two read-only endpoints; every value is shown with textContent. Its own
+// The inspector page: lists traced actions live and shows the raw state of two users, or of a group.
+// It polls the inspector's read-only endpoints; every value is shown with textContent. Its own
 // words come from the language tables; what the server traced (names, SQL, keys, rows) is data, marked
 // translate="no", and stays as it is in either language.
 import {i18n, locale, t, translate} from "./i18n.js";
@@ -10,7 +10,8 @@ const actionsList = document.getElementById("actions");
 const hideNoise = document.getElementById("hide-noise");
 const actionOf = new WeakMap();  // li -> the action it shows, to draw it again in another language
 let next = 0;
-let lastState = null;
+let lastState = null;  // {ok, body, render}: what the state pane shows, to draw again in another language
+let showState = showPair;  // the pair, or the group last asked for: refreshed every 2 s
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -107,9 +108,10 @@ function tableView(name, rows) {
 
 async function showPair(event) {
   if (event) event.preventDefault();
+  showState = showPair;
   const form = new FormData(document.getElementById("pair"));
   const response = await fetch(`/api/inspect/state?a=${encodeURIComponent(form.get("a"))}&b=${encodeURIComponent(form.get("b"))}`);
-  lastState = {ok: response.ok, body: await response.json()};
+  lastState = {ok: response.ok, body: await response.json(), render: renderPair};
   renderPair(lastState);
 }
 
@@ -135,10 +137,45 @@ function renderPair({ok, body}) {
   tables.replaceChildren(...Object.entries(body.tables).map(([name, rows]) => tableView(name, rows)));
 }
 
+/** Show a group ("g5" or 5): its rows, and each member's unread field in Redis beside the database's count. */
+async function showGroup(event) {
+  if (event) event.preventDefault();
+  showState = showGroup;
+  const gid = new FormData(document.getElementById("group")).get("gid").trim().replace(/^g/i, "");
+  const response = await fetch(`/api/inspect/group?gid=${encodeURIComponent(gid)}`);
+  lastState = {ok: response.ok, body: await response.json(), render: renderGroup};
+  renderGroup(lastState);
+}
+
+function renderGroup({ok, body}) {
+  const verdict = document.getElementById("verdict");
+  if (!ok) {
+    verdict.textContent = t("inspect.refused", {message: body.error.message});
+    verdict.className = "verdict bad";
+    return;
+  }
+  const differing = body.unread.filter((u) => body.differences.includes(u.uid));
+  verdict.textContent = differing.length
+    ? differing.map((u) => t("group.inspect.differs", {uid: u.uid, redis: u.redis, database: u.database})).join("; ")
+    : t("group.inspect.agrees");
+  verdict.className = `verdict ${differing.length ? "bad" : "good"}`;
+  const unread = document.getElementById("unread");
+  unread.replaceChildren(el("h3", "", t("group.inspect.unread", {field: `g${body.tables.im_group[0].gid}`})));
+  for (const u of body.unread) {
+    const line = el("div", `change${body.differences.includes(u.uid) ? " differs" : ""}`);
+    line.append(data("span", "", `${u.key} ${u.field} = ${u.redis}`), ` · ${t("group.inspect.database", {n: u.database})}`,
+      u.member ? "" : ` · ${t("group.inspect.former")}`);
+    line.dataset.uid = String(u.uid);
+    unread.append(line);
+  }
+  const tables = document.getElementById("tables");
+  tables.replaceChildren(...Object.entries(body.tables).map(([name, rows]) => tableView(name, rows)));
+}
+
 /** Draw what is on screen again in the language just chosen; nothing is fetched again. */
 function relabel() {
   for (const item of [...actionsList.children]) item.replaceWith(actionView(actionOf.get(item)));
-  if (lastState) renderPair(lastState);
+  if (lastState) lastState.render(lastState);
 }
 
 translate(document);
@@ -149,6 +186,7 @@ hideNoise.addEventListener("change", () => {
 });
 document.getElementById("clear").addEventListener("click", () => actionsList.replaceChildren());
 document.getElementById("pair").addEventListener("submit", showPair);
-setInterval(() => showPair(), 2000);
+document.getElementById("group").addEventListener("submit", showGroup);
+setInterval(() => showState(), 2000);
 showPair();
 pollActions();

@@ -1,7 +1,9 @@
 /** Pages: the messages of the open conversation, oldest at the top: stored messages in mid order, each
  * shown once however it arrives (history page, sync event, send answer), then this tab's messages
- * still on their way. Own messages carry a mark: sending, failed, sent, delivered or read. */
+ * still on their way. Own messages carry a mark: sending, failed, sent, delivered or read; in a group,
+ * "read by k of n" too. A group shows who said what, and its membership changes as lines of their own. */
 import {clockTime, dayLabel, el} from './dom.js';
+import {eventNodes} from './group-events.js';
 import {i18n, t} from './i18n.js';
 
 const MARKS = {
@@ -13,16 +15,21 @@ const MARKS = {
 };
 
 export class MessageList {
-  constructor(ol, me) {
+  constructor(ol, me, nameOf) {
     this.ol = ol;
     this.me = me;
+    this.nameOf = nameOf;  // uid -> the name this page knows them by
     this.byMid = new Map();  // mid -> li
+    this.messages = new Map();  // mid -> message, to say system lines and "read by" again in a new language
     this.marks = {read: 0, delivered: 0};
+    this.group = false;  // a group's messages name their senders
     i18n.addEventListener('change', () => this.relabel());
   }
 
-  clear() {
+  clear({isGroup = false} = {}) {
     this.byMid.clear();
+    this.messages.clear();
+    this.group = isGroup;
     this.ol.replaceChildren();
   }
 
@@ -43,6 +50,7 @@ export class MessageList {
     const item = this.item(message, message.from === this.me.uid ? this.stateOf(message.mid) : null);
     item.dataset.mid = String(message.mid);
     this.byMid.set(message.mid, item);
+    this.messages.set(message.mid, message);
     let next = this.ol.querySelector('li[data-pending]');  // stored messages go above pending ones
     const stored = this.ol.querySelectorAll('li[data-mid]');
     for (let i = stored.length - 1; i >= 0 && Number(stored[i].dataset.mid) > message.mid; i--) next = stored[i];
@@ -68,39 +76,81 @@ export class MessageList {
     if (item) item.remove();
   }
 
-  /** Move the marks of own messages to how far the partner has received and read. */
+  /** Move the marks of own messages to how far the partner has received and read, or, in a group, to
+   * how far each other member has read ({reads: Map uid -> read_mid}). */
   setMarks(marks) {
     this.marks = marks;
     for (const [mid, item] of this.byMid) {
-      if (item.classList.contains('mine')) setMark(item, this.stateOf(mid));
+      if (item.classList.contains('mine')) this.mark(item, mid);
     }
   }
 
   stateOf(mid) {
+    if (this.marks.reads) {
+      const {k, n} = this.readBy(mid);
+      return n > 0 && k === n ? 'read' : 'sent';
+    }
     if (mid <= this.marks.read) return 'read';
     if (mid <= this.marks.delivered) return 'delivered';
     return 'sent';
   }
 
+  /** How many of the other current members have read up to mid (k), of how many (n). */
+  readBy(mid) {
+    const reads = [...(this.marks.reads || new Map()).values()];
+    return {k: reads.filter((readMid) => readMid >= mid).length, n: reads.length};
+  }
+
+  mark(item, mid) {
+    setMark(item, this.stateOf(mid));
+    const readBy = item.querySelector('.read-by');
+    if (!readBy) return;
+    const {k, n} = this.readBy(mid);
+    readBy.hidden = n === 0;
+    readBy.textContent = k === n ? t('group.read_by_all') : t('group.read_by', {k, n});
+  }
+
   item(message, state) {
+    if (message.kind === 'system') return this.systemLine(message);
     const mine = message.from === this.me.uid;
     const meta = el('span', {class: 'meta'}, el('time', {datetime: message.created_at, text: clockTime(message.created_at)}));
+    const sender = this.group && !mine ? el('span', {class: 'sender', translate: 'no', text: this.nameOf(message.from)})
+      : null;
     const item = el('li', {class: `msg ${mine ? 'mine' : 'theirs'}`, dataset: {day: dayLabel(message.created_at)}},
-      el('div', {class: 'bubble'}, el('p', {class: 'text', translate: 'no', text: message.content}), meta));
+      el('div', {class: 'bubble'}, sender, el('p', {class: 'text', translate: 'no', text: message.content}), meta));
     if (mine) {
       meta.append(el('span', {class: 'mark'}));
-      setMark(item, state);
+      if (this.group && message.mid) meta.prepend(el('span', {class: 'read-by', hidden: true}));
+      if (this.group && message.mid) this.mark(item, message.mid);
+      else setMark(item, state);
     }
     return item;
   }
 
-  /** Say again, in the language just chosen, what the list writes itself: times, days, marks, Retry. */
+  /** A membership change of a group: a line of its own, in the page's language, with its time. */
+  systemLine(message) {
+    return el('li', {class: 'system', dataset: {day: dayLabel(message.created_at)}},
+      el('span', {class: 'system-line'},
+        el('span', {class: 'system-text'}, ...eventNodes(message.event, this.nameOf, message.content)),
+        el('time', {datetime: message.created_at, text: clockTime(message.created_at)})));
+  }
+
+  /** Say again, in the language just chosen, what the list writes itself: times, days, marks, Retry, a
+   * group's system lines and "read by". */
   relabel() {
-    for (const item of this.ol.querySelectorAll('li.msg')) {
-      const time = item.querySelector('.meta time');
+    for (const item of this.ol.querySelectorAll('li.msg, li.system')) {
+      const time = item.querySelector('.meta time, .system-line time');
       time.textContent = clockTime(time.dateTime);
       item.dataset.day = dayLabel(time.dateTime);
       if (item.dataset.state) setMark(item, item.dataset.state);
+    }
+    for (const [mid, item] of this.byMid) {
+      const message = this.messages.get(mid);
+      if (message.kind === 'system') {
+        item.querySelector('.system-text').replaceChildren(...eventNodes(message.event, this.nameOf, message.content));
+      } else if (item.querySelector('.read-by')) {
+        this.mark(item, mid);
+      }
     }
     for (const button of this.ol.querySelectorAll('button.retry')) button.textContent = t('message.retry');
     this.placeDays();

@@ -1,18 +1,20 @@
 /** Pages: the outbox: messages this tab composed that the server has not confirmed yet. Each carries
  * its own client_msg_id, so sending it again after a failure never stores it twice. Sending always
- * goes through POST /api/messages, whatever the transport: one path for every transport. */
+ * goes through POST /api/messages (to a group: POST /api/groups/<gid>/messages), whatever the transport:
+ * one path for every transport. A message goes to a conversation, named by its key (u<uid> or g<gid>). */
 import {ApiError} from './api.js';
 import {newClientMsgId} from './dom.js';
+import {lab, take} from './lab-hooks.js';
 import {sleep} from './wait.js';
 
 export class Outbox extends EventTarget {
   constructor(api) {
     super();
     this.api = api;
-    this.items = new Map();  // client_msg_id -> {id, to, content, state, created_at, error, retryable}
+    this.items = new Map();  // client_msg_id -> {id, to (a conversation key), content, state, created_at, error, retryable}
   }
 
-  /** Queue a message to uid and send it; 'update' and 'sent' events tell how it goes. */
+  /** Queue a message to a conversation and send it; 'update' and 'sent' events tell how it goes. */
   send(to, content) {
     const item = {id: newClientMsgId(), to, content, state: 'sending', created_at: new Date().toISOString()};
     this.items.set(item.id, item);
@@ -24,7 +26,8 @@ export class Outbox extends EventTarget {
     this.update(item, 'sending');
     for (;;) {
       try {
-        const message = await this.api.send(item.to, item.content, item.id);
+        const message = await this.post(item);
+        if (lab.faults.sendTwice && take('sendTwice')) await this.post(item, true);  // the lab: as a retry
         this.items.delete(item.id);
         this.dispatchEvent(new CustomEvent('sent', {detail: {item, message}}));
         return;
@@ -41,6 +44,14 @@ export class Outbox extends EventTarget {
     }
   }
 
+  /** POST the message once; the lab sees it go and its answer come back. */
+  async post(item, again = false) {
+    lab.observe?.({way: 'out', send: {id: item.id, again}});
+    const message = await this.api.send(item.to, item.content, item.id);
+    lab.observe?.({way: 'in', sent: {id: item.id, mid: message.mid, again}});
+    return message;
+  }
+
   retry(id) {
     const item = this.items.get(id);
     if (item && item.state === 'failed') this.attempt(item);
@@ -53,8 +64,8 @@ export class Outbox extends EventTarget {
     }
   }
 
-  pendingFor(uid) {
-    return [...this.items.values()].filter((item) => item.to === uid);
+  pendingFor(key) {
+    return [...this.items.values()].filter((item) => item.to === key);
   }
 
   update(item, state) {

@@ -1,23 +1,31 @@
-/** Pages: what the views show, in one store: recent contacts with their last message and unread count,
- * the total, everyone, and how far each partner has received and read. The sync loop's events change
- * it; it tells the views with 'change' (contacts and counts) and 'marks' (receipts) events.
+/** Pages: what the views show, in one store: recent contacts (1:1 conversations and groups, each a
+ * conversation named by its key, u<uid> or g<gid>: conversation.js) with their last message and unread
+ * count, the total, everyone, and how far each partner or member has received and read. The sync loop's
+ * events change it; it tells the views with 'change' (contacts and counts), 'marks' (receipts) and
+ * 'conversation' (a group's name or members changed; detail: its key) events.
  *
  * Counts move by events, and a snapshot from GET /api/contacts replaces them at start and after each
  * reconnect. A snapshot may already include messages whose events arrive after it; since mids within
  * a conversation grow in commit order, a message at or below the snapshot's last mid of its
  * conversation is already counted and is skipped. Unread hints only ever lower a count (a read in
- * another tab): increases come from the message events themselves, which no hint can double.
+ * another tab): increases come from the message events themselves, which no hint can double. A group's
+ * system messages (membership changes) are never unread; each one moves the group at once and asks the
+ * server for its member list again.
  */
+import {GroupConversation, UserConversation, groupKey, keyNamed, keyOf, userKey} from './conversation.js';
+import {displayName} from './dom.js';
+import {t} from './i18n.js';
 
 export class Store extends EventTarget {
   constructor(api, me) {
     super();
     this.api = api;
     this.me = me;
-    this.contacts = new Map();  // uid -> {user, last_message, unread, peer_read_mid, delivered_mid}
+    this.contacts = new Map();  // key -> UserConversation or GroupConversation
     this.users = new Map();  // uid -> user: everyone but me
     this.total = 0;
-    this.openUid = null;  // the conversation on screen, whose messages are read as they arrive
+    this.openKey = null;  // the conversation on screen, whose messages are read as they arrive
+    this.nameOf = (uid) => (uid === me.uid ? t('group.you') : displayName(this.user(uid)));
     this.replay = null;  // events applied while a snapshot is on its way, applied again on top of it
     this.refreshing = null;  // the last snapshot asked for
   }
@@ -30,7 +38,7 @@ export class Store extends EventTarget {
   async loadUsers() {
     for (const user of await this.api.users()) {
       this.users.set(user.uid, user);
-      const contact = this.contacts.get(user.uid);
+      const contact = this.contacts.get(userKey(user.uid));
       if (contact) contact.user = user;
     }
     this.changed();
@@ -55,16 +63,19 @@ export class Store extends EventTarget {
     const before = this.contacts;
     this.contacts = new Map();
     this.total = snapshot.total_unread;
-    for (const contact of snapshot.contacts) {
-      const delivered = Math.max(contact.peer_delivered_mid || 0, before.get(contact.user.uid)?.delivered_mid || 0);
-      this.contacts.set(contact.user.uid, {...contact, delivered_mid: delivered});
-      this.users.set(contact.user.uid, contact.user);
+    for (const entry of snapshot.contacts) {
+      const contact = entry.group
+        ? GroupConversation.from(entry, before.get(groupKey(entry.group.gid)), this.me.uid, this.nameOf)
+        : UserConversation.from(entry, before.get(userKey(entry.user.uid)));
+      this.contacts.set(contact.key, contact);
+      if (entry.user) this.users.set(entry.user.uid, entry.user);
     }
     for (const event of replay) this.apply(event);
     this.changed();
     this.dispatchEvent(new Event('marks'));
-    const open = this.contacts.get(this.openUid);
-    if (open && open.unread && this.isReading(this.openUid)) this.markRead(this.openUid, open.last_message.mid);
+    const open = this.contacts.get(this.openKey);
+    if (open && open.unread && this.isReading(this.openKey)) this.markRead(this.openKey, open.last_message.mid);
+    if (open && open.isGroup) this.loadGroup(open.gid);  // read hints sent while we were away are lost
   }
 
   /** Apply one sync event. */
@@ -72,65 +83,106 @@ export class Store extends EventTarget {
     if (this.replay) this.replay.push(event);
     if (event.type === 'message') this.applyMessage(event.message);
     else if (event.type === 'read') this.applyRead(event);
-    else if (event.type === 'delivered') this.notePeer(event.to, {delivered: event.up_to});
+    else if (event.type === 'delivered') this.notePeer(userKey(event.to), {delivered: event.up_to});
     else if (event.type === 'unread') this.applyUnread(event.conversation);
   }
 
   applyMessage(message) {
-    const other = this.partnerOf(message);
-    const contact = this.contacts.get(other) || this.newContact(other);
+    const key = this.conversationOf(message);
+    const contact = this.conversation(key, message);
     if (contact.last_message && message.mid <= contact.last_message.mid) return;
     contact.last_message = message;
-    if (message.from !== this.me.uid && !this.isReading(other)) {
+    if (message.kind === 'system') this.applySystem(contact, message);
+    else if (message.from !== this.me.uid && !this.isReading(key)) {
       contact.unread += 1;
       this.total += 1;
     }
     this.changed();
   }
 
+  /** A membership change of a group: applied at once, then the member list asked for again. Removed, I
+   * keep the group and what I had, its unread count drops to 0 (as on the server) and I stop asking. */
+  applySystem(contact, message) {
+    contact.applyEvent(message.event, message.mid);
+    if (!contact.member) this.clearUnread(contact.key);
+    this.dispatchEvent(new CustomEvent('conversation', {detail: contact.key}));
+    this.dispatchEvent(new Event('marks'));
+    if (contact.member) this.loadGroup(contact.gid);
+  }
+
+  /** Ask for a group's members (roles, read marks); an answer older than the newest request is dropped. */
+  async loadGroup(gid) {
+    const contact = this.contacts.get(groupKey(gid));
+    if (!contact || !contact.member) return;
+    const ticket = ++contact.ticket;
+    let detail;
+    try {
+      detail = await this.api.group(gid);
+    } catch (error) {
+      console.warn('imdemo: could not load the group:', error.message);  // the next change asks again
+      return;
+    }
+    const current = this.contacts.get(contact.key);  // a snapshot may have replaced it, keeping the ticket
+    if (!current || ticket !== current.ticket) return;
+    for (const {user} of detail.members) if (user.uid !== this.me.uid) this.users.set(user.uid, user);
+    current.noteMembers(detail);
+    this.dispatchEvent(new CustomEvent('conversation', {detail: current.key}));
+    this.dispatchEvent(new Event('marks'));
+    this.changed();
+  }
+
+  /** A group I just made: known before its first message arrives, so the chat view can open it. */
+  noteGroup(group) {
+    const key = groupKey(group.gid);
+    if (!this.contacts.has(key)) this.contacts.set(key, new GroupConversation(group, this.me.uid, this.nameOf));
+    return key;
+  }
+
   applyRead(event) {
-    if (event.by !== this.me.uid) this.notePeer(event.with, {read: event.up_to});
+    const contact = this.contacts.get(keyNamed(event));
+    if (contact && contact.noteRead(event, this.me.uid)) this.dispatchEvent(new Event('marks'));
   }
 
   applyUnread(conversation) {
-    const contact = conversation && this.contacts.get(conversation.uid);
+    const contact = conversation && this.contacts.get(keyNamed(conversation));
     if (!contact || conversation.unread >= contact.unread) return;
     this.total = Math.max(0, this.total - (contact.unread - conversation.unread));
     contact.unread = conversation.unread;
     this.changed();
   }
 
-  /** Record how far the partner has received (delivered) or read (read implies delivered). */
-  notePeer(uid, {read = 0, delivered = 0}) {
-    const contact = this.contacts.get(uid);
-    if (!contact) return;
-    const readMid = Math.max(contact.peer_read_mid || 0, read);
-    const deliveredMid = Math.max(contact.delivered_mid || 0, delivered, readMid);
-    if (readMid === contact.peer_read_mid && deliveredMid === contact.delivered_mid) return;
-    contact.peer_read_mid = readMid;
-    contact.delivered_mid = deliveredMid;
-    this.dispatchEvent(new Event('marks'));
+  /** Record how far a 1:1 partner has received (delivered) or read (read implies delivered). */
+  notePeer(key, marks) {
+    const contact = this.contacts.get(key);
+    if (contact && contact.notePeer(marks)) this.dispatchEvent(new Event('marks'));
   }
 
-  marks(uid) {
-    const contact = this.contacts.get(uid);
-    return {read: contact?.peer_read_mid || 0, delivered: contact?.delivered_mid || 0};
+  /** The receipts a history page carries: the partner's read mark, or each member's. */
+  notePage(key, page) {
+    const contact = this.contacts.get(key);
+    if (contact && contact.notePage(page)) this.dispatchEvent(new Event('marks'));
+  }
+
+  marks(key) {
+    return this.contacts.get(key)?.marks() || {read: 0, delivered: 0};
   }
 
   /** Drop a conversation's badge and its share of the total at once; markRead tells the server. */
-  clearUnread(uid) {
-    const contact = this.contacts.get(uid);
+  clearUnread(key) {
+    const contact = this.contacts.get(key);
     if (!contact || !contact.unread) return;
     this.total = Math.max(0, this.total - contact.unread);
     contact.unread = 0;
     this.changed();
   }
 
-  /** Mark a conversation read up to a message: on screen at once, then on the server. */
-  async markRead(uid, upTo) {
-    this.clearUnread(uid);
+  /** Mark a conversation read up to a message: on screen at once, then on the server (not for a group I
+   * am no longer in: it counts nothing unread for me any more). */
+  async markRead(key, upTo) {
+    this.clearUnread(key);
+    if (!this.conversation(key).canSend) return;
     try {
-      await this.api.markRead(uid, upTo);
+      await this.api.markRead(key, upTo);
     } catch (error) {
       // Still unread on the server: the snapshot after the next reconnect shows it, and reads again.
       console.warn('imdemo: could not mark read:', error.message);
@@ -138,17 +190,31 @@ export class Store extends EventTarget {
   }
 
   /** Open (or close, with null) a conversation; its unread count is cleared by the chat view. */
-  setOpen(uid) {
-    this.openUid = uid;
+  setOpen(key) {
+    this.openKey = key;
+    const open = key && this.contacts.get(key);
+    if (open && open.isGroup) this.loadGroup(open.gid);  // its members, as they are now
     this.changed();
   }
 
-  isReading(uid) {
-    return uid === this.openUid && document.visibilityState === 'visible';
+  isReading(key) {
+    return key === this.openKey && document.visibilityState === 'visible';
   }
 
-  partnerOf(message) {
-    return message.from === this.me.uid ? message.to : message.from;
+  conversationOf(message) {
+    return keyOf(message, this.me.uid);
+  }
+
+  /** The conversation of key, made (with no message yet) if this tab has not seen it; a message of a
+   * group this tab does not know yet (its first) names the group well enough until its members arrive. */
+  conversation(key, message = null) {
+    const known = this.contacts.get(key);
+    if (known) return known;
+    if (!key.startsWith('g')) return this.newContact(Number(key.slice(1)));
+    const contact = GroupConversation.first(Number(key.slice(1)), message, this.me.uid, this.nameOf);
+    this.contacts.set(key, contact);
+    if (!message || message.kind !== 'system') this.loadGroup(contact.gid);  // a system message asks by itself
+    return contact;
   }
 
   user(uid) {
@@ -157,8 +223,8 @@ export class Store extends EventTarget {
 
   newContact(uid) {
     if (!this.users.has(uid)) this.loadUsers().catch(() => {});  // someone new: learn their name
-    const contact = {user: this.user(uid), last_message: null, unread: 0, peer_read_mid: 0, delivered_mid: 0};
-    this.contacts.set(uid, contact);
+    const contact = new UserConversation(this.user(uid));
+    this.contacts.set(contact.key, contact);
     return contact;
   }
 

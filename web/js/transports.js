@@ -11,7 +11,9 @@
  * happens. Both carry a second cursor, hints_next, for the live hints (read, delivered, unread) the
  * server keeps a couple of minutes: a hint published between two requests comes with the next one.
  */
+import {NetworkError} from './api.js';
 import {t} from './i18n.js';
+import {lab, take} from './lab-hooks.js';
 import {sleep} from './wait.js';
 
 const LONG_POLL_SECONDS = 25;
@@ -25,7 +27,7 @@ export class ShortPoll {
   async run(link, signal) {
     let hintsSince = null;
     while (!signal.aborted) {
-      const batch = await link.api.sync(link.since(), 0, {signal, hintsSince});
+      const batch = await poll(link, 0, {signal, hintsSince});
       hintsSince = batch.hints_next;
       link.connected();
       link.deliver(batch.events);
@@ -60,7 +62,7 @@ async function syncWithDeadline(link, timeout, hintsSince, signal) {
   const forward = () => request.abort();
   signal.addEventListener('abort', forward, {once: true});
   try {
-    return await link.api.sync(link.since(), timeout, {signal: request.signal, hintsSince});
+    return await poll(link, timeout, {signal: request.signal, hintsSince});
   } catch (error) {
     if (error.name === 'AbortError' && !signal.aborted) throw new Error('the long poll got no answer');
     throw error;
@@ -68,4 +70,22 @@ async function syncWithDeadline(link, timeout, hintsSince, signal) {
     clearTimeout(giveUp);
     signal.removeEventListener('abort', forward);
   }
+}
+
+/** One GET /api/sync after the cursor, told to the lab; an answer the lab loses is a failed request, so
+ * the next poll asks with the same since again. */
+async function poll(link, timeout, options) {
+  const since = link.since();
+  lab.observe?.({way: 'out', poll: {since, timeout}});
+  let batch;
+  try {
+    batch = await link.api.sync(since, timeout, options);
+  } catch (error) {
+    lab.observe?.({way: 'in', poll: {since, timeout}, failed: true});
+    throw error;
+  }
+  const lost = lab.faults.dropNext && batch.events.some((event) => event.type === 'message') && take('dropNext');
+  lab.observe?.({way: 'in', poll: {since, timeout}, batch, cursor: since, fate: lost ? 'lost' : undefined});
+  if (lost) throw new NetworkError('the answer was lost on the way');
+  return batch;
 }

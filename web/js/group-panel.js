@@ -1,0 +1,112 @@
+/** Pages: the members panel of the open group: who is in it, with their roles; any member adds people
+ * or leaves, the owner renames the group and removes members. Each change the server makes is a system
+ * message that comes back through the sync loop to every member's tab, and the store's 'conversation'
+ * event redraws this panel from it: the panel never edits its own list. */
+import {avatar, displayName, el} from './dom.js';
+import {i18n, t} from './i18n.js';
+import {groupErrorText} from './member-picker.js';
+
+export class GroupPanel {
+  constructor(root, toggle, {store, picker}) {
+    this.root = root;
+    this.toggle = toggle;
+    this.store = store;
+    this.picker = picker;
+    this.key = null;
+    this.build();
+    toggle.addEventListener('click', () => this.setOpen(this.root.hidden));
+    root.addEventListener('keydown', (event) => {  // Esc closes the panel, as it closes a dialog
+      if (event.key !== 'Escape') return;
+      this.setOpen(false);
+      toggle.focus();
+    });
+    store.addEventListener('conversation', (event) => event.detail === this.key && this.render());
+    i18n.addEventListener('change', () => this.render());
+  }
+
+  build() {
+    this.heading = el('h2', {id: 'group-panel-title'});
+    this.closeButton = el('button', {type: 'button', class: 'ghost', onclick: () => this.setOpen(false)});
+    this.nameInput = el('input', {name: 'name', maxlength: '64', autocomplete: 'off'});
+    this.renameButton = el('button', {type: 'submit', class: 'ghost'});
+    this.renameLabel = el('span');
+    this.renameForm = el('form', {class: 'rename'}, el('label', {}, this.renameLabel, this.nameInput), this.renameButton);
+    this.renameForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.act((c) => this.store.api.renameGroup(c.gid, this.nameInput.value.trim()));
+    });
+    this.list = el('ul', {class: 'member-list'});
+    this.addButton = el('button', {type: 'button', class: 'ghost add-members',
+      onclick: () => this.act((c) => this.picker.addMembers(c))});
+    this.leaveButton = el('button', {type: 'button', class: 'ghost leave',
+      onclick: () => this.act((c) => this.store.api.removeMember(c.gid, this.store.me.uid))});
+    this.error = el('p', {class: 'form-error', role: 'alert', hidden: true});
+    this.root.setAttribute('aria-labelledby', 'group-panel-title');
+    this.root.replaceChildren(el('header', {class: 'group-panel-head'}, this.heading, this.closeButton),
+      this.renameForm, this.list, el('div', {class: 'group-actions'}, this.addButton, this.leaveButton), this.error);
+  }
+
+  /** Follow the conversation the chat view opened (any kind: the panel is for groups only). */
+  show(key) {
+    this.key = key;
+    this.error.hidden = true;
+    this.setOpen(false);
+  }
+
+  setOpen(open) {
+    this.root.hidden = !open;
+    this.toggle.setAttribute('aria-expanded', String(open));
+    this.render();
+    if (open) this.closeButton.focus();
+  }
+
+  conversation() {
+    return this.key === null ? null : this.store.contacts.get(this.key);
+  }
+
+  render() {
+    const c = this.conversation();
+    const member = Boolean(c && c.isGroup && c.member);
+    this.toggle.hidden = !member;
+    this.toggle.textContent = t('group.members');
+    if (!member) this.root.hidden = true;
+    if (!member || this.root.hidden) return;
+    this.heading.textContent = t('group.members_title', {n: c.members.length || c.group.member_count});
+    this.closeButton.textContent = t('group.close');
+    this.renameForm.hidden = !c.isOwner;
+    this.renameLabel.textContent = t('group.name');
+    this.renameButton.textContent = t('group.rename');
+    if (document.activeElement !== this.nameInput) this.nameInput.value = c.title;
+    this.addButton.textContent = t('group.add_members');
+    this.leaveButton.textContent = t('group.leave');
+    this.list.replaceChildren(...c.members.map((m) => this.memberItem(c, m)));
+  }
+
+  memberItem(c, {user, role}) {
+    const me = user.uid === this.store.me.uid;
+    const person = me ? this.store.me : user;
+    const remove = c.isOwner && !me ? el('button', {type: 'button', class: 'ghost remove', text: t('group.remove'),
+      'aria-label': t('group.remove_named', {name: displayName(person)}),
+      onclick: () => this.act((group) => this.store.api.removeMember(group.gid, user.uid))}) : null;
+    return el('li', {class: 'member', dataset: {uid: user.uid, role}},
+      avatar(person, 'small'),
+      el('span', {class: 'contact-main'},
+        el('strong', {class: 'contact-name', translate: 'no', text: displayName(person)}),
+        el('span', {class: 'username', translate: 'no', text: `@${user.username}`})),
+      el('span', {class: `role role-${role}`, text: t(`group.role.${role}`)}),
+      remove);
+  }
+
+  /** Run one change of the group; the server's system message redraws the panel, a failure says so here. */
+  async act(change) {
+    const c = this.conversation();
+    if (!c || !c.isGroup) return;
+    this.error.hidden = true;
+    try {
+      await change(c);
+    } catch (error) {
+      this.error.textContent = groupErrorText(error);
+      this.error.hidden = false;
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/** Pages: the member picker: a dialog that makes a group (its name and the people in it) or adds people
+ * to one. It is a modal <dialog>: Tab stays inside it, Esc closes it, Enter in the name field submits,
+ * and on a phone it covers the screen. People are picked from everyone the page knows (GET /api/users). */
+import {avatar, displayName, el} from './dom.js';
+import {t} from './i18n.js';
+
+const KNOWN_ERRORS = new Set(['invalid_name', 'group_too_large', 'not_owner', 'not_a_member', 'no_such_user']);
+
+/** What to tell a person when a group call failed, in their language (the server's text is English). */
+export function groupErrorText(error) {
+  return t(KNOWN_ERRORS.has(error.code) ? `group.error.${error.code}` : 'group.error.other');
+}
+
+export class MemberPicker {
+  constructor(store) {
+    this.store = store;
+    this.dialog = el('dialog', {class: 'picker', 'aria-labelledby': 'picker-title'});
+    // 'close' comes a task after close(): if the dialog was opened again by then, it is not this ask's
+    this.dialog.addEventListener('close', () => this.dialog.open || this.settle(null));
+    document.body.append(this.dialog);
+    this.resolve = null;
+  }
+
+  /** Ask for a name and members and make the group; resolve with its key, or null if cancelled. */
+  createGroup() {
+    return this.ask({title: t('group.create_title'), submitLabel: t('group.create'), withName: true,
+      exclude: new Set(), submit: async ({name, uids}) => {
+        const group = await this.store.api.createGroup(name, uids);
+        return this.store.noteGroup(group);
+      }});
+  }
+
+  /** Ask whom to add to a group (those in it are not offered) and add them; resolve true, or null. */
+  addMembers(conversation) {
+    const exclude = new Set(conversation.members.map((m) => m.user.uid));
+    return this.ask({title: t('group.add_title', {name: conversation.title}), submitLabel: t('group.add'),
+      withName: false, exclude, submit: async ({uids}) => {
+        await this.store.api.addMembers(conversation.gid, uids);
+        return true;
+      }});
+  }
+
+  ask({title, submitLabel, withName, exclude, submit}) {
+    this.settle(null);
+    const people = [...this.store.users.values()].filter((user) => !exclude.has(user.uid))
+      .sort((a, b) => displayName(a).localeCompare(displayName(b)));
+    const error = el('p', {class: 'form-error', role: 'alert', hidden: true});
+    const name = withName ? el('input', {name: 'name', maxlength: '64', autocomplete: 'off', required: true}) : null;
+    const filter = el('input', {type: 'search', class: 'picker-filter', placeholder: t('group.filter'),
+      'aria-label': t('group.filter')});
+    const list = el('ul', {class: 'picker-list'}, ...people.map((user) => personItem(user)));
+    const form = el('form', {class: 'picker-form', novalidate: true},
+      el('h2', {id: 'picker-title', text: title}),
+      name ? el('label', {class: 'picker-name'}, t('group.name'), name) : null,
+      el('fieldset', {}, el('legend', {text: t('group.pick')}), filter, list,
+        people.length ? null : el('p', {class: 'empty', text: t('group.nobody')})),
+      error,
+      el('div', {class: 'picker-actions'},
+        el('button', {type: 'button', class: 'ghost', text: t('group.cancel'), onclick: () => this.dialog.close()}),
+        el('button', {type: 'submit', class: 'primary', text: submitLabel})));
+    filter.addEventListener('input', () => filterList(list, filter.value));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.submit(form, name, error, submit);
+    });
+    this.dialog.replaceChildren(form);
+    this.dialog.showModal();
+    (name || filter).focus();
+    return new Promise((resolve) => { this.resolve = resolve; });
+  }
+
+  async submit(form, name, error, submit) {
+    const uids = [...form.querySelectorAll('input[type=checkbox]:checked')].map((box) => Number(box.value));
+    const problem = name && !name.value.trim() ? 'group.error.no_name' : !uids.length ? 'group.error.no_one' : null;
+    if (problem) return showError(error, t(problem));
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      this.settle(await submit({name: name ? name.value.trim() : '', uids}));
+      this.dialog.close();
+    } catch (failure) {
+      showError(error, groupErrorText(failure));
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  settle(value) {
+    const resolve = this.resolve;
+    this.resolve = null;
+    if (resolve) resolve(value);
+  }
+}
+
+function personItem(user) {
+  return el('li', {dataset: {name: `${displayName(user)} ${user.username}`.toLowerCase()}},
+    el('label', {class: 'picker-person'},
+      el('input', {type: 'checkbox', value: String(user.uid)}),
+      avatar(user, 'small'),
+      el('span', {class: 'contact-main'},
+        el('strong', {class: 'contact-name', translate: 'no', text: displayName(user)}),
+        el('span', {class: 'username', translate: 'no', text: `@${user.username}`}))));
+}
+
+function filterList(list, text) {
+  const wanted = text.trim().toLowerCase();
+  for (const item of list.children) item.hidden = Boolean(wanted) && !item.dataset.name.includes(wanted);
+}
+
+function showError(node, text) {
+  node.textContent = text;
+  node.hidden = false;
+}
