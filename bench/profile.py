@@ -2,7 +2,7 @@
 the GIL, by function: its own time and its inclusive time.
 
     python bench/profile.py [http|ws|noop|pairs|group] [--seconds 10] [--clients 8] [--members 500]
-                            [--timed] [--server-arg=--no-inspect]
+                            [--timed [--windows N]] [--server-arg=--no-inspect]
 
 http, ws, noop: the send figure's closed-loop clients; pairs: the latency figure's background load (8 pairs
 sending 20 msg/s each over HTTP, receiving and acknowledging over WebSocket); group: the groups figure's
@@ -13,7 +13,8 @@ py-spy samples only the thread holding the GIL (--gil): in a server bound to one
 the time that limits throughput. After the functions, the samples are split into the parts of a send
 (PARTS). Work done without the GIL (SQLite's own, inside sqlite3) is not in those samples: --timed runs the
 server through bench/serve_timed.py instead, which adds up the thread CPU time of each part (the SQL, the
-unread Lua step, the notice's JSON + PUBLISH, its dispatch) in ms a message. bench/run.py never needs
+unread Lua step, the notice's JSON + PUBLISH, its dispatch) in ms a message; with --windows N (group load),
+also per window as the relation table grows. bench/run.py never needs
 py-spy; this is for finding out why.
 """
 from __future__ import annotations
@@ -28,6 +29,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from playhouse.db_url import connect
 
 if __package__ in (None, ""):  # run as a script: make `bench` and `imdemo` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -110,14 +113,29 @@ def _group(ctx: Context, server: Server, probe, args) -> dict:
             raise RuntimeError("the receiver did not start")
         time.sleep(0.3)
         probe.start(server.pid)
-        cpu, started = server.cpu_seconds(), time.monotonic()
-        sent, samples, _, _ = groups._send(sender, gid, pipe, 10**6, args.seconds)
+        cpu, started, sent, samples = server.cpu_seconds(), time.monotonic(), 0, []
+        for _ in range(args.windows):
+            window = groups._send(sender, gid, pipe, 10**6, args.seconds / args.windows)
+            sent, samples = sent + window[0], samples + window[1]
+            if args.windows > 1:  # what each part costs as the relation table grows
+                _window_line(probe, server, window[0], sent)
         cpu, elapsed = server.cpu_seconds() - cpu, time.monotonic() - started
     finally:
         proc.terminate()
         proc.join()
     return {"rate": round(sent / elapsed, 1), "cpu_ms": round(cpu * 1000 / sent, 2), "cores": round(cpu / elapsed, 2),
             "latency_p50_ms": percentiles(samples)["p50"], "messages": sent}
+
+
+def _window_line(probe, server: Server, messages: int, sent: int) -> None:
+    db = connect(server.database)
+    try:
+        relation = db.execute_sql("SELECT COUNT(*) FROM im_msg_relation").fetchone()[0]
+    finally:
+        db.close()
+    parts = ", ".join(f"{name} {ms:.2f}" for name, ms in probe.by_part(probe.window(server.pid, messages)).items())
+    print(f"  {sent:5} messages, {relation:8,} relation rows: ms a message over the last {messages}: {parts}",
+          flush=True)
 
 
 def _clients(ctx: Context, server: Server, probe, args) -> dict:
@@ -165,9 +183,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--members", type=int, default=500, help="the group's size, for the group load")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--timed", action="store_true", help="no py-spy: the server adds up each part's CPU time")
+    parser.add_argument("--windows", type=int, default=1,
+                        help="group --timed: also print each part's cost in this many windows of the run")
     parser.add_argument("--server-arg", action="append", default=[])
     parser.add_argument("--redis", metavar="URL", help="a real Redis instead of the embedded store")
     args = parser.parse_args(argv)
+    if args.windows > 1 and not (args.timed and args.load == "group"):
+        parser.error("--windows is for the group load with --timed")
     if not args.timed and shutil.which("py-spy") is None:
         print("bench/profile.py needs py-spy (pip install py-spy), or --timed", file=sys.stderr)
         return 2

@@ -83,7 +83,7 @@ class Timings:
     """The bench side: read a serve_timed server's totals before and after a window; report the difference."""
 
     def __init__(self, out: Path):
-        self.out, self.before = out, {}
+        self.out, self.first, self.before = out, {}, {}
 
     def read(self, pid: int) -> dict[str, list]:
         self.out.unlink(missing_ok=True)
@@ -96,25 +96,34 @@ class Timings:
         return json.loads(self.out.read_text())
 
     def start(self, pid: int) -> None:
-        self.before = self.read(pid)
+        self.first = self.before = self.read(pid)
+
+    def window(self, pid: int, messages: int, whole: bool = False) -> dict[str, tuple[float, float]]:
+        """{part: (CPU ms a message, calls a message)} since the last window (whole: since start())."""
+        now, old = self.read(pid), self.first if whole else self.before
+        self.before = now
+        spent = {k: (v[0] - old.get(k, [0, 0.0])[0], v[1] - old.get(k, [0, 0.0])[1]) for k, v in now.items()}
+        return {k: (seconds * 1000 / messages, n / messages) for k, (n, seconds) in spent.items() if n}
+
+    @staticmethod
+    def by_part(parts: dict[str, tuple[float, float]]) -> dict[str, float]:
+        """The ms of the SQL, the Lua step, the PUBLISH and the dispatch, wherever they ran."""
+        return {name: sum(ms for k, (ms, _) in parts.items() if k.split("/")[-1].startswith(name))
+                for name in ("sql", "lua", "publish", "dispatch")}
 
     def report(self, pid: int, messages: int, cpu_ms: float) -> str:
         """Each part's CPU ms a message, inclusive and without its inner parts, and what no part covers."""
-        after, old = self.read(pid), self.before
-        window = {k: (v[0] - old.get(k, [0, 0.0])[0], v[1] - old.get(k, [0, 0.0])[1]) for k, v in after.items()}
-        spent = {k: seconds * 1000 / messages for k, (n, seconds) in window.items() if n}
-        calls = {k: n / messages for k, (n, _) in window.items() if n}
+        parts = self.window(pid, messages, whole=True)
         lines = [f"-- CPU ms a message by part ({cpu_ms} ms of the whole process a message, from /proc)",
                  "  inclusive   own   calls  part"]
-        for key in sorted(spent, key=lambda k: (k.split("/")[0], k)):
-            inner = sum(v for k, v in spent.items() if k.startswith(key + "/") and k.count("/") == key.count("/") + 1)
-            lines.append(f"  {spent[key]:8.2f} {spent[key] - inner:7.2f} {calls[key]:6.1f}  {key}")
-        outside = cpu_ms - sum(v for k, v in spent.items() if "/" not in k)
+        for key in sorted(parts, key=lambda k: (k.split("/")[0], k)):
+            inner = sum(ms for k, (ms, _) in parts.items()
+                        if k.startswith(key + "/") and k.count("/") == key.count("/") + 1)
+            lines.append(f"  {parts[key][0]:8.2f} {parts[key][0] - inner:7.2f} {parts[key][1]:6.1f}  {key}")
+        outside = cpu_ms - sum(ms for k, (ms, _) in parts.items() if "/" not in k)
         lines.append(f"  {outside:8.2f} {outside:7.2f}         the rest: HTTP (cheroot, Bottle), sessions, "
                      "the WebSocket push and ACK, other threads")
-        by_part = {name: sum(v for k, v in spent.items() if k.split("/")[-1].startswith(name))
-                   for name in ("sql", "lua", "publish", "dispatch")}
-        lines.append("-- by part: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in by_part.items()))
+        lines.append("-- by part: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in self.by_part(parts).items()))
         return "\n".join(lines)
 
 
