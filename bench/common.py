@@ -29,6 +29,7 @@ class Context:
     tmp: Path
     tag: str  # makes usernames and key prefixes unique on a shared real server
     server_args: tuple[str, ...] = ()  # more run.py flags for every server (e.g. --no-inspect)
+    baseline: str | None = None  # a revision whose 1:1 send the groups figure measures beside this tree's
     started: float = field(default_factory=time.monotonic)
     servers: int = 0
 
@@ -53,9 +54,16 @@ def free_port() -> int:
 
 class Server:
     """`python run.py --port P --ws-port Q --database URL --no-demo --send-rate 0 --register-rate 0`, started
-    and stopped (the load tools register hundreds of users from one address)."""
+    and stopped (the load tools register hundreds of users from one address).
 
-    def __init__(self, ctx: Context, database: str | None = None, sql_log: Path | None = None):
+    database, redis: this server's own, instead of the run's; run: another checkout's run.py (a baseline) or a
+    wrapper of it (serve_timed.py), run_args its arguments before run.py's flags; register_limit: False for
+    a checkout older than --register-rate (it has no such limit, and no such flag).
+    """
+
+    def __init__(self, ctx: Context, database: str | None = None, sql_log: Path | None = None,
+                 redis: str | None = None, run: Path = RUN, run_args: tuple[str, ...] = (),
+                 register_limit: bool = True):
         ctx.servers += 1
         n = ctx.servers
         self.port = free_port()
@@ -64,11 +72,12 @@ class Server:
             self.ws_port = free_port()
         self.database = database or ctx.database or f"sqlite:///{ctx.tmp / f'server{n}.db'}"
         args = ["--port", str(self.port), "--ws-port", str(self.ws_port), "--database", self.database,
-                "--no-demo", "--send-rate", "0", "--register-rate", "0"]
-        if ctx.redis:
-            args += ["--redis", ctx.redis, "--redis-prefix", f"{ctx.tag}{n}:"]
+                "--no-demo", "--send-rate", "0"] + (["--register-rate", "0"] if register_limit else [])
+        self.redis, self.redis_prefix = redis or ctx.redis, f"{ctx.tag}{n}:"
+        if self.redis:
+            args += ["--redis", self.redis, "--redis-prefix", self.redis_prefix]
         args += ctx.server_args
-        script = [str(TRACED), str(sql_log)] if sql_log else [str(RUN)]
+        script = [str(TRACED), str(sql_log)] if sql_log else [str(run), *run_args]
         self.log_path = ctx.tmp / f"server{n}.log"
         self._log = open(self.log_path, "w")
         env = {k: v for k, v in os.environ.items() if not k.startswith("IMDEMO_")}
@@ -111,9 +120,7 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """Return the CPU time (user + system) the server has used so far, from /proc/<pid>/stat."""
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.pid)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -130,6 +137,53 @@ class Server:
         self._log.close()
 
     def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system) process pid has used so far, from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class RedisServer:
+    """A private `redis-server` on a free loopback port, no persistence, started and stopped."""
+
+    def __init__(self, ctx: Context):
+        import redis  # the bench's own client, only for the figures that start a real Redis
+
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._log = open(ctx.tmp / f"redis{self.port}.log", "w")
+        self.proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+                                      "--appendonly", "no", "--dir", str(ctx.tmp)], stdout=self._log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                redis.Redis.from_url(self.url).ping()
+                return
+            except redis.ConnectionError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"redis-server did not start: see {self._log.name}") from None
+                time.sleep(0.02)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self._log.close()
+
+    def __enter__(self) -> RedisServer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -1,13 +1,21 @@
 """Optional: profile the server under one load with py-spy (`pip install py-spy`), and print where it spends
 the GIL, by function: its own time and its inclusive time.
 
-    python bench/profile.py [http|ws|noop|pairs] [--seconds 10] [--clients 8] [--server-arg=--no-inspect]
+    python bench/profile.py [http|ws|noop|pairs|group] [--seconds 10] [--clients 8] [--members 500]
+                            [--timed [--windows N]] [--server-arg=--no-inspect]
 
 http, ws, noop: the send figure's closed-loop clients; pairs: the latency figure's background load (8 pairs
-sending 20 msg/s each over HTTP, receiving and acknowledging over WebSocket).
+sending 20 msg/s each over HTTP, receiving and acknowledging over WebSocket); group: the groups figure's
+load on one group of --members (one sender over HTTP, one message in flight, one member connected over
+WebSocket and acknowledging, the others offline).
 
 py-spy samples only the thread holding the GIL (--gil): in a server bound to one core by the GIL that is
-the time that limits throughput. bench/run.py never needs py-spy; this is for finding out why.
+the time that limits throughput. After the functions, the samples are split into the parts of a send
+(PARTS). Work done without the GIL (SQLite's own, inside sqlite3) is not in those samples: --timed runs the
+server through bench/serve_timed.py instead, which adds up the thread CPU time of each part (the SQL, the
+unread Lua step, the notice's JSON + PUBLISH, its dispatch) in ms a message; with --windows N (group load),
+also per window as the relation table grows. bench/run.py never needs
+py-spy; this is for finding out why.
 """
 from __future__ import annotations
 
@@ -22,12 +30,29 @@ import tempfile
 import time
 from pathlib import Path
 
+from playhouse.db_url import connect
+
 if __package__ in (None, ""):  # run as a script: make `bench` and `imdemo` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import latency, send  # noqa: E402
-from bench.clients import accounts  # noqa: E402
-from bench.common import Context, Server  # noqa: E402
+from bench import groups, latency, send, serve_timed  # noqa: E402
+from bench.clients import Http, accounts  # noqa: E402
+from bench.common import Context, Server, percentiles  # noqa: E402
+
+# The parts of a send, each named by the frames that mark it; a sample goes to the first part any of its
+# frames matches, so SQL run inside any step counts as SQL, and fakeredis inside the unread step as that step.
+TIMED = Path(__file__).resolve().parent / "serve_timed.py"
+PARTS = [
+    ("SQL (Peewee, sqlite3)", ("peewee.py", "playhouse/")),
+    ("unread counters: the Lua step", ("on_messages (imdemo/store/counters.py",)),
+    ("notice: JSON + PUBLISH", ("publish_many (imdemo/store/notices.py",)),
+    ("notice: dispatch to local listeners", ("_dispatch (imdemo/store/notices.py",)),
+    ("WebSocket push + ACK", ("imdemo/api/ws_", "websockets/")),
+    ("the commit's own Python (seqs, rows, outcomes)", ("imdemo/store/batch.py", "imdemo/store/timeline.py",
+                                                        "imdemo/services/group_commit.py")),
+    ("other store calls (sessions, seq cache)", ("fakeredis/", "redis/", "lupa")),
+    ("HTTP (cheroot, Bottle) and the route", ("cheroot/", "bottle.py", "imdemo/api/")),
+]
 
 
 def top(raw: Path, count: int) -> str:
@@ -46,6 +71,94 @@ def top(raw: Path, count: int) -> str:
     return "\n".join(lines)
 
 
+def parts(raw: Path) -> str:
+    """Split the samples into PARTS."""
+    shares, total = collections.Counter(), 0
+    for line in raw.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        total += int(n)
+        shares[next((name for name, marks in PARTS if any(m in stack for m in marks)), "other")] += int(n)
+    return "\n".join(["-- by part of the send"] + [f"{n / total:6.1%}  {name}" for name, n in shares.most_common()])
+
+
+class Spy:
+    """py-spy recording the server while the window runs; reports the functions and the parts of a send."""
+
+    def __init__(self, raw: Path, args):
+        self.raw, self.args = raw, args
+
+    def start(self, pid: int) -> None:
+        a = self.args
+        self.proc = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--gil", "--nonblocking", "--rate",
+                                      str(a.rate), "--duration", str(int(a.seconds)), "--format", "raw", "--output",
+                                      str(self.raw)], stderr=subprocess.DEVNULL)
+
+    def report(self, pid: int, messages: int, cpu_ms: float) -> str:
+        self.proc.wait()
+        return top(self.raw, 30) + "\n" + parts(self.raw)
+
+
+def _group(ctx: Context, server: Server, probe, args) -> dict:
+    """Profile one group of --members: one sender, one message in flight, one member connected."""
+    (_, sender_token), (receiver, receiver_token), others = groups.people(ctx, server.port, args.members)
+    sender = Http(server.port, sender_token)
+    gid = sender.ok("POST", "/api/groups", {"name": "profile", "members": [receiver, *others]})["group"]["gid"]
+    mp = multiprocessing.get_context("spawn")
+    pipe, child = mp.Pipe()
+    proc = mp.Process(target=latency.receiver_main, args=("websocket", server.port, server.ws_port, receiver_token,
+                                                          0.0, child))
+    proc.start()
+    try:
+        if not pipe.poll(60) or pipe.recv() != "ready":
+            raise RuntimeError("the receiver did not start")
+        time.sleep(0.3)
+        probe.start(server.pid)
+        cpu, started, sent, samples = server.cpu_seconds(), time.monotonic(), 0, []
+        for _ in range(args.windows):
+            window = groups._send(sender, gid, pipe, 10**6, args.seconds / args.windows)
+            sent, samples = sent + window[0], samples + window[1]
+            if args.windows > 1:  # what each part costs as the relation table grows
+                _window_line(probe, server, window[0], sent)
+        cpu, elapsed = server.cpu_seconds() - cpu, time.monotonic() - started
+    finally:
+        proc.terminate()
+        proc.join()
+    return {"rate": round(sent / elapsed, 1), "cpu_ms": round(cpu * 1000 / sent, 2), "cores": round(cpu / elapsed, 2),
+            "latency_p50_ms": percentiles(samples)["p50"], "messages": sent}
+
+
+def _window_line(probe, server: Server, messages: int, sent: int) -> None:
+    db = connect(server.database)
+    try:
+        relation = db.execute_sql("SELECT COUNT(*) FROM im_msg_relation").fetchone()[0]
+    finally:
+        db.close()
+    parts = ", ".join(f"{name} {ms:.2f}" for name, ms in probe.by_part(probe.window(server.pid, messages)).items())
+    print(f"  {sent:5} messages, {relation:8,} relation rows: ms a message over the last {messages}: {parts}",
+          flush=True)
+
+
+def _clients(ctx: Context, server: Server, probe, args) -> dict:
+    """Profile the send figure's clients (http, ws, noop) or the latency figure's pairs."""
+    users = accounts(server.port, [f"{ctx.tag}_u{i}" for i in range(2 * args.clients)])
+    n = args.clients
+    pairs = [(token, to) for (_, token), (to, _) in zip(users[:n], users[n:], strict=True)]
+    argsets = {"noop": [(server.port,)] * args.clients,
+               "http": [(server.port, token, to) for token, to in pairs],
+               "ws": [(server.ws_port, token, to, 0) for token, to in pairs]}
+    worker = {"noop": send.noop_worker, "http": send.http_worker, "ws": send.ws_worker}.get(args.load)
+    mp = multiprocessing.get_context("spawn")
+    with mp.Pool(args.clients) as pool:
+        pool.map(time.sleep, [0.0] * args.clients)
+        probe.start(server.pid)
+        if worker is not None:
+            measured = send._measure(pool, server, worker, argsets[args.load], args.seconds)
+            measured["messages"] = sum(r[0] for r in measured.pop("results"))
+        else:
+            measured = _pairs(mp, server, users, args.seconds)
+    return measured
+
+
 def _pairs(mp, server: Server, users: list, seconds: float) -> dict:
     """Run the latency figure's background pairs for seconds; return their rate and the server's CPU."""
     pairs = [(users[2 * i][1], users[2 * i + 1][0], users[2 * i + 1][1]) for i in range(len(users) // 2)]
@@ -59,46 +172,41 @@ def _pairs(mp, server: Server, users: list, seconds: float) -> dict:
     load.join(10)
     cpu = server.cpu_seconds() - cpu
     return {"rate": round(sent / elapsed, 1), "cpu_ms": round(cpu * 1000 / max(1, sent), 3),
-            "cores": round(cpu / elapsed, 2)}
+            "cores": round(cpu / elapsed, 2), "messages": sent}
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python bench/profile.py")
-    parser.add_argument("load", choices=["http", "ws", "noop", "pairs"], nargs="?", default="http")
+    parser.add_argument("load", choices=["http", "ws", "noop", "pairs", "group"], nargs="?", default="http")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=send.CLIENTS)
+    parser.add_argument("--members", type=int, default=500, help="the group's size, for the group load")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
+    parser.add_argument("--timed", action="store_true", help="no py-spy: the server adds up each part's CPU time")
+    parser.add_argument("--windows", type=int, default=1,
+                        help="group --timed: also print each part's cost in this many windows of the run")
     parser.add_argument("--server-arg", action="append", default=[])
     parser.add_argument("--redis", metavar="URL", help="a real Redis instead of the embedded store")
     args = parser.parse_args(argv)
-    if shutil.which("py-spy") is None:
-        print("bench/profile.py needs py-spy: pip install py-spy", file=sys.stderr)
+    if args.windows > 1 and not (args.timed and args.load == "group"):
+        parser.error("--windows is for the group load with --timed")
+    if not args.timed and shutil.which("py-spy") is None:
+        print("bench/profile.py needs py-spy (pip install py-spy), or --timed", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="imdemo-profile-") as tmp:
         ctx = Context(False, None, args.redis, Path(tmp), "p" + secrets.token_hex(3), tuple(args.server_arg))
-        raw = Path(tmp) / "stacks.txt"
-        with Server(ctx) as server:
-            users = accounts(server.port, [f"{ctx.tag}_u{i}" for i in range(2 * args.clients)])
-            n = args.clients
-            pairs = [(token, to) for (_, token), (to, _) in zip(users[:n], users[n:], strict=True)]
-            argsets = {"noop": [(server.port,)] * args.clients,
-                       "http": [(server.port, token, to) for token, to in pairs],
-                       "ws": [(server.ws_port, token, to, 0) for token, to in pairs]}
-            worker = {"noop": send.noop_worker, "http": send.http_worker, "ws": send.ws_worker}.get(args.load)
-            mp = multiprocessing.get_context("spawn")
-            with mp.Pool(args.clients) as pool:
-                pool.map(time.sleep, [0.0] * args.clients)
-                spy = subprocess.Popen(["py-spy", "record", "--pid", str(server.pid), "--gil", "--nonblocking",
-                                        "--rate", str(args.rate), "--duration", str(int(args.seconds)),
-                                        "--format", "raw", "--output", str(raw)], stderr=subprocess.DEVNULL)
-                if worker is not None:
-                    measured = send._measure(pool, server, worker, argsets[args.load], args.seconds)
-                else:
-                    measured = _pairs(mp, server, users, args.seconds)
-                spy.wait()
-        print(f"{args.load}: {measured['rate']}/s with {args.clients} clients under py-spy; server CPU "
-              f"{measured['cpu_ms']} ms per request, {measured['cores']} cores busy\n")
-        print(top(raw, 30))
+        out = Path(tmp) / ("timings.json" if args.timed else "stacks.txt")
+        probe = serve_timed.Timings(out) if args.timed else Spy(out, args)
+        launch = {"run": TIMED, "run_args": (str(out),)} if args.timed else {}
+        with Server(ctx, **launch) as server:
+            measured = (_group if args.load == "group" else _clients)(ctx, server, probe, args)
+            report = probe.report(server.pid, measured["messages"], measured["cpu_ms"])
+        what = f"one group of {args.members}" if args.load == "group" else f"{args.clients} clients"
+        how = "its parts timed in the server" if args.timed else "py-spy sampling the GIL holder"
+        print(f"{args.load}: {measured['rate']}/s with {what}, {how}; server CPU {measured['cpu_ms']} ms per "
+              f"request, {measured['cores']} cores busy"
+              + (f"; delivery p50 {measured['latency_p50_ms']} ms" if "latency_p50_ms" in measured else "") + "\n")
+        print(report)
     return 0
 
 

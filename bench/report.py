@@ -107,8 +107,41 @@ def warmth_rows(f: dict) -> list[dict]:
             if key in f]
 
 
+def groups_rows(f: dict) -> list[dict]:
+    published = f["published"].get("sizes", {})
+    rows = []
+    for n, e in f["embedded"].items():
+        r, p, bytes_ = e["rows"], e["latency_ms"], published.get(n, {}).get("bytes", "n/a")  # rows: embedded only
+        rows.append(_row("groups", f"{n} members: CPU ms / rows (content+relation+others) / bytes published / "
+                         "delivery p50, p99 ms", f"{e['cpu_ms']} / {r['total']} ({r['content']}+{r['relation']}+"
+                         f"{r['others']}) / {bytes_} / {p['p50']}, {p['p99']} (n={p['n']})", "0 missed",
+                         e["missed"] == 0))
+    if "skipped" in f["published"]:
+        rows.append(_row("groups", "bytes published", f["published"]["skipped"]))
+    else:
+        rows.append(_row("groups", "PUBLISH a message (2 / 10 / 100 / 500)",
+                         " / ".join(str(p.get("publishes")) for p in published.values()), "1",
+                         all(p.get("publishes") == 1 for p in published.values())))
+        cpu = [f"{p['cpu_ms']} + {p.get('redis_server_cpu_ms', '?')}" for p in published.values()]
+        rows.append(_row("groups", "on a real Redis: CPU ms imdemo + redis-server (2 / 10 / 100 / 500)",
+                         " / ".join(cpu)))
+    loads = f.get("load_average", {})
+    rows.append(_row("groups", "load average before: the sizes / the bytes pass / the 1:1 send; at the end",
+                     " / ".join(str(loads.get(k)) for k in ("embedded", "published", "one_to_one", "end"))))
+    o = f["one_to_one"]
+    if "skipped" in o:
+        return rows + [_row("groups", "1:1 send against the version before groups", o["skipped"])]
+    return rows + [
+        _row("groups", f"1:1 HTTP send msg/s: this tree / {o['commit']} (median of {len(o['runs'])}, in turns)",
+             f"{o['now_msgs_per_s']} / {o['before_msgs_per_s']} (ratio {o['ratio']}; median of the runs' ratios "
+             f"{o['paired_ratio']})", ">= 0.90", o["ratio"] >= 0.9),
+        _row("groups", f"1:1 server CPU ms a send: this tree / {o['commit']}",
+             f"{o['now_cpu_ms']} / {o['before_cpu_ms']} (ratio {o['cpu_ratio']})", "<= 1.10", o["cpu_ratio"] <= 1.1),
+        _row("groups", "1:1 send errors", o["errors"], "0", o["errors"] == 0)]
+
+
 ROWS = {"send": send_rows, "latency": latency_rows, "connections": connections_rows, "coldstart": coldstart_rows,
-        "history": history_rows, "idle": idle_rows, "warmth": warmth_rows}
+        "history": history_rows, "idle": idle_rows, "warmth": warmth_rows, "groups": groups_rows}
 
 
 def rows_of(figures: dict) -> list[dict]:

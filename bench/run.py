@@ -1,6 +1,7 @@
 """Benchmarks of issue 6: start imdemo as users run it, measure each figure, print a table, write JSON.
 
     python bench/run.py [--quick] [--only NAME[,NAME...]] [--json PATH] [--database URL] [--redis URL]
+                        [--baseline REV]
 
 Each figure starts its own server, `python run.py --port P --ws-port Q --database URL --no-demo
 --send-rate 0 --register-rate 0`, as a subprocess on free loopback ports with a temp SQLite database (unless
@@ -22,12 +23,13 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` and `imdemo` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import coldstart, connections, history, idle, latency, send, warmth  # noqa: E402
+from bench import coldstart, connections, groups, history, idle, latency, send, warmth  # noqa: E402
+from bench.baseline import BEFORE_GROUPS  # noqa: E402
 from bench.common import ROOT, Context  # noqa: E402
 from bench.report import rows_of, table  # noqa: E402
 
 FIGURES = {"send": send, "latency": latency, "connections": connections, "coldstart": coldstart,
-           "history": history, "idle": idle, "warmth": warmth}
+           "history": history, "idle": idle, "warmth": warmth, "groups": groups}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -39,7 +41,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--redis", metavar="URL", help="a real Redis (redis://...); default the embedded store")
     parser.add_argument("--server-arg", metavar="FLAG", action="append", default=[],
                         help="one more run.py flag for every server, e.g. --server-arg=--no-inspect")
+    parser.add_argument("--baseline", metavar="REV", default=BEFORE_GROUPS,
+                        help=f"the revision whose 1:1 send the groups figure measures beside this tree's "
+                             f"(default {BEFORE_GROUPS}, the version before groups; 'none' to skip)")
     args = parser.parse_args(argv)
+    args.baseline = None if args.baseline.lower() == "none" else args.baseline
     args.names = [n.strip() for n in args.only.split(",")] if args.only else list(FIGURES)
     unknown = [n for n in args.names if n not in FIGURES]
     if unknown:
@@ -50,7 +56,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def meta(args: argparse.Namespace, argv: list[str]) -> dict:
     return {"command": " ".join(["python", "bench/run.py", *argv]), "quick": args.quick,
             "database": args.database or "temp SQLite file (embedded default)",
-            "redis": args.redis or "embedded (fakeredis)", "server_args": args.server_arg,
+            "redis": args.redis or "embedded (fakeredis)", "server_args": args.server_arg, "baseline": args.baseline,
             "python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.platform(),
             "date": time.strftime("%Y-%m-%d %H:%M:%S %z")}
 
@@ -60,7 +66,7 @@ def main(argv: list[str]) -> int:
     figures, failed = {}, False
     with tempfile.TemporaryDirectory(prefix="imdemo-bench-") as tmp:
         ctx = Context(args.quick, args.database, args.redis, Path(tmp), "b" + secrets.token_hex(3),
-                      tuple(args.server_arg))
+                      tuple(args.server_arg), args.baseline)
         print(f"imdemo bench{' (quick)' if args.quick else ''}: {', '.join(args.names)}; temp folder {tmp}",
               flush=True)
         for name in args.names:

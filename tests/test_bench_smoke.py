@@ -1,9 +1,11 @@
-"""bench/run.py: a quick idle run starts the server, writes its figures as JSON, and idle waits cost no SQL.
+"""bench/run.py: a quick idle run starts the server, writes its figures as JSON, and idle waits cost no SQL;
+a quick groups run counts one row per member and one PUBLISH a group message, and measures a baseline.
 
 Only the shape and the SQL counts are checked; timings depend on the machine, so nothing here is timed.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,13 +13,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_quick_idle_bench_exits_0_and_reports_no_sql_for_idle_polls(tmp_path):
+def quick_bench(tmp_path: Path, *args: str, timeout: float = 300) -> tuple[dict, str]:
+    """Run `bench/run.py --quick` with args; return its JSON report and its printed output."""
     out = tmp_path / "bench.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMDEMO_")}
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--only", "idle",
-                           "--json", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick", *args, "--json", str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads(out.read_text())
+    return json.loads(out.read_text()), done.stdout
+
+
+def test_quick_idle_bench_exits_0_and_reports_no_sql_for_idle_polls(tmp_path):
+    report, printed = quick_bench(tmp_path, "--only", "idle")
     assert set(report) >= {"meta", "figures", "table"}
     assert report["meta"]["quick"] is True
     idle = report["figures"]["idle"]
@@ -27,4 +34,24 @@ def test_quick_idle_bench_exits_0_and_reports_no_sql_for_idle_polls(tmp_path):
     assert idle["short_poll_sql"] == 0
     assert idle["ws_idle_sql"] == 0
     assert any(row["figure"] == "idle" for row in report["table"])
-    assert "SQL" in done.stdout  # the printed table
+    assert "SQL" in printed  # the printed table
+
+
+def test_quick_groups_bench_counts_one_row_per_member_and_one_publish_per_message(tmp_path):
+    # HEAD stands in for the revision before groups: any clone has it, even a shallow one
+    report, printed = quick_bench(tmp_path, "--only", "groups", "--baseline", "HEAD", timeout=900)
+    groups = report["figures"]["groups"]
+    for n in (2, 10, 100, 500):
+        embedded = groups["embedded"][str(n)]
+        assert embedded["missed"] == 0 and embedded["latency_ms"]["n"] == embedded["messages"] > 0
+        assert embedded["cpu_ms"] > 0
+        rows = embedded["rows"]  # write diffusion: the content once, a relation row and a seq per member
+        assert (rows["content"], rows["relation"]) == (1, n)
+        assert rows["others_by_table"] == {"im_user": n, "im_group": 1}  # no contact row per member
+    if shutil.which("redis-server"):
+        published = groups["published"]["sizes"]
+        assert all(published[str(n)]["publishes"] == 1 for n in (2, 10, 100, 500))  # one notice a commit
+        assert published["2"]["bytes"] < published["10"]["bytes"] < published["500"]["bytes"]
+    one_to_one = groups["one_to_one"]
+    assert one_to_one["errors"] == 0 and one_to_one["now_msgs_per_s"] > 0 and one_to_one["before_msgs_per_s"] > 0
+    assert "1:1 HTTP send" in printed
