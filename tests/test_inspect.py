@@ -142,6 +142,23 @@ def test_a_page_from_another_name_rebound_to_loopback_finds_no_inspector(inspect
     chat.client.get("/api/inspect/actions", headers={"Host": "127.0.0.1:8080"}, status=200)
 
 
+def test_a_traced_group_send_shows_one_relation_row_for_each_member(inspected):
+    app, chat = inspected
+    alice, bob, carol = chat.register("alice"), chat.register("bob"), chat.register("carol")
+    gid = chat.post(alice, "/api/groups", {"name": "trio", "members": [bob.uid, carol.uid]}, status=201)["group"]["gid"]
+    seen = chat.get(None, "/api/inspect/actions")["next"]
+    mid = chat.post(bob, f"/api/groups/{gid}/messages", {"content": "traced"}, status=201)["message"]["mid"]
+    actions = chat.get(None, "/api/inspect/actions", after=seen)["actions"]
+    send = next(a for a in actions if a["name"] == f"POST /api/groups/{gid}/messages")
+    relations = [s for s in send["steps"] if s["kind"] == "sql" and s["sql"].startswith("INSERT INTO im_msg_relation")]
+    assert sum(s["rows"] for s in relations) == 3  # write diffusion, seen in the trace: a row per member
+
+    def flat(values):
+        return [x for v in values for x in (flat(v) if isinstance(v, list) else [v])]
+    params = flat([s["params"] for s in relations])
+    assert {alice.uid, bob.uid, carol.uid} <= set(params) and mid in params and -gid in params
+
+
 def test_the_group_view_shows_what_one_group_message_wrote_and_flags_a_drifted_member(inspected):
     app, chat = inspected
     alice, bob, carol = chat.register("alice"), chat.register("bob"), chat.register("carol")
