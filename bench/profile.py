@@ -49,9 +49,11 @@ PARTS = [
     ("unread counters: the Lua step", ("on_messages (imdemo/store/counters.py",)),
     ("notice: JSON + PUBLISH", ("publish_many (imdemo/store/notices.py",)),
     ("notice: dispatch to local listeners", ("_dispatch (imdemo/store/notices.py",)),
-    ("WebSocket push + ACK", ("imdemo/api/ws_", "websockets/")),
+    ("notice: building it (announce)", ("announce (imdemo/services/messages.py",)),
+    # before the WebSocket's marks: a send that came in a WebSocket frame runs the commit under them too
     ("the commit's own Python (seqs, rows, outcomes)", ("imdemo/store/batch.py", "imdemo/store/timeline.py",
                                                         "imdemo/services/group_commit.py")),
+    ("WebSocket push + ACK", ("imdemo/api/ws_", "websockets/")),
     ("other store calls (sessions, seq cache)", ("fakeredis/", "redis/", "lupa")),
     ("HTTP (cheroot, Bottle) and the route", ("cheroot/", "bottle.py", "imdemo/api/")),
 ]
