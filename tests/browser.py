@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from imdemo.app import create_app
 
 from .helpers import Http, free_port
 
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
@@ -245,3 +247,17 @@ def tabs_fixture(chromium):
     for tab in opened:
         tab.context.close()
     assert not problems, problems
+
+
+def screenshot_folder(tmp_path: Path) -> Path:
+    """Where a test's screenshots go: docs/screenshots with IMDEMO_SCREENSHOTS=1 (the README's pictures,
+    taken again), else the test's temp dir."""
+    if os.environ.get("IMDEMO_SCREENSHOTS") == "1":
+        DOCS.mkdir(parents=True, exist_ok=True)
+        return DOCS
+    return tmp_path
+
+
+@pytest.fixture(name="shots")
+def shots_fixture(tmp_path) -> Path:
+    return screenshot_folder(tmp_path)

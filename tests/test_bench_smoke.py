@@ -10,7 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+# The benchmarks start their own embedded servers whatever the test run is on: the real-backend pass of
+# .ci/run would only run them a second time, unchanged.
+pytestmark = pytest.mark.skipif(bool(os.environ.get("IMDEMO_TEST_REDIS_URL")),
+                                reason="the benchmarks run on their own embedded servers: the first pass ran them")
 
 
 def quick_bench(tmp_path: Path, *args: str, timeout: float = 300) -> tuple[dict, str]:
@@ -44,10 +50,11 @@ def test_quick_groups_bench_counts_one_row_per_member_and_one_publish_per_messag
     for n in (2, 10, 100, 500):
         embedded = groups["embedded"][str(n)]
         assert embedded["missed"] == 0 and embedded["latency_ms"]["n"] == embedded["messages"] > 0
-        assert embedded["cpu_ms"] > 0
+        assert embedded["cpu_ms"] >= 0  # /proc counts in 10 ms ticks: a few small messages may read 0
         rows = embedded["rows"]  # write diffusion: the content once, a relation row and a seq per member
         assert (rows["content"], rows["relation"]) == (1, n)
         assert rows["others_by_table"] == {"im_user": n, "im_group": 1}  # no contact row per member
+    assert groups["embedded"]["500"]["cpu_ms"] > 0  # tens of ms a message: the figure is measured
     if shutil.which("redis-server"):
         published = groups["published"]["sizes"]
         assert all(published[str(n)]["publishes"] == 1 for n in (2, 10, 100, 500))  # one notice a commit

@@ -2,19 +2,25 @@
 badges and the total, "read by k of n" moving live, history paging, membership changes as system lines
 that move every tab (added, renamed, removed, left, owner passed on), a removed member's tab that stops
 receiving and says so, and the page in Chinese. Screenshots of a group chat at desktop and phone width."""
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from .browser import DESKTOP, PHONE, POLL_INTERVAL, chromium_fixture, expect, live_fixture, tabs_fixture  # noqa: F401
+from .browser import (  # noqa: F401
+    DESKTOP,
+    PHONE,
+    POLL_INTERVAL,
+    chromium_fixture,
+    expect,
+    live_fixture,
+    screenshot_folder,
+    tabs_fixture,
+)
 from .test_browser_i18n import in_language, switch_and_walk
 
 pytestmark = pytest.mark.browser
 
 WITHIN_MS = {"short": int((POLL_INTERVAL + 1.5) * 1000), "long": 2000, "ws": 2000}
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -242,7 +248,7 @@ def test_a_group_chat_fits_desktop_and_phone_width(live, tabs, tmp_path, viewpor
     expect(tab.mine("Great").locator(".read-by")).to_have_text("Read by 1 of 2")
     assert tab.page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     tab.page.locator(".composer textarea").blur()
-    shots = DOCS if os.environ.get("IMDEMO_SCREENSHOTS") == "1" else tmp_path
+    shots = screenshot_folder(tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     tab.page.screenshot(path=str(shots / name))
     panel = tab.open_members()

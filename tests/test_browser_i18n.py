@@ -4,7 +4,6 @@ and is remembered; in both languages no visible string is left in the other one 
 compares the whole page with the table, the lab and its timeline included); times follow the language.
 Screenshots of both languages (the phone pairs, of the app and of the lab, go to docs/screenshots with
 IMDEMO_SCREENSHOTS=1)."""
-import os
 import re
 from pathlib import Path
 
@@ -12,13 +11,12 @@ import pytest
 
 from imdemo.config import LAB_TIMERS
 
-from .browser import DESKTOP, PHONE, chromium_fixture, expect, live_fixture, tabs_fixture  # noqa: F401
+from .browser import DESKTOP, PHONE, chromium_fixture, expect, live_fixture, screenshot_folder, tabs_fixture  # noqa: F401
 from .lab_timeline import rows, use, wait_for_rows
 
 pytestmark = pytest.mark.browser
 
 WALK = (Path(__file__).parent / "i18n_walk.js").read_text(encoding="utf-8")
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 BROWSER_LOCALE = {"en": "en-US", "zh": "zh-CN"}
 SAY = {  # a few strings per language, as the tests/test_browser_*.py match them
     "en": {"connected": "Connected · WebSocket", "lists": ["Recent contacts", "All contacts"], "log_in": "Log in",
@@ -305,10 +303,7 @@ def test_the_lab_and_its_timeline_speak_one_language_and_a_switch_redraws_them_i
 @pytest.fixture
 def shots(tmp_path) -> tuple[Path, Path]:
     """Where the phone pairs go (docs/screenshots with IMDEMO_SCREENSHOTS=1) and where the rest goes."""
-    if os.environ.get("IMDEMO_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        return DOCS, tmp_path
-    return tmp_path, tmp_path
+    return screenshot_folder(tmp_path), tmp_path
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])

@@ -2,21 +2,18 @@
 server with the lab's short timers (`python run.py --lab`); each test asserts the sequence the timeline
 draws and that the message list and the unread badge end with each message once
 (tests/lab_timeline.py reads the timeline's rows as "way what detail marks", in any language)."""
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from imdemo.config import LAB_TIMERS
 
-from .browser import DESKTOP, PHONE, chromium_fixture, expect, live_fixture, tabs_fixture  # noqa: F401
+from .browser import DESKTOP, PHONE, chromium_fixture, expect, live_fixture, shots_fixture, tabs_fixture  # noqa: F401
 from .helpers import wait_for
 from .lab_timeline import rows, use, wait_for_rows
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 HOOKS = "import('/static/js/lab-hooks.js').then(({lab}) => [lab.observe, Object.values(lab.faults).some(Boolean)])"
 
 
@@ -154,15 +151,6 @@ def test_a_lost_poll_answer_is_asked_for_again_with_the_same_since(lab, transpor
     seen = wait_for_rows(tab, ["in events 1 lost", "note wait", "out poll 0", "in events 1 again"])
     assert [r for r in seen if r.startswith("in events 1")] == ["in events 1 lost", "in events 1 again"]
     ends_with_each_once(tab, ["poll me"])
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    """Where screenshots go: docs/screenshots with IMDEMO_SCREENSHOTS=1, else a temp dir."""
-    if os.environ.get("IMDEMO_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        return DOCS
-    return tmp_path
 
 
 def test_the_lab_is_collapsed_one_click_away_on_desktop_and_records_nothing_while_closed(live, tabs, shots):

@@ -1,23 +1,12 @@
 """Browser: two panes at desktop width, one column at phone width, no sideways scrolling; and the
 screenshots of docs/screenshots (written there with IMDEMO_SCREENSHOTS=1, else to a temp dir)."""
-import os
-from pathlib import Path
 
 import pytest
 
-from .browser import DESKTOP, PHONE, chromium_fixture, expect, live_fixture, tabs_fixture  # noqa: F401
+from .browser import DESKTOP, PHONE, chromium_fixture, expect, live_fixture, shots_fixture, tabs_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    if os.environ.get("IMDEMO_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        return DOCS
-    return tmp_path
 
 
 @pytest.fixture

@@ -105,3 +105,23 @@ def test_delivered_marks_are_added_at_0_and_move_after_the_upgrade(upgraded):
     contact = next(c for c in chat.get("/api/contacts", headers=lisi.headers).json["contacts"]
                    if c["user"]["uid"] == 1000)
     assert contact["peer_delivered_mid"] == from_lisi
+
+
+def test_groups_are_added_and_work_on_an_upgraded_database(upgraded):
+    app, _, url = upgraded
+    assert {"gseq", "event"} <= columns(url, "im_msg_content")
+    assert rows(url, "SELECT COUNT(*) FROM im_msg_content WHERE gseq IS NOT NULL OR event IS NOT NULL") == [(0,)]
+    assert {"gid", "name", "owner_uid", "gseq", "last_mid", "member_count"} <= columns(url, "im_group")
+    assert {"gid", "uid", "role", "joined_mid", "left_mid", "read_mid"} <= columns(url, "im_group_member")
+    chat = webtest.TestApp(app.wsgi)
+    zhangsan, lisi = User(1000, V1_TOKENS[1000], "zhangsan"), User(1001, V1_TOKENS[1001], "lisi")
+    before = chat.get("/api/sync", {"since": 0}, headers=lisi.headers).json["next"]
+    gid = chat.post_json("/api/groups", {"name": "老朋友", "members": [1001, 1002]},
+                         headers=zhangsan.headers, status=201).json["group"]["gid"]
+    chat.post_json(f"/api/groups/{gid}/messages", {"content": "升级之后"}, headers=zhangsan.headers, status=201)
+    events = chat.get("/api/sync", {"since": before}, headers=lisi.headers).json["events"]
+    assert [e["seq"] for e in events if e["type"] == "message"] == [before + 1, before + 2]  # her seqs go on
+    unread = chat.get("/api/unread", headers=lisi.headers).json
+    assert unread["groups"] == {str(gid): 1} and unread["total"] == 1
+    kinds = [("group" in c) for c in chat.get("/api/contacts", headers=lisi.headers).json["contacts"]]
+    assert kinds == [True, False]  # the group, newest, beside her old conversation with zhangsan

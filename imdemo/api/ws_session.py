@@ -17,6 +17,7 @@ from ..services import Services
 from ..services.auth import token_hash
 from ..services.errors import BadInput, ImdemoError, Unauthorized, unavailable_causes
 from ..services.sync import following
+from .ws_frames import error_frame, parse, read_call, send_call
 
 WINDOW = 256  # unacknowledged message events per connection
 MAX_HINTS = 256  # live hints waiting to be written, per connection
@@ -202,14 +203,12 @@ class Session:
                 self.note("WebSocket frame in", uid=self.uid, frame=raw if isinstance(raw, str) else repr(raw[:64]))
             frame = None
             try:
-                frame = _parse(raw)
+                frame = parse(raw)
                 reply = await self._handle(frame)
             except ImdemoError as e:
                 if isinstance(e, Unauthorized):
                     return await self._close(CLOSE_UNAUTHORIZED, e.code)
-                reply = {"type": "error", "code": e.code, "message": e.message}
-                if frame is not None and frame["type"] == "send" and isinstance(frame.get("client_msg_id"), str):
-                    reply["client_msg_id"] = frame["client_msg_id"]  # which of several sends in flight failed
+                reply = error_frame(frame, e)
             except self.unavailable:
                 reply = {"type": "error", "code": "unavailable", "message": "the service is busy; try again"}
             if reply is not None:
@@ -221,15 +220,13 @@ class Session:
             return {"type": "pong"}
         if kind == "ack":
             return await self._ack(frame.get("seq"))
-        if kind == "send":  # to a user ("to") or a group ("group")
-            send, to = ((self.services.messages.send_to_group, frame["group"]) if "group" in frame
-                        else (self.services.messages.send_message, frame.get("to")))
+        if kind == "send":
+            send, to = send_call(self.services, frame)
             message, _ = await self.run_blocking(self._as_caller, send, to, frame.get("content"),
                                                  frame.get("client_msg_id"))
             return {"type": "sent", "client_msg_id": message["client_msg_id"], "message": message}
         if kind == "read":
-            mark, of = ((self.services.groups.mark_read, frame["group"]) if "group" in frame
-                        else (self.services.contacts.mark_read, frame.get("with")))
+            mark, of = read_call(self.services, frame)
             await self.run_blocking(self._as_caller, mark, of, frame.get("up_to"))
             return None
         raise BadInput(f"unknown frame type {kind!r}", "unknown_type")
@@ -248,15 +245,3 @@ class Session:
         if received:  # the user's own sends coming back need no receipt; a later ACK records past them
             await self.run_blocking(self.services.sync.acknowledge_pushed, self.uid, seq)
 
-
-def _parse(raw) -> dict:
-    """Return a client frame as a dict, or raise FrameError."""
-    if not isinstance(raw, str):
-        raise BadInput("frames are JSON text, not binary", "binary_frame")
-    try:
-        frame = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise BadInput("the frame is not valid JSON", "malformed_frame") from None
-    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-        raise BadInput("a frame is a JSON object with a string type", "malformed_frame")
-    return frame
