@@ -186,6 +186,30 @@ def test_the_group_view_shows_what_one_group_message_wrote_and_flags_a_drifted_m
     assert (left["member"], left["redis"], left["database"]) == (False, 0, 0)  # removed: the field drops to 0
 
 
+def test_the_group_view_tells_changes_waiting_for_the_merge_window_from_drift(make_config):
+    app = create_app(make_config(inspect=True, unread_merge=3_600_000))  # a window flushed by hand only
+    try:
+        chat = Chat(webtest.TestApp(app.wsgi))
+        alice, bob = chat.register("alice"), chat.register("bob")
+        gid = chat.post(alice, "/api/groups", {"name": "duo", "members": [bob.uid]}, status=201)["group"]["gid"]
+        for text in ("one", "two"):
+            chat.post(alice, f"/api/groups/{gid}/messages", {"content": text}, status=201)
+
+        def bob_in(state):
+            return next((u["redis"], u["database"], u["waiting"]) for u in state["unread"] if u["uid"] == bob.uid)
+        state = chat.get(None, "/api/inspect/group", gid=gid)
+        assert bob_in(state) == (0, 2, 2) and state["differences"] == []  # gathered, not drift
+        app.services.messages.merger.flush()
+        state = chat.get(None, "/api/inspect/group", gid=gid)
+        assert bob_in(state) == (2, 2, 0) and state["differences"] == []
+        chat.post(alice, f"/api/groups/{gid}/messages", {"content": "three"}, status=201)
+        app.redis.hincrby(f"{app.config.redis_prefix}{bob.uid}_C", f"g{gid}", 5)  # drift beside a waiting change
+        state = chat.get(None, "/api/inspect/group", gid=gid)
+        assert bob_in(state) == (7, 3, 1) and state["differences"] == [bob.uid]
+    finally:
+        app.close()
+
+
 @pytest.mark.parametrize("gid, status, code", [("999", 404, "no_such_group"), ("g1", 400, "invalid_gid"),
                                                ("", 400, "invalid_gid")])
 def test_the_group_view_of_no_such_group_is_an_error(inspected, gid, status, code):
