@@ -38,7 +38,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `imdemo` impo
 
 from bench.baseline import checkout  # noqa: E402
 from bench.clients import Http, stamp  # noqa: E402
-from bench.common import Context, Server, percentiles  # noqa: E402
+from bench.common import RUN, Context, Server, percentiles  # noqa: E402
 from bench.storm_load import Storm, build, read_only  # noqa: E402
 
 MEMBERS, CONNECTED, SENDERS, RATE = 500, 50, 10, 50.0
@@ -157,20 +157,22 @@ def by_10s(http) -> list[float | None]:
 
 
 def storm(ctx: Context, template: Path, people: list, merge_ms: float, seconds: float, batch: bool = True,
-          revision: str | None = None) -> dict:
+          revision: str | None = None, rate: float = RATE) -> dict:
     """One storm on its own copy of the database, then the counters, the SIGKILL and the restart."""
     path = ctx.tmp / f"storm-{ctx.servers + 1}.db"
     shutil.copy(template, path)
-    url, flags = f"sqlite:///{path}", (("--unread-merge", f"{merge_ms:g}") if merge_ms else ())
-    launch = launcher(ctx, revision)
+    launch, knows_merge = launcher(ctx, revision)
+    if merge_ms and not knows_merge:
+        raise RuntimeError(f"{revision} has no --unread-merge")
+    url, flags = f"sqlite:///{path}", (("--unread-merge", f"{merge_ms:g}") if knows_merge else ())
     label = f"merge {merge_ms:g} ms, {'batched' if batch else 'one event a'} frames" + (
         f", at {revision}" if revision else "")
-    figures = {"merge_ms": merge_ms, "batch": batch, "revision": revision or "this tree",
+    figures = {"merge_ms": merge_ms, "batch": batch, "revision": revision or "this tree", "rate_asked": rate,
                "load_average": round(os.getloadavg()[0], 2)}
     with Server(ctx, database=url, flags=flags, **launch) as server:
         ctx.say(f"storm ({label}): server pid {server.pid}; {CONNECTED} of {MEMBERS} members connected, "
-                f"{SENDERS} sending {RATE:g} msg/s for {seconds:g}s")
-        load = Storm(server, people, CONNECTED, SENDERS, RATE, batch)
+                f"{SENDERS} sending {rate:g} msg/s for {seconds:g}s")
+        load = Storm(server, people, CONNECTED, SENDERS, rate, batch)
         figures.update(summary(load.run(seconds)))
         figures["rss_mb"] = round(server.status()["VmRSS"] / 1024, 1)
         figures["counters"] = settle(server, people, load.gid, merge_ms)
@@ -189,15 +191,18 @@ def storm(ctx: Context, template: Path, people: list, merge_ms: float, seconds: 
     return figures
 
 
-def launcher(ctx: Context, revision: str | None) -> dict:
-    """How to start a server of revision (exported once into the temp folder), or of this tree."""
-    if revision is None:
-        return {}
-    folder = ctx.tmp / f"rev-{revision.replace('/', '_').replace('^', '-parent')}"
-    if not folder.exists():
-        checkout(revision, folder)
-    flags = subprocess.run([sys.executable, str(folder / "run.py"), "--help"], capture_output=True, text=True).stdout
-    return {"run": folder / "run.py", "register_limit": "--register-rate" in flags}
+def launcher(ctx: Context, revision: str | None) -> tuple[dict, bool]:
+    """How to start a server of revision (exported once into the temp folder), or of this tree; and whether
+    it has --unread-merge (the flag is always given when it has: the default may be either)."""
+    run = RUN
+    if revision is not None:
+        folder = ctx.tmp / f"rev-{revision.replace('/', '_').replace('^', '-parent')}"
+        if not folder.exists():
+            checkout(revision, folder)
+        run = folder / "run.py"
+    flags = subprocess.run([sys.executable, str(run), "--help"], capture_output=True, text=True).stdout
+    launch = {"run": run, "register_limit": "--register-rate" in flags} if revision is not None else {}
+    return launch, "--unread-merge" in flags
 
 
 def run(ctx: Context) -> dict:
@@ -214,6 +219,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python bench/storm.py", description="The storm's levers, side by side.")
     parser.add_argument("--merge", default="0,100", help="--unread-merge windows in ms, comma-separated")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rate", type=float, default=RATE, help="messages a second from the senders in all")
     parser.add_argument("--batch", choices=["yes", "no", "both"], default="yes",
                         help="whether the connected members ask for batched frames at hello")
     parser.add_argument("--baseline", action="append", default=[], metavar="REV",
@@ -228,10 +234,10 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="imdemo-storm-") as tmp:
         ctx = Context(False, None, None, Path(tmp), "s" + secrets.token_hex(3), tuple(args.server_arg))
         template, people = prepare(ctx)
-        storms = [storm(ctx, template, people, ms, args.seconds, batch, rev)
+        storms = [storm(ctx, template, people, ms, args.seconds, batch, rev, args.rate)
                   for rev in revisions for batch in batches for ms in windows]
     from bench.report import storm_rows, table
-    print("\n" + table(storm_rows({"storms": storms})))
+    print("\n" + table(storm_rows({"storms": storms, "rate": args.rate})))
     if args.json:
         Path(args.json).write_text(json.dumps({"argv": argv, "storms": storms}, indent=2) + "\n")
     return 0
