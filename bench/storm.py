@@ -2,7 +2,7 @@
 merging off and on, side by side.
 
     python bench/run.py --only storm                 # the figure, about 3 minutes
-    python bench/storm.py [--merge 0,100] [--seconds 60] [--batch yes|no|both] [--baseline REV ...]
+    python bench/storm.py [--merge 0,500] [--seconds 60] [--batch yes|no|both] [--baseline REV ...]
                           [--server-arg=FLAG] [--json PATH]   # the levers, one storm each, side by side
 
 A group of 500 members (users and sessions built in the database before the server starts, the group
@@ -40,9 +40,10 @@ from bench.baseline import checkout  # noqa: E402
 from bench.clients import Http, stamp  # noqa: E402
 from bench.common import RUN, Context, Server, percentiles  # noqa: E402
 from bench.storm_load import Storm, build, read_only  # noqa: E402
+from imdemo.config import Config  # noqa: E402
 
 MEMBERS, CONNECTED, SENDERS, RATE = 500, 50, 10, 50.0
-WINDOWS = (0, 100)  # --unread-merge ms of the figure's storms: off, and the default chosen from the levers
+WINDOWS = (0, Config.unread_merge)  # --unread-merge ms of the figure's storms: off, and run.py's default
 BURST = 5  # messages sent just before the SIGKILL
 
 
@@ -217,7 +218,7 @@ def run(ctx: Context) -> dict:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python bench/storm.py", description="The storm's levers, side by side.")
-    parser.add_argument("--merge", default="0,100", help="--unread-merge windows in ms, comma-separated")
+    parser.add_argument("--merge", default="0,500", help="--unread-merge windows in ms, comma-separated")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=RATE, help="messages a second from the senders in all")
     parser.add_argument("--batch", choices=["yes", "no", "both"], default="yes",
