@@ -104,13 +104,15 @@ def latency_ms(message: dict) -> float | None:
     return (time.time() - float(content[2:])) * 1000 if content.startswith("t=") else None
 
 
-async def ws_open(ws_port: int, token: str, since: int = 0, open_timeout: float = 60):
-    """Connect, say hello, wait for welcome; return the connection (websockets asyncio client)."""
+async def ws_open(ws_port: int, token: str, since: int = 0, open_timeout: float = 60, batch: bool = False):
+    """Connect, say hello (batch: ask for several events in one frame, as the page does), wait for welcome;
+    return the connection (websockets asyncio client)."""
     from websockets.asyncio.client import connect
 
     ws = await connect(f"ws://127.0.0.1:{ws_port}/", compression=None, ping_interval=None,
                        open_timeout=open_timeout, close_timeout=1, max_queue=None)
-    await ws.send(json.dumps({"type": "hello", "token": token, "since": since}))
+    hello = {"type": "hello", "token": token, "since": since}
+    await ws.send(json.dumps({**hello, "batch": True} if batch else hello))
     welcome = json.loads(await ws.recv())
     if welcome.get("type") != "welcome":
         raise RuntimeError(f"expected welcome, got {welcome}")

@@ -58,12 +58,13 @@ class Server:
 
     database, redis: this server's own, instead of the run's; run: another checkout's run.py (a baseline) or a
     wrapper of it (serve_timed.py), run_args its arguments before run.py's flags; register_limit: False for
-    a checkout older than --register-rate (it has no such limit, and no such flag).
+    a checkout older than --register-rate (it has no such limit, and no such flag); flags: more run.py flags
+    for this server alone (e.g. --unread-merge 100).
     """
 
     def __init__(self, ctx: Context, database: str | None = None, sql_log: Path | None = None,
                  redis: str | None = None, run: Path = RUN, run_args: tuple[str, ...] = (),
-                 register_limit: bool = True):
+                 register_limit: bool = True, flags: tuple[str, ...] = ()):
         ctx.servers += 1
         n = ctx.servers
         self.port = free_port()
@@ -76,7 +77,7 @@ class Server:
         self.redis, self.redis_prefix = redis or ctx.redis, f"{ctx.tag}{n}:"
         if self.redis:
             args += ["--redis", self.redis, "--redis-prefix", self.redis_prefix]
-        args += ctx.server_args
+        args += [*ctx.server_args, *flags]
         script = [str(TRACED), str(sql_log)] if sql_log else [str(run), *run_args]
         self.log_path = ctx.tmp / f"server{n}.log"
         self._log = open(self.log_path, "w")
@@ -124,6 +125,12 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would: nothing is flushed, nothing is closed."""
+        self.proc.kill()
+        self.proc.wait(10)
+        self._log.close()
 
     def stop(self) -> None:
         """Ctrl-C the server and wait for it; kill it if it hangs."""

@@ -15,6 +15,10 @@ groups are measured in turns (2, 10, 100, 500, again), so the machine's noise fa
   of the notices channel counts every PUBLISH and its bytes. The payload is built by the same code whatever
   the store, so these are the bytes the embedded store passes in process too;
 - delivery latency, from just before the send request to the connected member parsing the event.
+
+The servers run with `--unread-merge 0`, so each message's unread changes are counted in its own commit: the
+figure is what one message costs. Merging them over a window (run.py's default) is the storm's figure
+(bench/storm.py), where many messages share a window.
 """
 from __future__ import annotations
 
@@ -31,6 +35,7 @@ from .common import Context, RedisServer, Server, cpu_seconds, median, percentil
 from .rows import RowCounter
 
 SIZES = (2, 10, 100, 500)
+UNMERGED = ("--unread-merge", "0")  # every message counted in its own commit: the cost of one message
 
 
 def people(ctx: Context, port: int, most: int = max(SIZES)) -> tuple[tuple[int, str], tuple[int, str], list[int]]:
@@ -184,7 +189,7 @@ def published(ctx: Context, database: str, tokens: tuple[str, str], gids: dict[i
         return {"skipped": "no redis-server on PATH and no --redis: bytes published need a real Redis"}
     with (nullcontext() if ctx.redis else RedisServer(ctx)) as own:
         url = ctx.redis or own.url
-        with Server(ctx, database=database, redis=url) as server:
+        with Server(ctx, database=database, redis=url, flags=UNMERGED) as server:
             ctx.say(f"groups: bytes published, server pid {server.pid} on {url} and the same database")
             watch = Subscriber(url, f"{server.redis_prefix}notices")
             try:
@@ -198,7 +203,7 @@ def published(ctx: Context, database: str, tokens: tuple[str, str], gids: dict[i
 def run(ctx: Context) -> dict:
     results = {"sizes": list(SIZES), "load": "one sender over HTTP, one message in flight; one member connected "
                "over WebSocket (ACKs), the others offline"}
-    with Server(ctx) as server:
+    with Server(ctx, flags=UNMERGED) as server:
         ctx.say(f"groups: server pid {server.pid} ready; registering {max(SIZES)} users")
         (_, sender_token), (receiver, receiver_token), others = people(ctx, server.port)
         gids = make_groups(server.port, sender_token, receiver, others)

@@ -1,13 +1,15 @@
 """Optional: profile the server under one load with py-spy (`pip install py-spy`), and print where it spends
 the GIL, by function: its own time and its inclusive time.
 
-    python bench/profile.py [http|ws|noop|pairs|group] [--seconds 10] [--clients 8] [--members 500]
+    python bench/profile.py [http|ws|noop|pairs|group|storm] [--seconds 10] [--clients 8] [--members 500]
                             [--timed [--windows N]] [--server-arg=--no-inspect]
 
 http, ws, noop: the send figure's closed-loop clients; pairs: the latency figure's background load (8 pairs
 sending 20 msg/s each over HTTP, receiving and acknowledging over WebSocket); group: the groups figure's
 load on one group of --members (one sender over HTTP, one message in flight, one member connected over
-WebSocket and acknowledging, the others offline).
+WebSocket and acknowledging, the others offline); storm: bench/storm.py's load (a group of --members, 50
+connected with batched frames, 10 members sending 50 messages a second in all, over HTTP and WebSocket; merging
+as --server-arg=--unread-merge=MS says).
 
 py-spy samples only the thread holding the GIL (--gil): in a server bound to one core by the GIL that is
 the time that limits throughput. After the functions, the samples are split into the parts of a send
@@ -35,7 +37,7 @@ from playhouse.db_url import connect
 if __package__ in (None, ""):  # run as a script: make `bench` and `imdemo` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import groups, latency, send, serve_timed  # noqa: E402
+from bench import groups, latency, send, serve_timed, storm, storm_load  # noqa: E402
 from bench.clients import Http, accounts  # noqa: E402
 from bench.common import Context, Server, percentiles  # noqa: E402
 
@@ -47,9 +49,11 @@ PARTS = [
     ("unread counters: the Lua step", ("on_messages (imdemo/store/counters.py",)),
     ("notice: JSON + PUBLISH", ("publish_many (imdemo/store/notices.py",)),
     ("notice: dispatch to local listeners", ("_dispatch (imdemo/store/notices.py",)),
-    ("WebSocket push + ACK", ("imdemo/api/ws_", "websockets/")),
+    ("notice: building it (announce)", ("announce (imdemo/services/messages.py",)),
+    # before the WebSocket's marks: a send that came in a WebSocket frame runs the commit under them too
     ("the commit's own Python (seqs, rows, outcomes)", ("imdemo/store/batch.py", "imdemo/store/timeline.py",
                                                         "imdemo/services/group_commit.py")),
+    ("WebSocket push + ACK", ("imdemo/api/ws_", "websockets/")),
     ("other store calls (sessions, seq cache)", ("fakeredis/", "redis/", "lupa")),
     ("HTTP (cheroot, Bottle) and the route", ("cheroot/", "bottle.py", "imdemo/api/")),
 ]
@@ -127,6 +131,16 @@ def _group(ctx: Context, server: Server, probe, args) -> dict:
             "latency_p50_ms": percentiles(samples)["p50"], "messages": sent}
 
 
+def _storm(ctx: Context, server: Server, probe, args) -> dict:
+    """Profile the storm's load (bench/storm.py) on the group of the database main() built."""
+    load = storm_load.Storm(server, args.people, storm.CONNECTED, storm.SENDERS, storm.RATE)
+    figures = storm.summary(load.run(args.seconds, on_start=lambda: probe.start(server.pid)))
+    print(f"storm: misses {figures['misses']}, delivery p50 {figures['latency_ms']['p50']} ms, p99 "
+          f"{figures['latency_ms']['p99']} ms", flush=True)
+    return {**{k: figures[k] for k in ("rate", "cpu_ms", "cores", "messages")},
+            "latency_p50_ms": figures["latency_ms"]["p50"]}
+
+
 def _window_line(probe, server: Server, messages: int, sent: int) -> None:
     db = connect(server.database)
     try:
@@ -177,10 +191,11 @@ def _pairs(mp, server: Server, users: list, seconds: float) -> dict:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python bench/profile.py")
-    parser.add_argument("load", choices=["http", "ws", "noop", "pairs", "group"], nargs="?", default="http")
+    parser.add_argument("load", choices=["http", "ws", "noop", "pairs", "group", "storm"], nargs="?",
+                        default="http")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=send.CLIENTS)
-    parser.add_argument("--members", type=int, default=500, help="the group's size, for the group load")
+    parser.add_argument("--members", type=int, default=500, help="the group's size (group and storm loads)")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--timed", action="store_true", help="no py-spy: the server adds up each part's CPU time")
     parser.add_argument("--windows", type=int, default=1,
@@ -198,10 +213,13 @@ def main(argv: list[str]) -> int:
         out = Path(tmp) / ("timings.json" if args.timed else "stacks.txt")
         probe = serve_timed.Timings(out) if args.timed else Spy(out, args)
         launch = {"run": TIMED, "run_args": (str(out),)} if args.timed else {}
+        if args.load == "storm":  # its users and sessions are in the database before the server starts
+            args.people = storm_load.build(Path(tmp) / "storm.db", args.members)
+            launch["database"] = f"sqlite:///{Path(tmp) / 'storm.db'}"
         with Server(ctx, **launch) as server:
-            measured = (_group if args.load == "group" else _clients)(ctx, server, probe, args)
+            measured = {"group": _group, "storm": _storm}.get(args.load, _clients)(ctx, server, probe, args)
             report = probe.report(server.pid, measured["messages"], measured["cpu_ms"])
-        what = f"one group of {args.members}" if args.load == "group" else f"{args.clients} clients"
+        what = f"one group of {args.members}" if args.load in ("group", "storm") else f"{args.clients} clients"
         how = "its parts timed in the server" if args.timed else "py-spy sampling the GIL holder"
         print(f"{args.load}: {measured['rate']}/s with {what}, {how}; server CPU {measured['cpu_ms']} ms per "
               f"request, {measured['cores']} cores busy"

@@ -140,8 +140,49 @@ def groups_rows(f: dict) -> list[dict]:
         _row("groups", "1:1 send errors", o["errors"], "0", o["errors"] == 0)]
 
 
+def storm_rows(f: dict) -> list[dict]:
+    """One row per figure, the storms side by side (merging off, on, ...)."""
+    if "skipped" in f:
+        return [_row("storm", "skipped", f["skipped"])]
+    storms = f["storms"]
+
+    def label(s: dict) -> str:
+        return (f"merge {s['merge_ms']:g} ms" + ("" if s["batch"] else ", unbatched")
+                + ("" if s["revision"] == "this tree" else f", {s['revision']}"))
+
+    def each(fmt) -> str:
+        return " | ".join(fmt(s) for s in storms)
+    every = f"{f.get('members', 500)} members, {f.get('connected', 50)} connected, {f.get('senders', 10)} senders"
+    return [
+        _row("storm", f"{every}: storms", each(label)),
+        _row("storm", "messages (achieved msg/s)", each(lambda s: f"{s['messages']} ({s['rate']})"), "50 msg/s",
+             all(s["rate"] >= 0.95 * f.get("rate", 50) for s in storms)),
+        _row("storm", "misses: not held, held twice, out of gseq order", each(lambda s: str(s["misses"])), "0",
+             all(s["misses"] == 0 for s in storms)),
+        _row("storm", "delivery ms p50 / p99 (deliveries)", each(
+            lambda s: f"{s['latency_ms']['p50']} / {s['latency_ms']['p99']} (n={s['latency_ms']['n']})"),
+            "p99 <= 250", all(s["latency_ms"]["p99"] is not None and s["latency_ms"]["p99"] <= 250 for s in storms)),
+        _row("storm", "server CPU ms a message / cores busy", each(lambda s: f"{s['cpu_ms']} / {s['cores']}")),
+        _row("storm", "server RSS at the end (MB)", each(lambda s: str(s["rss_mb"]))),
+        _row("storm", "send request ms p50 / p99 (HTTP)", each(
+            lambda s: f"{s['http_request_ms']['p50']} / {s['http_request_ms']['p99']}")),
+        _row("storm", "send errors (HTTP + WebSocket); pushes resent and dropped; reconnects", each(
+            lambda s: f"{s['sent']['http_errors'] + s['sent']['ws_errors']}; {s['resent_dropped']}; "
+                      f"{s['reconnects']}"), "0; 0; 0",
+            all(s["sent"]["http_errors"] + s["sent"]["ws_errors"] + s["reconnects"] == 0 for s in storms)),
+        _row("storm", "counters /api/unread != database (of all members; offline)", each(
+            lambda s: f"{s['counters']['wrong']}; {s['counters']['wrong_offline']} of {s['counters']['offline']}"),
+            "0", all(s["counters"]["wrong"] == 0 for s in storms)),
+        _row("storm", "after SIGKILL + restart: counters wrong / ready (s)", each(
+            lambda s: f"{s['restart']['wrong']} / {s['restart']['ready_seconds']}"), "0",
+            all(s["restart"]["wrong"] == 0 for s in storms)),
+        _row("storm", "load average before / after each storm", each(
+            lambda s: f"{s['load_average']} / {s['load_average_end']}"))]
+
+
 ROWS = {"send": send_rows, "latency": latency_rows, "connections": connections_rows, "coldstart": coldstart_rows,
-        "history": history_rows, "idle": idle_rows, "warmth": warmth_rows, "groups": groups_rows}
+        "history": history_rows, "idle": idle_rows, "warmth": warmth_rows, "groups": groups_rows,
+        "storm": storm_rows}
 
 
 def rows_of(figures: dict) -> list[dict]:

@@ -73,6 +73,7 @@ def install() -> None:
         db = open_database(*args, **kwargs)
         # on the instance: the database's classes override them
         db.execute_sql = timed("sql", db.execute_sql, statement)
+        db.execute_many = timed("sql", db.execute_many, statement)
         for name in ("begin", "commit", "rollback"):
             setattr(db, name, timed("sql", getattr(db, name), lambda _, name=name: f"sql: {name.upper()}"))
         return db

@@ -97,6 +97,8 @@ def create_app(config: Config) -> App:
     inspector = Inspector(trace, StateReader(db, client, keys)) if trace is not None else None
     merger = (UnreadMerger(counters, config.unread_merge / 1000, reconciler.store_was_lost, inspector)
               if merging else None)
+    if inspector is not None and merger is not None:  # the group view tells waiting changes from drift
+        inspector.watch_merges(merger.waiting)
     sends = MessageService(messages, notifier, attempts, reconciler, send_rate=config.send_rate,
                            alone=trace.watched if trace is not None else lambda: False, merger=merger)
     services = Services(

@@ -18,7 +18,9 @@ from .helpers import Http, free_port
 
 REAL_REDIS = os.environ.get("IMDEMO_TEST_REDIS_URL", "")
 REAL_POSTGRES = os.environ.get("IMDEMO_TEST_POSTGRES_URL", "")
-FAST = dict(demo=False, password_cost=2**4, send_rate=0, register_rate=0, threads=64, inspect=False)
+# unread_merge=0: the tests read a group's counts right after its send; merging (run.py's default, 500 ms) has
+# its own tests (test_unread_merge.py, test_storm.py, and the crash, scale-out and concurrency tests with it on)
+FAST = dict(demo=False, password_cost=2**4, send_rate=0, register_rate=0, threads=64, inspect=False, unread_merge=0)
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """bench/run.py: a quick idle run starts the server, writes its figures as JSON, and idle waits cost no SQL;
-a quick groups run counts one row per member and one PUBLISH a group message, and measures a baseline.
+a quick groups run counts one row per member and one PUBLISH a group message, and measures a baseline; a quick
+storm delivers every message to every connected member once, in order, and its counters are exact, merging off
+and on, before and after a SIGKILL.
 
 Only the shape and the SQL counts are checked; timings depend on the machine, so nothing here is timed.
 """
@@ -62,3 +64,17 @@ def test_quick_groups_bench_counts_one_row_per_member_and_one_publish_per_messag
     one_to_one = groups["one_to_one"]
     assert one_to_one["errors"] == 0 and one_to_one["now_msgs_per_s"] > 0 and one_to_one["before_msgs_per_s"] > 0
     assert "1:1 HTTP send" in printed
+
+
+def test_quick_storm_bench_delivers_every_message_once_in_order_and_counts_exactly_before_and_after_a_kill(tmp_path):
+    report, printed = quick_bench(tmp_path, "--only", "storm", timeout=600)
+    storm = report["figures"]["storm"]
+    assert len(storm["storms"]) >= 2 and {s["merge_ms"] for s in storm["storms"]} >= {0}  # merging off and on
+    assert any(s["merge_ms"] > 0 for s in storm["storms"])
+    for s in storm["storms"]:
+        assert s["messages"] > 0 and s["misses"] == 0  # every connected member held every message once, in order
+        assert s["latency_ms"]["n"] == s["messages"] * storm["connected"]
+        assert s["sent"]["http"] > 0 and s["sent"]["ws"] > 0  # both ways of sending took part
+        assert s["counters"]["checked"] == storm["members"] and s["counters"]["wrong"] == 0
+        assert s["restart"]["wrong"] == 0  # after SIGKILL and a restart on the same database
+    assert "misses" in printed

@@ -350,3 +350,54 @@ def test_a_group_publishes_one_notice_per_user_with_the_newest_seq_and_every_unr
         for sender in set(senders):
             last = [h for h in hints if h["conversation"]["uid"] == sender][-1]
             assert last["conversation"]["unread"] == unread["conversations"][str(sender)]
+
+
+def test_a_commit_of_group_and_1to1_messages_gives_each_listening_member_its_own_events_in_seq_order(app):
+    auth, messages, groups = app.services.auth, app.services.messages, app.services.groups
+    anna, ben, cleo, dave, x = (auth.register(n, "pw1234")["uid"] for n in ("anna", "ben", "cleo", "dave", "xavier"))
+    heard: dict[int, list[dict]] = {uid: [] for uid in (anna, ben)}  # cleo and dave are held by no listener here
+    for uid, notices in heard.items():
+        app.notifier.listen(uid, notices.append)
+    gid = groups.create(anna, "four", [ben, cleo, dave])["gid"]
+    wait_for(lambda: all(heard.values()), message="the notice of the message that made the group")
+    for notices in heard.values():
+        notices.clear()
+    channel = app.redis.pubsub(ignore_subscribe_messages=True)
+    channel.subscribe(app.notifier.keys.notices)
+
+    held = HeldGroup(messages.group)
+    sends = [lambda: messages.send_to_group(anna, gid, "g1"), lambda: messages.send_message(x, anna, "d1"),
+             lambda: messages.send_to_group(ben, gid, "g2"), lambda: messages.send_message(anna, x, "d2")]
+    _, callers = held.run(lambda: messages.send_message(x, dave, "lead"), sends)
+    assert [c.error for c in callers] == [None] * 4 and [len(g) for g in held.groups] == [1, 4]
+    mids = {c.value[0]["content"]: c.value[0]["mid"] for c in callers}
+
+    app.redis.publish(app.notifier.keys.notices, json.dumps([[uid, MARKER] for uid in heard]))
+    raw, deadline = [], time.monotonic() + 10
+
+    def is_marker(data: str) -> bool:
+        payload = json.loads(data)
+        return isinstance(payload, list) and any(notice == MARKER for _, notice in payload)
+    while not raw or not is_marker(raw[-1]):
+        assert time.monotonic() < deadline, "the marker was never published"
+        message = channel.get_message(timeout=0.5)
+        if message is not None:
+            raw.append(message["data"])
+    channel.close()
+    assert len(raw) == 3  # the lead's commit, the four sends' one PUBLISH, the marker
+    for content in ("g1", "d1", "g2", "d2"):  # each body once, however many members it reached
+        assert raw[1].count(f'"content":"{content}"') == 1
+    wait_for(lambda: all(n and n[-1] == MARKER for n in heard.values()), message="the marker notice")
+    m = declare_models(app.db)
+    expected = {anna: ["g1", "d1", "g2", "d2"], ben: ["g1", "g2"]}
+    for uid, notices in heard.items():
+        assert len(notices) == 2, notices  # one notice for the commit, then the marker
+        notice, seqs = notices[0], timeline_seqs(m, uid)
+        events = notice["events"]
+        assert [e["message"]["content"] for e in events] == expected[uid]
+        assert [e["seq"] for e in events] == seqs[-len(expected[uid]):]  # its own seqs, in order, gapless
+        assert [e["message"]["mid"] for e in events] == [mids[c] for c in expected[uid]]
+        assert notice["seq"] == seqs[-1] == app.services.sync.last_seq(uid)
+        assert all(e["type"] == "message" for e in events)
+    assert [h["conversation"] for h in heard[anna][0]["hints"]] == [{"uid": x, "unread": 1}]  # d1's hint only
+    assert "hints" not in heard[ben][0]  # a group message sends no unread hint

@@ -308,23 +308,36 @@ def test_one_commit_of_1to1_and_group_messages_from_two_senders_gives_one_order_
         (f1, ann.uid, 2), (f1, ben.uid, 2), (f1, cat.uid, 3), (f1, dan.uid, 2),  # a1, b1, d1 but their own
         (f2, cat.uid, 1), (f2, dan.uid, 2), (f2, eve.uid, 1)])  # c2, e2 but their own
 
-    # one PUBLISH for the commit, each body once, each user once with its events in seq order
+    # one PUBLISH for the commit, each body once, each user's seqs named once and gapless
     app.redis.publish(app.notifier.keys.notices, json.dumps([[ann.uid, MARKER]]))
     published = published_until_marker(channel)
     channel.close()
     assert len(published) == 2
-    bodies, notices = published[1]["bodies"], dict(published[1]["notices"])
+    bodies, named = published[1]["bodies"], seqs_named(published[1])
     assert sorted(bodies) == sorted(str(m["mid"]) for m in message.values())
-    assert sorted(notices) == sorted(u.uid for u in (ann, ben, cat, dan, eve))
-    for uid, notice in notices.items():
-        seqs = [seq for seq, _ in notice["events"]]
-        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) and notice["seq"] == seqs[-1], uid
+    assert sorted(named) == sorted(u.uid for u in (ann, ben, cat, dan, eve))
+    for uid, seqs in named.items():
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), uid
+    for uid, notice in published[1]["notices"]:  # a 1:1 message's users: a notice each, its seq the newest
+        assert notice["seq"] == max(seq for seq, _ in notice["events"]), uid
 
     unread = check_tables(peewee_query(app.db))
     for user in (ann, ben, cat, dan, eve, gus):
         assert chat.get(user, "/api/unread") == unread[user.uid], user.username
         assert counters_in_redis(app.redis, app.config.redis_prefix, user.uid) == unread[user.uid]
     assert unread[cat.uid]["groups"] == {str(one): 3, str(two): 1}
+
+
+def seqs_named(payload: dict) -> dict[int, list[int]]:
+    """Each user's seqs that one PUBLISH names, sorted: in the user's notice (1:1 messages) and in the fan-out
+    of group messages (members and their seqs as two lists)."""
+    named: dict[int, list[int]] = {}
+    for uid, notice in payload["notices"]:
+        named.setdefault(uid, []).extend(seq for seq, _ in notice.get("events", ()))
+    for _, uids, seqs in payload.get("fanout", ()):
+        for uid, seq in zip(uids, seqs, strict=True):
+            named.setdefault(uid, []).append(seq)
+    return {uid: sorted(seqs) for uid, seqs in named.items()}
 
 
 @pytest.mark.parametrize("change", ["removed", "added"])

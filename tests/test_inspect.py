@@ -142,6 +142,23 @@ def test_a_page_from_another_name_rebound_to_loopback_finds_no_inspector(inspect
     chat.client.get("/api/inspect/actions", headers={"Host": "127.0.0.1:8080"}, status=200)
 
 
+def test_a_traced_group_send_shows_one_relation_row_for_each_member(inspected):
+    app, chat = inspected
+    alice, bob, carol = chat.register("alice"), chat.register("bob"), chat.register("carol")
+    gid = chat.post(alice, "/api/groups", {"name": "trio", "members": [bob.uid, carol.uid]}, status=201)["group"]["gid"]
+    seen = chat.get(None, "/api/inspect/actions")["next"]
+    mid = chat.post(bob, f"/api/groups/{gid}/messages", {"content": "traced"}, status=201)["message"]["mid"]
+    actions = chat.get(None, "/api/inspect/actions", after=seen)["actions"]
+    send = next(a for a in actions if a["name"] == f"POST /api/groups/{gid}/messages")
+    relations = [s for s in send["steps"] if s["kind"] == "sql" and s["sql"].startswith("INSERT INTO im_msg_relation")]
+    assert sum(s["rows"] for s in relations) == 3  # write diffusion, seen in the trace: a row per member
+
+    def flat(values):
+        return [x for v in values for x in (flat(v) if isinstance(v, list) else [v])]
+    params = flat([s["params"] for s in relations])
+    assert {alice.uid, bob.uid, carol.uid} <= set(params) and mid in params and -gid in params
+
+
 def test_the_group_view_shows_what_one_group_message_wrote_and_flags_a_drifted_member(inspected):
     app, chat = inspected
     alice, bob, carol = chat.register("alice"), chat.register("bob"), chat.register("carol")
@@ -167,6 +184,30 @@ def test_the_group_view_shows_what_one_group_message_wrote_and_flags_a_drifted_m
     chat.client.delete(f"/api/groups/{gid}/members/{carol.uid}", headers=alice.headers, status=204)
     left = {u["uid"]: u for u in chat.get(None, "/api/inspect/group", gid=gid)["unread"]}[carol.uid]
     assert (left["member"], left["redis"], left["database"]) == (False, 0, 0)  # removed: the field drops to 0
+
+
+def test_the_group_view_tells_changes_waiting_for_the_merge_window_from_drift(make_config):
+    app = create_app(make_config(inspect=True, unread_merge=3_600_000))  # a window flushed by hand only
+    try:
+        chat = Chat(webtest.TestApp(app.wsgi))
+        alice, bob = chat.register("alice"), chat.register("bob")
+        gid = chat.post(alice, "/api/groups", {"name": "duo", "members": [bob.uid]}, status=201)["group"]["gid"]
+        for text in ("one", "two"):
+            chat.post(alice, f"/api/groups/{gid}/messages", {"content": text}, status=201)
+
+        def bob_in(state):
+            return next((u["redis"], u["database"], u["waiting"]) for u in state["unread"] if u["uid"] == bob.uid)
+        state = chat.get(None, "/api/inspect/group", gid=gid)
+        assert bob_in(state) == (0, 2, 2) and state["differences"] == []  # gathered, not drift
+        app.services.messages.merger.flush()
+        state = chat.get(None, "/api/inspect/group", gid=gid)
+        assert bob_in(state) == (2, 2, 0) and state["differences"] == []
+        chat.post(alice, f"/api/groups/{gid}/messages", {"content": "three"}, status=201)
+        app.redis.hincrby(f"{app.config.redis_prefix}{bob.uid}_C", f"g{gid}", 5)  # drift beside a waiting change
+        state = chat.get(None, "/api/inspect/group", gid=gid)
+        assert bob_in(state) == (7, 3, 1) and state["differences"] == [bob.uid]
+    finally:
+        app.close()
 
 
 @pytest.mark.parametrize("gid, status, code", [("999", 404, "no_such_group"), ("g1", 400, "invalid_gid"),

@@ -193,8 +193,9 @@ PATHS = {
                                       {"200": _json({"type": "object"})},
                                       params=[_param("a", schema="uid", required=True),
                                               _param("b", schema="uid", required=True)], auth=False)},
-    "/api/inspect/group": {"get": _op("The inspector: a group's rows and each member's unread field, with the uids "
-                                      "whose Redis and database counts differ (only when the inspector is on)",
+    "/api/inspect/group": {"get": _op("The inspector: a group's rows and each member's unread field beside the "
+                                      "database's count and the changes waiting for the merge window, with the uids "
+                                      "whose counts differ by more than what waits (only when the inspector is on)",
                                       {"200": _json({"type": "object"})},
                                       params=[_param("gid", schema="gid", required=True)], auth=False)},
     "/api/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})}, auth=False)},

@@ -16,10 +16,15 @@ class Inspector:
     def __init__(self, trace: Trace, state: StateReader):
         self.trace, self.state = trace, state
         self._connections: Callable[[], list[dict]] = list  # none, until the api layer's gateway shows its own
+        self._waiting: Callable[[int], dict[int, int]] = lambda gid: {}  # merged unread changes not applied yet
 
     def watch_connections(self, describe: Callable[[], list[dict]]) -> None:
         """Take a read-only view of the open WebSocket connections from the layer that holds them."""
         self._connections = describe
+
+    def watch_merges(self, waiting: Callable[[int], dict[int, int]]) -> None:
+        """Take the merger's view of a group's unread changes gathered and not applied yet, {uid: n}."""
+        self._waiting = waiting
 
     def connections(self) -> dict:
         """Return each open connection: its user, cursor, silence, and every pending ACK (seq, age, sends)."""
@@ -52,13 +57,18 @@ class Inspector:
         return state
 
     def group(self, gid) -> dict:
-        """Return a group's rows and each member's unread field in Redis beside the database's count; the
-        members whose two disagree are listed in differences (uids)."""
+        """Return a group's rows and each member's unread field in Redis beside the database's count, and the
+        messages waiting for the merge window (--unread-merge) to be counted; the members whose Redis count
+        and database count disagree by more than what waits are listed in differences (uids)."""
         gid = checks.integer(gid, "gid", 1)
+        waiting = self._waiting(gid)  # first: what is applied meanwhile shows in Redis, not twice
         state = self.state.group(gid)
         if state is None:
             raise NotFound(f"no group {gid}", "no_such_group")
-        state["differences"] = [u["uid"] for u in state["unread"] if u["redis"] != u["database"]]
+        for u in state["unread"]:
+            u["waiting"] = waiting.get(u["uid"], 0) if u["member"] else 0
+        state["differences"] = [u["uid"] for u in state["unread"]
+                                if u["redis"] != u["database"] and u["redis"] + u["waiting"] != u["database"]]
         return state
 
 

@@ -47,6 +47,16 @@ class UnreadMerger:
                 self._thread.start()
         self._arrived.set()
 
+    def waiting(self, gid: int) -> dict[int, int]:
+        """{uid: messages of group gid gathered for uid's count and not applied yet} (for the inspector)."""
+        counts: dict[int, int] = {}
+        with self._lock:
+            for (pending_gid, members), messages in self._pending.items():
+                if pending_gid == gid:
+                    for uid in members:
+                        counts[uid] = counts.get(uid, 0) + sum(1 for _, sender in messages if sender != uid)
+        return {uid: n for uid, n in counts.items() if n}
+
     def flush(self) -> None:
         """Apply every gathered change now: one script per group (and member list) for all its messages."""
         with self._lock:

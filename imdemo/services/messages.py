@@ -84,19 +84,21 @@ class MessageService:
         members count the message events too, so a group message costs no hint per member)."""
         if not stored:
             return
-        bodies, notices = {}, {}
+        bodies, notices, fanout = {}, {}, []
         for s in stored:  # in commit order, so each user's events come in seq order
             m, key = s.message, str(s.message.mid)
             bodies[key] = message_view(m)
+            if m.gid is not None:  # a group's: its members and their seqs as two lists, not a notice each
+                fanout.append((key, list(s.seqs), list(s.seqs.values())))
+                continue
             for uid, seq in s.seqs.items():
                 notice = notices.setdefault(uid, {"seq": 0, "events": []})
                 notice["seq"] = seq
                 notice["events"].append([seq, key])
-            if m.gid is None:
-                notices[m.recipient].setdefault("hints", []).append(
-                    {"type": "unread", "total": s.recipient_total,
-                     "conversation": {"uid": m.sender, "unread": s.recipient_conversation}})
-        self.notifier.publish_many(list(notices.items()), keep_hints=False, bodies=bodies)
+            notices[m.recipient].setdefault("hints", []).append(
+                {"type": "unread", "total": s.recipient_total,
+                 "conversation": {"uid": m.sender, "unread": s.recipient_conversation}})
+        self.notifier.publish_many(list(notices.items()), keep_hints=False, bodies=bodies, fanout=fanout)
         if not stored[-1].counters_ready:
             self.reconciler.store_was_lost()
 

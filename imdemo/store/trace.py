@@ -97,6 +97,17 @@ class Trace:
                       rows=getattr(cursor, "rowcount", -1))
             return cursor
         db.execute_sql = traced
+        execute_many = getattr(db, "execute_many", None)
+        if execute_many is None:
+            return
+
+        def traced_many(sql, rows):  # one step for the statement, its parameters a list per row
+            cursor = execute_many(sql, rows)
+            if getattr(self._local, "action", None) is not None:
+                self.step("sql", sql=sql, params=[[_clean(p) for p in row] for row in rows],
+                          rows=getattr(cursor, "rowcount", -1))
+            return cursor
+        db.execute_many = traced_many
 
     def name_script(self, script, name: str) -> None:
         self._scripts[script.sha] = name

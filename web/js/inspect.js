@@ -164,6 +164,7 @@ function renderGroup({ok, body}) {
   for (const u of body.unread) {
     const line = el("div", `change${body.differences.includes(u.uid) ? " differs" : ""}`);
     line.append(data("span", "", `${u.key} ${u.field} = ${u.redis}`), ` · ${t("group.inspect.database", {n: u.database})}`,
+      u.waiting ? ` · ${t("group.inspect.waiting", {n: u.waiting})}` : "",  // merged changes (--unread-merge)
       u.member ? "" : ` · ${t("group.inspect.former")}`);
     line.dataset.uid = String(u.uid);
     unread.append(line);

@@ -149,6 +149,7 @@ export default {
   'group.inspect.show': 'Show',
   'group.inspect.unread': 'Each member’s unread count of the group: the {field} field of their _C hash in Redis, beside the database’s count',
   'group.inspect.database': 'the database counts {n}',
+  'group.inspect.waiting': '{n} more waiting for the merge window (--unread-merge)',
   'group.inspect.former': 'no longer a member',
   'group.inspect.agrees': 'Redis agrees with the database: every member’s unread count of this group matches.',
   'group.inspect.differs': '{uid}: Redis says {redis} unread in this group, the database {database}',

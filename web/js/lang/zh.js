@@ -149,6 +149,7 @@ export default {
   'group.inspect.show': '查看',
   'group.inspect.unread': '每位成员在本群的未读数：Redis 中其 _C 哈希的 {field} 字段，旁边是数据库统计的数',
   'group.inspect.database': '数据库统计为 {n}',
+  'group.inspect.waiting': '另有 {n} 条在合并窗口中等待计入（--unread-merge，合并变更）',
   'group.inspect.former': '已不是群成员',
   'group.inspect.agrees': 'Redis 与数据库一致：每位成员在本群的未读数都相符。',
   'group.inspect.differs': '{uid}：Redis 记为本群未读 {redis}，数据库为 {database}',
