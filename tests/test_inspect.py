@@ -210,6 +210,30 @@ def test_the_group_view_tells_changes_waiting_for_the_merge_window_from_drift(ma
         app.close()
 
 
+def test_a_read_inside_the_merge_window_leaves_nothing_waiting(make_config):
+    """A message read before its window ends is covered by the read's count (the group's W hash): the merge
+    will skip it, so the view does not show it as waiting."""
+    app = create_app(make_config(inspect=True, unread_merge=3_600_000))
+    try:
+        chat = Chat(webtest.TestApp(app.wsgi))
+        alice, bob, carol = chat.register("alice"), chat.register("bob"), chat.register("carol")
+        gid = chat.post(alice, "/api/groups", {"name": "trio", "members": [bob.uid, carol.uid]},
+                        status=201)["group"]["gid"]
+        chat.post(alice, f"/api/groups/{gid}/messages", {"content": "one"}, status=201)
+        chat.post(bob, f"/api/groups/{gid}/read", {}, status=200)
+
+        def waiting(state):
+            return {u["uid"]: (u["redis"], u["database"], u["waiting"]) for u in state["unread"]}
+        state = chat.get(None, "/api/inspect/group", gid=gid)
+        assert waiting(state)[bob.uid] == (0, 0, 0) and waiting(state)[carol.uid] == (0, 1, 1)
+        app.services.messages.merger.flush()
+        state = chat.get(None, "/api/inspect/group", gid=gid)
+        assert waiting(state)[bob.uid] == (0, 0, 0) and waiting(state)[carol.uid] == (1, 1, 0)
+        assert state["differences"] == []
+    finally:
+        app.close()
+
+
 @pytest.mark.parametrize("gid, status, code", [("999", 404, "no_such_group"), ("g1", 400, "invalid_gid"),
                                                ("", 400, "invalid_gid")])
 def test_the_group_view_of_no_such_group_is_an_error(inspected, gid, status, code):

@@ -48,13 +48,16 @@ class UnreadMerger:
         self._arrived.set()
 
     def waiting(self, gid: int) -> dict[int, int]:
-        """{uid: messages of group gid gathered for uid's count and not applied yet} (for the inspector)."""
-        counts: dict[int, int] = {}
+        """{uid: messages of group gid gathered for uid's count and not applied yet} (for the inspector): what
+        the merge will add, so neither uid's own messages nor those a recount since covered (MERGE skips them)."""
         with self._lock:
-            for (pending_gid, members), messages in self._pending.items():
-                if pending_gid == gid:
-                    for uid in members:
-                        counts[uid] = counts.get(uid, 0) + sum(1 for _, sender in messages if sender != uid)
+            pending = [(members, list(messages)) for (g, members), messages in self._pending.items() if g == gid]
+        counted = self.counters.counted(gid) if pending else {}
+        counts: dict[int, int] = {}
+        for members, messages in pending:
+            for uid in members:
+                after = counted.get(uid, 0)
+                counts[uid] = counts.get(uid, 0) + sum(1 for mid, sender in messages if sender != uid and mid > after)
         return {uid: n for uid, n in counts.items() if n}
 
     def flush(self) -> None:

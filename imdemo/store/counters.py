@@ -175,6 +175,10 @@ class UnreadCounters:
         args = [field, len(messages), *(mid for mid, _ in messages), *(sender for _, sender in messages), *members]
         return bool(self._merge(keys=keys, args=args))
 
+    def counted(self, gid: int) -> dict[int, int]:
+        """{uid: the newest mid of group gid that uid's count, last set from the database, covered} (W)."""
+        return {int(uid): int(mid) for uid, mid in self.client.hgetall(self.keys.group_counted(gid)).items()}
+
     def read(self, uid: int) -> tuple[int, dict[str, int], bool]:
         """Return (total, {field: unread}, store_ready) for uid in one round trip."""
         k = self.keys
