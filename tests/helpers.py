@@ -2,16 +2,41 @@
 from __future__ import annotations
 
 import json
+import random
 import socket
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
+
+
+_GIVEN: set[int] = set()
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free on 127.0.0.1 now, not handed out before in this run, and below the kernel's ephemeral
+    range: a port from bind(0) is an ephemeral one, which any outgoing connection (to Redis, PostgreSQL, a
+    test server) may take as its own end before the server binds it ("Address already in use")."""
+    low = _ephemeral_low()
+    for _ in range(1000):
+        port = random.randrange(max(1024, low - 16000), low)
+        if port in _GIVEN:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN.add(port)
+        return port
+    raise RuntimeError(f"no free port below {low}")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):  # not Linux: its usual range starts at 49152
+        return 49152
 
 
 def wait_for(condition, timeout: float = 10.0, interval: float = 0.02, message: str = "condition"):
