@@ -115,13 +115,18 @@ async function showPair(event) {
   renderPair(lastState);
 }
 
-function renderPair({ok, body}) {
+/** The verdict line to fill, or null once it says the server refused the request. */
+function verdictLine({ok, body}) {
   const verdict = document.getElementById("verdict");
-  if (!ok) {
-    verdict.textContent = t("inspect.refused", {message: body.error.message});
-    verdict.className = "verdict bad";
-    return;
-  }
+  if (ok) return verdict;
+  verdict.textContent = t("inspect.refused", {message: body.error.message});
+  verdict.className = "verdict bad";
+  return null;
+}
+
+function renderPair({ok, body}) {
+  const verdict = verdictLine({ok, body});
+  if (!verdict) return;
   if (body.differences.length) {  // the server's own account of each difference, as it wrote it
     verdict.replaceChildren(`${t("inspect.disagree")} `, data("span", "", body.differences.join("; ")));
   } else {
@@ -148,12 +153,8 @@ async function showGroup(event) {
 }
 
 function renderGroup({ok, body}) {
-  const verdict = document.getElementById("verdict");
-  if (!ok) {
-    verdict.textContent = t("inspect.refused", {message: body.error.message});
-    verdict.className = "verdict bad";
-    return;
-  }
+  const verdict = verdictLine({ok, body});
+  if (!verdict) return;
   const differing = body.unread.filter((u) => body.differences.includes(u.uid));
   verdict.textContent = differing.length
     ? differing.map((u) => t("group.inspect.differs", {uid: u.uid, redis: u.redis, database: u.database})).join("; ")
