@@ -102,7 +102,7 @@ def warmth_rows(f: dict) -> list[dict]:
     pause = f"after {f['pause_ms']:.0f} ms idle"
     return [_row("warmth", f"{label}: busy loop / {pause}", f"{f[key]['busy']} / {f[key]['after_pause']}")
             for key, label in (("redis_get_us", "store GET (us)"), ("unread_lua_us", "unread Lua call (us)"),
-                               ("send_ms", "send_message, in process (ms)"),
+                               ("send_ms", "send, in process (ms)"),
                                ("ack_us", "an ACK that moves a delivered mark (us)"))
             if key in f]
 

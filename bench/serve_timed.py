@@ -59,13 +59,14 @@ def install() -> None:
     """Wrap the parts of a send: the SQL, the unread Lua step, the notice's JSON + PUBLISH, its dispatch."""
     import imdemo.app
     from imdemo.services.messages import MessageService
+    from imdemo.store.announce import Announcer
     from imdemo.store.counters import UnreadCounters
     from imdemo.store.notices import Notifier
 
     for owner, name, part in [(UnreadCounters, "on_messages", "lua"), (UnreadCounters, "merge", "lua"),
                               (Notifier, "publish_many", "publish"),
-                              (MessageService, "announce", "announce"), (Notifier, "_dispatch", "dispatch"),
-                              (MessageService, "send_to_group", "send"), (MessageService, "send_message", "send")]:
+                              (Announcer, "committed", "announce"), (Notifier, "_dispatch", "dispatch"),
+                              (MessageService, "send", "send")]:
         setattr(owner, name, timed(part, getattr(owner, name)))
     open_database = imdemo.app.open_database
 

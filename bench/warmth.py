@@ -14,7 +14,9 @@ import time
 
 from imdemo.app import create_app
 from imdemo.config import Config
-from imdemo.store.message_rows import Draft
+from imdemo.store.conversation import Conversation
+from imdemo.store.database import write_transaction
+from imdemo.store.message import Draft
 
 from .common import Context
 
@@ -41,16 +43,18 @@ def run(ctx: Context) -> dict:
         auth, messages = app.services.auth, app.services.messages
         alice = auth.register(f"{ctx.tag}_wa", "pw1234")["uid"]
         bob = auth.register(f"{ctx.tag}_wb", "pw1234")["uid"]
-        counters = messages.messages.counters
+        counters, to_bob = messages.unread.counters, Conversation.direct(bob)
         count = ctx.scale(200, 40)
         # bob's ACKs, one received message each: the Redis check, the read of what it covers, the durable
         # delivered mark (it moves every time) and the hint to alice
         acked = itertools.count(app.services.sync.last_seq(bob) + 1)
-        messages.messages.store_many([Draft(alice, bob, f"to ack {i}") for i in range(3 * 20 + 2 * count)])
+        with write_transaction(app.db):  # stored as a commit stores them, announced to nobody
+            drafts = [Draft(alice, to_bob, f"to ack {i}") for i in range(3 * 20 + 2 * count)]
+            messages.writer.commit.messages(drafts, set())
         steps = {
             "redis_get_us": (lambda i: app.redis.get(f"{ctx.tag}:warmth"), 1e6),
             "unread_lua_us": (lambda i: counters.on_messages([(alice, bob)], {alice: 0, bob: 0}), 1e6),
-            "send_ms": (lambda i: messages.send_message(alice, bob, f"warmth {i}"), 1e3),
+            "send_ms": (lambda i: messages.send(alice, to_bob, f"warmth {i}"), 1e3),
             "ack_us": (lambda i: app.services.sync.acknowledge_pushed(bob, next(acked)), 1e6),
         }
         result = {"pause_ms": PAUSE * 1000, "count": count}

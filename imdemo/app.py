@@ -11,25 +11,34 @@ from .config import Config
 from .services import Services
 from .services.auth import AuthService
 from .services.contacts import ContactService
+from .services.conversations import DirectRules, GroupRules
 from .services.demo import seed_demo
 from .services.groups import GroupService
 from .services.inspect import Inspector
-from .services.merge import UnreadMerger
 from .services.messages import MessageService
 from .services.periodic import Periodic
 from .services.sync import SyncService
-from .services.unread import Reconciler
+from .store.announce import Announcer
 from .store.attempts import Attempts
+from .store.commit import Commit
+from .store.conversation import DIRECT, GROUP
 from .store.counters import UnreadCounters
 from .store.database import open_database, release
-from .store.groups import GroupStore
+from .store.direct import DirectStorage
+from .store.groups import GroupStorage
 from .store.keyvalue import Keys, connect_redis
-from .store.messages import MessageStore
+from .store.merge import UnreadMerger
 from .store.notices import Notifier
+from .store.reader import MessageReader
+from .store.reconcile import Reconciler
+from .store.rows import Rows
 from .store.sessions import SessionStore
+from .store.settings import ConversationSettings
 from .store.state import StateReader
 from .store.trace import Trace
+from .store.unread import UnreadCounts
 from .store.users import UserStore
+from .store.writer import MessageWriter
 
 if TYPE_CHECKING:  # only the layers that use them import bottle, peewee and redis
     import bottle
@@ -62,8 +71,8 @@ class App:
     def close(self) -> None:
         """Apply the merged unread changes still gathered, stop the notice listener and the housekeeping, and
         close every connection."""
-        if self.services.messages.merger is not None:
-            self.services.messages.merger.stop()
+        if self.services.messages.writer.merger is not None:
+            self.services.messages.writer.merger.stop()
         if self.housekeeping is not None:
             self.housekeeping.stop()
         self.notifier.stop()
@@ -78,6 +87,15 @@ def _purge(auth: AuthService, db: peewee.Database) -> None:
         release(db)  # the housekeeping thread holds no pooled connection between two periods
 
 
+def _writer(config: Config, db: peewee.Database, rows: Rows, counters: UnreadCounters, notifier: Notifier,
+            kinds: dict, unread: UnreadCounts, reconciler: Reconciler, trace: Trace | None) -> MessageWriter:
+    """The one writer, with the merged counting of groups' unread changes (lecture 20) when it is on."""
+    merger = (UnreadMerger(counters, config.unread_merge / 1000, reconciler.store_was_lost, trace)
+              if config.unread_merge > 0 else None)
+    return MessageWriter(db, Commit(db, rows, kinds, counters), Announcer(notifier, kinds), unread,
+                         reconciler.store_was_lost, merger, alone=trace.watched if trace is not None else lambda: False)
+
+
 def create_app(config: Config) -> App:
     """Build an app from config: open the database and the store, wire the services, seed the demo."""
     started = time.monotonic()
@@ -89,25 +107,25 @@ def create_app(config: Config) -> App:
         trace.watch_database(db)
         trace.watch_redis(client)
     users, counters, attempts = UserStore(db), UnreadCounters(client, keys), Attempts(client, keys)
-    merging = config.unread_merge > 0  # lecture 20's merged counter changes for groups
-    messages, notifier = MessageStore(db, counters, count_groups=not merging), Notifier(client, keys)
-    groups = GroupStore(db, counters, recount=messages.rebuild_counters)
-    reconciler = Reconciler(users, messages, counters)
-    sync = SyncService(users, messages, counters, notifier, release=lambda: release(db))
-    inspector = Inspector(trace, StateReader(db, client, keys)) if trace is not None else None
-    merger = (UnreadMerger(counters, config.unread_merge / 1000, reconciler.store_was_lost, inspector)
-              if merging else None)
-    if inspector is not None and merger is not None:  # the group view tells waiting changes from drift
-        inspector.watch_merges(merger.waiting)
-    sends = MessageService(messages, notifier, attempts, reconciler, send_rate=config.send_rate,
-                           alone=trace.watched if trace is not None else lambda: False, merger=merger)
+    notifier, rows, reader = Notifier(client, keys), Rows(db), MessageReader(db)
+    # the kinds of conversation, each storing its messages its own way (SPEC section 14)
+    kinds = {DIRECT: DirectStorage(db, rows), GROUP: GroupStorage(db, rows, merged=config.unread_merge > 0)}
+    unread = UnreadCounts(db, counters, kinds)
+    reconciler = Reconciler(users, unread, counters)
+    writer = _writer(config, db, rows, counters, notifier, kinds, unread, reconciler, trace)
+    sync = SyncService(users, reader, kinds[DIRECT], counters, notifier, release=lambda: release(db))
+    inspector = Inspector(trace, StateReader(db, client, keys, kinds)) if trace is not None else None
+    if inspector is not None and writer.merger is not None:  # the group view tells waiting changes from drift
+        inspector.watch_merges(writer.merger.waiting)
+    rules = {DIRECT: DirectRules(kinds[DIRECT], reader), GROUP: GroupRules(kinds[GROUP])}
     services = Services(
         auth=AuthService(users, SessionStore(db, client, keys), attempts, notifier, session_ttl=config.session_ttl,
                          login_attempts=config.login_attempts, login_window=config.login_window,
                          password_cost=config.password_cost, register_rate=config.register_rate),
-        messages=sends,
-        contacts=ContactService(users, messages, groups, counters, notifier, reconciler, sync),
-        groups=GroupService(groups, users, sends, notifier, max_members=config.max_group_members),
+        messages=MessageService(writer, reader, unread, notifier, attempts, rules, send_rate=config.send_rate),
+        contacts=ContactService(users, kinds[DIRECT], kinds[GROUP], counters, ConversationSettings(db), reconciler,
+                                sync, notifier, rules),
+        groups=GroupService(kinds[GROUP], users, writer, max_members=config.max_group_members),
         sync=sync,
         reconciler=reconciler,
         inspector=inspector,

@@ -38,7 +38,7 @@ IMPERSONATION = ("uid", "me", "user", "user_id", "owner_uid", "from", "sender", 
 def test_the_matrix_covers_every_protected_route():
     assert {path for _, path in PROTECTED} >= {
         "/api/logout", "/api/me", "/api/users", "/api/contacts", "/api/unread", "/api/messages",
-        "/api/conversations/{other}/messages", "/api/conversations/{other}/read", "/api/sync"}
+        "/api/conversations/{cid}/messages", "/api/conversations/{cid}/read", "/api/sync"}
 
 
 @dataclass
@@ -123,11 +123,11 @@ def _rows(app) -> dict:
 def _request(p: People, method: str, path: str, other: int) -> tuple[str, dict | None]:
     """The concrete URL and body of one documented route, aimed at other where it names a user, and at the
     alice-carol group where it names a group."""
-    url = path.replace("{other}", str(other)).replace("{gid}", str(p.gid)).replace("{uid}", str(other))
+    url = path.replace("{cid}", str(other)).replace("{gid}", str(p.gid)).replace("{uid}", str(other))
     if path == "/api/sync":
         url += "?since=0"
     bodies = {"/api/messages": {"to": other, "content": "through the matrix"},
-              "/api/conversations/{other}/read": {}, "/api/logout": {},
+              "/api/conversations/{cid}/read": {}, "/api/logout": {},
               "/api/groups": {"name": "through the matrix", "members": [other]},
               "/api/groups/{gid}": {"name": "renamed through the matrix"},
               "/api/groups/{gid}/members": {"uids": [p.bob.uid]},

@@ -29,6 +29,7 @@ import webtest
 
 from imdemo.api.ws_session import WINDOW
 from imdemo.app import create_app
+from imdemo.services.conversations import direct, group
 
 from .conftest import REAL_REDIS, Chat
 from .group_checks import check_tables, counters_in_redis, peewee_query
@@ -404,9 +405,9 @@ def test_a_client_that_stops_reading_holds_at_most_a_window_and_slows_nobody_els
     flood, delays, worst = 1500, [], {"pending": 0, "buffer": 0}
     try:
         for i in range(flood):
-            send.send_message(alice, bob, f"flood {i} " + "x" * 900)  # near the 1000-character limit
+            send.send(alice, direct(bob), f"flood {i} " + "x" * 900)  # near the 1000-character limit
             if i % 100 == 99:  # carol's messages must arrive promptly while bob's pile up
-                mid = send.send_message(alice, carol, f"to carol {i}")[0]["mid"]
+                mid = send.send(alice, direct(carol), f"to carol {i}")[0]["mid"]
                 sent_at = time.monotonic()
                 wait_for(lambda mid=mid: mid in arrived, timeout=5, interval=0.002, message=f"carol's message {i}")
                 delays.append(arrived[mid] - sent_at)
@@ -510,7 +511,7 @@ def test_a_crash_between_the_unread_script_and_the_commit_leaves_no_drift_after_
     gid = chat.post(alice, "/api/groups", {"name": "g", "members": [bob.uid]}, status=201)["group"]["gid"]
     for text in ("three", "four", "five"):
         chat.post(alice, f"/api/groups/{gid}/messages", {"content": text}, status=201)
-    counters = app.services.messages.messages.counters
+    counters = app.services.messages.unread.counters
     script = counters.on_messages if action.endswith("send") else counters.set_conversation
 
     def then_die(*args):
@@ -519,13 +520,13 @@ def test_a_crash_between_the_unread_script_and_the_commit_leaves_no_drift_after_
     setattr(counters, script.__name__, then_die)
     with pytest.raises(Died):
         if action == "send":
-            app.services.messages.send_message(alice.uid, bob.uid, "never committed")
+            app.services.messages.send(alice.uid, direct(bob.uid), "never committed")
         elif action == "read":
-            app.services.contacts.mark_read(bob.uid, alice.uid)
+            app.services.messages.mark_read(bob.uid, direct(alice.uid))
         elif action == "group send":
-            app.services.messages.send_to_group(alice.uid, gid, "never committed")
+            app.services.messages.send(alice.uid, group(gid), "never committed")
         elif action == "group read":
-            app.services.groups.mark_read(bob.uid, gid)
+            app.services.messages.mark_read(bob.uid, group(gid))
         else:
             app.services.groups.remove(alice.uid, gid, bob.uid)
     app.close()

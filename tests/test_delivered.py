@@ -90,7 +90,7 @@ def test_the_mark_is_written_only_when_it_moves(app, chat, pair, monkeypatch):
     cover only the user's own sends, write nothing."""
     alice, bob = pair
     writes = []
-    store = app.services.sync.messages
+    store = app.services.sync.direct
     original = store.mark_delivered
     monkeypatch.setattr(store, "mark_delivered", lambda uid, received: writes.append(uid) or original(uid, received))
     chat.send(alice, bob.uid, "to bob")

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from imdemo.api.openapi import DOCUMENT
 from imdemo.app import create_app
+from imdemo.services.conversations import direct, group
 
 from .conftest import Chat
 
@@ -88,7 +89,7 @@ def bodies(world) -> st.SearchStrategy:
 def near_valid_bodies(world, path: str) -> st.SearchStrategy:
     """A body the route would accept, with one field made hostile or one unknown field added."""
     valid = {"/api/messages": {"to": world.bob.uid, "content": "hi"},
-             "/api/conversations/{other}/read": {"up_to": 3},
+             "/api/conversations/{cid}/read": {"up_to": 3},
              "/api/register": {"username": "dave", "password": "pw1234", "nickname": "Dave"},
              "/api/login": {"username": "bob", "password": "pw1234"},
              "/api/groups": {"name": "a group", "members": [world.bob.uid]},
@@ -169,8 +170,8 @@ class World:
         """What alice and bob see (through the services the routes call) and a fingerprint of the tables."""
         s, a, b = self.app.services, self.alice.uid, self.bob.uid
         return {"unread": (s.contacts.unread(a), s.contacts.unread(b)), "contacts": s.contacts.contacts(a),
-                "timeline": s.sync.events_after(a, 0, 1000), "history": s.messages.history(a, b, limit=100),
-                "groups": s.groups.list(a), "group_history": s.groups.history(b, self.gid, limit=100),
+                "timeline": s.sync.events_after(a, 0, 1000), "history": s.messages.history(a, direct(b), limit=100),
+                "groups": s.groups.list(a), "group_history": s.messages.history(b, group(self.gid), limit=100),
                 "tables": self.app.db.execute_sql(TABLES).fetchone()}
 
     def check(self, response, label: str) -> None:
@@ -245,7 +246,7 @@ CONTENT_TYPES = ["application/json", "application/json; charset=latin-1", "text/
 
 
 def _fill(path: str, segment: str) -> str:
-    return path.replace("{other}", segment).replace("{gid}", segment).replace("{uid}", segment)
+    return path.replace("{cid}", segment).replace("{gid}", segment).replace("{uid}", segment)
 
 
 # --- the properties ---

@@ -13,7 +13,8 @@ from collections import Counter
 import pytest
 import redis
 
-from imdemo.services.group_commit import GroupCommit
+from imdemo.services.conversations import direct, group
+from imdemo.store.commit_queue import CommitQueue as GroupCommit
 from imdemo.store.models import declare_models
 
 from .helpers import wait_for
@@ -186,7 +187,7 @@ def unread_in_database(m, uid: int) -> dict[str, int]:
 def record_unread_scripts(app, monkeypatch) -> list[list[tuple[int, int]]]:
     """Record the (sender, recipient) pairs of every unread script run from now on (for 1:1 messages, an
     increment's field of {uid}_C is the sender's uid, its amount 1)."""
-    counters, runs = app.services.messages.messages.counters, []
+    counters, runs = app.services.messages.unread.counters, []
     on_messages = counters.on_messages
 
     def recording(increments, seqs):
@@ -201,7 +202,7 @@ def test_one_group_of_mixed_sends_answers_each_sender_and_keeps_every_invariant(
     alice, bob, carol, dave = (chat.register(name) for name in ("alice", "bob", "carol", "dave"))
     old = chat.send(dave, bob.uid, "old", client_msg_id="old-1")["message"]
     scripts = record_unread_scripts(app, monkeypatch)
-    held = HeldGroup(app.services.messages.group)
+    held = HeldGroup(app.services.messages.writer.queue)
     sends = [
         post(chat, alice, bob.uid, "a1"),
         post(chat, bob, alice.uid, "b1"),
@@ -251,7 +252,7 @@ def test_one_group_of_mixed_sends_answers_each_sender_and_keeps_every_invariant(
 def drop_the_store_once_in_a_group(app, monkeypatch) -> threading.Event:
     """Make the unread script of the next group of two or more fail, as a dropped Redis connection would,
     so that the group's transaction fails as a whole; return the event set when it has."""
-    counters, dropped = app.services.messages.messages.counters, threading.Event()
+    counters, dropped = app.services.messages.unread.counters, threading.Event()
     on_messages = counters.on_messages
 
     def drop_once(increments, seqs):
@@ -266,7 +267,7 @@ def drop_the_store_once_in_a_group(app, monkeypatch) -> threading.Event:
 def test_a_group_that_fails_as_a_whole_is_retried_one_send_at_a_time(app, chat, monkeypatch):
     alice, bob = chat.register("alice"), chat.register("bob")
     dropped = drop_the_store_once_in_a_group(app, monkeypatch)
-    held = HeldGroup(app.services.messages.group)
+    held = HeldGroup(app.services.messages.writer.queue)
     sends = [post(chat, alice, bob.uid, "a1"), post(chat, bob, alice.uid, "b1"), post(chat, alice, bob.uid, "a2")]
     _, callers = held.run(post(chat, alice, bob.uid, "lead"), sends)
     assert dropped.is_set() and len(held.groups[1]) == 3
@@ -281,7 +282,7 @@ def test_a_group_that_fails_as_a_whole_is_retried_one_send_at_a_time(app, chat, 
 def test_a_retried_group_answers_a_send_to_an_unknown_uid_without_failing_the_others(app, chat, monkeypatch):
     alice, bob = chat.register("alice"), chat.register("bob")
     dropped = drop_the_store_once_in_a_group(app, monkeypatch)
-    held = HeldGroup(app.services.messages.group)
+    held = HeldGroup(app.services.messages.writer.queue)
     sends = [post(chat, alice, bob.uid, "a1"), post(chat, alice, UNKNOWN_UID, "nobody"),
              post(chat, bob, alice.uid, "b1")]
     _, callers = held.run(post(chat, alice, bob.uid, "lead"), sends)
@@ -320,10 +321,10 @@ def test_a_group_publishes_one_notice_per_user_with_the_newest_seq_and_every_unr
     channel = app.redis.pubsub(ignore_subscribe_messages=True)
     channel.subscribe(app.notifier.keys.notices)
 
-    held = HeldGroup(messages.group)
+    held = HeldGroup(messages.writer.queue)
     pairs = [(anna, ben), (anna, ben), (ben, anna), (cleo, anna), (anna, cleo), (cleo, ben)]
-    _, callers = held.run(lambda: messages.send_message(x, y, "lead"),
-                          [lambda s=s, r=r: messages.send_message(s, r, f"{s}>{r}") for s, r in pairs])
+    _, callers = held.run(lambda: messages.send(x, direct(y), "lead"),
+                          [lambda s=s, r=r: messages.send(s, direct(r), f"{s}>{r}") for s, r in pairs])
     assert [caller.error for caller in callers] == [None] * len(pairs)
     assert [len(g) for g in held.groups] == [1, len(pairs)]
 
@@ -365,10 +366,10 @@ def test_a_commit_of_group_and_1to1_messages_gives_each_listening_member_its_own
     channel = app.redis.pubsub(ignore_subscribe_messages=True)
     channel.subscribe(app.notifier.keys.notices)
 
-    held = HeldGroup(messages.group)
-    sends = [lambda: messages.send_to_group(anna, gid, "g1"), lambda: messages.send_message(x, anna, "d1"),
-             lambda: messages.send_to_group(ben, gid, "g2"), lambda: messages.send_message(anna, x, "d2")]
-    _, callers = held.run(lambda: messages.send_message(x, dave, "lead"), sends)
+    held = HeldGroup(messages.writer.queue)
+    sends = [lambda: messages.send(anna, group(gid), "g1"), lambda: messages.send(x, direct(anna), "d1"),
+             lambda: messages.send(ben, group(gid), "g2"), lambda: messages.send(anna, direct(x), "d2")]
+    _, callers = held.run(lambda: messages.send(x, direct(dave), "lead"), sends)
     assert [c.error for c in callers] == [None] * 4 and [len(g) for g in held.groups] == [1, 4]
     mids = {c.value[0]["content"]: c.value[0]["mid"] for c in callers}
 

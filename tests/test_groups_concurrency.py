@@ -258,7 +258,7 @@ def to_user(chat, user, to, content: str):
 
 def record_increments(app, monkeypatch) -> list[list[tuple[str, int, int]]]:
     """Record the (field of C, recipient, amount) increments of every unread script run from now on."""
-    counters, runs = app.services.messages.messages.counters, []
+    counters, runs = app.services.messages.unread.counters, []
     on_messages = counters.on_messages
 
     def recording(increments, seqs):
@@ -276,7 +276,7 @@ def test_one_commit_of_1to1_and_group_messages_from_two_senders_gives_one_order_
     scripts = record_increments(app, monkeypatch)
     channel = app.redis.pubsub(ignore_subscribe_messages=True)
     channel.subscribe(app.notifier.keys.notices)
-    held = HeldGroup(app.services.messages.group)
+    held = HeldGroup(app.services.messages.writer.queue)
     sends = [
         to_group(chat, ann, one, "a1", "a-1"),
         to_group(chat, ben, one, "b1", "b-1"),  # a second sender into the same group, in the same commit
@@ -343,23 +343,25 @@ def seqs_named(payload: dict) -> dict[int, list[int]]:
 @pytest.mark.parametrize("change", ["removed", "added"])
 def test_a_send_queued_before_a_membership_change_reaches_the_members_of_its_commit(app, chat, change):
     """The membership a group message reaches is read under the group's lock in its own commit, not when it
-    was queued: a member removed meanwhile gets 403 and nothing, a user added meanwhile gets the message."""
+    was sent: a change is written by the same writer, in the order of its queue, so a member removed by a
+    change queued ahead of the sends gets 403 and nothing, a user added by one gets the message."""
     ann, ben, cat, gus = (chat.register(n) for n in ("ann", "ben", "cat", "gus"))
     one = make_group(chat, ann, "one", [ben, cat])
-    held = HeldGroup(app.services.messages.group)
+    held = HeldGroup(app.services.messages.writer.queue)
     leader = Caller(to_user(chat, cat, ann, "lead"))
     leader.start()
     assert held.first_in.wait(10), "the first caller never reached write"
-    queued = [Caller(to_group(chat, ben, one, "from ben", "b-1")), Caller(to_group(chat, ann, one, "from ann", "a-1"))]
-    for n, caller in enumerate(queued, 1):
-        caller.start()
-        wait_for(held._queued(n), message=f"{n} sends queued")
-    if change == "removed":  # committed now, while both sends wait in the queue
-        chat.client.delete(f"/api/groups/{one}/members/{ben.uid}", headers=ann.headers, status=204)
+    if change == "removed":  # queued first: it commits after the held commit, before both sends
+        changer = Caller(lambda: chat.client.delete(f"/api/groups/{one}/members/{ben.uid}", headers=ann.headers,
+                                                    status=204))
     else:
-        chat.post(ann, f"/api/groups/{one}/members", {"uids": [gus.uid]})
+        changer = Caller(lambda: chat.post(ann, f"/api/groups/{one}/members", {"uids": [gus.uid]}))
+    queued = [Caller(to_group(chat, ben, one, "from ben", "b-1")), Caller(to_group(chat, ann, one, "from ann", "a-1"))]
+    for n, caller in enumerate([changer, *queued], 1):
+        caller.start()
+        wait_for(held._queued(n), message=f"{n} callers queued")
     held.released.set()
-    for caller in [leader, *queued]:
+    for caller in [leader, changer, *queued]:
         caller.join(timeout=30)
         assert not caller.is_alive() and caller.error is None
     (ben_status, ben_answer), (ann_status, ann_answer) = (c.value for c in queued)

@@ -199,7 +199,7 @@ def test_the_group_view_tells_changes_waiting_for_the_merge_window_from_drift(ma
             return next((u["redis"], u["database"], u["waiting"]) for u in state["unread"] if u["uid"] == bob.uid)
         state = chat.get(None, "/api/inspect/group", gid=gid)
         assert bob_in(state) == (0, 2, 2) and state["differences"] == []  # gathered, not drift
-        app.services.messages.merger.flush()
+        app.services.messages.writer.merger.flush()
         state = chat.get(None, "/api/inspect/group", gid=gid)
         assert bob_in(state) == (2, 2, 0) and state["differences"] == []
         chat.post(alice, f"/api/groups/{gid}/messages", {"content": "three"}, status=201)
@@ -226,7 +226,7 @@ def test_a_read_inside_the_merge_window_leaves_nothing_waiting(make_config):
             return {u["uid"]: (u["redis"], u["database"], u["waiting"]) for u in state["unread"]}
         state = chat.get(None, "/api/inspect/group", gid=gid)
         assert waiting(state)[bob.uid] == (0, 0, 0) and waiting(state)[carol.uid] == (0, 1, 1)
-        app.services.messages.merger.flush()
+        app.services.messages.writer.merger.flush()
         state = chat.get(None, "/api/inspect/group", gid=gid)
         assert waiting(state)[bob.uid] == (0, 0, 0) and waiting(state)[carol.uid] == (1, 1, 0)
         assert state["differences"] == []

@@ -135,7 +135,7 @@ def _param_schema(path: str, name: str) -> dict:
     ("/api/register", {"username": "a", "password": "pw1234"}),
     ("/api/register", {"username": "alice", "password": "pw"}),
     ("/api/register", {"username": "alice", "password": "pw1234", "nickname": " "}),
-    ("/api/conversations/{other}/read", {"up_to": -1}),
+    ("/api/conversations/{cid}/read", {"up_to": -1}),
     ("after", -1), ("before", "x"), ("limit", 0), ("limit", 101),
 ])
 def test_what_the_server_refuses_the_document_calls_invalid(documented, where, value):
@@ -143,11 +143,11 @@ def test_what_the_server_refuses_the_document_calls_invalid(documented, where, v
     chat, alice = documented
     if where.startswith("/"):
         validator = jsonschema.Draft202012Validator(_schema_of(where))
-        url = where.format(other=1001)
+        url = where.format(cid=1001)
         answer = chat.client.post(url, json.dumps(value), headers=alice.headers, content_type="application/json",
                                   status="*")
     else:
-        validator = jsonschema.Draft202012Validator(_param_schema("/api/conversations/{other}/messages", where))
+        validator = jsonschema.Draft202012Validator(_param_schema("/api/conversations/{cid}/messages", where))
         value = int(value) if isinstance(value, str) and value.lstrip("-").isdigit() else value
         answer = chat.client.get("/api/conversations/1001/messages", {where: value}, headers=alice.headers,
                                  status="*")

@@ -99,7 +99,7 @@ def test_a_storm_in_a_group_reaches_every_connected_member_once_in_order_and_cou
 
     def counters_exact(application) -> bool:
         for uid, _ in offline:
-            total, fields, _ = application.services.messages.messages.counters.read(uid)
+            total, fields, _ = application.services.messages.unread.counters.read(uid)
             groups = {f[1:]: n for f, n in fields.items() if f.startswith("g")}
             if groups != unread_in_database(application, uid) or total != sum(fields.values()):
                 return False

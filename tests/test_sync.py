@@ -5,7 +5,9 @@ import time
 
 import pytest
 
-from imdemo.store.message_rows import Draft
+from imdemo.store.conversation import Conversation
+from imdemo.store.database import write_transaction
+from imdemo.store.message import Draft
 
 from .helpers import wait_for
 
@@ -78,7 +80,7 @@ def test_long_poll_returns_as_soon_as_a_message_arrives(server):
 
 
 def _count_timeline_reads(app, monkeypatch) -> list:
-    store, reads = app.services.sync.messages, []
+    store, reads = app.services.sync.reader, []
     timeline = store.timeline
     monkeypatch.setattr(store, "timeline", lambda *args: reads.append(args) or timeline(*args))
     return reads
@@ -101,7 +103,9 @@ def test_a_woken_long_poll_reads_the_database_when_its_notice_does_not_follow_it
     reads = _count_timeline_reads(app, monkeypatch)
 
     def a_silent_send_then_a_normal_one():
-        app.services.messages.messages.store_many([Draft(alice, bob, "stored without a notice")])  # seq 1, no notice
+        with write_transaction(app.db):  # seq 1, written as a commit writes it, but announced to nobody
+            silent = Draft(alice, Conversation.direct(bob), "stored without a notice")
+            app.services.messages.writer.commit.messages([silent], set())
         http.ok("POST", "/api/messages", {"to": bob, "content": "then this"}, token=alice_token)  # seq 2
     body = _long_poll_during(app, http, bob_token, "/api/sync?since=0&timeout=25", a_silent_send_then_a_normal_one)
     events = [e for e in body["events"] if e["type"] == "message"]

@@ -8,7 +8,7 @@ import webtest
 
 from imdemo.app import create_app
 from imdemo.store.models import declare_models
-from imdemo.store.timeline import CHUNK
+from imdemo.store.rows import CHUNK
 
 from .conftest import Chat
 

@@ -56,7 +56,7 @@ def test_group_increments_wait_for_the_window_then_count_once_per_member(merged)
     assert chat.get(carol, "/api/unread")["groups"] == {}  # gathered, not applied yet
     chat.send(alice, carol.uid, "a 1:1 message is counted at once")
     assert chat.get(carol, "/api/unread")["conversations"] == {str(alice.uid): 1}
-    app.services.messages.merger.flush()
+    app.services.messages.writer.merger.flush()
     assert chat.get(carol, "/api/unread")["groups"] == {str(gid): 4}
     assert chat.get(bob, "/api/unread")["groups"] == {str(gid): 3}  # never their own
     assert chat.get(alice, "/api/unread")["groups"] == {str(gid): 1}
@@ -70,10 +70,10 @@ def test_a_read_between_the_commit_and_the_merge_is_not_counted_twice(merged):
     groups.send(alice, gid, "also pending")
     groups.read(carol, gid, up_to=first["mid"])  # counted from the database: 1 still unread
     assert chat.get(carol, "/api/unread")["groups"] == {str(gid): 1}
-    app.services.messages.merger.flush()  # both messages are at or below what the read covered
+    app.services.messages.writer.merger.flush()  # both messages are at or below what the read covered
     assert chat.get(carol, "/api/unread")["groups"] == {str(gid): 1}
     groups.send(alice, gid, "after the read")
-    app.services.messages.merger.flush()
+    app.services.messages.writer.merger.flush()
     assert chat.get(carol, "/api/unread")["groups"] == {str(gid): 2}
     assert exact(app, chat, (alice, bob, carol))
 
@@ -85,7 +85,7 @@ def test_a_rebuild_or_a_removal_between_the_commit_and_the_merge_is_not_counted_
     app.services.reconciler.reconcile()  # e.g. a flushed Redis rebuilt by another process
     groups.send(alice, gid, "two")
     groups.remove(alice, gid, bob)
-    app.services.messages.merger.flush()
+    app.services.messages.writer.merger.flush()
     assert chat.get(carol, "/api/unread")["groups"] == {str(gid): 2}
     assert chat.get(bob, "/api/unread")["groups"] == {}  # removed: their unread for the group is 0
     assert exact(app, chat, (alice, bob, carol))
@@ -96,7 +96,7 @@ def test_a_crash_inside_a_window_costs_nothing_after_the_restart(merged, make_co
     (alice, bob, carol), gid = setup_group(chat, groups)
     for i in range(5):
         groups.send(bob if i % 2 else alice, gid, f"m{i}")
-    app.services.messages.merger._pending.clear()  # the process dies: what it had gathered is gone
+    app.services.messages.writer.merger._pending.clear()  # the process dies: what it had gathered is gone
     again, chat2, _ = merged()  # restarted on the same database (and the same Redis, on a real backend)
     assert chat2.get(carol, "/api/unread")["groups"] == {str(gid): 5}
     assert chat2.get(alice, "/api/unread")["groups"] == {str(gid): 2}
@@ -120,7 +120,7 @@ def test_a_clean_shutdown_applies_what_was_gathered(merged, make_config):
     groups.send(alice, gid, "gathered")
     app.close()
     app.close = lambda: None  # the fixture closes it again
-    counters = app.services.messages.messages.counters
+    counters = app.services.messages.unread.counters
     assert counters.read(carol.uid)[1] == {f"g{gid}": 1}
 
 
@@ -133,6 +133,6 @@ def test_a_read_in_another_process_is_not_counted_twice_by_this_ones_merge(merge
     (alice, bob, carol), gid = setup_group(chat, groups)
     groups.send(alice, gid, "through the merging process")
     groups_b.read(carol, gid)  # the other process counts it from the database
-    merging.services.messages.merger.flush()
+    merging.services.messages.writer.merger.flush()
     assert chat_b.get(carol, "/api/unread")["groups"] == {}
     assert exact(other, chat_b, (alice, bob, carol))

@@ -95,7 +95,7 @@ def test_live_messages_are_pushed_from_the_notice_without_reading_the_database(p
         p.send(p.alice_token, p.bob, f"before {i}")
     bob, alice = p.connect(p.bob_token), p.connect(p.alice_token)
     assert _seqs(_receive(bob, 2)) == [1, 2] and _seqs(_receive(alice, 2)) == [1, 2]  # the replay, from the database
-    reads = _calls(monkeypatch, p.app.services.sync.messages, "timeline")
+    reads = _calls(monkeypatch, p.app.services.sync.reader, "timeline")
     sent = [p.send(p.alice_token, p.bob, f"live {i}") for i in range(20)]
     to_bob, to_alice = _receive(bob, 22, ack=True), _receive(alice, 22, ack=True)  # own sends come back alike
     assert _seqs(to_bob) == _seqs(to_alice) == list(range(3, 23))
@@ -119,7 +119,7 @@ def test_a_missed_notice_is_repaired_from_the_database_each_event_once_in_order(
         p.send(p.alice_token, p.bob, f"before {i}")
     bob = p.connect(p.bob_token)
     assert _seqs(_receive(bob, 2)) == [1, 2]
-    reads = _calls(monkeypatch, p.app.services.sync.messages, "timeline")
+    reads = _calls(monkeypatch, p.app.services.sync.reader, "timeline")
     sent = [p.send(p.alice_token, p.bob, f"m{i}") for i in range(2, 7)]
     frames = _receive(bob, 7)
     assert _seqs(frames) == [3, 4, 5, 6, 7] and _messages_before_pong(bob) == []
@@ -135,7 +135,7 @@ def test_a_full_window_gets_the_rest_after_the_ack_every_seq_once_in_order(pair,
     for i in range(10):
         p.send(p.alice_token, p.bob, f"m{i}")
     got = _seqs(_receive(bob, 4))
-    wait_for(lambda: session.announced == 10, message="bob's connection to hear every notice")
+    wait_for(lambda: session.feed.announced == 10, message="bob's connection to hear every notice")
     assert _messages_before_pong(bob) == [] and p.app.servers.ws.pending_count() == 4  # the window holds
     bob.send({"type": "ack", "seq": 4})  # one cumulative ACK for the whole window
     got += _seqs(_receive(bob, 8))

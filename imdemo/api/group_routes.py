@@ -1,14 +1,16 @@
-"""API layer: the HTTP routes of groups (SPEC section 11). Each parses its input and calls one service."""
+"""API layer: the HTTP routes of groups (SPEC section 11): make one, list them, read and change one. (Sending
+to a group, its history and marking it read are a conversation's: conversation_routes.py.) Each parses its
+input and calls one service."""
 from __future__ import annotations
 
 import bottle
 
 from ..services import Services
-from .requests import json_body, query
+from .requests import json_body
 
 
 def add_group_routes(app: bottle.Bottle, s: Services) -> None:
-    """Make, list, read and change groups; send to, read and mark read a group's messages."""
+    """Make, list, read and change groups."""
 
     @app.post("/api/groups", status=201)
     def create(me):
@@ -34,17 +36,3 @@ def add_group_routes(app: bottle.Bottle, s: Services) -> None:
     @app.delete("/api/groups/<gid>/members/<uid>")
     def remove(me, gid, uid):
         s.groups.remove(me, gid, uid)
-
-    @app.post("/api/groups/<gid>/messages")
-    def send(me, gid):
-        body = json_body()
-        message, created = s.messages.send_to_group(me, gid, body.get("content"), body.get("client_msg_id"))
-        return {"message": message}, 201 if created else 200
-
-    @app.get("/api/groups/<gid>/messages")
-    def history(me, gid):
-        return s.groups.history(me, gid, query("before"), query("after"), query("limit", 30))
-
-    @app.post("/api/groups/<gid>/read")
-    def mark_read(me, gid):
-        return s.groups.mark_read(me, gid, json_body().get("up_to"))

@@ -7,12 +7,13 @@ import bottle
 
 from ..config import Config
 from ..services import Services
+from .conversation_routes import add_conversation_routes
 from .errors import from_http_error
 from .group_routes import add_group_routes
 from .inspect import add_inspect_routes
 from .openapi import add_openapi_route
 from .plugin import ApiPlugin
-from .routes import add_account_routes, add_message_routes
+from .routes import add_account_routes, add_sync_routes
 
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
@@ -24,7 +25,8 @@ def build_http_app(services: Services, config: Config, health: dict) -> bottle.B
     app.install(ApiPlugin(services.auth, services.inspector))
     app.default_error_handler = from_http_error
     add_account_routes(app, services, config.trust_proxy)
-    add_message_routes(app, services)
+    add_conversation_routes(app, services)
+    add_sync_routes(app, services)
     add_group_routes(app, services)
     add_meta_routes(app, config, health, services.auth.demo_password_works())  # checked once, at start
     add_openapi_route(app)

@@ -50,6 +50,7 @@ FIELDS = {
     "timeout": {"type": "number", "minimum": 0, "maximum": 30, "default": 0},
     "hints_since": {"type": "string", "pattern": "^[0-9]{1,19}-[0-9]{1,19}$", "description": "a hints_next"},
     "gid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "muted": {"type": "boolean"},
     "group_name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": VISIBLE,
                    "description": "1 to 64 characters after trimming"},
     "uids": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
@@ -57,6 +58,9 @@ FIELDS = {
              "description": "users (repeats and present members are ignored); a group has at most "
                             "--max-group-members (default 500) members: 400 group_too_large beyond"},
 }
+CID = {"name": "cid", "in": "path", "required": True, "description": (
+    "the conversation: u<uid> (the 1:1 chat with that user), g<gid> (a group), or a bare uid (as before cids)"),
+    "schema": {"oneOf": [{"type": "string", "pattern": "^[ug][1-9][0-9]{0,17}$"}, FIELDS["uid"]]}}
 ERROR = {"description": "error", "content": {"application/json": {"schema": _ref("Error")}}}
 ERRORS = {code: ERROR for code in ("400", "401", "403", "404", "413", "429", "503")}
 
@@ -97,7 +101,7 @@ SCHEMAS = {
                                   by=INT, uids={"type": "array", "items": INT}, name=STR),
                            "description": "a system message's membership change"}),
     "Event": {"type": "object", "required": ["type"], "properties": {
-        "type": {"enum": ["message", "read", "delivered", "unread"]}, "seq": INT,
+        "type": {"enum": ["message", "read", "delivered", "unread", "settings"]}, "seq": INT,
         "message": _ref("Message")}},
     "Group": _obj(["gid", "name", "owner", "member_count", "created_at"], gid=INT, name=STR, owner=INT,
                   member_count=INT, created_at={"type": "string", "format": "date-time"}),
@@ -150,9 +154,10 @@ PATHS = {
     "/api/contacts": {"get": _op("Recent contacts, 1:1 conversations and groups in one list, newest first", {
         "200": _json(_obj(["total_unread", "contacts"], total_unread=INT, contacts={"type": "array", "items": {
             "oneOf": [_obj(["user", "last_message", "unread"], user=_ref("User"), last_message=_ref("Message"),
-                           unread=INT, peer_read_mid=INT, peer_delivered_mid=INT),
+                           unread=INT, peer_read_mid=INT, peer_delivered_mid=INT, muted={"type": "boolean"}),
                       _obj(["group", "last_message", "unread", "member"], group=_ref("Group"),
-                           last_message=_ref("Message"), unread=INT, member={"type": "boolean"})]}},
+                           last_message=_ref("Message"), unread=INT, member={"type": "boolean"},
+                           muted={"type": "boolean"})]}},
             seq=INT))})},
     "/api/unread": {"get": _op("Unread counts", {"200": _json(_obj(
         ["total", "conversations", "groups"], total=INT,
@@ -162,14 +167,24 @@ PATHS = {
         "201": _json(_obj(["message"], message=_ref("Message")), "stored"),
         "200": _json(_obj(["message"], message=_ref("Message")), "already stored with this client_msg_id")},
         _body(["to", "content"], to="to", content="content", client_msg_id="client_msg_id"))},
-    "/api/conversations/{other}/messages": {"get": _op("A page of a conversation, ascending", {"200": _json(
-        _obj(["messages", "has_more"], messages={"type": "array", "items": _ref("Message")},
-             has_more={"type": "boolean"}, peer_read_mid=INT, peer_delivered_mid=INT))},
-        params=[_param("other", "path", "uid"), _param("before"), _param("after"),
-                _param("limit", schema="history_limit")])},
-    "/api/conversations/{other}/read": {"post": _op("Mark a conversation read", {"200": _json(_obj(
+    "/api/conversations/{cid}/messages": {
+        "get": _op("A page of a conversation, ascending: a 1:1 chat (with the other user's read and delivered "
+                   "marks) or a group (with its members' read marks)", {"200": _json(
+            _obj(["messages", "has_more"], messages={"type": "array", "items": _ref("Message")},
+                 has_more={"type": "boolean"}, peer_read_mid=INT, peer_delivered_mid=INT,
+                 read_marks={"type": "object", "additionalProperties": INT}))},
+            params=[CID, _param("before"), _param("after"), _param("limit", schema="history_limit")]),
+        "post": _op("Send a message to a conversation (a 1:1 chat or a group)", {
+            "201": _json(_obj(["message"], message=_ref("Message")), "stored"),
+            "200": _json(_obj(["message"], message=_ref("Message")), "already stored with this client_msg_id")},
+            _body(["content"], content="content", client_msg_id="client_msg_id"), params=[CID])},
+    "/api/conversations/{cid}/read": {"post": _op("Mark a conversation read", {"200": _json(_obj(
         ["unread", "total_unread"], unread=INT, total_unread=INT, read_mid=INT))}, _body([], up_to="mid"),
-        params=[_param("other", "path", "uid")])},
+        params=[CID])},
+    "/api/conversations/{cid}/settings": {"put": _op(
+        "Set the caller's settings of a conversation: muted (no notifications, not in the title's count)",
+        {"200": _json(_obj(["conversation", "muted"], conversation=STR, muted={"type": "boolean"}))},
+        _body(["muted"], muted="muted"), params=[CID])},
     "/api/sync": {"get": _op("Events after a seq; waits up to timeout seconds", {"200": _json(_obj(
         ["events", "next", "hints_next"], events={"type": "array", "items": _ref("Event")}, next=INT,
         hints_next=STR, has_more={"type": "boolean"}))},

@@ -34,23 +34,8 @@ def add_account_routes(app: bottle.Bottle, s: Services, trust_proxy: bool = Fals
         return {"users": s.auth.everyone_but(me)}
 
 
-def add_message_routes(app: bottle.Bottle, s: Services) -> None:
-    """Send, history, recent contacts, unread, mark read, sync."""
-
-    @app.post("/api/messages")
-    def send(me):
-        body = json_body()
-        message, created = s.messages.send_message(me, body.get("to"), body.get("content"),
-                                                   body.get("client_msg_id"))
-        return {"message": message}, 201 if created else 200
-
-    @app.get("/api/conversations/<other>/messages")
-    def history(me, other):
-        return s.messages.history(me, other, query("before"), query("after"), query("limit", 30))
-
-    @app.post("/api/conversations/<other>/read")
-    def mark_read(me, other):
-        return s.contacts.mark_read(me, other, json_body().get("up_to"))
+def add_sync_routes(app: bottle.Bottle, s: Services) -> None:
+    """Recent contacts, unread, sync."""
 
     @app.get("/api/contacts")
     def contacts(me):

@@ -1,13 +1,14 @@
-"""API layer: the client's frames of the WebSocket protocol (SPEC sections 6 and 11): parse one, name the
-service call a send or a read makes (to a user, or to a group), and word the error frame answering one
-that was refused."""
+"""API layer: the client's frames of the WebSocket protocol (SPEC sections 6, 11 and 14): parse one, name the
+conversation a send or a read frame is for, and word the error frame answering one that was refused."""
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 
 from ..services import Services
+from ..services import conversations as named
 from ..services.errors import BadInput, ImdemoError
+from ..store.conversation import Conversation
 
 
 def parse(raw) -> dict:
@@ -23,18 +24,24 @@ def parse(raw) -> dict:
     return frame
 
 
-def send_call(services: Services, frame: dict) -> tuple[Callable, object]:
-    """The service that stores a send frame, and where it goes: a user ("to") or a group ("group")."""
+def conversation_of(frame: dict, uid_field: str) -> Conversation:
+    """The conversation a frame names: "conversation" (a cid), "group" (a gid), or a user (uid_field: a send's
+    "to", a read's "with")."""
+    if "conversation" in frame:
+        return named.named(frame["conversation"])
     if "group" in frame:
-        return services.messages.send_to_group, frame["group"]
-    return services.messages.send_message, frame.get("to")
+        return named.group(frame["group"])
+    return named.direct(frame.get(uid_field), "uid" if uid_field == "with" else uid_field)
 
 
-def read_call(services: Services, frame: dict) -> tuple[Callable, object]:
-    """The service that marks a read frame's conversation read: with a user ("with") or a group ("group")."""
-    if "group" in frame:
-        return services.groups.mark_read, frame["group"]
-    return services.contacts.mark_read, frame.get("with")
+def send_call(services: Services, frame: dict) -> tuple[Callable, Conversation]:
+    """The service that stores a send frame, and the conversation it goes to."""
+    return services.messages.send, conversation_of(frame, "to")
+
+
+def read_call(services: Services, frame: dict) -> tuple[Callable, Conversation]:
+    """The service that marks a read frame's conversation read, and the conversation."""
+    return services.messages.mark_read, conversation_of(frame, "with")
 
 
 def error_frame(frame: dict | None, e: ImdemoError) -> dict:

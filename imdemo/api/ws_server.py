@@ -17,8 +17,9 @@ from websockets.exceptions import ConnectionClosed
 
 from ..config import Config
 from ..services import Services
-from ..services.errors import ImdemoError
-from .ws_session import CLOSE_UNAUTHORIZED, Session
+from ..services.errors import ImdemoError, unavailable_causes
+from ..services.feed import Feed
+from .ws_session import CLOSE_UNAUTHORIZED, WINDOW, Session
 
 log = logging.getLogger(__name__)
 HELLO_TIMEOUT = 5.0
@@ -30,6 +31,8 @@ class WebSocketGateway:
 
     def __init__(self, services: Services, config: Config, workers: int = 16):
         self.services, self.config = services, config
+        self.note = services.inspector.note if services.inspector is not None else None  # the inspector's, when on
+        self.unavailable = unavailable_causes()  # the store's failures that mean "try again soon"
         self.sessions: set[Session] = set()
         self._open: set = set()  # every connection, greeted or not, so stop() can cut the stuck ones
         self.pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="imdemo-ws-db")
@@ -70,7 +73,7 @@ class WebSocketGateway:
 
     async def _describe(self) -> list[dict]:
         now = time.monotonic()
-        return [session.describe(now) for session in sorted(self.sessions, key=lambda s: (s.uid, s.cursor))]
+        return [session.describe(now) for session in sorted(self.sessions, key=lambda s: (s.uid, s.feed.position))]
 
     def _serve(self, host: str, port: int) -> None:
         asyncio.set_event_loop(self.loop)
@@ -123,13 +126,11 @@ class WebSocketGateway:
             return
         except ConnectionClosed:
             return
-        c = self.config
-        inspector = self.services.inspector
+        c, inspector = self.config, self.services.inspector
         # The client holds since, at most the user's newest seq (a cursor never runs ahead of the timeline).
         # Taken before listening: what commits after it is read by the replay below, which starts after.
         cursor = await self.run_blocking(self.services.sync.acknowledge, uid, since)
-        session = Session(websocket, self.services, uid, token, cursor, c.heartbeat, c.ack_timeout, c.ack_retries,
-                          self.run_blocking, inspector.note if inspector is not None else None, batch=batch)
+        session = Session(websocket, self, uid, token, Feed(uid, cursor, WINDOW), array_frames=batch)
         stop_listening = self.services.sync.subscribe(
             uid, lambda notice: self.loop.call_soon_threadsafe(session.on_notice, notice))
         self.sessions.add(session)

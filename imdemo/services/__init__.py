@@ -1,15 +1,16 @@
-"""Business rules: auth, messages, contacts and unread counts, groups, sync. They raise ImdemoError subclasses."""
+"""Business rules: auth, the way of a message (send, history, read), contacts and unread counts, groups, sync.
+They raise ImdemoError subclasses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..store.reconcile import Reconciler
 from .auth import AuthService
 from .contacts import ContactService
 from .groups import GroupService
 from .inspect import Inspector
 from .messages import MessageService
 from .sync import SyncService
-from .unread import Reconciler
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,30 @@
-"""Services layer: recent contacts (1:1 conversations and groups in one list), unread counts, and marking
-a conversation read."""
+"""Services layer: recent contacts (1:1 conversations and groups in one list), unread counts, and each
+user's settings of a conversation (muted)."""
 from __future__ import annotations
 
+from ..store.conversation import Conversation
 from ..store.counters import UnreadCounters
-from ..store.errors import UnknownUser
-from ..store.groups import GroupStore
-from ..store.messages import MessageStore
+from ..store.direct import DirectStorage
+from ..store.groups import GroupStorage
+from ..store.message import message_view
 from ..store.notices import Notifier
+from ..store.reconcile import Reconciler
+from ..store.settings import ConversationSettings
 from ..store.users import UserStore
-from . import checks
-from .errors import NotFound
+from .errors import BadInput
 from .sync import SyncService
-from .unread import Reconciler
-from .views import group_view, message_view, user_view
+from .views import group_view, user_view
 
 
 class ContactService:
     """The course's recent-contacts page and its unread badges."""
 
-    def __init__(self, users: UserStore, messages: MessageStore, groups: GroupStore, counters: UnreadCounters,
-                 notifier: Notifier, reconciler: Reconciler, sync: SyncService):
-        self.users, self.messages, self.groups, self.counters = users, messages, groups, counters
-        self.notifier, self.reconciler, self.sync = notifier, reconciler, sync
+    def __init__(self, users: UserStore, direct: DirectStorage, groups: GroupStorage, counters: UnreadCounters,
+                 settings: ConversationSettings, reconciler: Reconciler, sync: SyncService, notifier: Notifier,
+                 rules: dict):
+        self.users, self.direct, self.groups, self.counters = users, direct, groups, counters
+        self.settings, self.reconciler, self.sync = settings, reconciler, sync
+        self.notifier, self.rules = notifier, rules
 
     def unread(self, uid: int) -> dict:
         """Return {total, conversations: {"<uid>": n}, groups: {"<gid>": n}} from the fast path: the fields
@@ -37,33 +40,27 @@ class ContactService:
         """Return recent contacts newest first, each with its last message and unread count, and the
         caller's newest seq: a new client starts its sync cursor there instead of replaying everything."""
         seq = self.sync.last_seq(uid)
-        unread = self.unread(uid)
-        rows = self.messages.contacts(uid, limit)
+        unread, muted = self.unread(uid), self.settings.muted(uid)
+        rows = self.direct.contacts(uid, limit)
         people = self.users.by_uids([other for other, *_ in rows])
         contacts = [(last.mid, {"user": user_view(people[other]), "last_message": message_view(last),
                                 "unread": unread["conversations"].get(str(other), 0), "peer_read_mid": peer_read,
-                                "peer_delivered_mid": max(peer_delivered, peer_read)})  # read implies received
+                                "peer_delivered_mid": max(peer_delivered, peer_read),  # read implies received
+                                "muted": Conversation.direct(other) in muted})
                     for other, peer_read, peer_delivered, last in rows if other in people]
         contacts += [(last.mid, {"group": group_view(group), "last_message": message_view(last), "member": member,
-                                 "unread": unread["groups"].get(str(group.gid), 0)})
+                                 "unread": unread["groups"].get(str(group.gid), 0),
+                                 "muted": Conversation.group(group.gid) in muted})
                      for group, member, last in self.groups.contacts(uid, limit)]
         contacts.sort(key=lambda entry: entry[0], reverse=True)  # mids grow with time across conversations
         return {"total_unread": unread["total"], "contacts": [c for _, c in contacts[:limit]], "seq": seq}
 
-    def mark_read(self, uid: int, other, up_to=None) -> dict:
-        """Mark uid's conversation with other read up to a mid (default: all); tell both users."""
-        other = checks.integer(other, "uid", 1)
-        up_to = None if up_to is None else checks.integer(up_to, "up_to", 0)
-        try:
-            self.users.by_uid(other)
-            read_mid, unread, total, moved, _ = self.messages.mark_read(uid, other, up_to)
-        except UnknownUser:
-            raise NotFound(f"no user with uid {other}", "no_such_user") from None
-        hint = {"type": "unread", "total": total, "conversation": {"uid": other, "unread": unread}}
-        if moved:
-            self.notifier.publish_many([
-                (uid, {"hints": [{"type": "read", "with": other, "by": uid, "up_to": read_mid}, hint]}),
-                (other, {"hints": [{"type": "read", "with": uid, "by": uid, "up_to": read_mid}]})])
-        else:
-            self.notifier.publish(uid, {"hints": [hint]})
-        return {"unread": unread, "total_unread": total, "read_mid": read_mid}
+    def set_muted(self, uid: int, conversation: Conversation, muted) -> dict:
+        """Mute or unmute a conversation for uid (one they can read); tell uid's other sessions."""
+        if not isinstance(muted, bool):
+            raise BadInput("muted must be true or false", "invalid_muted")
+        self.rules[conversation.kind].readable(uid, conversation)
+        self.settings.set_muted(uid, conversation, muted)
+        setting = {"conversation": conversation.cid, "muted": muted}
+        self.notifier.publish(uid, {"hints": [{"type": "settings", **setting}]})
+        return setting

@@ -1,6 +1,7 @@
 """Services layer: the course's demo data, seeded on the first start of an empty database."""
 from __future__ import annotations
 
+from ..store.conversation import Conversation
 from ..store.errors import DuplicateUsername
 from ..store.users import UserStore
 from .messages import MessageService
@@ -25,5 +26,5 @@ def seed_demo(users: UserStore, messages: MessageService, password_cost: int) ->
     except DuplicateUsername:  # another process started at the same moment and seeds instead
         return False
     for sender, to, text in DEMO_MESSAGES:
-        messages.send_message(sender, to, text)
+        messages.send(sender, Conversation.direct(to), text)
     return True

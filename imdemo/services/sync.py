@@ -14,64 +14,24 @@ import time
 from collections.abc import Callable
 
 from ..store.counters import UnreadCounters
-from ..store.messages import MessageStore
+from ..store.direct import DirectStorage
+from ..store.message import message_event
 from ..store.notices import Notifier
+from ..store.reader import MessageReader
 from ..store.users import UserStore
 from . import checks
 from .errors import BadInput
-from .views import message_event
+from .feed import Feed, Inbox
 
 HINT_CURSOR = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")  # a stream id; 19 ASCII digits always fit its 64 bits
-
-
-class Waiter:
-    """Wake one waiting request when a notice for its user arrives; keep the message events it brought."""
-
-    def __init__(self):
-        self._changed = threading.Condition()
-        self._woken = False
-        self._events: list[dict] = []
-
-    def __call__(self, notice: dict) -> None:
-        with self._changed:
-            self._woken = True
-            self._events.extend(notice.get("events", ()))
-            self._changed.notify_all()
-
-    def events_after(self, since: int, limit: int) -> list[dict]:
-        """The events notices brought that follow since without a gap (none: read them from the database)."""
-        with self._changed:
-            arrived, self._events = self._events, []
-        return following(arrived, since, limit)
-
-    def wait(self, timeout: float) -> None:
-        """Block until a notice arrives or timeout seconds pass."""
-        with self._changed:
-            if not self._woken:
-                self._changed.wait(timeout)
-            self._woken = False
-
-
-def following(events, since: int, limit: int) -> list[dict]:
-    """The message events among events (in seq order) that continue since without a gap: seq since + 1,
-    since + 2, ..., at most limit. Those at or below since are skipped; the run stops at the first gap.
-    Notices bring events in order, but one may be missed or another process's send come in between: what
-    does not follow is read from the database by seq instead."""
-    run: list[dict] = []
-    for event in events:
-        if len(run) == limit or event["seq"] > since + len(run) + 1:
-            break
-        if event["seq"] == since + len(run) + 1:
-            run.append(event)
-    return run
 
 
 class SyncService:
     """Read a user's timeline after a seq, waiting for it when asked to."""
 
-    def __init__(self, users: UserStore, messages: MessageStore, counters: UnreadCounters,
+    def __init__(self, users: UserStore, reader: MessageReader, direct: DirectStorage, counters: UnreadCounters,
                  notifier: Notifier, release: Callable[[], None]):
-        self.users, self.messages, self.counters, self.notifier = users, messages, counters, notifier
+        self.users, self.reader, self.direct, self.counters, self.notifier = users, reader, direct, counters, notifier
         self.release = release  # hands the database connection back before a long wait
         self._stopping = threading.Event()
 
@@ -84,22 +44,22 @@ class SyncService:
         if hints_since is not None and not HINT_CURSOR.fullmatch(str(hints_since)):
             raise BadInput("hints_since must be a cursor from hints_next", "invalid_hints_since")
         self.acknowledge(uid, since)
-        waiter = Waiter()
-        stop = self.notifier.listen(uid, waiter) if timeout else None  # before reading: nothing slips between
+        feed, inbox = Feed(uid, since, limit), Inbox()
+        stop = self.notifier.listen(uid, inbox) if timeout else None  # before reading: nothing slips between
         try:
             if hints_since is None:  # a client without a hint cursor gets the hints from now on
                 hints_since = self.notifier.hints_after(uid, None)[1]
             deadline = time.monotonic() + timeout
-            woken = False
             while True:  # after a wake-up, the events a notice brought need no database read
-                events = woken and waiter.events_after(since, limit) or self.events_after(uid, since, limit)
+                for notice in inbox.take():
+                    feed.take(notice)
+                events = feed.arrived_events(limit) or (self.read(feed, limit) if feed.behind else [])
                 hints, hints_next = self.notifier.hints_after(uid, hints_since)
                 left = deadline - time.monotonic()
                 if events or hints or left <= 0 or self._stopping.is_set():
                     break
                 self.release()
-                waiter.wait(left)
-                woken = True
+                inbox.wait(left)
         finally:
             if stop is not None:
                 stop()
@@ -123,6 +83,11 @@ class SyncService:
             self.counters.remember_last_seq(uid, latest)
         return latest
 
+    def read(self, feed: Feed, room: int) -> list[dict]:
+        """Read a feed's next page from the database (on the feed's own thread)."""
+        since, limit, newer_exists = feed.page(room)
+        return feed.read(self.events_after(feed.uid, since, limit, newer_exists), limit)
+
     def events_after(self, uid: int, since: int, limit: int, newer_exists: bool = False) -> list[dict]:
         """Return uid's message events with seq > since, in seq order; no SQL when there are none.
 
@@ -130,7 +95,7 @@ class SyncService:
         """
         if not newer_exists and since >= self.last_seq(uid):
             return []
-        return [message_event(seq, m) for seq, m in self.messages.timeline(uid, since, limit)]
+        return [message_event(seq, m) for seq, m in self.reader.timeline(uid, since, limit)]
 
     def acknowledge(self, uid: int, seq: int) -> int:
         """Record that uid's client holds everything up to seq (at most uid's newest); tell the senders it
@@ -150,7 +115,7 @@ class SyncService:
         previous = self.counters.advance_acked(uid, seq) if seq > 0 else None
         if previous is None:
             return
-        received = self.messages.received_between(uid, previous, seq)
-        for sender, mid in (self.messages.mark_delivered(uid, received) if received else {}).items():
+        received = self.direct.received_between(uid, previous, seq)
+        for sender, mid in (self.direct.mark_delivered(uid, received) if received else {}).items():
             self.notifier.publish(sender, {"hints": [{"type": "delivered", "to": uid, "up_to": mid}]})
 

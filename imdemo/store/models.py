@@ -1,5 +1,5 @@
 """Store layer: the course's tables (im_user, im_msg_content, im_msg_relation, im_msg_contact), groups
-(im_group, im_group_member) and sessions.
+(im_group, im_group_member), each user's conversation settings and sessions.
 
 The models are declared once per database by `declare_models`, not bound globally, so two apps in one
 process (a test that restarts the server, say) never share a connection by accident.
@@ -114,6 +114,18 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
             primary_key = pw.CompositeKey("gid", "uid")
             indexes = ((("uid", "gid"), False),)
 
+    class ConversationSetting(Base):
+        """One user's settings of one conversation (muted), by its peer as im_msg_relation names it."""
+
+        owner_uid = pw.IntegerField()
+        other_uid = pw.IntegerField()
+        muted = pw.BooleanField(default=False)
+        update_time = pw.BigIntegerField()
+
+        class Meta:
+            table_name = "im_conversation_setting"
+            primary_key = pw.CompositeKey("owner_uid", "other_uid")
+
     class Session(Base):
         token_hash = pw.CharField(max_length=64, primary_key=True)
         uid = pw.IntegerField(index=True)
@@ -124,6 +136,7 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
             table_name = "im_session"
 
     return SimpleNamespace(User=User, MsgContent=MsgContent, MsgRelation=MsgRelation, MsgContact=MsgContact,
-                           Group=Group, GroupMember=GroupMember, Session=Session,
-                           all=[User, MsgContent, MsgRelation, MsgContact, Group, GroupMember, Session])
+                           Group=Group, GroupMember=GroupMember, ConversationSetting=ConversationSetting,
+                           Session=Session, all=[User, MsgContent, MsgRelation, MsgContact, Group, GroupMember,
+                                                 ConversationSetting, Session])
 

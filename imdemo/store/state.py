@@ -6,8 +6,8 @@ from __future__ import annotations
 import peewee
 import redis
 
+from .conversation import Conversation
 from .keyvalue import Keys
-from .message_rows import SQL, group_peer, unread_field
 
 ROWS = {
     "im_user": "SELECT uid, username, nickname, seq FROM im_user WHERE uid IN (?, ?) ORDER BY uid",
@@ -38,8 +38,8 @@ MEMBER_UNREAD = ("SELECT COUNT(*) FROM im_msg_relation r JOIN im_group_member m 
 class StateReader:
     """Raw rows and keys, exactly as stored."""
 
-    def __init__(self, db: peewee.Database, client: redis.Redis, keys: Keys):
-        self.db, self.client, self.keys = db, client, keys
+    def __init__(self, db: peewee.Database, client: redis.Redis, keys: Keys, kinds: dict):
+        self.db, self.client, self.keys, self.kinds = db, client, keys, kinds
 
     def _rows(self, sql: str, params) -> list[dict]:
         cursor = self.db.execute_sql(sql.replace("?", self.db.param), params)
@@ -55,8 +55,7 @@ class StateReader:
 
     def _unread(self, uid: int) -> dict:
         total_key, conv_key = self.keys.total_unread(uid), self.keys.conversation_unread(uid)
-        rows = self.db.execute_sql(SQL["unread_of"].replace("?", self.db.param), (uid, uid))
-        in_db = {unread_field(int(peer)): int(n) for peer, n, _ in rows if n}
+        in_db = {c.unread_field: n for kind in self.kinds.values() for c, n, _ in kind.unread_of(uid) if n}
         return {"keys": {total_key: self.client.get(total_key), conv_key: self.client.hgetall(conv_key)},
                 "redis_total": int(self.client.get(total_key) or 0),
                 "redis_conversations": {o: int(n) for o, n in self.client.hgetall(conv_key).items()},
@@ -65,7 +64,7 @@ class StateReader:
     def group(self, gid: int) -> dict | None:
         """Return group gid's rows and, for each user who was ever a member, the group's field of their
         `{uid}_C` hash next to the database's count; None if there never was such a group."""
-        peer = group_peer(gid)
+        peer = Conversation.group(gid).peer
         tables = {"im_group": self._rows(GROUP_ROWS["im_group"], (gid,))}
         if not tables["im_group"]:
             return None
@@ -75,9 +74,9 @@ class StateReader:
         return {"tables": tables, "unread": [self._member_unread(gid, row) for row in tables["im_group_member"]]}
 
     def _member_unread(self, gid: int, member: dict) -> dict:
-        uid, field = int(member["uid"]), unread_field(group_peer(gid))
-        key = self.keys.conversation_unread(uid)
+        uid, conversation = int(member["uid"]), Conversation.group(gid)
+        field, key = conversation.unread_field, self.keys.conversation_unread(uid)
         (counted,) = self.db.execute_sql(MEMBER_UNREAD.replace("?", self.db.param),
-                                         (gid, uid, group_peer(gid))).fetchone()
+                                         (gid, uid, conversation.peer)).fetchone()
         return {"uid": uid, "member": member["left_mid"] is None, "key": key, "field": field,
                 "redis": int(self.client.hget(key, field) or 0), "database": int(counted)}

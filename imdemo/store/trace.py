@@ -9,7 +9,7 @@ import itertools
 import threading
 import time
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import peewee
 import redis
@@ -152,6 +152,11 @@ class Trace:
             pipe.execute = traced_execute
             return pipe
         client.pipeline = traced_pipeline
+
+
+def action_of(trace: Trace | None, name: str, **info):
+    """A traced action, or nothing at all when the inspector is off."""
+    return trace.action(name, **info) if trace is not None else nullcontext()
 
 
 def _values(execute, keys: list[str]) -> dict:

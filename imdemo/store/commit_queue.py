@@ -1,9 +1,9 @@
-"""Services layer: group commit. Callers that arrive while a group is being written queue up; the next
-of them leads, writing the whole queue at once (one transaction, one Lua call, one PUBLISH), and
-wakes the others with their own outcomes.
+"""Store layer: the writer's queue (group commit, as databases call it). Callers that arrive while a commit
+is being written queue up; the next of them leads, writing the whole queue at once (one transaction, one Lua
+call, one PUBLISH), and wakes the others with their own outcomes.
 
 A caller that arrives when nothing is being written leads at once, in its own thread: alone, a send costs
-what it cost before; under load, the fixed costs are shared by the group. No thread of its own, nothing
+what it cost before; under load, the fixed costs are shared by the commit. No thread of its own, nothing
 to start or stop. SQLite has one writer anyway, so waiting in this queue replaces waiting for its lock.
 """
 from __future__ import annotations
@@ -24,8 +24,8 @@ class _Ticket:
         self.done = threading.Event()  # set when the outcome is in, or when this ticket is to lead
 
 
-class GroupCommit(Generic[Item, Outcome]):
-    """Run write(items) -> outcomes for everything queued, one group at a time, each caller getting its own.
+class CommitQueue(Generic[Item, Outcome]):
+    """Run write(items) -> outcomes for everything queued, one commit at a time, each caller getting its own.
 
     write returns one outcome per item; an outcome that is an exception is raised in that item's caller.
     """
@@ -33,7 +33,7 @@ class GroupCommit(Generic[Item, Outcome]):
     def __init__(self, write: Callable[[list[Item]], list], most: int = 64,
                  alone: Callable[[], bool] = lambda: False):
         self.write, self.most = write, most
-        self.alone = alone  # while true, every item is written in a group of its own (the inspector traces it)
+        self.alone = alone  # while true, every item is written in a commit of its own (the inspector traces it)
         self._lock = threading.Lock()
         self._queue: list[_Ticket] = []
         self._writing = False
@@ -60,15 +60,15 @@ class GroupCommit(Generic[Item, Outcome]):
         except Exception:  # noqa: BLE001 - a broken switch must not stop the queue
             size = 1
         with self._lock:
-            group, self._queue[:size] = self._queue[:size], []
+            taken, self._queue[:size] = self._queue[:size], []
         try:
             try:
-                outcomes = self.write([t.item for t in group])
-                if len(outcomes) != len(group):
-                    raise RuntimeError(f"{len(outcomes)} outcomes for {len(group)} items")
-            except BaseException as e:  # every caller of the group gets what stopped it
-                outcomes = [e] * len(group)
-            for ticket, outcome in zip(group, outcomes, strict=True):
+                outcomes = self.write([t.item for t in taken])
+                if len(outcomes) != len(taken):
+                    raise RuntimeError(f"{len(outcomes)} outcomes for {len(taken)} items")
+            except BaseException as e:  # every caller of the commit gets what stopped it
+                outcomes = [e] * len(taken)
+            for ticket, outcome in zip(taken, outcomes, strict=True):
                 ticket.outcome = outcome
                 ticket.done.set()
         finally:

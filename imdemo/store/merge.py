@@ -1,4 +1,4 @@
-"""Services layer: merged unread changes for groups (lecture 20, 合并变更). In a busy group every message
+"""Store layer: merged unread changes for groups (lecture 20, 合并变更). In a busy group every message
 is one increment of `{uid}_T` and `{uid}_C` per member: the counters are the first thing to break. So a
 group message's increments are gathered for a short window after its commit and applied once per member,
 with one script per group and window, instead of once per member per message.
@@ -15,9 +15,10 @@ import logging
 import threading
 from collections.abc import Callable
 
-from ..store.counters import UnreadCounters
-from ..store.message_rows import TEXT, Stored, unread_field
-from .inspect import Inspector, action_of
+from .conversation import Conversation
+from .counters import UnreadCounters
+from .message import Stored
+from .trace import Trace, action_of
 
 log = logging.getLogger(__name__)
 MOST_PENDING = 100_000  # messages kept while the store is away, before the oldest are left to the rebuild
@@ -27,8 +28,8 @@ class UnreadMerger:
     """Gather the unread increments of group messages and apply them every window seconds."""
 
     def __init__(self, counters: UnreadCounters, window: float, store_was_lost: Callable[[], None],
-                 inspector: Inspector | None = None):
-        self.counters, self.window, self.store_was_lost, self.inspector = counters, window, store_was_lost, inspector
+                 trace: Trace | None = None):
+        self.counters, self.window, self.store_was_lost, self.trace = counters, window, store_was_lost, trace
         self._pending: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = {}  # (gid, members) -> messages
         self._lock = threading.Lock()
         self._arrived = threading.Event()
@@ -36,12 +37,11 @@ class UnreadMerger:
         self._thread: threading.Thread | None = None
 
     def add(self, stored: list[Stored]) -> None:
-        """Gather the new text messages of groups among stored (just committed) for the next window."""
+        """Gather group messages just committed, to count them unread in the next window."""
         with self._lock:
             for s in stored:
                 m = s.message
-                if m.gid is not None and m.kind == TEXT:
-                    self._pending.setdefault((m.gid, tuple(s.seqs)), []).append((m.mid, m.sender))
+                self._pending.setdefault((m.conversation.id, tuple(s.seqs)), []).append((m.mid, m.sender))
             if self._pending and self._thread is None and not self._stopping.is_set():
                 self._thread = threading.Thread(target=self._run, name="imdemo-unread-merge", daemon=True)
                 self._thread.start()
@@ -65,10 +65,11 @@ class UnreadMerger:
         with self._lock:
             pending, self._pending = self._pending, {}
         ready = True
-        with action_of(self.inspector, "unread merge", groups=sorted({gid for gid, _ in pending})):
+        with action_of(self.trace, "unread merge", groups=sorted({gid for gid, _ in pending})):
             for (gid, members), messages in pending.items():
                 try:
-                    ready = self.counters.merge(gid, unread_field(-gid), messages, list(members)) and ready
+                    field = Conversation.group(gid).unread_field
+                    ready = self.counters.merge(gid, field, messages, list(members)) and ready
                 except Exception:  # the store is away: try again next window (a recount since is skipped)
                     log.warning("could not apply merged unread changes of group %s; retrying", gid, exc_info=True)
                     self._keep(gid, members, messages)

@@ -1,13 +1,13 @@
-"""Services layer: keep the Redis unread counters equal to the database, rebuilding them when lost."""
+"""Store layer: keep the Redis unread counters equal to the database, rebuilding them when lost."""
 from __future__ import annotations
 
 import logging
 import threading
 import time
 
-from ..store.counters import UnreadCounters
-from ..store.messages import MessageStore
-from ..store.users import UserStore
+from .counters import UnreadCounters
+from .unread import UnreadCounts
+from .users import UserStore
 
 log = logging.getLogger(__name__)
 
@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 class Reconciler:
     """Rebuild every user's unread counters from the database (the truth)."""
 
-    def __init__(self, users: UserStore, messages: MessageStore, counters: UnreadCounters):
-        self.users, self.messages, self.counters = users, messages, counters
+    def __init__(self, users: UserStore, unread: UnreadCounts, counters: UnreadCounters):
+        self.users, self.unread, self.counters = users, unread, counters
         self._lock = threading.Lock()
 
     def reconcile(self) -> int:
@@ -30,7 +30,7 @@ class Reconciler:
                 self.counters.mark_ready()
                 uids = self.users.all_uids()
                 for uid in uids:
-                    self.messages.rebuild_counters(uid)
+                    self.unread.rebuild(uid)
                 if self.counters.is_ready():
                     return len(uids)
 

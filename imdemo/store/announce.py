@@ -1,0 +1,40 @@
+"""Store layer: a commit's announcement. Once a commit's transaction is in, every user it reached is told in
+one PUBLISH (notices.py): each one's newest seq and message events, so a WebSocket pushes them without reading
+them back (anything it did not get in order it reads by seq), each message's body once however many
+timelines it reached, and for a 1:1 message an unread hint for its recipient (live only: a poller gets the
+message event, which is the +1; a group's members count the message events too, so a group message costs no
+hint per member). A group's message names its members and their seqs as two lists ("fanout"), not a notice
+each.
+"""
+from __future__ import annotations
+
+from .message import Stored, message_view
+from .notices import Notifier
+
+
+class Announcer:
+    """Tell the users a commit reached what it wrote."""
+
+    def __init__(self, notifier: Notifier, kinds: dict):
+        self.notifier, self.kinds = notifier, kinds
+
+    def committed(self, stored: list[Stored]) -> None:
+        """Publish the notice of a commit's new messages, in commit order (each user's events in seq order)."""
+        if not stored:
+            return
+        bodies, notices, fanout = {}, {}, []
+        for s in stored:
+            m, key = s.message, str(s.message.mid)
+            bodies[key] = message_view(m)
+            if self.kinds[m.conversation.kind].notice == "fanout":
+                fanout.append((key, list(s.seqs), list(s.seqs.values())))
+                continue
+            for uid, seq in s.seqs.items():
+                notice = notices.setdefault(uid, {"seq": 0, "events": []})
+                notice["seq"] = seq
+                notice["events"].append([seq, key])
+                if uid != m.sender:
+                    notice.setdefault("hints", []).append(
+                        {"type": "unread", "total": s.recipient_total,
+                         "conversation": {**m.conversation_of(uid).named(), "unread": s.recipient_conversation}})
+        self.notifier.publish_many(list(notices.items()), keep_hints=False, bodies=bodies, fanout=fanout)

@@ -1,0 +1,147 @@
+"""Store layer: the writes of one commit, inside the transaction the writer opened (writer.py).
+
+Messages: answer repeated client_msg_ids, lock the conversations they go to (a group's row, before any
+user's), find whose timelines each reaches, take every one of those users' seqs at once (their rows locked,
+in ascending uid order), write each message through its kind of conversation (direct.py, groups.py), and
+count them unread with one script as the last step before the commit. A group change (group_changes.py)
+is a commit of its own: its rules run on the locked group and its system messages are written by the same
+steps. Nothing here asks what kind a conversation is: each kind is asked for its part.
+"""
+from __future__ import annotations
+
+import time
+
+import peewee
+
+from .conversation import Conversation
+from .counters import UnreadCounters
+from .errors import NotAMember, UnknownGroup
+from .group_changes import ChangingGroup, GroupChange
+from .message import MESSAGE_COLUMNS, SYSTEM, Draft, Message, Stored
+from .rows import Rows
+
+FIND = f"SELECT {MESSAGE_COLUMNS} FROM im_msg_content c WHERE c.sender_id = ? AND c.client_msg_id = ?"
+
+
+class Commit:
+    """One commit's writes, step by step."""
+
+    def __init__(self, db: peewee.Database, rows: Rows, kinds: dict, counters: UnreadCounters):
+        self.db, self.rows, self.kinds, self.counters = db, rows, kinds, counters
+        self.find_sql = FIND.replace("?", db.param)
+
+    def find_by_client_id(self, sender: int, client_msg_id: str) -> Message | None:
+        row = self.db.execute_sql(self.find_sql, (sender, client_msg_id)).fetchone()
+        return Message.from_row(row) if row else None
+
+    def messages(self, drafts: list[Draft], counted: set[int]) -> list[Stored | Exception]:
+        """Write the drafts; return each one's outcome (Stored, or the exception that refused it) and add to
+        counted the users whose counters the unread script moved, once it has run."""
+        outcomes, new, seen = self._dedupe(drafts)
+        locked = self._lock({drafts[i].conversation for i in new})
+        reach = {}
+        for i in new:
+            d = drafts[i]
+            try:
+                reach[i] = self.kinds[d.conversation.kind].reach(d, locked[d.conversation])
+            except (NotAMember, UnknownGroup) as refused:
+                outcomes[i] = refused
+        wanted: dict[int, int] = {}
+        for uids in reach.values():
+            for uid in uids:
+                wanted[uid] = wanted.get(uid, 0) + 1
+        last = self.rows.take_seqs(wanted) if wanted else {}  # every row locked, in ascending uid order
+        seq = {uid: last[uid] - wanted[uid] for uid in last}  # each user's seq before this commit
+        now, made = int(time.time() * 1000), []
+        for i, uids in reach.items():
+            seqs = {}
+            for uid in uids:
+                seq[uid] += 1
+                seqs[uid] = seq[uid]
+            d = drafts[i]
+            made.append((i, self.kinds[d.conversation.kind].write(d, seqs, now, locked[d.conversation]), seqs))
+        for conversation, state in locked.items():
+            self.kinds[conversation.kind].finish(state)
+        if made:  # the last step before the commit
+            counted.update(self._count(made, last, outcomes))
+        for i, d in enumerate(drafts):  # repeats of a send within this commit get its first outcome
+            if outcomes[i] is None:
+                first = outcomes[seen[(d.sender, d.client_msg_id)]]
+                outcomes[i] = Stored(first.message, created=False) if isinstance(first, Stored) else first
+        return outcomes
+
+    def change(self, change: GroupChange, counted: set[int]) -> tuple[object, list[Stored]]:
+        """Make a group change: lock the group (or insert a new one), check that the actor is a current member,
+        run its rules and changes; return its result and the system messages it wrote."""
+        groups = self.kinds[Conversation.group(0).kind]
+        if change.gid is None:
+            row, locked = ChangingGroup.insert(self.db, change.actor, change.name)
+            members = []
+        else:
+            locked = groups.lock(Conversation.group(change.gid))
+            row = groups.group(change.gid) if locked is not None else None
+            if row is None:
+                raise UnknownGroup(change.gid)
+            if change.actor not in locked.members:
+                raise NotAMember(change.gid, change.actor, groups.was_member(change.gid, change.actor) is not None)
+            members = groups.members(change.gid)
+        group = ChangingGroup(self.db, self.counters, row, members, locked, self._post, counted)
+        result = change.apply(group)
+        groups.finish(locked)
+        return result, group.written
+
+    def _post(self, draft: Draft, audience: list[int], locked) -> Stored:
+        """Write one system message to audience: their seqs, its rows; cache each one's newest seq."""
+        seqs = self.rows.take_seqs({uid: 1 for uid in audience})
+        message = self.kinds[draft.conversation.kind].write(draft, seqs, int(time.time() * 1000), locked)
+        self.counters.on_messages([], seqs)  # no unread (a system message never is); the idle polls' seqs
+        return Stored(message, True, seqs)
+
+    def _dedupe(self, drafts: list[Draft]) -> tuple[list, list[int], dict[tuple[int, str], int]]:
+        """Answer the drafts whose client_msg_id was stored before; return (outcomes so far, the indexes of
+        the drafts to write, and the index of each (sender, client_msg_id)'s first draft in this commit)."""
+        outcomes: list = [None] * len(drafts)
+        new: list[int] = []
+        seen: dict[tuple[int, str], int] = {}
+        for i, d in enumerate(drafts):
+            if d.client_msg_id is not None:
+                key = (d.sender, d.client_msg_id)
+                if key in seen:
+                    continue  # the same send twice in one commit: answered by the first below
+                seen[key] = i
+                if existing := self.find_by_client_id(d.sender, d.client_msg_id):
+                    outcomes[i] = Stored(existing, created=False)
+                    continue
+            new.append(i)
+        return outcomes, new, seen
+
+    def _lock(self, conversations: set[Conversation]) -> dict[Conversation, object]:
+        """Lock what each conversation's kind locks, in one order every commit keeps (by kind, then ascending
+        id), all before any user's row: two commits never wait on each other in a cycle."""
+        return {c: self.kinds[c.kind].lock(c) for c in sorted(conversations, key=lambda c: (c.kind, c.id))}
+
+    def _count(self, made: list, last: dict[int, int], outcomes: list) -> set[int]:
+        """Count the new messages unread for everyone they reached but their senders, with one script for the
+        whole commit, and cache each user's newest seq. A kind counts each message alone ("each": a 1:1
+        message's recipient counts after it ride in its notice), summed over the commit ("summed": a member
+        of a busy group is moved once, not once per message), or not here ("merged" after the commit)."""
+        singles, summed = [], {}
+        for n, (_, m, seqs) in enumerate(made):
+            mode = self.kinds[m.conversation.kind].unread
+            if m.kind == SYSTEM or mode == "merged":
+                continue
+            for uid in seqs:
+                if uid == m.sender:
+                    continue
+                key = (m.conversation_of(uid).unread_field, uid)
+                if mode == "each":
+                    singles.append((n, (*key, 1)))
+                else:
+                    summed[key] = summed.get(key, 0) + 1
+        increments = [increment for _, increment in singles] + [(f, u, k) for (f, u), k in summed.items()]
+        counts, ready = self.counters.on_messages(increments, last)
+        after = {n: counts[j] for j, (n, _) in enumerate(singles)}
+        for n, (i, m, seqs) in enumerate(made):
+            total, conversation = after.get(n, (0, 0))
+            outcomes[i] = Stored(m, True, seqs, total, conversation, ready)
+        return {uid for _, uid, _ in increments}

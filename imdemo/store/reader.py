@@ -1,0 +1,44 @@
+"""Store layer: messages read back: a user's timeline after a seq (what every transport syncs from), and a
+page of one conversation's history (from the caller's timeline, so join bounds hold by construction)."""
+from __future__ import annotations
+
+import peewee
+
+from .conversation import Conversation
+from .message import MESSAGE_COLUMNS, Message
+
+FROM_TIMELINE = f"SELECT {MESSAGE_COLUMNS} FROM im_msg_relation r JOIN im_msg_content c ON c.mid = r.mid"
+SQL = {
+    "timeline": f"SELECT r.seq, {MESSAGE_COLUMNS} FROM im_msg_relation r JOIN im_msg_content c ON c.mid = r.mid"
+                " WHERE r.owner_uid = ? AND r.seq > ? ORDER BY r.seq LIMIT ?",
+    "history_before": f"{FROM_TIMELINE} WHERE r.owner_uid = ? AND r.other_uid = ? AND r.mid < ?"
+                      " ORDER BY r.mid DESC LIMIT ?",
+    "history_after": f"{FROM_TIMELINE} WHERE r.owner_uid = ? AND r.other_uid = ? AND r.mid > ? ORDER BY r.mid LIMIT ?",
+    "user_exists": "SELECT 1 FROM im_user WHERE uid = ?",
+}
+
+
+class MessageReader:
+    """Timelines and conversations, read by the (owner_uid, seq) and (owner_uid, other_uid, mid) indexes."""
+
+    def __init__(self, db: peewee.Database):
+        self.db = db
+        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+
+    def _all(self, name: str, *params) -> list:
+        return self.db.execute_sql(self.sql[name], params).fetchall()
+
+    def timeline(self, uid: int, since: int, limit: int) -> list[tuple[int, Message]]:
+        """uid's messages with seq > since, in seq order, as (seq, message)."""
+        return [(int(r[0]), Message.from_row(r[1:])) for r in self._all("timeline", uid, since, limit)]
+
+    def history(self, uid: int, conversation: Conversation, before: int | None, after: int | None,
+                limit: int) -> list[Message]:
+        """Up to limit messages of uid's conversation, ascending by mid: before or after a mid (default: newest)."""
+        if after is not None:
+            return [Message.from_row(r) for r in self._all("history_after", uid, conversation.peer, after, limit)]
+        rows = self._all("history_before", uid, conversation.peer, before if before is not None else 2**62, limit)
+        return [Message.from_row(r) for r in reversed(rows)]
+
+    def user_exists(self, uid: int) -> bool:
+        return bool(self._all("user_exists", uid))

@@ -1,0 +1,96 @@
+"""Store layer: unread counts taken from the database, the truth: a conversation marked read (its read mark
+moved, what is still unread counted and set in Redis), and a user's counters rebuilt. Each runs with the
+user's row locked, so no message to them lands between the count and setting the counter; where the read
+mark lives, and what a count must guard against, is the conversation's kind's to say (direct.py, groups.py).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import peewee
+
+from .conversation import Conversation
+from .counters import UnreadCounters
+from .database import write_transaction
+from .errors import UnknownUser
+
+log = logging.getLogger(__name__)
+SQL = {
+    "lock_user": "UPDATE im_user SET seq = seq WHERE uid = ? RETURNING seq",
+    "unread_in": "SELECT COUNT(*) FROM im_msg_relation WHERE owner_uid = ? AND other_uid = ? AND type = 1"
+                 " AND mid > ?",
+}
+
+
+@dataclass(frozen=True)
+class Read:
+    """What marking a conversation read did."""
+
+    read_mid: int  # the read mark now
+    unread: int  # still unread in the conversation
+    total: int  # the reader's total unread
+    moved: bool  # whether the read mark moved
+    before: int  # the read mark before
+
+
+class UnreadCounts:
+    """Read marks and the counts that follow from them."""
+
+    def __init__(self, db: peewee.Database, counters: UnreadCounters, kinds: dict):
+        self.db, self.counters, self.kinds = db, counters, kinds
+        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+
+    def _one(self, name: str, *params):
+        return self.db.execute_sql(self.sql[name], params).fetchone()
+
+    def mark_read(self, uid: int, conversation: Conversation, up_to: int | None) -> Read:
+        """Move uid's read mark of a conversation forward to up_to (default: its newest message) and set what is
+        still unread there. UnknownUser for an unknown reader; the kind's refusal for a conversation uid is
+        not in (NotAMember)."""
+        counted = False
+        try:
+            with write_transaction(self.db):
+                if self._one("lock_user", uid) is None:
+                    raise UnknownUser(uid)
+                read = self._mark(uid, conversation, up_to)
+                counted = True
+            return read
+        except Exception:
+            if counted:  # the commit itself failed after the counter was set
+                self.recount_after_failure(uid)
+            raise
+
+    def _mark(self, uid: int, conversation: Conversation, up_to: int | None) -> Read:
+        kind = self.kinds[conversation.kind]
+        mark = kind.read_mark(uid, conversation)
+        if mark is None:  # a conversation without a message yet
+            total, _ = self.counters.set_conversation(uid, conversation.unread_field, 0)
+            return Read(0, 0, total, False, 0)
+        newest, before = mark
+        target = newest if up_to is None else min(up_to, newest)
+        read_mid = max(before, target)
+        if read_mid > before:
+            kind.set_read_mark(uid, conversation, read_mid, newest)
+        unread = int(self._one("unread_in", uid, conversation.peer, read_mid)[0])
+        total, _ = self.counters.set_conversation(uid, conversation.unread_field, unread,
+                                                  kind.covered(conversation, newest))  # the last step before the commit
+        return Read(read_mid, unread, total, read_mid > before, before)
+
+    def rebuild(self, uid: int) -> None:
+        """Recount uid's unread messages from the database into Redis, the row locked against sends."""
+        with write_transaction(self.db):
+            if self._one("lock_user", uid) is None:
+                return
+            counts = [row for kind in self.kinds.values() for row in kind.unread_of(uid)]
+            guards = (self.kinds[c.kind].covered(c, newest) for c, _, newest in counts)
+            self.counters.replace(uid, {c.unread_field: n for c, n, _ in counts}, dict(g for g in guards if g))
+
+    def recount_after_failure(self, uid: int) -> None:
+        """A transaction failed, maybe after its unread script ran (the commit itself can fail): Redis may be
+        ahead of the database, so recount uid from the database. A process that dies at that moment is
+        recounted at its next start instead (create_app reconciles every user)."""
+        try:
+            self.rebuild(uid)
+        except Exception:  # the store is down: the next start, or --reconcile, repairs it
+            log.warning("could not recount %s after a failed transaction", uid, exc_info=True)
