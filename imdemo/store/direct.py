@@ -31,9 +31,11 @@ SQL = {
     "user_exists": "SELECT 1 FROM im_user WHERE uid = ?",
     "set_read": "UPDATE im_msg_contact SET read_mid = ? WHERE owner_uid = ? AND other_uid = ? AND read_mid < ?",
     "peer_marks": "SELECT read_mid, delivered_mid FROM im_msg_contact WHERE owner_uid = ? AND other_uid = ?",
-    # Delivered receipts are for 1:1 messages (a group shows who has read, from the members' read marks)
-    "received_between": "SELECT other_uid, MAX(mid) FROM im_msg_relation WHERE owner_uid = ? AND type = 1"
-                        f" AND {DIRECT_PEERS} AND seq > ? AND seq <= ? GROUP BY other_uid",
+    # Delivered receipts are for 1:1 messages (a group shows who has read, from the members' read marks). By
+    # the (owner_uid, seq) index, the rows of the seqs an ACK covers; grouped in Python: with GROUP BY in the
+    # statement SQLite chose the (owner_uid, other_uid, mid) index and read the owner's whole 1:1 history.
+    "received_between": "SELECT other_uid, mid FROM im_msg_relation WHERE owner_uid = ? AND seq > ? AND seq <= ?"
+                        f" AND type = 1 AND {DIRECT_PEERS}",
     "set_delivered": "UPDATE im_msg_contact SET delivered_mid = ? WHERE owner_uid = ? AND other_uid = ?"
                      " AND delivered_mid < ? RETURNING other_uid",
     # What each 1:1 conversation of a user holds unread: received after its read mark (a rebuild's count)
@@ -117,7 +119,10 @@ class DirectStorage:
 
     def received_between(self, uid: int, after_seq: int, up_to_seq: int) -> dict[int, int]:
         """{sender: newest mid} of the 1:1 messages uid received with after_seq < seq <= up_to_seq."""
-        return {int(o): int(m) for o, m in self._all("received_between", uid, after_seq, up_to_seq)}
+        newest: dict[int, int] = {}
+        for other, mid in self._all("received_between", uid, after_seq, up_to_seq):
+            newest[int(other)] = max(newest.get(int(other), 0), int(mid))
+        return newest
 
     def mark_delivered(self, uid: int, received: dict[int, int]) -> dict[int, int]:
         """Raise uid's delivered marks to {sender: mid} (only forward), in one transaction; return the ones that
