@@ -37,15 +37,18 @@ class UnreadMerger:
 
     def add(self, stored: list[Stored]) -> None:
         """Gather the new text messages of groups among stored (just committed) for the next window."""
+        gathered = False
         with self._lock:
             for s in stored:
                 m = s.message
                 if m.gid is not None and m.kind == TEXT:
                     self._pending.setdefault((m.gid, tuple(s.seqs)), []).append((m.mid, m.sender))
-            if self._pending and self._thread is None and not self._stopping.is_set():
+                    gathered = True
+            if gathered and self._thread is None and not self._stopping.is_set():
                 self._thread = threading.Thread(target=self._run, name="imdemo-unread-merge", daemon=True)
                 self._thread.start()
-        self._arrived.set()
+        if gathered:  # a 1:1 message opens no window: nothing of it waits here
+            self._arrived.set()
 
     def waiting(self, gid: int) -> dict[int, int]:
         """{uid: messages of group gid gathered for uid's count and not applied yet} (for the inspector): what
@@ -64,6 +67,8 @@ class UnreadMerger:
         """Apply every gathered change now: one script per group (and member list) for all its messages."""
         with self._lock:
             pending, self._pending = self._pending, {}
+        if not pending:  # nothing to apply, and nothing for the inspector to show
+            return
         ready = True
         with action_of(self.inspector, "unread merge", groups=sorted({gid for gid, _ in pending})):
             for (gid, members), messages in pending.items():
@@ -79,6 +84,7 @@ class UnreadMerger:
         with self._lock:
             kept = self._pending.setdefault((gid, members), [])
             kept[:0] = messages[-MOST_PENDING:]
+        self._arrived.set()  # the next window tries again, whatever is sent meanwhile
 
     def _run(self) -> None:
         while not self._stopping.is_set():
