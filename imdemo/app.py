@@ -117,7 +117,7 @@ def create_app(config: Config) -> App:
             trace.name_script(script, name)
     reconciler.at_start()
     services.auth.purge_expired_sessions()
-    seeded = config.demo and seed_demo(users, services.messages, config.password_cost)
+    seeded = config.demo and seed_demo(users, services.messages, services.contacts, config.password_cost)
     notifier.start()
     health = {"database": db.__class__.__name__, "store": "redis" if config.redis else "embedded"}
     app = App(config, db, client, notifier, services, build_http_app(services, config, health), seeded)

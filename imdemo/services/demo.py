@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..store.errors import DuplicateUsername
 from ..store.users import UserStore
+from .contacts import ContactService
 from .messages import MessageService
 from .passwords import hash_password
 
@@ -15,8 +16,10 @@ DEMO_MESSAGES = [
 ]
 
 
-def seed_demo(users: UserStore, messages: MessageService, password_cost: int) -> bool:
-    """Create the demo users and a few messages if the database has no users; tell whether it did."""
+def seed_demo(users: UserStore, messages: MessageService, contacts: ContactService, password_cost: int) -> bool:
+    """Create the demo users and a few messages if the database has no users; tell whether it did. Each
+    sender has read what came before their message, as someone replying has: what stays unread is only what
+    its recipient has really not seen (zhangsan none, lisi the last message)."""
     if users.count() > 0:
         return False
     try:
@@ -25,5 +28,6 @@ def seed_demo(users: UserStore, messages: MessageService, password_cost: int) ->
     except DuplicateUsername:  # another process started at the same moment and seeds instead
         return False
     for sender, to, text in DEMO_MESSAGES:
+        contacts.mark_read(sender, to)
         messages.send_message(sender, to, text)
     return True
