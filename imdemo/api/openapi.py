@@ -130,7 +130,11 @@ GROUP_PATHS = {
         "get": _op("A page of a group as the caller received it, ascending, with the members' read markers", {
             "200": _json(_obj(["messages", "has_more", "read_marks"], messages={
                 "type": "array", "items": _ref("Message")}, has_more={"type": "boolean"}, read_marks={
-                "type": "object", "additionalProperties": INT}))},
+                "type": "object", "additionalProperties": INT, "description": (
+                    "{\"<uid>\": read_mid}: how far each member has read. For a current member, the current "
+                    "members. For a former member, the members they left behind (themself included), each "
+                    "only as far as the message that removed them: their own messages keep the marks they had, "
+                    "and nothing of what came after shows (not later members, not reads past it).")}))},
             params=[GID, _param("before"), _param("after"), _param("limit", schema="history_limit")])},
     "/api/groups/{gid}/read": {"post": _op("Mark a group read", {"200": _json(_obj(
         ["unread", "total_unread", "read_mid"], unread=INT, total_unread=INT, read_mid=INT))},

@@ -101,13 +101,16 @@ class GroupService:
 
     def history(self, uid: int, gid, before=None, after=None, limit=30) -> dict:
         """A page of the group as the caller received it (from when they joined; a former member keeps what
-        they had), with the current members' read markers for "read by k of n"."""
+        they had), with the members' read markers for "read by k of n": the current members', or for a former
+        member those of the members they left behind, as far as the message that removed them."""
         gid = self._gid(gid)
         state = self.groups.was_member(gid, uid) if self.groups.group(gid) is not None else None
         if state is None:
             raise NotFound(f"no group {gid}", "no_such_group")
         page, has_more = self.sends.page(uid, group_peer(gid), before, after, limit)
-        marks = {str(m.uid): m.read_mid for m in self.groups.members(gid)} if state else {}
+        marks = ({m.uid: m.read_mid for m in self.groups.members(gid)} if state
+                 else self.groups.read_marks_when_left(gid, uid))
+        marks = {str(member): mid for member, mid in marks.items()}
         return {"messages": [message_view(m) for m in page], "has_more": has_more, "read_marks": marks}
 
     def mark_read(self, uid: int, gid, up_to=None) -> dict:

@@ -31,6 +31,11 @@ SQL = {
     "members": "SELECT uid, role, read_mid, joined_mid FROM im_group_member WHERE gid = ? AND left_mid IS NULL"
                " ORDER BY joined_mid, uid",
     "membership": "SELECT left_mid FROM im_group_member WHERE gid = ? AND uid = ?",
+    # The members a former member left behind (joined before the message that removed them, not gone before
+    # it: themself included), with that message's mid.
+    "marks_when_left": "SELECT m.uid, m.read_mid, x.left_mid FROM im_group_member x JOIN im_group_member m"
+                       " ON m.gid = x.gid WHERE x.gid = ? AND x.uid = ? AND m.joined_mid < x.left_mid"
+                       " AND (m.left_mid IS NULL OR m.left_mid >= x.left_mid)",
     "join": "INSERT INTO im_group_member (gid, uid, role, joined_mid, left_mid, read_mid, joined_at)"
             " VALUES (?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (gid, uid) DO UPDATE SET role = excluded.role,"
             " joined_mid = excluded.joined_mid, left_mid = NULL, read_mid = excluded.read_mid,"
@@ -99,6 +104,11 @@ class GroupStore:
     def members(self, gid: int) -> list[Member]:
         """The current members, longest-standing first."""
         return [Member(int(u), int(r), int(m), int(j)) for u, r, m, j in self._all("members", gid)]
+
+    def read_marks_when_left(self, gid: int, uid: int) -> dict[int, int]:
+        """{member: read mark} of the members former member uid left behind, each only as far as the message
+        that removed uid: how far each has read what uid received, and nothing of what came after it."""
+        return {int(u): min(int(read), int(left)) for u, read, left in self._all("marks_when_left", gid, uid)}
 
     def groups_of(self, uid: int) -> list[GroupRow]:
         """The groups uid is a member of now, the most recently active first."""
