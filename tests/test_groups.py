@@ -102,9 +102,14 @@ def test_a_new_group_has_its_owner_and_members_and_says_so_in_its_first_message(
         assert groups.chat.get(user, "/api/groups")["groups"] == [group]
 
 
-def test_the_caller_is_owner_whatever_the_body_says_and_is_listed_once(groups, trio):
+def test_the_caller_is_owner_is_listed_once_and_a_body_naming_an_owner_is_refused(app, groups, trio):
     alice, bob, _, _ = trio
+    before = state(app)
     body = {"name": "g", "members": [alice.uid, bob.uid, bob.uid], "owner": bob.uid}
+    error = groups.chat.post(alice, "/api/groups", body, 400)["error"]
+    assert error["code"] == "unknown_field" and "'owner'" in error["message"]
+    assert state(app) == before
+    del body["owner"]
     group = groups.chat.post(alice, "/api/groups", body, 201)["group"]
     assert group["owner"] == alice.uid and group["member_count"] == 2
 
