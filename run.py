@@ -9,11 +9,14 @@ import signal
 import sys
 import threading
 
-from imdemo.api.serve import Servers
+from imdemo.api.serve import CannotListen, Servers
 from imdemo.app import create_app
 from imdemo.config import Config
 from imdemo.services.demo import DEMO_PASSWORD, DEMO_USERS
 
+# What to do when a port is taken (by an imdemo still running, or anything else): the flag that picks another
+ANOTHER_PORT = {"port": "Pick another HTTP port with --port N (the WebSocket then takes N + 1), or stop what uses it.",
+                "ws_port": "Pick another WebSocket port with --ws-port N, or stop what uses it."}
 M_MMAP_THRESHOLD = -3  # mallopt(3): blocks above this size are mmapped, and unmapped when freed
 
 
@@ -33,8 +36,8 @@ def main(argv: list[str]) -> int:
         return 0
     try:
         servers = Servers(app)
-    except OSError as e:
-        print(f"imdemo: cannot listen on {config.host}:{config.port}/{config.websocket_port}: {e}", file=sys.stderr)
+    except CannotListen as e:
+        print(f"imdemo: {e}. {ANOTHER_PORT[e.setting]}", file=sys.stderr)
         app.close()
         return 2
     _announce(config)

@@ -64,8 +64,9 @@ class Config:
         values = {}
         for f in dataclasses.fields(cls):
             raw = environ.get("IMDEMO_" + f.name.upper())
-            if f.name == "demo" and raw is None and "IMDEMO_NO_DEMO" in environ:  # the flag is --no-demo
-                raw = str(not _parse("bool", environ["IMDEMO_NO_DEMO"]))
+            negative = f"IMDEMO_NO_{f.name.upper()}"  # a flag --no-x is the variable IMDEMO_NO_X
+            if raw is None and f.name in ("demo", "inspect") and negative in environ:
+                raw = str(not _parse("bool", environ[negative]))
             if raw is None and f.name in ("database", "redis"):
                 raw = environ.get(f"IMDEMO_{f.name.upper()}_URL")
             if raw is not None:
@@ -78,38 +79,74 @@ class Config:
     @classmethod
     def from_args(cls, argv: Sequence[str], environ: Mapping[str, str]) -> Config:
         """Build a Config from command-line flags over the environment."""
-        parser = argparse.ArgumentParser(prog="python run.py", description="Run imdemo.")
-        parser.add_argument("--host")
-        parser.add_argument("--port", type=int)
-        parser.add_argument("--ws-port", type=int)
-        parser.add_argument("--trust-proxy", action="store_const", const=True,
-                            help="behind a reverse proxy: the client address is X-Forwarded-For's last entry")
-        parser.add_argument("--public-ws-url", metavar="URL", help="the WebSocket URL pages use behind a proxy")
-        parser.add_argument("--database", metavar="URL", help="sqlite:///path or postgresql://...")
-        parser.add_argument("--redis", metavar="URL", help="redis://...; absent = in-process store")
-        parser.add_argument("--redis-prefix")
-        parser.add_argument("--no-demo", dest="demo", action="store_const", const=False)
-        parser.add_argument("--heartbeat", type=float, metavar="SECONDS")
-        parser.add_argument("--ack-timeout", type=float, metavar="SECONDS")
-        parser.add_argument("--ack-retries", type=int, metavar="N")
-        parser.add_argument("--poll-interval", type=float, metavar="SECONDS")
-        parser.add_argument("--lab", action="store_const", const=True,
-                            help="short timers for the lab: heartbeat 5 s, ACK timeout 2 s, 2 retries")
-        parser.add_argument("--send-rate", type=int, metavar="N", help="messages per user per second")
-        parser.add_argument("--max-group-members", type=int, metavar="N", help="the most members a group may have")
-        parser.add_argument("--unread-merge", type=float, metavar="MS",
-                            help="merge a group's unread changes over MS milliseconds (lecture 20; default 500); "
-                                 "0 = in the send's commit")
-        parser.add_argument("--register-rate", type=int, metavar="N",
-                            help="new accounts per address per minute (default 10; 0 = no limit)")
-        parser.add_argument("--inspect", action="store_const", const=True,
-                            help="serve the inspector at /inspect (default: only for the local embedded demo)")
-        parser.add_argument("--no-inspect", dest="inspect", action="store_const", const=False)
-        parser.add_argument("--reconcile", action="store_const", const=True,
-                            help="rebuild unread counters from the database and exit")
-        args = parser.parse_args(list(argv))
+        args = parser().parse_args(list(argv))
         given = {k: v for k, v in vars(args).items() if v is not None}
         return cls.from_env(environ, **given)
+
+
+ON, OFF = {"action": "store_const", "const": True}, {"action": "store_const", "const": False}
+# Every flag of `python run.py`: (flag, argparse options, what it does, its default in words when the
+# field's own value would not say it). The help adds the default and the environment variable.
+FLAGS = [
+    ("--host", {"metavar": "HOST"}, "the address to listen on (0.0.0.0: every interface)", None),
+    ("--port", {"type": int, "metavar": "N"}, "the HTTP port: pages and API", None),
+    ("--ws-port", {"type": int, "metavar": "N"}, "the WebSocket port", "port + 1"),
+    ("--trust-proxy", ON, "behind a reverse proxy: the client address is X-Forwarded-For's last entry", None),
+    ("--public-ws-url", {"metavar": "URL"}, "the WebSocket URL pages use behind a proxy (a bare path: on the "
+                                            "page's own host)", "the WebSocket port on the page's host"),
+    ("--database", {"metavar": "URL"}, "sqlite:///path or postgresql://user:password@host/name", None),
+    ("--redis", {"metavar": "URL"}, "redis://host:port/db", "the in-process store"),
+    ("--redis-prefix", {"metavar": "PREFIX"}, "put PREFIX before every Redis key (several apps on one Redis)",
+     "none"),
+    ("--no-demo", {"dest": "demo", **OFF}, "do not seed the demo accounts and messages into an empty database",
+     "seed them"),
+    ("--heartbeat", {"type": float, "metavar": "SECONDS"},
+     "how often a WebSocket client pings; a connection silent for 3 heartbeats is closed", None),
+    ("--ack-timeout", {"type": float, "metavar": "SECONDS"},
+     "push a message again when its ACK has not come within SECONDS", None),
+    ("--ack-retries", {"type": int, "metavar": "N"},
+     "pushes again before the server closes the connection (4408)", None),
+    ("--poll-interval", {"type": float, "metavar": "SECONDS"}, "how often the pages' short polling asks", None),
+    ("--lab", ON, "short timers for the lab: heartbeat 5 s, ACK timeout 2 s, 2 retries (flags given with it "
+                  "still win)", None),
+    ("--send-rate", {"type": int, "metavar": "N"}, "messages a user may send per second, then 429; 0 = no limit",
+     None),
+    ("--max-group-members", {"type": int, "metavar": "N"}, "the most members a group may have", None),
+    ("--unread-merge", {"type": float, "metavar": "MS"},
+     "merge a group's unread changes over MS milliseconds (lecture 20); 0 = in the send's commit", None),
+    ("--register-rate", {"type": int, "metavar": "N"},
+     "new accounts per client address per minute, then 429; 0 = no limit", None),
+    ("--inspect", ON, "serve the inspector at /inspect (it shows every user's messages)",
+     "on only for the local embedded demo"),
+    ("--no-inspect", {"dest": "inspect", **OFF}, "never serve the inspector", "on only for the local embedded demo"),
+    ("--reconcile", ON, "rebuild the unread counters from the database and exit", None),
+]
+
+
+def parser() -> argparse.ArgumentParser:
+    """The flags of `python run.py`, each with what it does, its default and its environment variable."""
+    defaults = {f.name: f.default for f in dataclasses.fields(Config)}
+    result = argparse.ArgumentParser(prog="python run.py", description="Run imdemo: the web server, the "
+                                     "WebSocket server, the database and the store, in one process.")
+    for flag, options, what, default in FLAGS:
+        dest = options.get("dest", flag[2:].replace("-", "_"))
+        default = default or _in_words(defaults[dest])
+        result.add_argument(flag, **options, help=f"{what}. Default: {default}. Environment: {variable(flag, options)}"
+                            .replace("%", "%%"))
+    return result
+
+
+def variable(flag: str, options: dict) -> str:
+    """The environment variable of a flag: its name in capitals (--ack-timeout: IMDEMO_ACK_TIMEOUT), with
+    the value that stands for an on-off flag (IMDEMO_NO_DEMO=1)."""
+    name = "IMDEMO_" + flag[2:].upper().replace("-", "_") + ("_URL" if flag in ("--database", "--redis") else "")
+    return name + ("=1" if options.get("action") == "store_const" else "")
+
+
+def _in_words(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _parse(kind, raw: str):

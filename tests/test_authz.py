@@ -243,15 +243,19 @@ def test_a_uid_named_in_the_query_or_a_header_is_ignored(people, client, method,
     assert plain.status_int in (200, 404)  # the alice-carol group does not exist for bob
 
 
-def test_a_uid_named_in_a_body_is_ignored(people):
+def test_a_uid_named_in_a_body_is_refused_and_changes_nothing(people):
+    """The caller is whoever the token says: a body naming someone else is not the API (400 unknown_field)."""
     p = people
-    impersonate = {name: p.alice.uid for name in IMPERSONATION}
-    body = {**impersonate, "to": p.carol.uid, "content": "who sent this?"}
-    sent = p.chat.client.post_json("/api/messages", body, headers=p.bob.headers, status=201).json["message"]
-    assert (sent["from"], sent["to"]) == (p.bob.uid, p.carol.uid)
     before = _private(p)
-    p.chat.post(p.bob, f"/api/conversations/{p.carol.uid}/read", {**impersonate, "owner_uid": p.carol.uid})
+    for name in IMPERSONATION:
+        body = {name: p.alice.uid, "to": p.carol.uid, "content": "who sent this?"}
+        error = p.chat.client.post_json("/api/messages", body, headers=p.bob.headers, status=400).json["error"]
+        assert error["code"] == "unknown_field", name
+        error = p.chat.post(p.bob, f"/api/conversations/{p.carol.uid}/read", {name: p.alice.uid}, status=400)["error"]
+        assert error["code"] == "unknown_field", name
     assert _private(p) == before
+    sent = p.chat.send(p.bob, p.carol.uid, "who sent this?")["message"]
+    assert (sent["from"], sent["to"]) == (p.bob.uid, p.carol.uid)
 
 
 def test_logout_ends_only_the_session_it_names(people):

@@ -45,3 +45,36 @@ def test_lab_flag_shortens_the_timers_and_explicit_flags_still_win():
     c = Config.from_args([], {"IMDEMO_LAB": "1"})
     assert (c.lab, c.heartbeat) == (True, 5)
     assert Config.from_args([], {}).lab is False
+
+
+def test_every_flag_of_run_py_says_what_it_does_its_default_and_its_variable():
+    """`python run.py --help` alone tells a newcomer what each flag does, what it is when absent and which
+    environment variable sets it; that variable really does."""
+    import re
+
+    from imdemo.config import parser
+    flags = [a for a in parser()._actions if a.dest != "help"]
+    assert len(flags) > 20  # every flag was found
+    for action in flags:
+        flag = action.option_strings[0]
+        assert action.help and re.search(r"\w{3,}.*\. Default: .+\. Environment: IMDEMO_", action.help), flag
+        name, _, value = re.search(r"Environment: (IMDEMO_[A-Z_]+(=1)?)$", action.help)[1].partition("=")
+        value = value or {int: "7", float: "7"}.get(action.type, "x")
+        by_variable = getattr(Config.from_env({name: value}), action.dest)
+        by_flag = getattr(Config.from_args([flag] if action.nargs == 0 else [flag, value], {}), action.dest)
+        assert by_variable == by_flag != getattr(Config(), action.dest), (flag, name)
+
+
+def test_the_readme_flag_table_has_every_flag_of_run_py_with_its_variable():
+    """The README's table under "Run it" and `python run.py --help` list the same flags and variables."""
+    import re
+    from pathlib import Path
+
+    from imdemo.config import parser
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    run_it = readme.split("\n## Run it\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(--[a-z-]+)[^`]*` \| `(IMDEMO_[A-Z_]+(?:=1)?)` \| [^|]+ \| [^|]+ \|$", run_it, flags=re.M)
+    helped = {a.option_strings[0]: re.search(r"Environment: (\S+)$", a.help)[1]
+              for a in parser()._actions if a.dest != "help"}
+    assert dict(rows) == helped
+    assert len(rows) == len(helped)  # each once

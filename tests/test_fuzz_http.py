@@ -72,17 +72,30 @@ def uids(world) -> st.SearchStrategy:
     return st.one_of(real, real.map(str), real.map(float), real.map(lambda u: [u]), numbers, odd_text)
 
 
-def bodies(world) -> st.SearchStrategy:
-    """A dict of known fields with hostile or plausible values, plus unknown fields."""
+def route_fields(method: str, path: str) -> tuple[str, ...]:
+    """The properties the document gives a route's body; all the known ones for a route that takes none."""
+    op = DOCUMENT["paths"][path][method.lower()]
+    if "requestBody" not in op:
+        return FIELDS
+    return tuple(sorted(op["requestBody"]["content"]["application/json"]["schema"]["properties"]))
+
+
+def bodies(world, fields: tuple[str, ...] = FIELDS) -> st.SearchStrategy:
+    """A dict of known fields (of fields) with hostile or plausible values, and half the time unknown fields
+    (refused as such: the other half reaches the checks of the known ones)."""
     plausible = {
         "to": uids(world), "up_to": st.one_of(numbers, st.integers(0, 50)),
         "content": st.one_of(odd_text, st.text(min_size=1, max_size=1200)),
         "client_msg_id": st.one_of(st.text(CLIENT_ID_ALPHABET, min_size=1, max_size=64), odd_text),
         "username": st.one_of(st.text(USERNAME_ALPHABET, min_size=3, max_size=32), odd_text),
         "password": st.one_of(st.text(min_size=4, max_size=130), odd_text), "nickname": odd_text,
+        "name": st.one_of(st.text(min_size=1, max_size=70), odd_text), "members": st.lists(uids(world), max_size=4),
+        "uids": st.lists(uids(world), max_size=4),
     }
-    known = st.fixed_dictionaries({}, optional={k: st.one_of(v, json_values) for k, v in plausible.items()})
-    unknown = st.dictionaries(odd_text.filter(lambda k: k not in FIELDS), json_values, max_size=3)
+    known = st.fixed_dictionaries({}, optional={k: st.one_of(v, json_values) for k, v in plausible.items()
+                                                if k in fields})
+    unknown = st.one_of(st.just({}), st.dictionaries(odd_text.filter(lambda k: k not in FIELDS), json_values,
+                                                     min_size=1, max_size=3))
     return st.builds(lambda a, b: {**b, **a}, known, unknown)
 
 
@@ -109,13 +122,13 @@ def _mutate(raw: bytes, at: int, junk: bytes) -> bytes:
     return raw[:at] + junk + raw[at:]
 
 
-def raw_bodies(world) -> st.SearchStrategy:
+def raw_bodies(world, fields: tuple[str, ...] = FIELDS) -> st.SearchStrategy:
     """Request bodies as bytes: JSON objects, other JSON, broken JSON, invalid UTF-8, nesting, size."""
-    as_json = bodies(world).map(lambda b: json.dumps(b).encode())
+    as_json = bodies(world, fields).map(lambda b: json.dumps(b).encode())
     invalid_utf8 = st.sampled_from([b"\xff", b"\xc3(", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\x80"])
     return st.one_of(
         as_json, as_json,
-        bodies(world).map(lambda b: json.dumps(b, ensure_ascii=False).encode("utf-8", "surrogatepass")),
+        bodies(world, fields).map(lambda b: json.dumps(b, ensure_ascii=False).encode("utf-8", "surrogatepass")),
         json_values.map(lambda v: json.dumps(v).encode()),  # arrays, strings, numbers, null
         st.builds(_mutate, as_json, st.integers(0, 10**6), invalid_utf8),
         st.builds(lambda raw, cut: raw[:cut], as_json, st.integers(0, 200)),  # truncated
@@ -179,6 +192,7 @@ class World:
         status = response.status_int
         self.cases[status] += 1
         assert status < 500, f"{label}: {response.status} {response.text[:300]}"
+        assert str(status) in documented_statuses(response), f"{label}: {status} is not in the document"
         if status >= 400 and response.request.method != "HEAD":
             error = response.json["error"]
             assert re.fullmatch(r"[a-z_]+", error["code"]) and isinstance(error["message"], str), response.text
@@ -203,6 +217,16 @@ class World:
         counts = self.cases
         if counts:
             print(f"\n{name}: {sum(counts.values())} cases, statuses {dict(sorted(counts.items()))}")
+
+
+def documented_statuses(response) -> set[str]:
+    """The statuses the document lists for the operation that answered; where no route did (no such path,
+    or a method the path has not), the 404 and 405 its description states for every path."""
+    route, api = response.request.environ.get("bottle.route"), ("/api", "/healthz")
+    if route is None or not route.rule.startswith(api):  # not the API: a page, or no route at all
+        return {"404", "405"} if response.request.environ["PATH_INFO"].startswith(api) else {"200", "404", "405"}
+    path = re.sub(r"<(\w+)(:[^>]*)?>", r"{\1}", route.rule)
+    return set(DOCUMENT["paths"][path][route.method.lower()]["responses"])
 
 
 def durable(page: dict) -> dict:
@@ -257,7 +281,7 @@ def test_hostile_bodies_on_every_post_endpoint_never_fail_and_change_nothing_whe
     method, path, _ = data.draw(st.sampled_from(POST_ROUTES), "route")
     url = _fill(path, data.draw(st.one_of(path_values(world), st.just(str(world.bob.uid))), "other"))
     near_valid = near_valid_bodies(world, path).map(lambda b: json.dumps(b).encode())
-    body = data.draw(st.one_of(raw_bodies(world), near_valid), "body")
+    body = data.draw(st.one_of(raw_bodies(world, route_fields(method, path)), near_valid), "body")
     headers = {**_auth(world, data.draw(st.sampled_from(["alice", "alice", "alice", "none", "bogus"]), "auth")),
                "Content-Type": data.draw(st.sampled_from(CONTENT_TYPES), "content type")}
     response = world.client.post(url, body, headers=headers, status="*")
@@ -270,7 +294,8 @@ def test_json_of_every_type_in_every_field_is_refused_cleanly_or_accepted(world,
     method, path, _ = data.draw(st.sampled_from(POST_ROUTES), "route")
     url = _fill(path, data.draw(uids(world).map(lambda u: _quoted(u)).filter(bool), "other"))
     body = data.draw(st.fixed_dictionaries({f: json_values for f in data.draw(
-        st.lists(st.sampled_from(FIELDS), min_size=1, max_size=4, unique=True), "fields")}), "body")
+        st.lists(st.sampled_from(route_fields(method, path)), min_size=1, max_size=4, unique=True), "fields")}),
+        "body")
     response = world.client.post_json(url, body, headers=world.alice.headers, status="*")
     world.check(response, f"POST {url} {body!r:.200}")
 
@@ -355,7 +380,8 @@ def test_with_the_inspector_on_nothing_fails_and_it_finds_redis_equal_to_the_dat
     url = _fill(path, data.draw(st.one_of(path_values(w), st.just(str(w.bob.uid))), "other"))
     headers = _auth(w, data.draw(st.sampled_from(["alice", "alice", "bob", "none"]), "auth"))
     if method in ("POST", "PATCH"):
-        body = data.draw(st.one_of(raw_bodies(w), near_valid_bodies(w, path).map(lambda b: json.dumps(b).encode())))
+        body = data.draw(st.one_of(raw_bodies(w, route_fields(method, path)),
+                                   near_valid_bodies(w, path).map(lambda b: json.dumps(b).encode())))
         response = w.client.request(url, method=method, body=body, status="*",
                                     headers={**headers, "Content-Type": "application/json"})
     elif method == "DELETE":
@@ -376,9 +402,9 @@ def test_with_the_inspector_on_nothing_fails_and_it_finds_redis_equal_to_the_dat
 # --- limits: the body size ---
 
 def _padded(world, size: int) -> bytes:
-    """A valid send whose body is exactly size bytes, padded with an unknown field."""
-    head = json.dumps({"to": world.bob.uid, "content": "padded", "pad": ""}).encode()
-    return head[:-2] + b"x" * (size - len(head)) + b'"}'
+    """A valid send whose body is exactly size bytes, padded with JSON's own whitespace."""
+    head = json.dumps({"to": world.bob.uid, "content": "padded"}).encode()
+    return head[:-1] + b" " * (size - len(head)) + b"}"
 
 
 def test_a_body_of_16_kib_is_read_and_one_byte_more_is_413_and_stores_nothing(world):

@@ -102,9 +102,14 @@ def test_a_new_group_has_its_owner_and_members_and_says_so_in_its_first_message(
         assert groups.chat.get(user, "/api/groups")["groups"] == [group]
 
 
-def test_the_caller_is_owner_whatever_the_body_says_and_is_listed_once(groups, trio):
+def test_the_caller_is_owner_is_listed_once_and_a_body_naming_an_owner_is_refused(app, groups, trio):
     alice, bob, _, _ = trio
+    before = state(app)
     body = {"name": "g", "members": [alice.uid, bob.uid, bob.uid], "owner": bob.uid}
+    error = groups.chat.post(alice, "/api/groups", body, 400)["error"]
+    assert error["code"] == "unknown_field" and "'owner'" in error["message"]
+    assert state(app) == before
+    del body["owner"]
     group = groups.chat.post(alice, "/api/groups", body, 201)["group"]
     assert group["owner"] == alice.uid and group["member_count"] == 2
 
@@ -231,7 +236,30 @@ def test_a_former_member_cannot_send_and_nothing_is_stored(app, groups, trio):
     # what they had received stays theirs; what followed their removal is not
     groups.send(carol, gid, "later")
     assert texts(groups.history(bob, gid)) == ["<created>", "before", "<removed>"]
-    assert groups.history(bob, gid)["read_marks"] == {}
+
+
+def test_a_former_member_keeps_the_read_marks_as_they_were_when_they_left_and_nothing_after(app, groups, trio):
+    """Their own messages stay "read by all" on their screen; later reads, members and messages stay unseen."""
+    alice, bob, carol, dave = trio
+    gid = groups.create(alice, "g", [bob, carol])["gid"]
+    mine = groups.send(bob, gid, "read by all before I go")["message"]
+    groups.read(alice, gid)
+    groups.read(carol, gid)
+    before = groups.history(bob, gid)["read_marks"]
+    assert all(before[str(u.uid)] >= mine["mid"] for u in (alice, carol))
+    groups.remove(bob, gid, bob)  # bob leaves
+    left = groups.history(bob, gid)["messages"][-1]["mid"]  # the message that says so, his last
+    assert groups.history(bob, gid)["read_marks"] == before  # nothing moved since: the same marks
+    groups.send(alice, gid, "after bob left")
+    groups.add(alice, gid, [dave])
+    groups.read(carol, gid)
+    groups.read(dave, gid)
+    groups.remove(alice, gid, carol)
+    marks = groups.history(bob, gid)["read_marks"]
+    assert set(marks) == {str(u.uid) for u in (alice, bob, carol)}  # those he left; not dave, who came later
+    assert marks[str(carol.uid)] == left  # carol read past his leaving: shown only as far as it
+    assert all(mid <= left for mid in marks.values())
+    assert all(marks[str(u.uid)] >= mine["mid"] for u in (alice, carol))  # still read by all
 
 
 # --- membership ---

@@ -1,9 +1,13 @@
 """`python run.py`: starts on the embedded default, seeds the demo, stops cleanly on Ctrl-C."""
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from .helpers import Http, free_port, wait_for
 
@@ -71,6 +75,24 @@ def test_unusable_database_url_prints_one_clear_line(tmp_path):
     out, err = process.communicate(timeout=30)
     assert process.returncode == 2
     assert "Traceback" not in err and "cannot start" in err and "sqlite" in err
+
+
+@pytest.mark.parametrize("side, flag", [("HTTP", "--port"), ("the WebSocket", "--ws-port")])
+def test_a_port_in_use_is_named_with_the_flag_that_picks_another(tmp_path, side, flag):
+    port, other = free_port(), free_port()
+    ports = {"--port": port, "--ws-port": other} if flag == "--port" else {"--port": other, "--ws-port": port}
+    with socket.socket() as taken:  # what a second `python run.py` finds: the first one still running
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        process = _start(tmp_path, "--no-demo", *(str(a) for pair in ports.items() for a in pair))
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 2, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    in_use = f"[Errno {errno.EADDRINUSE}] {os.strerror(errno.EADDRINUSE)}"  # Linux: [Errno 98] Address already in use
+    assert last.startswith(f"imdemo: cannot listen for {side} on 127.0.0.1:{port}: {in_use}.")
+    assert f"with {flag} N" in last
+    assert ("--ws-port" in last) == (flag == "--ws-port")
 
 
 def test_only_loopback_hosts_are_spared_the_demo_password_warning():

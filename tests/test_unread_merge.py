@@ -136,3 +136,19 @@ def test_a_read_in_another_process_is_not_counted_twice_by_this_ones_merge(merge
     merging.services.messages.writer.merger.flush()
     assert chat_b.get(carol, "/api/unread")["groups"] == {}
     assert exact(other, chat_b, (alice, bob, carol))
+
+
+def test_a_window_with_nothing_of_a_group_gathered_is_no_action_in_the_inspector(merged):
+    """Only a group's text message is merged: a 1:1 send or read afterwards leaves no empty 'unread merge'
+    action in the inspector (it showed 'groups []' half a second after each, even with polls hidden)."""
+    app, chat, groups = merged(inspect=True)
+    (alice, bob, carol), gid = setup_group(chat, groups)
+    inspector, merger = app.services.inspector, app.services.messages.writer.merger
+    inspector.actions_after(0)  # the inspector's page is open: actions are recorded from here on
+    groups.send(alice, gid, "counted in a merge")
+    merger.flush()
+    chat.send(alice, bob.uid, "a 1:1 message")
+    chat.post(bob, f"/api/conversations/{alice.uid}/read")
+    merger.flush()  # the window closes with nothing gathered
+    merges = [a["info"] for a in inspector.actions_after(0)["actions"] if a["name"] == "unread merge"]
+    assert merges == [{"groups": [gid]}]

@@ -5,6 +5,8 @@ one the server accepts; tests/test_openapi.py sends requests generated from the 
 """
 from __future__ import annotations
 
+import re
+
 import bottle
 
 from ..config import Config
@@ -66,8 +68,10 @@ ERRORS = {code: ERROR for code in ("400", "401", "403", "404", "413", "429", "50
 
 
 def _op(summary: str, responses: dict, body: dict | None = None, params: list | None = None,
-        auth: bool = True) -> dict:
+        auth: bool = True, description: str = "") -> dict:
     op = {"summary": summary, "responses": {**responses, **ERRORS}}
+    if description:
+        op["description"] = description
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     if params:
@@ -77,8 +81,10 @@ def _op(summary: str, responses: dict, body: dict | None = None, params: list | 
     return op
 
 
-def _param(name: str, where: str = "query", schema: str = "mid", required: bool = False) -> dict:
-    return {"name": name, "in": where, "required": required or where == "path", "schema": FIELDS[schema]}
+def _param(name: str, where: str = "query", schema: str = "mid", required: bool = False,
+           description: str = "") -> dict:
+    param = {"name": name, "in": where, "required": required or where == "path", "schema": FIELDS[schema]}
+    return {**param, "description": description} if description else param
 
 
 def _body(required: list[str], **fields: str) -> dict:
@@ -86,6 +92,17 @@ def _body(required: list[str], **fields: str) -> dict:
     return {**_obj(required, **{name: FIELDS[field] for name, field in fields.items()}),
             "additionalProperties": False}
 
+
+# A history page takes before or after, never both. OpenAPI 3.1 cannot relate two query parameters in a
+# schema (short of one exploded object parameter, which clients and generators handle poorly), so the
+# operation and both parameters say it in words; tests/test_openapi.py checks the server refuses the pair.
+PAGE_RULE = "Give `before` or `after`, not both: 400 bad_cursor."
+PAGE_PARAMS = [
+    _param("before", description="the page of messages just before this mid; not with after (400 bad_cursor)"),
+    _param("after", description="the page of messages just after this mid; not with before (400 bad_cursor)"),
+    _param("limit", schema="history_limit"),
+]
+TAKEN = {"409": {**ERROR, "description": "username_taken: someone has this username"}}
 
 SCHEMAS = {
     "Error": _obj(["error"], error=_obj(["code", "message"], code=STR, message=STR)),
@@ -134,15 +151,19 @@ GROUP_PATHS = {
         "get": _op("A page of a group as the caller received it, ascending, with the members' read markers", {
             "200": _json(_obj(["messages", "has_more", "read_marks"], messages={
                 "type": "array", "items": _ref("Message")}, has_more={"type": "boolean"}, read_marks={
-                "type": "object", "additionalProperties": INT}))},
-            params=[GID, _param("before"), _param("after"), _param("limit", schema="history_limit")])},
+                "type": "object", "additionalProperties": INT, "description": (
+                    "{\"<uid>\": read_mid}: how far each member has read. For a current member, the current "
+                    "members. For a former member, the members they left behind (themself included), each "
+                    "only as far as the message that removed them: their own messages keep the marks they had, "
+                    "and nothing of what came after shows (not later members, not reads past it).")}))},
+            params=[GID, *PAGE_PARAMS], description=PAGE_RULE)},
     "/api/groups/{gid}/read": {"post": _op("Mark a group read", {"200": _json(_obj(
         ["unread", "total_unread", "read_mid"], unread=INT, total_unread=INT, read_mid=INT))},
         _body([], up_to="mid"), params=[GID])},
 }
 USER = _obj(["user"], user=_ref("User"))
 PATHS = {
-    "/api/register": {"post": _op("Create an account", {"201": _json(USER, "created")}, _body(
+    "/api/register": {"post": _op("Create an account", {"201": _json(USER, "created"), **TAKEN}, _body(
         ["username", "password"], username="username", password="password", nickname="nickname"), auth=False)},
     "/api/login": {"post": _op("Log in", {"200": _json(_obj(["token", "user"], token=STR, user=_ref("User")))},
                                _body(["username", "password"], username="login_username",
@@ -173,7 +194,7 @@ PATHS = {
             _obj(["messages", "has_more"], messages={"type": "array", "items": _ref("Message")},
                  has_more={"type": "boolean"}, peer_read_mid=INT, peer_delivered_mid=INT,
                  read_marks={"type": "object", "additionalProperties": INT}))},
-            params=[CID, _param("before"), _param("after"), _param("limit", schema="history_limit")]),
+            params=[CID, *PAGE_PARAMS], description=PAGE_RULE),
         "post": _op("Send a message to a conversation (a 1:1 chat or a group)", {
             "201": _json(_obj(["message"], message=_ref("Message")), "stored"),
             "200": _json(_obj(["message"], message=_ref("Message")), "already stored with this client_msg_id")},
@@ -219,14 +240,28 @@ DOCUMENT = {
     "openapi": "3.1.0",
     "info": {"title": "imdemo", "version": "1", "description": (
         "The HTTP API of imdemo (SPEC sections 4 and 11). Each input states what the server checks; besides: a "
-        "body is at most 16 KiB (413 beyond); the caller is whoever the token says; a message's `to` is not the "
-        "caller (400 self_message); a history page takes `before` or `after`, not both (400 bad_cursor); a uid "
-        "that names nobody is 404 no_such_user; a group the caller never belonged to is 404 no_such_group, one "
-        "they left 403 not_a_member, and renaming or removing others needs its owner (403 not_owner).")},
+        "body is at most 16 KiB (413 beyond) and has no property its schema does not list (400 unknown_field); "
+        "a query value is never empty: leave the parameter out instead (400 invalid_<name>); the caller is "
+        "whoever the token says; a message's `to` is not the caller (400 self_message); a history page takes "
+        "`before` or `after`, not both (400 bad_cursor); a uid that names nobody is 404 no_such_user; a group "
+        "the caller never belonged to is 404 no_such_group, one they left 403 not_a_member, and renaming or "
+        "removing others needs its owner (403 not_owner). A path not listed here answers 404, a method a path "
+        "does not list 405, both in the error shape.")},
     "paths": {**PATHS, **GROUP_PATHS},
     "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     "security": [{"bearer": []}],
 }
+
+
+# {(Bottle's rule, method): the properties its JSON body may have}: the server refuses any other (json_body)
+BODIES = {(re.sub(r"\{(\w+)\}", r"<\1>", path), method.upper()):
+          frozenset(op["requestBody"]["content"]["application/json"]["schema"]["properties"])
+          for path, ops in DOCUMENT["paths"].items() for method, op in ops.items() if "requestBody" in op}
+
+
+def body_properties(rule: str, method: str) -> frozenset[str]:
+    """The properties the document gives a route's JSON body (none for a route it gives no body)."""
+    return BODIES.get((rule, method), frozenset())
 
 
 def add_openapi_route(app: bottle.Bottle) -> None:

@@ -6,12 +6,14 @@ import json
 import bottle
 
 from ..services.errors import BadInput, TooLarge
+from .openapi import body_properties
 
 MAX_BODY = 16 * 1024
 
 
 def json_body() -> dict:
-    """Return the request's JSON object; 413 past 16 KiB, 400 when it is not a JSON object."""
+    """Return the request's JSON object; 413 past 16 KiB, 400 when it is not a JSON object or has a property
+    the API document does not give this route (a typo such as "contnet" is refused, not silently dropped)."""
     request = bottle.request
     if request.content_length > MAX_BODY:
         raise TooLarge(f"the body must be at most {MAX_BODY} bytes", "body_too_large")
@@ -26,14 +28,21 @@ def json_body() -> dict:
         raise BadInput("the body is not valid JSON in UTF-8", "malformed_json") from None
     if not isinstance(data, dict):
         raise BadInput("the body must be a JSON object", "malformed_json")
+    allowed = body_properties(request.route.rule, request.method)
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise BadInput(f"unknown field {unknown[0][:64]!a}: this body takes {', '.join(sorted(allowed)) or 'nothing'}",
+                       "unknown_field")
     return data
 
 
 def query(name: str, default=None):
-    """Return one query-string value, or default when it is absent; 400 when it is not UTF-8."""
+    """Return one query-string value, or default when it is absent; 400 when it is empty or not UTF-8."""
     raw = bottle.request.query.get(name)  # bottle keeps query values as latin-1 decoded bytes
-    if raw is None or raw == "":
+    if raw is None:
         return default
+    if raw == "":  # not taken for absent: `hints_since=` would quietly lose the hints between two polls
+        raise BadInput(f"the query value {name} is empty; leave {name} out instead", "invalid_" + name)
     try:
         return raw.encode("latin-1").decode("utf-8")
     except UnicodeError:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
 import threading
 
 from cheroot import server, wsgi
@@ -94,18 +96,33 @@ def _bad_request(start_response, code: str, message: str) -> list[bytes]:
     return [body]
 
 
+class CannotListen(OSError):
+    """A side of the app could not listen on its port (often: another process has it)."""
+
+    def __init__(self, side: str, setting: str, host: str, port: int, cause: OSError):
+        # cheroot and asyncio wrap the system's error in sentences of their own: say the system's words
+        found = re.search(r"\[Errno (\d+)\]", str(cause))
+        number = cause.errno or (int(found[1]) if found else 0)
+        reason = f"[Errno {number}] {os.strerror(number)}" if number else str(cause)
+        super().__init__(f"cannot listen for {side} on {host}:{port}: {reason}")
+        self.side, self.setting, self.port = side, setting, port  # setting: the Config field that picks the port
+
+
 class Servers:
     """Both listening sides of one app: HTTP on config.port, WebSocket on config.websocket_port."""
 
     def __init__(self, app):
         self.app = app
         c = app.config
-        self.http = HttpServer(app.wsgi, c.host, c.port, c.threads)
+        try:
+            self.http = HttpServer(app.wsgi, c.host, c.port, c.threads)
+        except OSError as e:
+            raise CannotListen("HTTP", "port", c.host, c.port, e) from e
         try:
             self.ws = WebSocketGateway(app.services, c).start(c.host, c.websocket_port)
-        except OSError:
+        except OSError as e:
             self.http.server.stop()
-            raise
+            raise CannotListen("the WebSocket", "ws_port", c.host, c.websocket_port, e) from e
         self.http.start()
 
     def stop(self) -> None:

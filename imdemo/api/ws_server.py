@@ -41,6 +41,7 @@ class WebSocketGateway:
         self._ready = threading.Event()
         self._stop: asyncio.Future | None = None
         self.port = 0
+        self.failure: OSError | None = None  # why it could not listen, for start() to raise
         if services.inspector is not None:  # the inspector (a service) reads the connections through this view
             services.inspector.watch_connections(self.connections)
 
@@ -49,7 +50,7 @@ class WebSocketGateway:
         self._thread = threading.Thread(target=self._serve, args=(host, port), name="imdemo-ws", daemon=True)
         self._thread.start()
         if not self._ready.wait(10) or not self.port:
-            raise OSError(f"cannot listen for WebSocket on {host}:{port}")
+            raise self.failure or OSError(f"cannot listen for WebSocket on {host}:{port}")
         return self
 
     def stop(self) -> None:
@@ -80,7 +81,7 @@ class WebSocketGateway:
         try:
             self.loop.run_until_complete(self._main(host, port))
         except OSError as e:
-            log.error("WebSocket server cannot start: %s", e)
+            self.failure = e
         finally:
             self._ready.set()
             self.loop.close()

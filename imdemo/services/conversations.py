@@ -98,9 +98,12 @@ class GroupRules:
         return NotFound(f"no group {conversation.id}", "no_such_group")
 
     def marks(self, uid: int, conversation: Conversation, member: bool) -> dict:
-        """The current members' read marks, for "read by k of n"."""
-        members = self.groups.members(conversation.id) if member else []
-        return {"read_marks": {str(m.uid): m.read_mid for m in members}}
+        """The members' read marks, for "read by k of n": the current members', or for a former member those
+        of the members they left behind, as far as the message that removed them."""
+        gid = conversation.id
+        marks = ({m.uid: m.read_mid for m in self.groups.members(gid)} if member
+                 else self.groups.read_marks_when_left(gid, uid))
+        return {"read_marks": {str(member): mid for member, mid in marks.items()}}
 
     def read_notices(self, uid: int, conversation: Conversation, read: Read) -> list[tuple[int, dict]]:
         """The reader's sessions get the unread hint (and the read); the senders of the messages it covers

@@ -17,7 +17,9 @@ DEMO_MESSAGES = [
 
 
 def seed_demo(users: UserStore, messages: MessageService, password_cost: int) -> bool:
-    """Create the demo users and a few messages if the database has no users; tell whether it did."""
+    """Create the demo users and a few messages if the database has no users; tell whether it did. Each
+    sender has read what came before their message, as someone replying has: what stays unread is only what
+    its recipient has really not seen (zhangsan none, lisi the last message)."""
     if users.count() > 0:
         return False
     try:
@@ -26,5 +28,7 @@ def seed_demo(users: UserStore, messages: MessageService, password_cost: int) ->
     except DuplicateUsername:  # another process started at the same moment and seeds instead
         return False
     for sender, to, text in DEMO_MESSAGES:
-        messages.send(sender, Conversation.direct(to), text)
+        conversation = Conversation.direct(to)
+        messages.mark_read(sender, conversation)  # replying: what came before has been read
+        messages.send(sender, conversation, text)
     return True

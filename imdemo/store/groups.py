@@ -28,6 +28,11 @@ SQL = {
     "members": "SELECT uid, role, read_mid, joined_mid FROM im_group_member WHERE gid = ? AND left_mid IS NULL"
                " ORDER BY joined_mid, uid",
     "membership": "SELECT left_mid FROM im_group_member WHERE gid = ? AND uid = ?",
+    # The members a former member left behind (joined before the message that removed them, not gone before
+    # it: themself included), with that message's mid.
+    "marks_when_left": "SELECT m.uid, m.read_mid, x.left_mid FROM im_group_member x JOIN im_group_member m"
+                       " ON m.gid = x.gid WHERE x.gid = ? AND x.uid = ? AND m.joined_mid < x.left_mid"
+                       " AND (m.left_mid IS NULL OR m.left_mid >= x.left_mid)",
     "groups_of": f"SELECT {GROUP_COLUMNS} FROM im_group_member m JOIN im_group g ON g.gid = m.gid"
                  " WHERE m.uid = ? AND m.left_mid IS NULL AND g.member_count > 0 ORDER BY g.last_mid DESC",
     # A recent-contacts entry per group derives from the membership and the group's newest message (for a
@@ -167,6 +172,11 @@ class GroupStorage:
     def members(self, gid: int) -> list[Member]:
         """The current members, longest-standing first."""
         return [Member(int(u), int(r), int(m), int(j)) for u, r, m, j in self._all("members", gid)]
+
+    def read_marks_when_left(self, gid: int, uid: int) -> dict[int, int]:
+        """{member: read mark} of the members former member uid left behind, each only as far as the message
+        that removed uid: how far each has read what uid received, and nothing of what came after it."""
+        return {int(u): min(int(read), int(left)) for u, read, left in self._all("marks_when_left", gid, uid)}
 
     def groups_of(self, uid: int) -> list[GroupRow]:
         """The groups uid is a member of now, the most recently active first."""

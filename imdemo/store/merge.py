@@ -42,10 +42,11 @@ class UnreadMerger:
             for s in stored:
                 m = s.message
                 self._pending.setdefault((m.conversation.id, tuple(s.seqs)), []).append((m.mid, m.sender))
-            if self._pending and self._thread is None and not self._stopping.is_set():
+            if stored and self._thread is None and not self._stopping.is_set():
                 self._thread = threading.Thread(target=self._run, name="imdemo-unread-merge", daemon=True)
                 self._thread.start()
-        self._arrived.set()
+        if stored:  # nothing gathered opens no window
+            self._arrived.set()
 
     def waiting(self, gid: int) -> dict[int, int]:
         """{uid: messages of group gid gathered for uid's count and not applied yet} (for the inspector): what
@@ -64,6 +65,8 @@ class UnreadMerger:
         """Apply every gathered change now: one script per group (and member list) for all its messages."""
         with self._lock:
             pending, self._pending = self._pending, {}
+        if not pending:  # nothing to apply, and nothing for the inspector to show
+            return
         ready = True
         with action_of(self.trace, "unread merge", groups=sorted({gid for gid, _ in pending})):
             for (gid, members), messages in pending.items():
@@ -80,6 +83,7 @@ class UnreadMerger:
         with self._lock:
             kept = self._pending.setdefault((gid, members), [])
             kept[:0] = messages[-MOST_PENDING:]
+        self._arrived.set()  # the next window tries again, whatever is sent meanwhile
 
     def _run(self) -> None:
         while not self._stopping.is_set():
