@@ -59,8 +59,8 @@ export class Api {
     return data;
   }
 
-  config() {
-    return this.call('GET', '/api/config');
+  config({signal} = {}) {
+    return this.call('GET', '/api/config', undefined, {signal});
   }
 
   async login(username, password) {

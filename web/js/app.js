@@ -60,7 +60,7 @@ async function startMessenger(me, config, login) {
     if (key) chat.open(key);
   });
   new StatusView($('.connection', root), $('.banner'), loop);
-  new LabPanel(root, loop, config);
+  new LabPanel(root, loop);
 
   loop.addEventListener('message', (event) => {
     store.apply(event.detail);
@@ -82,6 +82,7 @@ async function startMessenger(me, config, login) {
   $('.logout', root).addEventListener('click', () => endSession(loop, 'login.note.logged_out', true));
 
   $('.inspect-link', root).hidden = !config.inspector;
+  loop.addEventListener('config', (event) => { $('.inspect-link', root).hidden = !event.detail.inspector; });
   $('.me-avatar', root).replaceChildren(avatar(me));
   $('.me-name', root).textContent = displayName(me);
   login.hide();

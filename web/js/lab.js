@@ -9,11 +9,11 @@ import {lab} from './lab-hooks.js';
 import {Timeline} from './timeline.js';
 
 export class LabPanel {
-  constructor(messenger, loop, config) {
+  constructor(messenger, loop) {
     this.messenger = messenger;
-    this.config = config;
+    this.config = loop.config;  // the server's timers, taken again at each reconnect
     this.timeline = new Timeline();
-    this.experiments = new Experiments(config, {
+    this.experiments = new Experiments(this.config, {
       note: (key, params) => lab.observe?.({way: 'note', what: 'control', key, params}),
       online: () => loop.retryNow(),
     });
@@ -31,6 +31,10 @@ export class LabPanel {
       this.timeline.root);
     messenger.append(this.root);
     loop.addEventListener('status', (event) => this.experiments.setTransport(event.detail.transport));
+    loop.addEventListener('config', (event) => {
+      this.config = this.experiments.config = event.detail;
+      this.render();
+    });
     i18n.addEventListener('change', () => this.render());
     this.render();
   }

@@ -100,6 +100,7 @@ class Session {
     lab.observe?.({way: 'in', conn: this.id, frame, cursor: this.link.since()});
     if (frame.type === 'welcome') {
       this.heartbeat = Number(frame.heartbeat) || this.heartbeat;
+      this.link.settings({heartbeat: frame.heartbeat, ack_timeout: frame.ack_timeout});  // the server's own
       this.link.connected();
     } else if (frame.type === 'error') {
       console.warn('imdemo: the server refused a frame:', frame.code, frame.message);

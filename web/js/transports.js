@@ -6,6 +6,8 @@
  *   link.since()                 the highest seq this tab has processed: the cursor to resume from
  *   link.deliver(events)         hand a batch of events to the sync loop, in order
  *   link.connected()             the session is up (the loop resets its backoff and catches up)
+ *   link.settings(values)        the server said its timers (the WebSocket's welcome)
+ *   link.config                  the server's settings when the session began (GET /api/config)
  *
  * Short polling asks every poll_interval seconds; long polling holds each request until something
  * happens. Both carry a second cursor, hints_next, for the live hints (read, delivered, unread) the
