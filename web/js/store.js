@@ -12,8 +12,9 @@
  * system messages (membership changes) are never unread; each one moves the group at once and asks the
  * server for its member list again.
  */
-import {GroupConversation, UserConversation, groupKey, keyNamed, keyOf, userKey} from './conversation.js';
+import {UserConversation, groupKey, keyNamed, keyOf, userKey} from './conversation.js';
 import {displayName} from './dom.js';
+import {GroupConversation} from './group-conversation.js';
 import {t} from './i18n.js';
 
 export class Store extends EventTarget {
