@@ -307,3 +307,47 @@ def test_a_group_chat_survives_a_server_restart_with_nothing_lost_and_nothing_tw
     carol.open_chat("Steady")
     expect(alice.mine("before").locator(".read-by")).to_have_text("Read by all")
     assert alice.bubbles.all_text_contents() == ["before", "while they were away", "after"]
+
+
+def test_on_short_polling_my_own_rename_and_leave_show_at_once_and_the_next_poll_doubles_nothing(live, tabs):
+    """The answer to my own request moves my page before the system message comes with the next poll
+    (seconds later); that message then changes nothing: one line each, the counts right."""
+    server = live(poll_interval=6)
+    (alice, alice_token), (bob, _), (carol, _) = (server.register(n.lower(), n) for n in ("Alice", "Bob", "Carol"))
+    server.create_group(alice_token, "Slow", [bob, carol])
+    owner, leaver = (tabs(server).login(name, transport="short") for name in ("alice", "bob"))
+    for tab in (owner, leaver):
+        tab.open_chat("Slow")
+        expect(tab.page.locator(".chat-username")).to_have_text("3 members")
+
+    def right_after_a_poll(tab):  # the next poll is a whole interval away
+        with tab.page.expect_response(lambda r: "/api/sync" in r.url, timeout=10000):
+            pass
+
+    panel = owner.open_members()
+    panel.locator(".rename input").fill("Quick")
+    right_after_a_poll(owner)
+    panel.locator(".rename button").click()
+    for where in (".chat-name", ".recent .contact.group .contact-name"):
+        expect(owner.page.locator(where)).to_have_text("Quick", timeout=2000)
+    right_after_a_poll(owner)  # the poll that brings the system message
+    expect(owner.system_lines.last).to_have_text("You renamed the group to “Quick”")
+
+    leaver.open_members()
+    right_after_a_poll(leaver)
+    leaver.page.locator(".group-panel .leave").click()
+    expect(leaver.page.locator(".not-member")).to_be_visible(timeout=2000)
+    expect(leaver.page.locator(".composer")).to_be_hidden()
+    expect(leaver.page.locator(".members-toggle")).to_be_hidden()
+    expect(leaver.page.locator(".chat-username")).to_have_text("2 members")
+    right_after_a_poll(leaver)
+    expect(leaver.system_lines).to_have_text(["Alice created the group “Slow” with you and Carol",
+                                              "Alice renamed the group to “Quick”", "You left"])
+    expect(leaver.page.locator(".chat-username")).to_have_text("2 members")  # the message counted nothing again
+    for tab in (owner, leaver):
+        expect(tab.page.locator(".chat-name")).to_have_text("Quick")
+        expect(tab.page.locator(".recent .contact.group")).to_have_count(1)
+    expect(owner.system_lines).to_have_text(["You created the group “Slow” with Bob and Carol",
+                                             "You renamed the group to “Quick”", "Bob left"], timeout=8000)
+    expect(owner.page.locator(".chat-username")).to_have_text("2 members")
+    expect(panel.locator(".member .contact-name")).to_have_text(["Alice", "Carol"])

@@ -1,6 +1,8 @@
 /** Pages: a group as a conversation (conversation.js has the keys and the 1:1 kind): its name, its members
  * and their roles, whether I am still in it, and how far each other member has read, for the "read by k of
- * n" of own messages.
+ * n" of own messages. A membership change is applied as an event, from the sync loop's system message or,
+ * at once, from the answer to my own request (store.js); a change applied twice changes nothing the second
+ * time, so the system message that follows my own request doubles nothing.
  */
 import {groupKey} from './conversation.js';
 import {el} from './dom.js';
@@ -37,7 +39,9 @@ export class GroupConversation {
   static first(gid, message, me, nameOf) {
     const made = message?.event?.type === 'created';  // only the first system message names the group
     const group = {gid, name: made ? message.event.name : '', owner: made ? message.from : 0, member_count: 0};
-    return new GroupConversation(group, me, nameOf);
+    const conversation = new GroupConversation(group, me, nameOf);
+    if (message?.event?.type === 'added') conversation.member = false;  // until this message adds me
+    return conversation;
   }
 
   get gid() { return this.group.gid; }
@@ -92,8 +96,15 @@ export class GroupConversation {
     return true;
   }
 
+  /** Whether uid is in the group as this page knows it: true, false, or null (its members not loaded). */
+  has(uid) {
+    if (this.members.length) return this.members.some((m) => m.user.uid === uid);
+    return uid === this.me ? this.member : null;
+  }
+
   /** A membership change, applied at once (name, owner, members, read marks); the server's member list
-   * follows (the store asks for it). */
+   * follows (the store asks for it). Only who joins or goes is counted, so applying it twice (my own
+   * request's answer, then its system message) counts once. */
   applyEvent(event, mid) {
     const others = event.uids.filter((uid) => uid !== this.me);
     if (event.type === 'created' || event.type === 'renamed') this.group.name = event.name;
@@ -101,13 +112,15 @@ export class GroupConversation {
       for (const uid of [event.by, ...others]) if (uid !== this.me) this.reads.set(uid, mid);
       this.group.member_count = 1 + event.uids.length;
     } else if (event.type === 'added') {
+      const joining = event.uids.filter((uid) => this.has(uid) !== true);
       for (const uid of others) this.reads.set(uid, mid);
-      this.group.member_count += event.uids.length;
+      this.group.member_count += joining.length;
       if (event.uids.includes(this.me)) this.member = true;
     } else if (event.type === 'removed' || event.type === 'left') {
+      const going = event.uids.filter((uid) => this.has(uid) !== false);
       for (const uid of event.uids) this.reads.delete(uid);
       this.members = this.members.filter((m) => !event.uids.includes(m.user.uid));
-      this.group.member_count = Math.max(0, this.group.member_count - event.uids.length);
+      this.group.member_count = Math.max(0, this.group.member_count - going.length);
       if (event.uids.includes(this.me)) this.member = false;
     } else if (event.type === 'owner') {
       this.group.owner = event.uids[0];

@@ -1,8 +1,10 @@
 /** Pages: the members panel of the open group: who is in it, with their roles; any member adds people
  * or leaves, the owner renames the group and removes members. Each change the server makes is a system
- * message that comes back through the sync loop to every member's tab, and the store's 'conversation'
- * event redraws this panel from it: the panel never edits its own list. */
+ * message that comes back through the sync loop to every member's tab; this tab applies its own at once
+ * from the server's answer (group-changes.js). The store's 'conversation' event redraws this panel: the
+ * panel never edits its own list. */
 import {avatar, displayName, el} from './dom.js';
+import {GroupChanges} from './group-changes.js';
 import {i18n, t} from './i18n.js';
 import {groupErrorText} from './member-picker.js';
 
@@ -12,6 +14,7 @@ export class GroupPanel {
     this.toggle = toggle;
     this.store = store;
     this.picker = picker;
+    this.changes = new GroupChanges(store);
     this.key = null;
     this.build();
     toggle.addEventListener('click', () => this.setOpen(this.root.hidden));
@@ -33,13 +36,13 @@ export class GroupPanel {
     this.renameForm = el('form', {class: 'rename'}, el('label', {}, this.renameLabel, this.nameInput), this.renameButton);
     this.renameForm.addEventListener('submit', (event) => {
       event.preventDefault();
-      this.act((c) => this.store.api.renameGroup(c.gid, this.nameInput.value.trim()));
+      this.act((c) => this.changes.rename(c.gid, this.nameInput.value.trim()));
     });
     this.list = el('ul', {class: 'member-list'});
     this.addButton = el('button', {type: 'button', class: 'ghost add-members',
       onclick: () => this.act((c) => this.picker.addMembers(c))});
     this.leaveButton = el('button', {type: 'button', class: 'ghost leave',
-      onclick: () => this.act((c) => this.store.api.removeMember(c.gid, this.store.me.uid))});
+      onclick: () => this.act((c) => this.changes.leave(c.gid))});
     this.error = el('p', {class: 'form-error', role: 'alert', hidden: true});
     this.root.setAttribute('aria-labelledby', 'group-panel-title');
     this.root.replaceChildren(el('header', {class: 'group-panel-head'}, this.heading, this.closeButton),
@@ -87,7 +90,7 @@ export class GroupPanel {
     const person = me ? this.store.me : user;
     const remove = c.isOwner && !me ? el('button', {type: 'button', class: 'ghost remove', text: t('group.remove'),
       'aria-label': t('group.remove_named', {name: displayName(person)}),
-      onclick: () => this.act((group) => this.store.api.removeMember(group.gid, user.uid))}) : null;
+      onclick: () => this.act((group) => this.changes.remove(group.gid, user.uid))}) : null;
     return el('li', {class: 'member', dataset: {uid: user.uid, role}},
       avatar(person, 'small'),
       el('span', {class: 'contact-main'},

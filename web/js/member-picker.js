@@ -2,6 +2,7 @@
  * to one. It is a modal <dialog>: Tab stays inside it, Esc closes it, Enter in the name field submits,
  * and on a phone it covers the screen. People are picked from everyone the page knows (GET /api/users). */
 import {avatar, displayName, el} from './dom.js';
+import {GroupChanges} from './group-changes.js';
 import {t} from './i18n.js';
 
 const KNOWN_ERRORS = new Set(['invalid_name', 'group_too_large', 'not_owner', 'not_a_member', 'no_such_user']);
@@ -14,6 +15,7 @@ export function groupErrorText(error) {
 export class MemberPicker {
   constructor(store) {
     this.store = store;
+    this.changes = new GroupChanges(store);
     this.dialog = el('dialog', {class: 'picker', 'aria-labelledby': 'picker-title'});
     // 'close' comes a task after close(): if the dialog was opened again by then, it is not this ask's
     this.dialog.addEventListener('close', () => this.dialog.open || this.settle(null));
@@ -35,7 +37,7 @@ export class MemberPicker {
     const exclude = new Set(conversation.members.map((m) => m.user.uid));
     return this.ask({title: t('group.add_title', {name: conversation.title}), submitLabel: t('group.add'),
       withName: false, exclude, submit: async ({uids}) => {
-        await this.store.api.addMembers(conversation.gid, uids);
+        await this.changes.add(conversation.gid, uids);
         return true;
       }});
   }

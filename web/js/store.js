@@ -104,11 +104,25 @@ export class Store extends EventTarget {
   /** A membership change of a group: applied at once, then the member list asked for again. Removed, I
    * keep the group and what I had, its unread count drops to 0 (as on the server) and I stop asking. */
   applySystem(contact, message) {
-    contact.applyEvent(message.event, message.mid);
+    this.applyChange(contact, message.event, message.mid);
+    if (contact.member) this.loadGroup(contact.gid);
+  }
+
+  /** A change I made to a group, from the server's answer, before its system message comes (a poll may be
+   * seconds away): the same event, which the message then applies again to no effect (group-conversation.js). */
+  applyOwnChange(key, event) {
+    const contact = this.contacts.get(key);
+    if (!contact || !contact.isGroup) return;
+    contact.ticket += 1;  // a member list asked for before the change must not land after it
+    this.applyChange(contact, {by: this.me.uid, uids: [], ...event});
+    this.changed();
+  }
+
+  applyChange(contact, event, mid) {
+    contact.applyEvent(event, mid);
     if (!contact.member) this.clearUnread(contact.key);
     this.dispatchEvent(new CustomEvent('conversation', {detail: contact.key}));
     this.dispatchEvent(new Event('marks'));
-    if (contact.member) this.loadGroup(contact.gid);
   }
 
   /** Ask for a group's members (roles, read marks); an answer older than the newest request is dropped. */
