@@ -118,6 +118,7 @@ def test_membership_changes_are_system_lines_that_move_every_tab(trio):
         expect(tab.group("Team")).to_have_count(1)
 
     members.locator(".member", has_text="Bob").locator(".remove").click()
+    members.locator(".member", has_text="Bob").locator(".confirm-remove").click()  # asked first
     expect(bob.system_lines.last).to_have_text("Alice removed you")
     expect(bob.page.locator(".not-member")).to_have_text("You are no longer a member of this group.")
     expect(bob.page.locator(".composer")).to_be_hidden()
@@ -351,3 +352,63 @@ def test_on_short_polling_my_own_rename_and_leave_show_at_once_and_the_next_poll
                                              "You renamed the group to “Quick”", "Bob left"], timeout=8000)
     expect(owner.page.locator(".chat-username")).to_have_text("2 members")
     expect(panel.locator(".member .contact-name")).to_have_text(["Alice", "Carol"])
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_members_panel_leaves_the_composer_and_the_messages_usable(live, tabs, viewport):
+    """On a desktop the panel sits beside the conversation, which narrows: nothing of it is covered. On a
+    phone it covers the messages and leaves the composer below it."""
+    server = live()
+    (alice, alice_token), (bob, bob_token) = (server.register(n.lower(), n) for n in ("Alice", "Bob"))
+    gid = server.create_group(alice_token, "Side", [bob])
+    tab = tabs(server, viewport).login("alice", transport="ws")
+    tab.open_chat("Side")
+    tab.send("mine, on the right")
+    expect(tab.mine("mine, on the right")).to_have_attribute("data-state", re.compile("sent|read"))
+    server.send_group(bob_token, gid, "theirs, on the left")
+    expect(tab.bubbles).to_have_text(["mine, on the right", "theirs, on the left"])
+    panel = tab.open_members()
+    expect(panel.locator(".member")).to_have_count(2)
+    page, box = tab.page, panel.bounding_box()
+    assert box["x"] + box["width"] <= viewport["width"] + 1
+    send = page.locator(".composer .send")
+    if viewport is DESKTOP:
+        messages = page.locator(".messages").bounding_box()
+        assert messages["x"] + messages["width"] <= box["x"] + 1 and messages["width"] >= 400
+        for bubble in (tab.mine("mine, on the right"), tab.bubbles.last):  # the top element at its middle
+            assert bubble.evaluate("""b => { const r = b.getBoundingClientRect();
+                return b.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }""")
+    else:
+        assert send.bounding_box()["y"] >= box["y"] + box["height"] - 1  # the composer below the panel
+    page.fill(".composer textarea", "sent with the panel open")
+    send.click()  # Playwright clicks only what is on top: a covered button fails here
+    expect(tab.bubbles.last).to_have_text("sent with the panel open")
+    expect(panel).to_be_visible()
+
+
+def test_removing_a_member_asks_first_and_cancel_or_esc_keeps_them(trio):
+    server, people, (alice, bob, _carol) = trio("ws")
+    alice.create_group("Careful", ["Bob", "Carol"])
+    panel = alice.open_members()
+    row = panel.locator(".member", has_text="Bob")
+    row.locator(".remove").click()
+    expect(row.locator(".confirm p")).to_have_text("Remove Bob from the group? They keep what they have received "
+                                                   "and get nothing after.")
+    expect(row.locator(".cancel-remove")).to_be_focused()  # Enter twice removes nobody
+    row.locator(".cancel-remove").click()
+    expect(row.locator(".confirm")).to_have_count(0)
+    expect(row.locator(".remove")).to_be_focused()
+    row.locator(".remove").click()
+    alice.page.keyboard.press("Escape")  # Esc answers the question, the panel stays
+    expect(row.locator(".confirm")).to_have_count(0)
+    expect(panel).to_be_visible()
+    expect(panel.locator(".member")).to_have_count(3)
+    assert len(server.http.ok("GET", "/api/groups", token=people["Bob"][1])["groups"]) == 1
+
+    alice.page.click(".lang-switch [data-lang=zh] >> visible=true")
+    row.locator(".remove").click()
+    expect(row.locator(".confirm p")).to_have_text("将Bob移出群聊？对方会保留已收到的消息，之后不再收到新消息。")
+    in_language(alice.page, "zh")
+    row.locator(".confirm-remove").click()
+    expect(panel.locator(".member .contact-name")).to_have_text(["Alice", "Carol"])
+    expect(bob.group("Careful").locator(".preview")).to_have_text("Alice removed you")

@@ -138,6 +138,8 @@ export default {
   'group.leave': 'Leave group',
   'group.remove': 'Remove',
   'group.remove_named': 'Remove {name} from the group',
+  'group.remove_confirm': 'Remove {name} from the group? They keep what they have received and get nothing after.',
+  'group.remove_yes': 'Remove',
   'group.role.owner': 'Owner',
   'group.role.member': 'Member',
   'group.error.no_name': 'Give the group a name.',

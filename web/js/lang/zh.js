@@ -138,6 +138,8 @@ export default {
   'group.leave': '退出群聊',
   'group.remove': '移出群聊',
   'group.remove_named': '将{name}移出群聊',
+  'group.remove_confirm': '将{name}移出群聊？对方会保留已收到的消息，之后不再收到新消息。',
+  'group.remove_yes': '移出',
   'group.role.owner': '群主',
   'group.role.member': '成员',
   'group.error.no_name': '请填写群聊名称。',
