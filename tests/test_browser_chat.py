@@ -233,3 +233,30 @@ def test_a_long_paste_is_kept_whole_the_composer_says_by_how_much_and_send_waits
     expect(alice.mine("字")).to_have_attribute("data-state", re.compile("sent|delivered"))
     bob.open_chat("Alice")
     expect(bob.bubbles).to_have_text(["字" * 999 + "😀"])
+
+
+@pytest.mark.parametrize("occasion", ["reconnect", "back in view", "focus", "member picker"])
+def test_someone_who_registers_later_appears_in_all_contacts_without_a_reload(live, tabs, occasion):
+    """The page reads everyone again when its list may be stale: the sync loop connects again, the tab
+    comes back into view or gains the focus, the member picker opens."""
+    server = live()
+    server.register("alice", "Alice")
+    server.register("bob", "Bob")
+    alice = tabs(server).login("alice", transport="ws")
+    everyone = alice.page.locator(".everyone .contact-name")
+    expect(everyone).to_have_text(["Bob"])
+    server.register("carol", "Carol")  # no message from her: nothing else tells alice's page
+    if occasion == "reconnect":
+        server.stop()
+        expect(alice.status).to_have_text(re.compile("^Offline"))
+        server.start()
+    elif occasion == "back in view":
+        alice.page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # headless: always visible
+    elif occasion == "focus":
+        alice.page.evaluate("window.dispatchEvent(new Event('focus'))")
+    else:
+        alice.page.click(".new-group")
+        expect(alice.page.locator(".picker-person .contact-name")).to_have_text(["Bob", "Carol"])
+        alice.page.locator(".picker-person", has_text="Carol").locator("input").check()
+        alice.page.keyboard.press("Escape")
+    expect(everyone).to_have_text(["Bob", "Carol"], timeout=15000)

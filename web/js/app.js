@@ -78,6 +78,7 @@ async function startMessenger(me, config, login) {
       chat.resume();
     }
   });
+  readEveryoneWhenStale(store, loop);
   loop.addEventListener('unauthorized', () => endSession(loop, 'login.note.session_ended'));
   $('.logout', root).addEventListener('click', () => endSession(loop, 'login.note.logged_out', true));
 
@@ -94,6 +95,20 @@ async function startMessenger(me, config, login) {
     console.warn('imdemo: could not load contacts yet:', error.message);
   }
   loop.start();
+}
+
+/** Someone who registered since the page loaded belongs in "All contacts": read everyone again when the
+ * list may be stale: each time the sync loop connects again, and when the tab is back in view or gains
+ * the focus (the member picker asks as it opens). A push to every user at each registration was left out:
+ * registrations are rare and the list is a demo's directory. */
+function readEveryoneWhenStale(store, loop) {
+  let asking = null;  // one question at a time: focus and visibilitychange come together
+  const reread = () => {
+    asking ||= store.loadUsers().catch(() => {}).finally(() => { asking = null; });  // unreachable: asked next time
+  };
+  loop.addEventListener('connected', (event) => event.detail.resumed && reread());
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && reread());
+  window.addEventListener('focus', reread);
 }
 
 /** Forget the token and start over from the login page: a reload drops every listener and timer. */

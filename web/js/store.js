@@ -36,13 +36,18 @@ export class Store extends EventTarget {
     await Promise.all([this.loadUsers(), this.refresh()]);
   }
 
+  /** Read everyone (GET /api/users): at start, and again whenever the list may be stale (app.js says
+   * when); tell the views only if someone is new or renamed. */
   async loadUsers() {
+    let moved = false;
     for (const user of await this.api.users()) {
+      const known = this.users.get(user.uid);
+      moved ||= !known || ['username', 'nickname', 'avatar'].some((field) => known[field] !== user[field]);
       this.users.set(user.uid, user);
       const contact = this.contacts.get(userKey(user.uid));
       if (contact) contact.user = user;
     }
-    this.changed();
+    if (moved) this.changed();
   }
 
   /** Replace previews and counts with the server's snapshot; keep what arrived while it was on its way.
