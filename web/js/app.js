@@ -13,9 +13,11 @@ import {Outbox} from './outbox.js';
 import {StatusView} from './status-view.js';
 import {Store} from './store.js';
 import {SyncLoop} from './sync.js';
+import {Wire} from './wire.js';
 
 const NOTE_KEY = 'imdemo.note';  // a message for the login page that survives the reload (its table key)
-const api = new Api();
+const wire = new Wire();  // the tab's way to the network: the API client's requests and the WebSocket
+const api = new Api({wire});
 
 async function boot() {
   translate(document);
@@ -60,7 +62,7 @@ async function startMessenger(me, config, login) {
     if (key) chat.open(key);
   });
   new StatusView($('.connection', root), $('.banner'), loop);
-  new LabPanel(root, loop);
+  new LabPanel(root, loop, wire);
 
   loop.addEventListener('message', (event) => {
     store.apply(event.detail);

@@ -11,7 +11,6 @@
  * other flags is followed without a reload. 'config' tells the views when they changed.
  */
 import {ApiError} from './api.js';
-import {lab} from './lab-hooks.js';
 import {WebSocketTransport} from './socket.js';
 import {LongPoll, ShortPoll} from './transports.js';
 import {Backoff, sleep} from './wait.js';
@@ -24,6 +23,7 @@ function transportNamed(name) {
 }
 
 export class SyncLoop extends EventTarget {
+  /** api: the API client; its wire (wire.js) opens the WebSocket too. */
   constructor(api, config, uid) {
     super();
     this.api = api;
@@ -72,6 +72,7 @@ export class SyncLoop extends EventTarget {
       let up = false;
       const link = {
         api: this.api,
+        wire: this.api.wire,
         config: this.config,
         since: () => this.cursor,
         deliver: (events) => signal.aborted || this.deliver(events),
@@ -123,8 +124,8 @@ export class SyncLoop extends EventTarget {
   }
 
   async pause(delay, error, chosen, transport, signal) {
-    lab.observe?.({way: 'note', what: 'wait', seconds: delay / 1000});
-    this.setStatus('offline', chosen, transport, {retryAt: Date.now() + delay, error: error.message});
+    this.setStatus('offline', chosen, transport,
+      {retryAt: Date.now() + delay, retryIn: delay, error: error.message, reason: error.reason || ''});
     this.wake = new AbortController();
     const stop = () => this.wake.abort();
     signal.addEventListener('abort', stop, {once: true});
@@ -145,7 +146,7 @@ export class SyncLoop extends EventTarget {
     for (const event of events) {
       if (event.type === 'message') {
         if (event.seq <= this.cursor) continue;
-        // Seqs have no gaps: one past a gap waits for the one before it (lost on the way, in the lab),
+        // Seqs have no gaps: one past a gap waits for the one before it (a frame lost on the way),
         // which the server sends again, since the ACK (the cursor) does not cover it.
         if (event.seq > this.cursor + 1) continue;
         this.cursor = event.seq;
