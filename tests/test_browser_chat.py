@@ -195,3 +195,68 @@ def test_a_hidden_tab_counts_the_open_chat_unread_until_it_is_seen(pair):
     }""")
     expect(bob.page).to_have_title("imdemo")
     expect(alice.mine("still there?")).to_have_attribute("data-state", "read")
+
+
+def test_a_long_paste_is_kept_whole_the_composer_says_by_how_much_and_send_waits(pair):
+    """A message is 1..1000 characters once trimmed (as the server counts: an emoji is one). From 100 left
+    the composer counts down; past the limit it says by how much and refuses to send; nothing is cut."""
+    server, alice, bob = pair("long")
+    alice.open_chat("Bob")
+    page, box = alice.page, alice.page.locator(".composer textarea")
+    count, send = page.locator(".composer-count"), page.locator(".composer .send")
+    length = lambda: box.evaluate("box => [...box.value].length")  # noqa: E731
+    box.fill("a" * 899)
+    expect(count).to_be_hidden()
+    page.keyboard.insert_text("b")  # as a paste: at the caret, through the browser's editing
+    expect(count).to_have_text("100 characters left")
+    page.keyboard.insert_text("c" * 4100)
+    assert length() == 5000  # kept whole
+    expect(count).to_have_text("Too long by 4,000 characters: a message holds at most 1,000.")
+    expect(send).to_be_disabled()
+    expect(box).to_have_attribute("aria-invalid", "true")
+    box.press("Enter")
+    send.click(force=True)
+    expect(alice.page.locator(".messages .msg")).to_have_count(0)
+    assert length() == 5000
+
+    box.fill("字" * 999 + "😀")  # 1000 characters, the emoji one of them
+    expect(count).to_have_text("0 characters left")
+    expect(send).to_be_enabled()
+    page.keyboard.insert_text("!")
+    expect(count).to_have_text("Too long by 1 character: a message holds at most 1,000.")
+    box.press("Backspace")
+    page.keyboard.insert_text(" \n ")  # trimmed away, as the server trims
+    expect(count).to_have_text("0 characters left")
+    box.press("Enter")
+    expect(alice.bubbles).to_have_text(["字" * 999 + "😀"])
+    expect(count).to_be_hidden()
+    expect(alice.mine("字")).to_have_attribute("data-state", re.compile("sent|delivered"))
+    bob.open_chat("Alice")
+    expect(bob.bubbles).to_have_text(["字" * 999 + "😀"])
+
+
+@pytest.mark.parametrize("occasion", ["reconnect", "back in view", "focus", "member picker"])
+def test_someone_who_registers_later_appears_in_all_contacts_without_a_reload(live, tabs, occasion):
+    """The page reads everyone again when its list may be stale: the sync loop connects again, the tab
+    comes back into view or gains the focus, the member picker opens."""
+    server = live()
+    server.register("alice", "Alice")
+    server.register("bob", "Bob")
+    alice = tabs(server).login("alice", transport="ws")
+    everyone = alice.page.locator(".everyone .contact-name")
+    expect(everyone).to_have_text(["Bob"])
+    server.register("carol", "Carol")  # no message from her: nothing else tells alice's page
+    if occasion == "reconnect":
+        server.stop()
+        expect(alice.status).to_have_text(re.compile("^Offline"))
+        server.start()
+    elif occasion == "back in view":
+        alice.page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # headless: always visible
+    elif occasion == "focus":
+        alice.page.evaluate("window.dispatchEvent(new Event('focus'))")
+    else:
+        alice.page.click(".new-group")
+        expect(alice.page.locator(".picker-person .contact-name")).to_have_text(["Bob", "Carol"])
+        alice.page.locator(".picker-person", has_text="Carol").locator("input").check()
+        alice.page.keyboard.press("Escape")
+    expect(everyone).to_have_text(["Bob", "Carol"], timeout=15000)

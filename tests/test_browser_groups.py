@@ -118,6 +118,7 @@ def test_membership_changes_are_system_lines_that_move_every_tab(trio):
         expect(tab.group("Team")).to_have_count(1)
 
     members.locator(".member", has_text="Bob").locator(".remove").click()
+    members.locator(".member", has_text="Bob").locator(".confirm-remove").click()  # asked first
     expect(bob.system_lines.last).to_have_text("Alice removed you")
     expect(bob.page.locator(".not-member")).to_have_text("You are no longer a member of this group.")
     expect(bob.page.locator(".composer")).to_be_hidden()
@@ -307,3 +308,107 @@ def test_a_group_chat_survives_a_server_restart_with_nothing_lost_and_nothing_tw
     carol.open_chat("Steady")
     expect(alice.mine("before").locator(".read-by")).to_have_text("Read by all")
     assert alice.bubbles.all_text_contents() == ["before", "while they were away", "after"]
+
+
+def test_on_short_polling_my_own_rename_and_leave_show_at_once_and_the_next_poll_doubles_nothing(live, tabs):
+    """The answer to my own request moves my page before the system message comes with the next poll
+    (seconds later); that message then changes nothing: one line each, the counts right."""
+    server = live(poll_interval=6)
+    (alice, alice_token), (bob, _), (carol, _) = (server.register(n.lower(), n) for n in ("Alice", "Bob", "Carol"))
+    server.create_group(alice_token, "Slow", [bob, carol])
+    owner, leaver = (tabs(server).login(name, transport="short") for name in ("alice", "bob"))
+    for tab in (owner, leaver):
+        tab.open_chat("Slow")
+        expect(tab.page.locator(".chat-username")).to_have_text("3 members")
+
+    def right_after_a_poll(tab):  # the next poll is a whole interval away
+        with tab.page.expect_response(lambda r: "/api/sync" in r.url, timeout=10000):
+            pass
+
+    panel = owner.open_members()
+    panel.locator(".rename input").fill("Quick")
+    right_after_a_poll(owner)
+    panel.locator(".rename button").click()
+    for where in (".chat-name", ".recent .contact.group .contact-name"):
+        expect(owner.page.locator(where)).to_have_text("Quick", timeout=2000)
+    right_after_a_poll(owner)  # the poll that brings the system message
+    expect(owner.system_lines.last).to_have_text("You renamed the group to “Quick”")
+
+    leaver.open_members()
+    right_after_a_poll(leaver)
+    leaver.page.locator(".group-panel .leave").click()
+    expect(leaver.page.locator(".not-member")).to_be_visible(timeout=2000)
+    expect(leaver.page.locator(".composer")).to_be_hidden()
+    expect(leaver.page.locator(".members-toggle")).to_be_hidden()
+    expect(leaver.page.locator(".chat-username")).to_have_text("2 members")
+    right_after_a_poll(leaver)
+    expect(leaver.system_lines).to_have_text(["Alice created the group “Slow” with you and Carol",
+                                              "Alice renamed the group to “Quick”", "You left"])
+    expect(leaver.page.locator(".chat-username")).to_have_text("2 members")  # the message counted nothing again
+    for tab in (owner, leaver):
+        expect(tab.page.locator(".chat-name")).to_have_text("Quick")
+        expect(tab.page.locator(".recent .contact.group")).to_have_count(1)
+    expect(owner.system_lines).to_have_text(["You created the group “Slow” with Bob and Carol",
+                                             "You renamed the group to “Quick”", "Bob left"], timeout=8000)
+    expect(owner.page.locator(".chat-username")).to_have_text("2 members")
+    expect(panel.locator(".member .contact-name")).to_have_text(["Alice", "Carol"])
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_members_panel_leaves_the_composer_and_the_messages_usable(live, tabs, viewport):
+    """On a desktop the panel sits beside the conversation, which narrows: nothing of it is covered. On a
+    phone it covers the messages and leaves the composer below it."""
+    server = live()
+    (alice, alice_token), (bob, bob_token) = (server.register(n.lower(), n) for n in ("Alice", "Bob"))
+    gid = server.create_group(alice_token, "Side", [bob])
+    tab = tabs(server, viewport).login("alice", transport="ws")
+    tab.open_chat("Side")
+    tab.send("mine, on the right")
+    expect(tab.mine("mine, on the right")).to_have_attribute("data-state", re.compile("sent|read"))
+    server.send_group(bob_token, gid, "theirs, on the left")
+    expect(tab.bubbles).to_have_text(["mine, on the right", "theirs, on the left"])
+    panel = tab.open_members()
+    expect(panel.locator(".member")).to_have_count(2)
+    page, box = tab.page, panel.bounding_box()
+    assert box["x"] + box["width"] <= viewport["width"] + 1
+    send = page.locator(".composer .send")
+    if viewport is DESKTOP:
+        messages = page.locator(".messages").bounding_box()
+        assert messages["x"] + messages["width"] <= box["x"] + 1 and messages["width"] >= 400
+        for bubble in (tab.mine("mine, on the right"), tab.bubbles.last):  # the top element at its middle
+            assert bubble.evaluate("""b => { const r = b.getBoundingClientRect();
+                return b.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }""")
+    else:
+        assert send.bounding_box()["y"] >= box["y"] + box["height"] - 1  # the composer below the panel
+    page.fill(".composer textarea", "sent with the panel open")
+    send.click()  # Playwright clicks only what is on top: a covered button fails here
+    expect(tab.bubbles.last).to_have_text("sent with the panel open")
+    expect(panel).to_be_visible()
+
+
+def test_removing_a_member_asks_first_and_cancel_or_esc_keeps_them(trio):
+    server, people, (alice, bob, _carol) = trio("ws")
+    alice.create_group("Careful", ["Bob", "Carol"])
+    panel = alice.open_members()
+    row = panel.locator(".member", has_text="Bob")
+    row.locator(".remove").click()
+    expect(row.locator(".confirm p")).to_have_text("Remove Bob from the group? They keep what they have received "
+                                                   "and get nothing after.")
+    expect(row.locator(".cancel-remove")).to_be_focused()  # Enter twice removes nobody
+    row.locator(".cancel-remove").click()
+    expect(row.locator(".confirm")).to_have_count(0)
+    expect(row.locator(".remove")).to_be_focused()
+    row.locator(".remove").click()
+    alice.page.keyboard.press("Escape")  # Esc answers the question, the panel stays
+    expect(row.locator(".confirm")).to_have_count(0)
+    expect(panel).to_be_visible()
+    expect(panel.locator(".member")).to_have_count(3)
+    assert len(server.http.ok("GET", "/api/groups", token=people["Bob"][1])["groups"]) == 1
+
+    alice.page.click(".lang-switch [data-lang=zh] >> visible=true")
+    row.locator(".remove").click()
+    expect(row.locator(".confirm p")).to_have_text("将Bob移出群聊？对方会保留已收到的消息，之后不再收到新消息。")
+    in_language(alice.page, "zh")
+    row.locator(".confirm-remove").click()
+    expect(panel.locator(".member .contact-name")).to_have_text(["Alice", "Carol"])
+    expect(bob.group("Careful").locator(".preview")).to_have_text("Alice removed you")

@@ -3,13 +3,23 @@ server with the lab's short timers (`python run.py --lab`); each test asserts th
 draws and that the message list and the unread badge end with each message once
 (tests/lab_timeline.py reads the timeline's rows as "way what detail marks", in any language)."""
 import re
+from dataclasses import replace
 
 import pytest
 
 from imdemo.config import LAB_TIMERS
 
-from .browser import DESKTOP, PHONE, chromium_fixture, expect, live_fixture, shots_fixture, tabs_fixture  # noqa: F401
-from .helpers import wait_for
+from .browser import (  # noqa: F401
+    DESKTOP,
+    PHONE,
+    TRANSPORT_LABELS,
+    chromium_fixture,
+    expect,
+    live_fixture,
+    shots_fixture,
+    tabs_fixture,
+)
+from .helpers import free_port, wait_for
 from .lab_timeline import rows, use, wait_for_rows
 
 pytestmark = pytest.mark.browser
@@ -225,3 +235,24 @@ def test_on_a_phone_the_lab_is_one_click_away_from_the_chat_and_sits_above_it(li
     tab.page.click("#lab .lab-close")
     expect(panel).to_be_hidden()
     assert tab.page.locator(".chat").bounding_box()["height"] == PHONE["height"]
+
+
+@pytest.mark.parametrize("transport", ["short", "long", "ws"])
+def test_a_server_restarted_with_other_timers_is_followed_on_reconnect_and_the_lab_shows_them(live, tabs, transport):
+    """The page takes the server's settings again when it reconnects (GET /api/config, and the WebSocket's
+    welcome): the lab's timers, and a WebSocket port that moved."""
+    server = live()  # run.py's default timers
+    server.register("alice", "Alice")
+    tab = tabs(server).login("alice", transport=transport)
+    tab.page.click(".status .lab-toggle")
+    timers = tab.page.locator("#lab .lab-timers")
+    expect(timers).to_have_text("Heartbeat 30 s · ACK timeout 5 s · 2 retries. Long for experiments: "
+                                "python run.py --lab shortens them.")
+    server.stop()
+    expect(tab.status).to_have_text(re.compile("^Offline"))
+    server.config = replace(server.config, **{**LAB_TIMERS, "ack_retries": 3}, ws_port=free_port())
+    server.start()  # same HTTP port and database, the lab's timers, the WebSocket elsewhere
+    expect(tab.status).to_have_text(f"Connected · {TRANSPORT_LABELS[transport]}", timeout=15000)
+    expect(timers).to_have_text("Heartbeat 5 s · ACK timeout 2 s · 3 retries.")
+    if transport == "ws":  # what each experiment explains quotes the new timers too
+        expect(tab.page.locator("#lab [data-experiment=acks]")).to_have_attribute("title", re.compile("every 2 s"))

@@ -75,3 +75,29 @@ def test_phone_shows_one_column_and_the_chat_covers_the_list(story, tabs, shots)
     expect(sidebar).to_be_visible()
     expect(chat).to_be_hidden()
     expect(tab.badge("王五")).to_have_count(0)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_sidebar_stays_put_whatever_the_status_line_says(live, tabs, viewport, language):
+    """"Connected · WebSocket" is longer than "Connected · Short poll": the language switch beside it
+    wrapped onto a line of its own and the contacts jumped about 30 px. Nothing moves now, on any
+    transport, offline, in either language."""
+    server = live()
+    server.register("zhangsan", "张三")
+    server.register("lisi", "李四")
+    tab = tabs(server, viewport, locale={"en": "en-US", "zh": "zh-CN"}[language]).login("zhangsan")
+    page, light = tab.page, tab.page.locator(".status-light")
+
+    def places():
+        return [page.locator(part).bounding_box() for part in (".sidebar", ".status-row", ".lists", ".everyone li")]
+    expect(light).to_have_attribute("data-state", "connected")
+    first = places()
+    for transport in ("short", "long", "ws", "short", "ws"):
+        page.click(f".transport-switch [data-transport={transport}]")
+        expect(light).to_have_attribute("data-state", "connected")
+        assert places() == first, transport
+    server.stop()
+    expect(light).to_have_attribute("data-state", "offline")
+    assert places() == first
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]

@@ -2,7 +2,7 @@
  * so two tabs of one browser can be two users. A conversation is named by its key (conversation.js):
  * `u<uid>` or `g<gid>`. */
 import {pathOf, sendingTo} from './conversation.js';
-import {lab} from './lab-hooks.js';
+import {Wire} from './wire.js';
 
 const TOKEN_KEY = 'imdemo.token';
 
@@ -16,12 +16,20 @@ export class ApiError extends Error {
   }
 }
 
-/** The server could not be reached, or the connection broke mid-answer. */
-export class NetworkError extends Error {}
+/** The server could not be reached, or the connection broke mid-answer; reason names a known way of
+ * losing it ('silent': a WebSocket that heard nothing for two heartbeats), else ''. */
+export class NetworkError extends Error {
+  constructor(message, reason = '') {
+    super(message);
+    this.reason = reason;
+  }
+}
 
 export class Api {
-  constructor(storage = sessionStorage) {
+  /** wire: the way to the network (wire.js), shared with the sync loop's WebSocket. */
+  constructor({storage = sessionStorage, wire = new Wire()} = {}) {
     this.storage = storage;
+    this.wire = wire;
   }
 
   get token() {
@@ -38,18 +46,17 @@ export class Api {
     const headers = {Accept: 'application/json'};
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (lab.faults.offline) throw new NetworkError('offline');  // the lab's "go offline"
     let response;
     let data = null;
     try {
-      response = await fetch(path, {method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body)});
+      response = await this.wire.fetch(path, {method, headers, signal,
+        body: body === undefined ? undefined : JSON.stringify(body)});
       const text = await response.text();
       data = text ? JSON.parse(text) : null;
     } catch (error) {
       if (error.name === 'AbortError') throw error;
       throw new NetworkError(response ? `bad answer from ${path}` : 'the server cannot be reached');
     }
-    if (lab.faults.offline) throw new NetworkError('offline');  // an answer that comes while offline never does
     if (!response.ok) {
       const error = (data && data.error) || {};
       const retryAfter = Number(response.headers.get('Retry-After')) || 0;
@@ -59,8 +66,8 @@ export class Api {
     return data;
   }
 
-  config() {
-    return this.call('GET', '/api/config');
+  config({signal} = {}) {
+    return this.call('GET', '/api/config', undefined, {signal});
   }
 
   async login(username, password) {

@@ -13,9 +13,11 @@ import {Outbox} from './outbox.js';
 import {StatusView} from './status-view.js';
 import {Store} from './store.js';
 import {SyncLoop} from './sync.js';
+import {Wire} from './wire.js';
 
 const NOTE_KEY = 'imdemo.note';  // a message for the login page that survives the reload (its table key)
-const api = new Api();
+const wire = new Wire();  // the tab's way to the network: the API client's requests and the WebSocket
+const api = new Api({wire});
 
 async function boot() {
   translate(document);
@@ -60,7 +62,7 @@ async function startMessenger(me, config, login) {
     if (key) chat.open(key);
   });
   new StatusView($('.connection', root), $('.banner'), loop);
-  new LabPanel(root, loop, config);
+  new LabPanel(root, loop, wire);
 
   loop.addEventListener('message', (event) => {
     store.apply(event.detail);
@@ -78,10 +80,12 @@ async function startMessenger(me, config, login) {
       chat.resume();
     }
   });
+  readEveryoneWhenStale(store, loop);
   loop.addEventListener('unauthorized', () => endSession(loop, 'login.note.session_ended'));
   $('.logout', root).addEventListener('click', () => endSession(loop, 'login.note.logged_out', true));
 
   $('.inspect-link', root).hidden = !config.inspector;
+  loop.addEventListener('config', (event) => { $('.inspect-link', root).hidden = !event.detail.inspector; });
   $('.me-avatar', root).replaceChildren(avatar(me));
   $('.me-name', root).textContent = displayName(me);
   login.hide();
@@ -93,6 +97,20 @@ async function startMessenger(me, config, login) {
     console.warn('imdemo: could not load contacts yet:', error.message);
   }
   loop.start();
+}
+
+/** Someone who registered since the page loaded belongs in "All contacts": read everyone again when the
+ * list may be stale: each time the sync loop connects again, and when the tab is back in view or gains
+ * the focus (the member picker asks as it opens). A push to every user at each registration was left out:
+ * registrations are rare and the list is a demo's directory. */
+function readEveryoneWhenStale(store, loop) {
+  let asking = null;  // one question at a time: focus and visibilitychange come together
+  const reread = () => {
+    asking ||= store.loadUsers().catch(() => {}).finally(() => { asking = null; });  // unreachable: asked next time
+  };
+  loop.addEventListener('connected', (event) => event.detail.resumed && reread());
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && reread());
+  window.addEventListener('focus', reread);
 }
 
 /** Forget the token and start over from the login page: a reload drops every listener and timer. */

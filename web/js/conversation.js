@@ -1,11 +1,9 @@
 /** Pages: a conversation, 1:1 or group, named by one key: `u<uid>` or `g<gid>`. The store keeps one per
  * recent contact, the chat view shows one, the outbox sends to one; what differs between the two kinds
  * (title, avatar, where its messages live, how its read marks are kept) is answered here, so no step
- * of the way of a message asks "is this a group?".
+ * of the way of a message asks "is this a group?". A group's own class is in group-conversation.js.
  */
-import {avatar, displayName, el} from './dom.js';
-import {eventNodes} from './group-events.js';
-import {locale, t} from './i18n.js';
+import {avatar, displayName} from './dom.js';
 
 export const userKey = (uid) => `u${uid}`;
 export const groupKey = (gid) => `g${gid}`;
@@ -88,114 +86,5 @@ export class UserConversation {
 
   noteRead(event, me) {
     return event.by !== me && this.notePeer({read: event.up_to});
-  }
-}
-
-/** A group: its name, its members with their roles, and how far each other member has read, for the
- * "read by k of n" of own messages (n: the other current members). */
-export class GroupConversation {
-  isGroup = true;
-  subtitleIsData = false;  // "3 members": our words
-
-  constructor(group, me, nameOf) {
-    this.key = groupKey(group.gid);
-    this.group = {...group};
-    this.me = me;
-    this.nameOf = nameOf;  // uid -> the name this page knows them by
-    this.last_message = null;
-    this.unread = 0;
-    this.member = true;  // false once I left or was removed: I keep what I had, and can no longer send
-    this.members = [];  // [{user, role, read_mid}] as GET /api/groups/<gid> last said
-    this.reads = new Map();  // uid -> read_mid of each other current member
-    this.ticket = 0;  // the newest request for the members: an older answer never lands on a newer one
-  }
-
-  static from(entry, before, me, nameOf) {
-    const conversation = new GroupConversation(entry.group, me, nameOf);
-    Object.assign(conversation, {last_message: entry.last_message, unread: entry.unread, member: entry.member,
-      members: before?.members || [], reads: before?.reads || new Map(), ticket: before?.ticket || 0});
-    return conversation;
-  }
-
-  /** A group this tab hears of by a message before it knows it (the first message it gets from it). */
-  static first(gid, message, me, nameOf) {
-    const made = message?.event?.type === 'created';  // only the first system message names the group
-    const group = {gid, name: made ? message.event.name : '', owner: made ? message.from : 0, member_count: 0};
-    return new GroupConversation(group, me, nameOf);
-  }
-
-  get gid() { return this.group.gid; }
-  get title() { return this.group.name; }
-  get subtitle() {
-    const n = this.group.member_count;
-    return t(`group.member_count.${new Intl.PluralRules(locale()).select(n) === 'one' ? 'one' : 'other'}`, {n});
-  }
-  get canSend() { return this.member; }
-  get isOwner() { return this.group.owner === this.me; }
-
-  avatar(size = '') {
-    return el('span', {class: `avatar group-avatar ${size} hue-${this.gid % 8}`, role: 'img',
-      'aria-label': t('group.avatar'), title: t('group.avatar')});
-  }
-
-  preview(message) {
-    if (message.kind === 'system') return {who: null, nodes: eventNodes(message.event, this.nameOf, message.content)};
-    return {who: message.from === this.me ? 'you' : this.nameOf(message.from), text: message.content};
-  }
-
-  marks() {
-    return {reads: this.reads};
-  }
-
-  /** The read marks of a history page: its members are the current ones. */
-  notePage(page) {
-    return this.setReads(Object.entries(page.read_marks || {}));
-  }
-
-  /** The members as the server lists them, with their roles and read marks. */
-  noteMembers({group, members}) {
-    this.group = {...group};
-    this.members = members;
-    this.member = true;
-    this.setReads(members.map((m) => [m.user.uid, m.read_mid]));
-  }
-
-  /** Replace who the other members are; a read mark only ever moves forward. */
-  setReads(pairs) {
-    const reads = new Map();
-    for (const [uid, mid] of pairs) {
-      if (Number(uid) !== this.me) reads.set(Number(uid), Math.max(mid, this.reads.get(Number(uid)) || 0));
-    }
-    this.reads = reads;
-    return true;
-  }
-
-  noteRead(event) {
-    if (event.by === this.me || (this.reads.get(event.by) || 0) >= event.up_to) return false;
-    this.reads.set(event.by, event.up_to);
-    return true;
-  }
-
-  /** A membership change, applied at once (name, owner, members, read marks); the server's member list
-   * follows (the store asks for it). */
-  applyEvent(event, mid) {
-    const others = event.uids.filter((uid) => uid !== this.me);
-    if (event.type === 'created' || event.type === 'renamed') this.group.name = event.name;
-    if (event.type === 'created') {
-      for (const uid of [event.by, ...others]) if (uid !== this.me) this.reads.set(uid, mid);
-      this.group.member_count = 1 + event.uids.length;
-    } else if (event.type === 'added') {
-      for (const uid of others) this.reads.set(uid, mid);
-      this.group.member_count += event.uids.length;
-      if (event.uids.includes(this.me)) this.member = true;
-    } else if (event.type === 'removed' || event.type === 'left') {
-      for (const uid of event.uids) this.reads.delete(uid);
-      this.members = this.members.filter((m) => !event.uids.includes(m.user.uid));
-      this.group.member_count = Math.max(0, this.group.member_count - event.uids.length);
-      if (event.uids.includes(this.me)) this.member = false;
-    } else if (event.type === 'owner') {
-      this.group.owner = event.uids[0];
-      for (const m of this.members) m.role = m.user.uid === this.group.owner ? 'owner' : 'member';
-    }
   }
 }

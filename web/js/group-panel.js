@@ -1,8 +1,12 @@
 /** Pages: the members panel of the open group: who is in it, with their roles; any member adds people
- * or leaves, the owner renames the group and removes members. Each change the server makes is a system
- * message that comes back through the sync loop to every member's tab, and the store's 'conversation'
- * event redraws this panel from it: the panel never edits its own list. */
-import {avatar, displayName, el} from './dom.js';
+ * or leaves, the owner renames the group and removes members (after a question in the member's row:
+ * Remove or Cancel, Esc cancels). On a wide screen the panel sits beside the conversation, which
+ * narrows; on a narrow one it covers the messages, never the composer (style.css). Each change the server makes is a system
+ * message that comes back through the sync loop to every member's tab; this tab applies its own at once
+ * from the server's answer (group-changes.js). The store's 'conversation' event redraws this panel: the
+ * panel never edits its own list. */
+import {avatar, displayName, el, phrase} from './dom.js';
+import {GroupChanges} from './group-changes.js';
 import {i18n, t} from './i18n.js';
 import {groupErrorText} from './member-picker.js';
 
@@ -12,11 +16,14 @@ export class GroupPanel {
     this.toggle = toggle;
     this.store = store;
     this.picker = picker;
+    this.changes = new GroupChanges(store);
     this.key = null;
+    this.confirming = null;  // the uid whose removal the owner is asked to confirm
     this.build();
     toggle.addEventListener('click', () => this.setOpen(this.root.hidden));
-    root.addEventListener('keydown', (event) => {  // Esc closes the panel, as it closes a dialog
+    root.addEventListener('keydown', (event) => {  // Esc answers a question with Cancel, else closes the panel
       if (event.key !== 'Escape') return;
+      if (this.confirming !== null) return this.askToRemove(null);
       this.setOpen(false);
       toggle.focus();
     });
@@ -33,13 +40,13 @@ export class GroupPanel {
     this.renameForm = el('form', {class: 'rename'}, el('label', {}, this.renameLabel, this.nameInput), this.renameButton);
     this.renameForm.addEventListener('submit', (event) => {
       event.preventDefault();
-      this.act((c) => this.store.api.renameGroup(c.gid, this.nameInput.value.trim()));
+      this.act((c) => this.changes.rename(c.gid, this.nameInput.value.trim()));
     });
     this.list = el('ul', {class: 'member-list'});
     this.addButton = el('button', {type: 'button', class: 'ghost add-members',
       onclick: () => this.act((c) => this.picker.addMembers(c))});
     this.leaveButton = el('button', {type: 'button', class: 'ghost leave',
-      onclick: () => this.act((c) => this.store.api.removeMember(c.gid, this.store.me.uid))});
+      onclick: () => this.act((c) => this.changes.leave(c.gid))});
     this.error = el('p', {class: 'form-error', role: 'alert', hidden: true});
     this.root.setAttribute('aria-labelledby', 'group-panel-title');
     this.root.replaceChildren(el('header', {class: 'group-panel-head'}, this.heading, this.closeButton),
@@ -49,12 +56,14 @@ export class GroupPanel {
   /** Follow the conversation the chat view opened (any kind: the panel is for groups only). */
   show(key) {
     this.key = key;
+    this.confirming = null;
     this.error.hidden = true;
     this.setOpen(false);
   }
 
   setOpen(open) {
     this.root.hidden = !open;
+    this.confirming = null;
     this.toggle.setAttribute('aria-expanded', String(open));
     this.render();
     if (open) this.closeButton.focus();
@@ -85,16 +94,39 @@ export class GroupPanel {
   memberItem(c, {user, role}) {
     const me = user.uid === this.store.me.uid;
     const person = me ? this.store.me : user;
-    const remove = c.isOwner && !me ? el('button', {type: 'button', class: 'ghost remove', text: t('group.remove'),
-      'aria-label': t('group.remove_named', {name: displayName(person)}),
-      onclick: () => this.act((group) => this.store.api.removeMember(group.gid, user.uid))}) : null;
-    return el('li', {class: 'member', dataset: {uid: user.uid, role}},
+    const asked = c.isOwner && !me && this.confirming === user.uid;
+    const remove = c.isOwner && !me && !asked ? el('button', {type: 'button', class: 'ghost remove',
+      text: t('group.remove'), 'aria-label': t('group.remove_named', {name: displayName(person)}),
+      onclick: () => this.askToRemove(user.uid)}) : null;
+    return el('li', {class: `member${asked ? ' confirming' : ''}`, dataset: {uid: user.uid, role}},
       avatar(person, 'small'),
       el('span', {class: 'contact-main'},
         el('strong', {class: 'contact-name', translate: 'no', text: displayName(person)}),
         el('span', {class: 'username', translate: 'no', text: `@${user.username}`})),
       el('span', {class: `role role-${role}`, text: t(`group.role.${role}`)}),
-      remove);
+      remove, asked ? this.question(person) : null);
+  }
+
+  /** Ask in the member's row before removing them (uid), or stop asking (null); the focus follows. */
+  askToRemove(uid) {
+    const asked = this.confirming;
+    this.confirming = uid;
+    this.render();
+    const focus = uid === null ? `[data-uid="${asked}"] .remove` : '.confirming .cancel-remove';
+    this.list.querySelector(focus)?.focus();  // Cancel first: Enter twice must not remove anyone
+  }
+
+  question(person) {
+    const name = el('span', {translate: 'no', text: displayName(person)});
+    return el('div', {class: 'confirm', role: 'group'},
+      el('p', {}, ...phrase('group.remove_confirm', {name})),
+      el('button', {type: 'button', class: 'ghost confirm-remove', text: t('group.remove_yes'),
+        onclick: () => {
+          this.confirming = null;
+          this.act((group) => this.changes.remove(group.gid, person.uid));
+        }}),
+      el('button', {type: 'button', class: 'ghost cancel-remove', text: t('group.cancel'),
+        onclick: () => this.askToRemove(null)}));
   }
 
   /** Run one change of the group; the server's system message redraws the panel, a failure says so here. */

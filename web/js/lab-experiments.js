@@ -1,6 +1,7 @@
 /** Pages: the lab's controls, one per experiment. Each sets a fault switch of lab-hooks.js (going offline
- * sets one for N seconds, with a timer) and says what to watch in the timeline. Switches that only the
- * WebSocket consults are off and disabled on the polling transports. */
+ * sets one for N seconds, with a timer), which the lab's taps on the wire carry out (lab-http.js,
+ * lab-socket.js), and says what to watch in the timeline. Switches that only the WebSocket's tap consults
+ * are off and disabled on the polling transports. */
 import {el} from './dom.js';
 import {t} from './i18n.js';
 import {lab} from './lab-hooks.js';
@@ -15,11 +16,12 @@ const EXPERIMENTS = [
 const OFFLINE = {default: 10, min: 1, max: 120};  // seconds
 
 export class Experiments {
-  /** note(key, params) writes a line on the timeline (a param {key} is a string of the tables); online() is
-   * called when the tab comes back. */
-  constructor(config, {note, online}) {
+  /** note(key, params) writes a line on the timeline (a param {key} is a string of the tables); changed() is
+   * called when a switch moved; online() when the tab comes back. */
+  constructor(config, {note, changed, online}) {
     this.config = config;
     this.note = note;
+    this.changed = changed;
     this.online = online;
     this.transport = 'ws';
     this.explained = null;  // the experiment last used: what to watch for it is shown
@@ -46,6 +48,7 @@ export class Experiments {
     this.explained = x.name;
     // The experiment's name goes as its key: the timeline says it in the language of each drawing.
     this.note(on ? `lab.did.${x.name}` : 'lab.did.undone', {what: {key: labelOf(x.name, this.transport === 'ws')}});
+    this.changed();
     this.render();
   }
 
@@ -58,6 +61,7 @@ export class Experiments {
     this.timers = [setTimeout(() => this.endOffline(), seconds * 1000), setInterval(() => this.render(), 250)];
     this.explained = 'offline';
     this.note('lab.did.offline', {seconds});
+    this.changed();
     this.render();
   }
 
@@ -67,6 +71,7 @@ export class Experiments {
     this.timers = [];
     lab.faults.offline = false;
     this.note('lab.did.online', {});
+    this.changed();
     this.render();
     this.online();  // as a page does on the browser's 'online' event: try now, not at the end of the backoff
   }
@@ -75,6 +80,7 @@ export class Experiments {
   reset() {
     this.endOffline();
     for (const x of EXPERIMENTS) lab.faults[x.fault] = false;
+    this.changed();
     this.explained = null;
     this.render();
   }
@@ -83,6 +89,7 @@ export class Experiments {
   setTransport(name) {
     this.transport = name;
     if (name !== 'ws') for (const x of EXPERIMENTS) if (x.ws) lab.faults[x.fault] = false;
+    this.changed();
     this.render();
   }
 

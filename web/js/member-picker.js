@@ -1,7 +1,9 @@
 /** Pages: the member picker: a dialog that makes a group (its name and the people in it) or adds people
  * to one. It is a modal <dialog>: Tab stays inside it, Esc closes it, Enter in the name field submits,
- * and on a phone it covers the screen. People are picked from everyone the page knows (GET /api/users). */
+ * and on a phone it covers the screen. People are picked from everyone the page knows (GET /api/users),
+ * asked again as it opens: someone who registered since shows up in the list when the answer comes. */
 import {avatar, displayName, el} from './dom.js';
+import {GroupChanges} from './group-changes.js';
 import {t} from './i18n.js';
 
 const KNOWN_ERRORS = new Set(['invalid_name', 'group_too_large', 'not_owner', 'not_a_member', 'no_such_user']);
@@ -14,6 +16,7 @@ export function groupErrorText(error) {
 export class MemberPicker {
   constructor(store) {
     this.store = store;
+    this.changes = new GroupChanges(store);
     this.dialog = el('dialog', {class: 'picker', 'aria-labelledby': 'picker-title'});
     // 'close' comes a task after close(): if the dialog was opened again by then, it is not this ask's
     this.dialog.addEventListener('close', () => this.dialog.open || this.settle(null));
@@ -35,25 +38,25 @@ export class MemberPicker {
     const exclude = new Set(conversation.members.map((m) => m.user.uid));
     return this.ask({title: t('group.add_title', {name: conversation.title}), submitLabel: t('group.add'),
       withName: false, exclude, submit: async ({uids}) => {
-        await this.store.api.addMembers(conversation.gid, uids);
+        await this.changes.add(conversation.gid, uids);
         return true;
       }});
   }
 
   ask({title, submitLabel, withName, exclude, submit}) {
     this.settle(null);
-    const people = [...this.store.users.values()].filter((user) => !exclude.has(user.uid))
-      .sort((a, b) => displayName(a).localeCompare(displayName(b)));
+    const people = this.people(exclude);
     const error = el('p', {class: 'form-error', role: 'alert', hidden: true});
     const name = withName ? el('input', {name: 'name', maxlength: '64', autocomplete: 'off', required: true}) : null;
     const filter = el('input', {type: 'search', class: 'picker-filter', placeholder: t('group.filter'),
       'aria-label': t('group.filter')});
     const list = el('ul', {class: 'picker-list'}, ...people.map((user) => personItem(user)));
+    const nobody = el('p', {class: 'empty', text: t('group.nobody'), hidden: people.length > 0});
     const form = el('form', {class: 'picker-form', novalidate: true},
       el('h2', {id: 'picker-title', text: title}),
       name ? el('label', {class: 'picker-name'}, t('group.name'), name) : null,
       el('fieldset', {}, el('legend', {text: t('group.pick')}), filter, list,
-        people.length ? null : el('p', {class: 'empty', text: t('group.nobody')})),
+        nobody),
       error,
       el('div', {class: 'picker-actions'},
         el('button', {type: 'button', class: 'ghost', text: t('group.cancel'), onclick: () => this.dialog.close()}),
@@ -66,7 +69,27 @@ export class MemberPicker {
     this.dialog.replaceChildren(form);
     this.dialog.showModal();
     (name || filter).focus();
+    this.store.loadUsers().then(() => {  // the list may be stale: add whoever is new, in their place
+      if (this.dialog.contains(list)) this.addNewPeople(list, nobody, exclude, filter.value);
+    }, () => {});
     return new Promise((resolve) => { this.resolve = resolve; });
+  }
+
+  /** Everyone this page knows but those excluded, by name. */
+  people(exclude) {
+    return [...this.store.users.values()].filter((user) => !exclude.has(user.uid))
+      .sort((a, b) => displayName(a).localeCompare(displayName(b)));
+  }
+
+  /** Put the people not listed yet into the open list, in name order; what is picked and focused stays. */
+  addNewPeople(list, nobody, exclude, filter) {
+    let next = null;
+    for (const user of this.people(exclude).reverse()) {
+      const shown = list.querySelector(`li[data-uid="${user.uid}"]`);
+      next = shown || list.insertBefore(personItem(user), next);
+    }
+    nobody.hidden = list.children.length > 0;
+    filterList(list, filter);
   }
 
   async submit(form, name, error, submit) {
@@ -93,7 +116,7 @@ export class MemberPicker {
 }
 
 function personItem(user) {
-  return el('li', {dataset: {name: `${displayName(user)} ${user.username}`.toLowerCase()}},
+  return el('li', {dataset: {uid: user.uid, name: `${displayName(user)} ${user.username}`.toLowerCase()}},
     el('label', {class: 'picker-person'},
       el('input', {type: 'checkbox', value: String(user.uid)}),
       avatar(user, 'small'),

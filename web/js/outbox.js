@@ -4,7 +4,6 @@
  * one path for every transport. A message goes to a conversation, named by its key (u<uid> or g<gid>). */
 import {ApiError} from './api.js';
 import {newClientMsgId} from './dom.js';
-import {lab, take} from './lab-hooks.js';
 import {sleep} from './wait.js';
 
 export class Outbox extends EventTarget {
@@ -26,8 +25,7 @@ export class Outbox extends EventTarget {
     this.update(item, 'sending');
     for (;;) {
       try {
-        const message = await this.post(item);
-        if (lab.faults.sendTwice && take('sendTwice')) await this.post(item, true);  // the lab: as a retry
+        const message = await this.api.send(item.to, item.content, item.id);
         this.items.delete(item.id);
         this.dispatchEvent(new CustomEvent('sent', {detail: {item, message}}));
         return;
@@ -42,14 +40,6 @@ export class Outbox extends EventTarget {
         return;
       }
     }
-  }
-
-  /** POST the message once; the lab sees it go and its answer come back. */
-  async post(item, again = false) {
-    lab.observe?.({way: 'out', send: {id: item.id, again}});
-    const message = await this.api.send(item.to, item.content, item.id);
-    lab.observe?.({way: 'in', sent: {id: item.id, mid: message.mid, again}});
-    return message;
   }
 
   retry(id) {

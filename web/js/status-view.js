@@ -53,6 +53,9 @@ export class StatusView {
     const label = TRANSPORTS.find((x) => x.name === status.transport)?.label ?? status.label;  // in today's language
     const via = status.fallback ? t('status.fallback', {transport: label}) : label;
     this.text.textContent = t(`status.${status.state}`, {transport: via});
+    // The line never wraps (nothing below it moves): cut short, the text is whole in its title.
+    if (this.text.scrollWidth > this.text.clientWidth) this.text.title = this.text.textContent;
+    else this.text.removeAttribute('title');
     this.showBanner(status);
   }
 

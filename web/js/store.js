@@ -12,8 +12,9 @@
  * system messages (membership changes) are never unread; each one moves the group at once and asks the
  * server for its member list again.
  */
-import {GroupConversation, UserConversation, groupKey, keyNamed, keyOf, userKey} from './conversation.js';
+import {UserConversation, groupKey, keyNamed, keyOf, userKey} from './conversation.js';
 import {displayName} from './dom.js';
+import {GroupConversation} from './group-conversation.js';
 import {t} from './i18n.js';
 
 export class Store extends EventTarget {
@@ -35,13 +36,18 @@ export class Store extends EventTarget {
     await Promise.all([this.loadUsers(), this.refresh()]);
   }
 
+  /** Read everyone (GET /api/users): at start, and again whenever the list may be stale (app.js says
+   * when); tell the views only if someone is new or renamed. */
   async loadUsers() {
+    let moved = false;
     for (const user of await this.api.users()) {
+      const known = this.users.get(user.uid);
+      moved ||= !known || ['username', 'nickname', 'avatar'].some((field) => known[field] !== user[field]);
       this.users.set(user.uid, user);
       const contact = this.contacts.get(userKey(user.uid));
       if (contact) contact.user = user;
     }
-    this.changed();
+    if (moved) this.changed();
   }
 
   /** Replace previews and counts with the server's snapshot; keep what arrived while it was on its way.
@@ -103,11 +109,25 @@ export class Store extends EventTarget {
   /** A membership change of a group: applied at once, then the member list asked for again. Removed, I
    * keep the group and what I had, its unread count drops to 0 (as on the server) and I stop asking. */
   applySystem(contact, message) {
-    contact.applyEvent(message.event, message.mid);
+    this.applyChange(contact, message.event, message.mid);
+    if (contact.member) this.loadGroup(contact.gid);
+  }
+
+  /** A change I made to a group, from the server's answer, before its system message comes (a poll may be
+   * seconds away): the same event, which the message then applies again to no effect (group-conversation.js). */
+  applyOwnChange(key, event) {
+    const contact = this.contacts.get(key);
+    if (!contact || !contact.isGroup) return;
+    contact.ticket += 1;  // a member list asked for before the change must not land after it
+    this.applyChange(contact, {by: this.me.uid, uids: [], ...event});
+    this.changed();
+  }
+
+  applyChange(contact, event, mid) {
+    contact.applyEvent(event, mid);
     if (!contact.member) this.clearUnread(contact.key);
     this.dispatchEvent(new CustomEvent('conversation', {detail: contact.key}));
     this.dispatchEvent(new Event('marks'));
-    if (contact.member) this.loadGroup(contact.gid);
   }
 
   /** Ask for a group's members (roles, read marks); an answer older than the newest request is dropped. */

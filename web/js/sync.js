@@ -5,9 +5,12 @@
  * The cursor is the only thing a transport needs to resume: every message event has the user's seq,
  * an event at or below the cursor was processed already and is dropped, so a resend or an overlap
  * after a reconnect never shows twice. It is kept in sessionStorage, so a reload resumes too.
+ *
+ * The server's settings (GET /api/config: ws_url, heartbeat, ack_timeout, poll_interval...) are asked
+ * again before each reconnect, and the WebSocket's welcome says its timers too: a server restarted with
+ * other flags is followed without a reload. 'config' tells the views when they changed.
  */
 import {ApiError} from './api.js';
-import {lab} from './lab-hooks.js';
 import {WebSocketTransport} from './socket.js';
 import {LongPoll, ShortPoll} from './transports.js';
 import {Backoff, sleep} from './wait.js';
@@ -20,6 +23,7 @@ function transportNamed(name) {
 }
 
 export class SyncLoop extends EventTarget {
+  /** api: the API client; its wire (wire.js) opens the WebSocket too. */
   constructor(api, config, uid) {
     super();
     this.api = api;
@@ -62,14 +66,18 @@ export class SyncLoop extends EventTarget {
     const chosen = transport.name;
     const backoff = new Backoff({base: 500, cap: 10000});
     let everUp = false;
-    while (!signal.aborted) {
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      if (attempt > 0) await this.reloadConfig(signal);  // the server may be back with other settings
+      if (signal.aborted) break;
       let up = false;
       const link = {
         api: this.api,
+        wire: this.api.wire,
         config: this.config,
         since: () => this.cursor,
         deliver: (events) => signal.aborted || this.deliver(events),
         heard: () => { this.heardAt = Date.now(); },
+        settings: (values) => signal.aborted || this.configure(values),
         connected: () => {
           this.heardAt = Date.now();
           if (up || signal.aborted) return;
@@ -98,9 +106,26 @@ export class SyncLoop extends EventTarget {
     }
   }
 
+  /** Ask the server for its settings again; unreachable, the ones known stay (the attempt will tell). */
+  async reloadConfig(signal) {
+    try {
+      this.configure(await this.api.config({signal}));
+    } catch {
+      // the transport's own attempt fails the same way, and the backoff follows
+    }
+  }
+
+  /** Take settings from the server (all of /api/config, or the timers of a welcome); say if any moved. */
+  configure(values) {
+    const known = Object.entries(values).filter(([, value]) => value !== undefined && value !== null);
+    if (known.every(([name, value]) => this.config[name] === value)) return;
+    this.config = {...this.config, ...Object.fromEntries(known)};
+    this.dispatchEvent(new CustomEvent('config', {detail: this.config}));
+  }
+
   async pause(delay, error, chosen, transport, signal) {
-    lab.observe?.({way: 'note', what: 'wait', seconds: delay / 1000});
-    this.setStatus('offline', chosen, transport, {retryAt: Date.now() + delay, error: error.message});
+    this.setStatus('offline', chosen, transport,
+      {retryAt: Date.now() + delay, retryIn: delay, error: error.message, reason: error.reason || ''});
     this.wake = new AbortController();
     const stop = () => this.wake.abort();
     signal.addEventListener('abort', stop, {once: true});
@@ -121,7 +146,7 @@ export class SyncLoop extends EventTarget {
     for (const event of events) {
       if (event.type === 'message') {
         if (event.seq <= this.cursor) continue;
-        // Seqs have no gaps: one past a gap waits for the one before it (lost on the way, in the lab),
+        // Seqs have no gaps: one past a gap waits for the one before it (a frame lost on the way),
         // which the server sends again, since the ACK (the cursor) does not cover it.
         if (event.seq > this.cursor + 1) continue;
         this.cursor = event.seq;

@@ -6,14 +6,15 @@
  *   link.since()                 the highest seq this tab has processed: the cursor to resume from
  *   link.deliver(events)         hand a batch of events to the sync loop, in order
  *   link.connected()             the session is up (the loop resets its backoff and catches up)
+ *   link.settings(values)        the server said its timers (the WebSocket's welcome)
+ *   link.config                  the server's settings when the session began (GET /api/config)
+ *   link.api, link.wire          the API client, and the way to the network for a socket (wire.js)
  *
  * Short polling asks every poll_interval seconds; long polling holds each request until something
  * happens. Both carry a second cursor, hints_next, for the live hints (read, delivered, unread) the
  * server keeps a couple of minutes: a hint published between two requests comes with the next one.
  */
-import {NetworkError} from './api.js';
 import {t} from './i18n.js';
-import {lab, take} from './lab-hooks.js';
 import {sleep} from './wait.js';
 
 const LONG_POLL_SECONDS = 25;
@@ -72,20 +73,7 @@ async function syncWithDeadline(link, timeout, hintsSince, signal) {
   }
 }
 
-/** One GET /api/sync after the cursor, told to the lab; an answer the lab loses is a failed request, so
- * the next poll asks with the same since again. */
-async function poll(link, timeout, options) {
-  const since = link.since();
-  lab.observe?.({way: 'out', poll: {since, timeout}});
-  let batch;
-  try {
-    batch = await link.api.sync(since, timeout, options);
-  } catch (error) {
-    lab.observe?.({way: 'in', poll: {since, timeout}, failed: true});
-    throw error;
-  }
-  const lost = lab.faults.dropNext && batch.events.some((event) => event.type === 'message') && take('dropNext');
-  lab.observe?.({way: 'in', poll: {since, timeout}, batch, cursor: since, fate: lost ? 'lost' : undefined});
-  if (lost) throw new NetworkError('the answer was lost on the way');
-  return batch;
+/** One GET /api/sync after the cursor. */
+function poll(link, timeout, options) {
+  return link.api.sync(link.since(), timeout, options);
 }
