@@ -6,6 +6,11 @@ import {i18n, locale, t, translate} from "./i18n.js";
 import {mountLanguageSwitches} from "./language-switch.js";
 
 const NOISE = /^(GET \/api\/sync|GET \/api\/unread|WebSocket frame|WebSocket events_after|WebSocket acknowledge)/;
+// What the server's own actions (not a request's) are, in the reader's language, beside their traced name
+const GLOSSES = [[/^unread merge$/, "inspect.event.merge"], [/^WebSocket frame in$/, "inspect.event.frame_in"],
+  [/^WebSocket frame out$/, "inspect.event.frame_out"], [/^WebSocket hello$/, "inspect.event.hello"],
+  [/^WebSocket retransmission$/, "inspect.event.retransmission"], [/^WebSocket closed/, "inspect.event.closed"],
+  [/^WebSocket /, "inspect.event.call"]];
 const actionsList = document.getElementById("actions");
 const hideNoise = document.getElementById("hide-noise");
 const actionOf = new WeakMap();  // li -> the action it shows, to draw it again in another language
@@ -63,6 +68,8 @@ function actionView(action) {
   const time = el("time", "muted", when.toLocaleTimeString(locale()));
   time.dateTime = when.toISOString();
   head.append(data("strong", "", action.name), " ", time);
+  const gloss = GLOSSES.find(([pattern]) => pattern.test(action.name));
+  if (gloss) head.append(" ", el("span", "gloss", t(gloss[1])));
   const info = Object.entries(action.info).map(([k, v]) => `${k} ${show(v)}`).join(" · ");
   if (info) head.append(data("div", "info", info));
   item.append(head);

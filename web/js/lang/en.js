@@ -103,6 +103,13 @@ export default {
   'inspect.tag.lua': 'Lua',
   'inspect.tag.redis': 'Redis',
   'inspect.tag.pubsub': 'pub/sub',
+  'inspect.event.merge': 'a group\'s unread changes of the last window, applied at once (merged changes, lecture 20)',
+  'inspect.event.frame_in': 'a frame the client sent over the WebSocket',
+  'inspect.event.frame_out': 'a frame the server pushed over the WebSocket',
+  'inspect.event.hello': 'a WebSocket connection said who it is and the seq it holds',
+  'inspect.event.retransmission': 'a push not acknowledged in time, sent again with the same seq',
+  'inspect.event.closed': 'a WebSocket connection closed',
+  'inspect.event.call': 'what a WebSocket frame asked the server to do',
 
   // -- groups --
   'group.members': 'Members',

@@ -103,6 +103,13 @@ export default {
   'inspect.tag.lua': 'Lua',
   'inspect.tag.redis': 'Redis',
   'inspect.tag.pubsub': '发布订阅',
+  'inspect.event.merge': '一个群在上一个窗口内的未读变更，一次性写入（合并变更，第 20 讲）',
+  'inspect.event.frame_in': '客户端通过长连接发来的一帧',
+  'inspect.event.frame_out': '服务器通过长连接推送的一帧',
+  'inspect.event.hello': '长连接报上身份和它已有的 seq',
+  'inspect.event.retransmission': '推送没有按时得到确认，用同一个 seq 重发',
+  'inspect.event.closed': '一个长连接关闭了',
+  'inspect.event.call': '一帧长连接消息请服务器做的事',
 
   // -- groups --
   'group.members': '群成员',
