@@ -110,12 +110,15 @@ async def _until(peer: Peer, client_msg_id: str, deadline: float) -> bool:
             return peer.done(client_msg_id)
 
 
-def _measure(pool, server: Server, pairs: list, since: list, seconds: float) -> dict:
-    """Run every pair for seconds at the same moment; return the run's figures and each pair's cursors."""
+def _measure(pool, server: Server, pairs: list, since: list, seconds: float, on_start=None) -> dict:
+    """Run every pair for seconds at the same moment; return the run's figures and each pair's cursors.
+    on_start() runs as the window opens (a profiler starting)."""
     start_at, load = time.time() + 1.0, os.getloadavg()[0]  # every pair connected before the window opens
     pending = pool.starmap_async(pair_worker, [(server.ws_port, a, b, s, start_at, seconds)
                                                for (a, b), s in zip(pairs, since, strict=True)])
     time.sleep(max(0.0, start_at - time.time()))
+    if on_start is not None:
+        on_start()
     cpu = server.cpu_seconds()
     results = pending.get(seconds + 4 * LOOP_TIMEOUT)
     cpu = server.cpu_seconds() - cpu
@@ -126,6 +129,7 @@ def _measure(pool, server: Server, pairs: list, since: list, seconds: float) -> 
            "load_average": round(load, 2), "load_average_end": round(os.getloadavg()[0], 2)}
     for key in ("errors", "missing", "unexpected", "repeats"):
         run[key] = sum(r[key] for r in results)
+    run["receiver_timeline"] = max(r["since"][1] for r in results)  # B's newest seq: its timeline's rows
     return {**run, "since": [r["since"] for r in results]}
 
 
@@ -151,4 +155,5 @@ def run(ctx: Context) -> dict:
         figures[key] = median([x[key] for x in rows])
     for key in ("messages", "errors", "missing", "unexpected", "repeats"):
         figures[key] = sum(x[key] for x in rows)
+    figures["receiver_timeline"] = rows[-1]["receiver_timeline"]
     return figures

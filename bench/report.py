@@ -34,6 +34,8 @@ def loop_rows(f: dict) -> list[dict]:
             _row("loop", "messages / held by B: missing, not sent by A; repeats; errors",
                  f"{f['messages']}: {f['missing']}, {f['unexpected']}; {f['repeats']}; {f['errors']}", "0, 0; 0; 0",
                  f["missing"] + f["unexpected"] + f["repeats"] + f["errors"] == 0 and f["messages"] > 0),
+            _row("loop", "server CPU ms a delivered message, each run / a receiver's timeline at the end (rows)",
+                 " / ".join(str(x["cpu_ms"]) for x in f["runs"]) + f" / {f['receiver_timeline']}"),
             _row("loop", "load average before each run", " / ".join(str(x["load_average"]) for x in f["runs"]))]
 
 
