@@ -1,15 +1,16 @@
 """Optional: profile the server under one load with py-spy (`pip install py-spy`), and print where it spends
 the GIL, by function: its own time and its inclusive time.
 
-    python bench/profile.py [http|ws|noop|pairs|group|storm] [--seconds 10] [--clients 8] [--members 500]
+    python bench/profile.py [http|ws|noop|pairs|loop|group|storm] [--seconds 10] [--clients 8] [--members 500]
                             [--timed [--windows N]] [--server-arg=--no-inspect]
 
 http, ws, noop: the send figure's closed-loop clients; pairs: the latency figure's background load (8 pairs
-sending 20 msg/s each over HTTP, receiving and acknowledging over WebSocket); group: the groups figure's
-load on one group of --members (one sender over HTTP, one message in flight, one member connected over
-WebSocket and acknowledging, the others offline); storm: bench/storm.py's load (a group of --members, 50
-connected with batched frames, 10 members sending 50 messages a second in all, over HTTP and WebSocket; merging
-as --server-arg=--unread-merge=MS says).
+sending 20 msg/s each over HTTP, receiving and acknowledging over WebSocket); loop: bench/loop.py's 1:1 loop
+(--clients pairs over WebSocket, each message waiting for its delivered receipt before the next); group: the
+groups figure's load on one group of --members (one sender over HTTP, one message in flight, one member
+connected over WebSocket and acknowledging, the others offline); storm: bench/storm.py's load (a group of
+--members, 50 connected with batched frames, 10 members sending 50 messages a second in all, over HTTP and
+WebSocket; merging as --server-arg=--unread-merge=MS says).
 
 py-spy samples only the thread holding the GIL (--gil): in a server bound to one core by the GIL that is
 the time that limits throughput. After the functions, the samples are split into the parts of a send
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import collections
 import multiprocessing
+import re
 import secrets
 import shutil
 import subprocess
@@ -37,7 +39,7 @@ from playhouse.db_url import connect
 if __package__ in (None, ""):  # run as a script: make `bench` and `imdemo` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import groups, latency, send, serve_timed, storm, storm_load  # noqa: E402
+from bench import groups, latency, loop, send, serve_timed, storm, storm_load  # noqa: E402
 from bench.clients import Http, accounts  # noqa: E402
 from bench.common import Context, Server, percentiles  # noqa: E402
 
@@ -45,27 +47,44 @@ from bench.common import Context, Server, percentiles  # noqa: E402
 # frames matches, so SQL run inside any step counts as SQL, and fakeredis inside the unread step as that step.
 TIMED = Path(__file__).resolve().parent / "serve_timed.py"
 PARTS = [
-    ("SQL (Peewee, sqlite3)", ("peewee.py", "playhouse/")),
+    ("SQL (Peewee, sqlite3; the write's PRAGMA cache_size)", ("peewee.py", "playhouse/",
+                                                             "_cache (imdemo/store/database.py")),
     ("unread counters: the Lua step", ("on_messages (imdemo/store/counters.py",)),
+    ("the ACK's acked seq: its Lua step", ("advance_acked (imdemo/store/counters.py",)),
     ("notice: JSON + PUBLISH", ("publish_many (imdemo/store/notices.py",)),
     ("notice: dispatch to local listeners", ("_dispatch (imdemo/store/notices.py",)),
+    ("notice: the listener thread's read (get_message)", ("_run (imdemo/store/notices.py",)),
     ("notice: building it (announce)", ("committed (imdemo/store/announce.py",)),
     # before the WebSocket's marks: a send that came in a WebSocket frame runs the commit under them too
     ("the commit's own Python (seqs, rows, outcomes)", ("imdemo/store/commit.py", "imdemo/store/rows.py",
                                                         "imdemo/store/writer.py", "imdemo/store/commit_queue.py",
                                                         "imdemo/store/direct.py", "imdemo/store/groups.py")),
-    ("WebSocket push + ACK", ("imdemo/api/ws_", "websockets/")),
+    ("the delivered mark's own Python (acknowledge_pushed)", ("acknowledge_pushed (imdemo/services/sync.py",)),
+    ("session check (authenticate)", ("authenticate (imdemo/services/auth.py",)),
+    ("the send service's own Python (checks, views)", ("send (imdemo/services/messages.py",)),
     ("other store calls (sessions, seq cache)", ("fakeredis/", "redis/", "lupa")),
+    ("the inspector's wrappers (tracing off)", ("imdemo/store/trace.py", "_traced (imdemo/api/ws_server.py",
+                                                "imdemo/services/inspect.py")),
+    # the pool's side (its worker, futures, call_soon_threadsafe) and the event loop's (submit, the self-pipe,
+    # the future copied back): after every part a pooled call runs, before the WebSocket's, which calls them
+    ("thread hand-offs (executor, futures, call_soon_threadsafe)", (
+        "concurrent/futures/", "call_soon_threadsafe", "run_in_executor", "_read_from_self", "_write_to_self",
+        "_call_set_state", "_copy_future_state", "_chain_future", "wrap_future")),
+    # not ws_server.py's _serve: the event loop thread's root frame, under which asyncio's own time is too
+    ("WebSocket push + ACK", ("imdemo/api/ws_session.py", "imdemo/api/ws_frames.py", "websockets/",
+                              "run_blocking (imdemo/api/ws_server.py", "_converse (imdemo/api/ws_server.py")),
+    ("asyncio's own (the event loop, tasks, selector)", ("asyncio/", "selectors.py")),
     ("HTTP (cheroot, Bottle) and the route", ("cheroot/", "bottle.py", "imdemo/api/")),
 ]
 
 
 def top(raw: Path, count: int) -> str:
-    """Summarise py-spy's collapsed stacks: the functions with the most samples, own and inclusive."""
+    """Summarise py-spy's collapsed stacks: the functions with the most samples, own and inclusive (a function's
+    lines added up: "eval (fakeredis/commands_mixins/scripting_mixin.py)")."""
     own, inclusive, total = collections.Counter(), collections.Counter(), 0
     for line in raw.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
-        frames, n = stack.split(";"), int(n)
+        frames, n = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")], int(n)
         total += n
         own[frames[-1]] += n
         for frame in set(frames):
@@ -100,6 +119,8 @@ class Spy:
 
     def report(self, pid: int, messages: int, cpu_ms: float) -> str:
         self.proc.wait()
+        if self.args.stacks:
+            shutil.copy(self.raw, self.args.stacks)
         return top(self.raw, 30) + "\n" + parts(self.raw)
 
 
@@ -140,6 +161,21 @@ def _storm(ctx: Context, server: Server, probe, args) -> dict:
           f"{figures['latency_ms']['p99']} ms", flush=True)
     return {**{k: figures[k] for k in ("rate", "cpu_ms", "cores", "messages")},
             "latency_p50_ms": figures["latency_ms"]["p50"]}
+
+
+def _loop(ctx: Context, server: Server, probe, args) -> dict:
+    """Profile bench/loop.py's load: --clients pairs, each sending 1:1 over WebSocket and waiting for the
+    receiver's ACK to come back as a delivered receipt; a second's warm-up first, as the figure has."""
+    users = accounts(server.port, [f"{ctx.tag}_p{i}" for i in range(2 * args.clients)])
+    pairs = list(zip(users[:args.clients], users[args.clients:], strict=True))
+    with multiprocessing.get_context("spawn").Pool(args.clients) as pool:
+        pool.map(time.sleep, [0.0] * args.clients)
+        since = loop._measure(pool, server, pairs, [(0, 0)] * args.clients, 1.0)["since"]
+        measured = loop._measure(pool, server, pairs, since, args.seconds, on_start=lambda: probe.start(server.pid))
+    print(f"loop: round trip p50 {measured['rtt_p50_ms']} ms, p99 {measured['rtt_p99_ms']} ms; errors "
+          f"{measured['errors']}, missing {measured['missing']}, repeats {measured['repeats']}; load average "
+          f"{measured['load_average']}", flush=True)
+    return measured
 
 
 def _window_line(probe, server: Server, messages: int, sent: int) -> None:
@@ -192,12 +228,13 @@ def _pairs(mp, server: Server, users: list, seconds: float) -> dict:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python bench/profile.py")
-    parser.add_argument("load", choices=["http", "ws", "noop", "pairs", "group", "storm"], nargs="?",
+    parser.add_argument("load", choices=["http", "ws", "noop", "pairs", "loop", "group", "storm"], nargs="?",
                         default="http")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=send.CLIENTS)
     parser.add_argument("--members", type=int, default=500, help="the group's size (group and storm loads)")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
+    parser.add_argument("--stacks", metavar="PATH", help="also keep py-spy's collapsed stacks (for a flame graph)")
     parser.add_argument("--timed", action="store_true", help="no py-spy: the server adds up each part's CPU time")
     parser.add_argument("--windows", type=int, default=1,
                         help="group --timed: also print each part's cost in this many windows of the run")
@@ -218,9 +255,11 @@ def main(argv: list[str]) -> int:
             args.people = storm_load.build(Path(tmp) / "storm.db", args.members)
             launch["database"] = f"sqlite:///{Path(tmp) / 'storm.db'}"
         with Server(ctx, **launch) as server:
-            measured = {"group": _group, "storm": _storm}.get(args.load, _clients)(ctx, server, probe, args)
+            measured = {"group": _group, "storm": _storm, "loop": _loop}.get(args.load, _clients)(ctx, server, probe,
+                                                                                                  args)
             report = probe.report(server.pid, measured["messages"], measured["cpu_ms"])
         what = f"one group of {args.members}" if args.load in ("group", "storm") else f"{args.clients} clients"
+        what = f"{args.clients} pairs" if args.load == "loop" else what
         how = "its parts timed in the server" if args.timed else "py-spy sampling the GIL holder"
         print(f"{args.load}: {measured['rate']}/s with {what}, {how}; server CPU {measured['cpu_ms']} ms per "
               f"request, {measured['cores']} cores busy"

@@ -23,6 +23,22 @@ def send_rows(f: dict) -> list[dict]:
             _row("send", "errors", f["errors"], "0", f["errors"] == 0)]
 
 
+def loop_rows(f: dict) -> list[dict]:
+    runs = len(f["runs"])
+    return [_row("loop", f"1:1 loop over WebSocket, {f['pairs']} pairs (msg/s, median of {runs})", f["rate"],
+                 "ejabberd 1,444"),
+            _row("loop", "server CPU ms a delivered message / cores busy", f"{f['cpu_ms']} / {f['cores']}",
+                 "<= 1.5 (ejabberd 0.74)", f["cpu_ms"] <= 1.5),
+            _row("loop", "round trip ms p50 / p99 (send to sent + delivered)",
+                 f"{f['rtt_p50_ms']} / {f['rtt_p99_ms']}"),
+            _row("loop", "messages / held by B: missing, not sent by A; repeats; errors",
+                 f"{f['messages']}: {f['missing']}, {f['unexpected']}; {f['repeats']}; {f['errors']}", "0, 0; 0; 0",
+                 f["missing"] + f["unexpected"] + f["repeats"] + f["errors"] == 0 and f["messages"] > 0),
+            _row("loop", "server CPU ms a delivered message, each run / a receiver's timeline at the end (rows)",
+                 " / ".join(str(x["cpu_ms"]) for x in f["runs"]) + f" / {f['receiver_timeline']}"),
+            _row("loop", "load average before each run", " / ".join(str(x["load_average"]) for x in f["runs"]))]
+
+
 def latency_rows(f: dict) -> list[dict]:
     half = f["poll_interval"] * 1000 / 2
     checks = {"websocket_idle": ("p50 <= 3, p99 <= 15", lambda p: p["p50"] <= 3 and p["p99"] <= 15),
@@ -180,9 +196,9 @@ def storm_rows(f: dict) -> list[dict]:
             lambda s: f"{s['load_average']} / {s['load_average_end']}"))]
 
 
-ROWS = {"send": send_rows, "latency": latency_rows, "connections": connections_rows, "coldstart": coldstart_rows,
-        "history": history_rows, "idle": idle_rows, "warmth": warmth_rows, "groups": groups_rows,
-        "storm": storm_rows}
+ROWS = {"send": send_rows, "loop": loop_rows, "latency": latency_rows, "connections": connections_rows,
+        "coldstart": coldstart_rows, "history": history_rows, "idle": idle_rows, "warmth": warmth_rows,
+        "groups": groups_rows, "storm": storm_rows}
 
 
 def rows_of(figures: dict) -> list[dict]:

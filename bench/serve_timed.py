@@ -1,17 +1,21 @@
-"""Run imdemo (run.main) with the CPU time of the parts of a send added up, for bench/profile.py --timed.
+"""Run imdemo (run.main) with the CPU time of the parts of a send added up, for bench/profile.py --timed: the
+SQL, the Lua steps, the notices, the WebSocket's frames and writes, the delivered mark, the thread hand-offs.
 
     python bench/serve_timed.py OUT_PATH [run.py flags...]
 
 Each part is a function wrapped to add the calling thread's CPU time (time.thread_time: what the thread
 ran, C code without the GIL included, waiting excluded) and its calls to a total, kept under the parts it
 ran inside ("send/sql" is the SQL of a send, "sql" SQL run outside any send). SIGUSR1 writes the totals to
-OUT_PATH as JSON; the caller reads them before and after a window and takes the difference.
+OUT_PATH as JSON, with each thread's CPU so far (its CPU clock); the caller reads them before and after a window
+and takes the difference. A coroutine (a WebSocket frame handled, a write) is timed step by step: what it runs
+between two awaits, not the waits, when the loop runs other tasks.
 """
 from __future__ import annotations
 
 import functools
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -30,21 +34,69 @@ def timed(part: str, function, label=None):
     part already open on this thread (a nested call) is not timed again."""
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        stack = _local.__dict__.setdefault("stack", [])
-        if part in (p for p, _ in stack):
-            return function(*args, **kwargs)
-        stack.append((part, label(args) if label else part))
-        key, started = "/".join(name for _, name in stack), time.thread_time()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            spent = time.thread_time() - started
-            stack.pop()
-            with _lock:
-                calls_seconds = TOTALS.setdefault(key, [0, 0.0])
-                calls_seconds[0] += 1
-                calls_seconds[1] += spent
+        return _step(part, label(args) if label else part, True, function, *args, **kwargs)
     return wrapper
+
+
+def timed_async(part: str, function, label=None):
+    """timed() for a coroutine function on the event loop: each step it runs is timed and added up, the
+    waits between its steps (when other tasks run) are not."""
+    @functools.wraps(function)
+    async def wrapper(*args, **kwargs):
+        return await _Steps(function(*args, **kwargs), part, label(args) if label else part)
+    return wrapper
+
+
+class _Steps:
+    def __init__(self, coroutine, part: str, name: str):
+        self.coroutine, self.part, self.name = coroutine, part, name
+
+    def __await__(self):
+        value, error, first = None, None, True
+        while True:
+            run = self.coroutine.throw if error is not None else self.coroutine.send
+            try:
+                future = _step(self.part, self.name, first, run, error if error is not None else value)
+            except StopIteration as done:
+                return done.value
+            first = False
+            try:
+                value, error = (yield future), None
+            except BaseException as e:  # a cancellation: thrown into the coroutine at its next step
+                value, error = None, e
+
+
+def _step(part: str, name: str, count: bool, function, *args, **kwargs):
+    """Run function(*args) with its thread CPU time added to TOTALS under the parts open on this thread."""
+    stack = _local.__dict__.setdefault("stack", [])
+    if part in (p for p, _ in stack):
+        return function(*args, **kwargs)
+    stack.append((part, name))
+    key, started = "/".join(n for _, n in stack), time.thread_time()
+    try:
+        return function(*args, **kwargs)
+    finally:
+        spent = time.thread_time() - started
+        stack.pop()
+        with _lock:
+            calls_seconds = TOTALS.setdefault(key, [0, 0.0])
+            calls_seconds[0] += count
+            calls_seconds[1] += spent
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of this process's threads so far, added up by name with numbers dropped (the pool's workers as
+    one), and "process" for the whole. Each thread's own CPU clock: /proc counts in 10 ms ticks, which loses most
+    of what 300 HTTP worker threads spend a few ms at a time."""
+    out = {"process": time.process_time()}
+    for thread in threading.enumerate():
+        try:
+            seconds = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+        except (OSError, TypeError):  # ended meanwhile, or not started
+            continue
+        name = re.sub(r"[-_ ]?\d+", "", thread.name.split(" (")[0])
+        out[name] = out.get(name, 0.0) + seconds
+    return out
 
 
 def statement(args) -> str:
@@ -56,18 +108,40 @@ def statement(args) -> str:
 
 
 def install() -> None:
-    """Wrap the parts of a send: the SQL, the unread Lua step, the notice's JSON + PUBLISH, its dispatch."""
+    """Wrap the parts of a send (the SQL, the unread Lua step, the notice's JSON + PUBLISH, its dispatch) and of
+    the WebSocket's way (frames in and out, the ACK's delivered mark, the hand-offs between the threads)."""
+    import asyncio.base_events
+    import concurrent.futures.thread
+
+    from websockets.asyncio.connection import Connection
+
+    import imdemo.api.ws_session as ws
     import imdemo.app
+    from imdemo.services.auth import AuthService
+    from imdemo.services.feed import Feed
     from imdemo.services.messages import MessageService
+    from imdemo.services.sync import SyncService
     from imdemo.store.announce import Announcer
     from imdemo.store.counters import UnreadCounters
     from imdemo.store.notices import Notifier
 
+    loop = asyncio.base_events.BaseEventLoop
     for owner, name, part in [(UnreadCounters, "on_messages", "lua"), (UnreadCounters, "merge", "lua"),
                               (Notifier, "publish_many", "publish"),
                               (Announcer, "committed", "announce"), (Notifier, "_dispatch", "dispatch"),
-                              (MessageService, "send", "send")]:
+                              (MessageService, "send", "send"),
+                              (SyncService, "acknowledge_pushed", "delivered"), (SyncService, "events_after", "read"),
+                              (UnreadCounters, "advance_acked", "lua: acked"), (AuthService, "authenticate", "auth"),
+                              (ws.Session, "on_notice", "ws on_notice"), (Feed, "arrived_events", "ws arrived"),
+                              (Connection, "data_received", "ws receive"),
+                              (concurrent.futures.thread._WorkItem, "run", "pool"),
+                              (loop, "run_in_executor", "hand-off: run_in_executor"),
+                              (loop, "call_soon_threadsafe", "hand-off: call_soon_threadsafe")]:
         setattr(owner, name, timed(part, getattr(owner, name)))
+    ws.parse = timed("ws parse", ws.parse)
+    ws.Session._handle = timed_async("ws frame", ws.Session._handle, lambda a: f"ws frame: {a[1].get('type')}")
+    ws.Session.send = timed_async("ws write", ws.Session.send, lambda a: "ws write: " + (
+        a[1]["type"] if isinstance(a[1], dict) else "+".join(f["type"] for f in a[1])))
     open_database = imdemo.app.open_database
 
     def timed_database(*args, **kwargs):
@@ -85,9 +159,10 @@ class Timings:
     """The bench side: read a serve_timed server's totals before and after a window; report the difference."""
 
     def __init__(self, out: Path):
-        self.out, self.first, self.before = out, {}, {}
+        self.out, self.first, self.before, self.threads = out, {}, {}, {}
 
-    def read(self, pid: int) -> dict[str, list]:
+    def read(self, pid: int) -> dict[str, dict]:
+        """{"parts": {part: [calls, seconds]}, "threads": {name: seconds}} so far."""
         self.out.unlink(missing_ok=True)
         os.kill(pid, signal.SIGUSR1)
         deadline = time.monotonic() + 10
@@ -103,7 +178,9 @@ class Timings:
     def window(self, pid: int, messages: int, whole: bool = False) -> dict[str, tuple[float, float]]:
         """{part: (CPU ms a message, calls a message)} since the last window (whole: since start())."""
         now, old = self.read(pid), self.first if whole else self.before
-        self.before = now
+        self.before, self.threads = now, {k: (v - old["threads"].get(k, 0.0)) * 1000 / messages
+                                          for k, v in now["threads"].items()}
+        now, old = now["parts"], old["parts"]
         spent = {k: (v[0] - old.get(k, [0, 0.0])[0], v[1] - old.get(k, [0, 0.0])[1]) for k, v in now.items()}
         return {k: (seconds * 1000 / messages, n / messages) for k, (n, seconds) in spent.items() if n}
 
@@ -123,9 +200,13 @@ class Timings:
                         if k.startswith(key + "/") and k.count("/") == key.count("/") + 1)
             lines.append(f"  {parts[key][0]:8.2f} {parts[key][0] - inner:7.2f} {parts[key][1]:6.1f}  {key}")
         outside = cpu_ms - sum(ms for k, (ms, _) in parts.items() if "/" not in k)
-        lines.append(f"  {outside:8.2f} {outside:7.2f}         the rest: HTTP (cheroot, Bottle), sessions, "
-                     "the WebSocket push and ACK, other threads")
+        lines.append(f"  {outside:8.2f} {outside:7.2f}         the rest: asyncio's own, the notice listener's read, "
+                     "HTTP (cheroot, Bottle), other threads")
         lines.append("-- by part: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in self.by_part(parts).items()))
+        threads = dict(self.threads)  # the process's whole less the live threads': threads that ended meanwhile
+        threads["threads that ended"] = 2 * threads["process"] - sum(threads.values())
+        lines.append("-- CPU ms a message by thread: " + ", ".join(
+            f"{name} {ms:.2f}" for name, ms in sorted(threads.items(), key=lambda x: -x[1]) if ms >= 0.005))
         return "\n".join(lines)
 
 
@@ -134,7 +215,7 @@ def main(argv: list[str]) -> int:
 
     def dump(*_) -> None:
         with _lock:
-            text = json.dumps(TOTALS)
+            text = json.dumps({"parts": TOTALS, "threads": thread_cpu()})
         out.with_suffix(".tmp").write_text(text)
         out.with_suffix(".tmp").replace(out)  # whole, or not there yet
     signal.signal(signal.SIGUSR1, dump)

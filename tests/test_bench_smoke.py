@@ -1,4 +1,5 @@
 """bench/run.py: a quick idle run starts the server, writes its figures as JSON, and idle waits cost no SQL;
+a quick 1:1 loop completes messages that every receiver holds once, without errors;
 a quick groups run counts one row per member and one PUBLISH a group message, and measures a baseline; a quick
 storm delivers every message to every connected member once, in order, and its counters are exact, merging off
 and on, before and after a SIGKILL.
@@ -43,6 +44,15 @@ def test_quick_idle_bench_exits_0_and_reports_no_sql_for_idle_polls(tmp_path):
     assert idle["ws_idle_sql"] == 0
     assert any(row["figure"] == "idle" for row in report["table"])
     assert "SQL" in printed  # the printed table
+
+
+def test_quick_loop_bench_completes_messages_every_receiver_holds_once(tmp_path):
+    report, printed = quick_bench(tmp_path, "--only", "loop", timeout=180)
+    loop = report["figures"]["loop"]
+    assert loop["messages"] > 0 and loop["rate"] > 0 and loop["cpu_ms"] > 0
+    assert (loop["missing"], loop["unexpected"], loop["repeats"], loop["errors"]) == (0, 0, 0, 0)
+    assert loop["rtt_p50_ms"] is not None
+    assert "1:1 loop" in printed
 
 
 def test_quick_groups_bench_counts_one_row_per_member_and_one_publish_per_message(tmp_path):
