@@ -25,6 +25,7 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)  # not a line per connection
     config = Config.from_args(argv, os.environ)
+    pinned = _run_on_one_cpu(config.cpu)  # first: every thread started after this one inherits it
     try:
         app = create_app(config)
     except Exception as e:  # a missing driver or an unreachable server: one clear line, no traceback
@@ -40,7 +41,7 @@ def main(argv: list[str]) -> int:
         print(f"imdemo: {e}. {ANOTHER_PORT[e.setting]}", file=sys.stderr)
         app.close()
         return 2
-    _announce(config)
+    _announce(config, pinned)
     if not is_loopback(config.host) and app.services.auth.demo_password_works():
         print(f"imdemo: WARNING: listening on {config.host} while the demo accounts still have password "
               f"{DEMO_PASSWORD}: anyone who can reach this host can log in as them. Use --no-demo on a fresh "
@@ -53,6 +54,21 @@ def main(argv: list[str]) -> int:
     servers.stop()
     app.close()
     return 0
+
+
+def _run_on_one_cpu(cpu: str) -> int | None:
+    """Keep this process on one CPU (config.py, cpu: why); return it, or None when it runs on any. The threads
+    made after this call inherit it, and every thread of the server is made after it."""
+    if cpu == "all" or not hasattr(os, "sched_setaffinity"):
+        return None
+    allowed = sorted(os.sched_getaffinity(0))
+    try:
+        chosen = allowed[os.getpid() % len(allowed)] if cpu == "auto" else int(cpu)
+        os.sched_setaffinity(0, {chosen})
+    except (OSError, ValueError) as e:
+        print(f"imdemo: cannot run on CPU {cpu}: {e}; running on any of {allowed}", file=sys.stderr)
+        return None
+    return chosen
 
 
 def _return_freed_memory() -> None:
@@ -77,8 +93,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _announce(config: Config) -> None:
-    print(f"imdemo: serving http://{config.host}:{config.port}/ (WebSocket on port {config.websocket_port})",
+def _announce(config: Config, cpu: int | None) -> None:
+    where = f", on CPU {cpu}" if cpu is not None else ""
+    print(f"imdemo: serving http://{config.host}:{config.port}/ (WebSocket on port {config.websocket_port}{where})",
           flush=True)
     if config.lab:
         print(f"imdemo: lab timers: heartbeat {config.heartbeat:g} s, ACK timeout {config.ack_timeout:g} s, "

@@ -116,3 +116,31 @@ def test_demo_password_works_only_where_the_demo_was_seeded(make_config, tmp_pat
         assert not bare.services.auth.demo_password_works()
     finally:
         bare.close()
+
+
+def _cpus_of_every_thread(pid: int) -> set[frozenset[int]]:
+    """The CPUs each thread of a process may run on, as a set of distinct sets."""
+    return {frozenset(os.sched_getaffinity(int(tid))) for tid in os.listdir(f"/proc/{pid}/task")}
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs Linux and two CPUs or more")
+@pytest.mark.parametrize("cpu", ["auto", "last", "all"])
+def test_the_server_and_all_its_threads_run_on_the_cpu_it_is_given(tmp_path, cpu):
+    allowed = frozenset(os.sched_getaffinity(0))
+    flag = str(max(allowed)) if cpu == "last" else cpu
+    port = free_port()
+    process = _start(tmp_path, "--port", str(port), "--ws-port", str(free_port()), "--cpu", flag)
+    try:
+        _wait_healthy(Http(f"http://127.0.0.1:{port}"))
+        cpus = _cpus_of_every_thread(process.pid)
+        if cpu == "all":
+            assert cpus == {allowed}
+        else:
+            assert len(cpus) == 1 and len(next(iter(cpus))) == 1 and next(iter(cpus)) <= allowed
+        if cpu == "last":
+            assert cpus == {frozenset({max(allowed)})}
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=20)
+    assert ("on CPU" in out) == (cpu != "all")
