@@ -50,7 +50,7 @@ PARTS = [
     ("SQL (Peewee, sqlite3; the write's PRAGMA cache_size)", ("peewee.py", "playhouse/",
                                                              "_cache (imdemo/store/database.py")),
     ("unread counters: the Lua step", ("on_messages (imdemo/store/counters.py",)),
-    ("the ACK's acked seq: its Lua step", ("advance_acked (imdemo/store/counters.py",)),
+    ("the ACK's acked seq (SET ... GET)", ("advance_acked (imdemo/store/counters.py",)),
     ("notice: JSON + PUBLISH", ("publish_many (imdemo/store/notices.py",)),
     ("notice: dispatch to local listeners", ("_dispatch (imdemo/store/notices.py",)),
     ("notice: the listener thread's read (get_message)", ("_run (imdemo/store/notices.py",)),

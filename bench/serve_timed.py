@@ -131,7 +131,7 @@ def install() -> None:
                               (Announcer, "committed", "announce"), (Notifier, "_dispatch", "dispatch"),
                               (MessageService, "send", "send"),
                               (SyncService, "acknowledge_pushed", "delivered"), (SyncService, "events_after", "read"),
-                              (UnreadCounters, "advance_acked", "lua: acked"), (AuthService, "authenticate", "auth"),
+                              (UnreadCounters, "advance_acked", "acked seq"), (AuthService, "authenticate", "auth"),
                               (ws.Session, "on_notice", "ws on_notice"), (Feed, "arrived_events", "ws arrived"),
                               (Connection, "data_received", "ws receive"),
                               (concurrent.futures.thread._WorkItem, "run", "pool"),

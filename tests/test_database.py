@@ -90,3 +90,18 @@ def test_a_server_killed_with_group_commits_in_its_wal_restarts_with_all_of_them
         assert all(seqs[uid] == 31 for uid in [owner.uid, *others])  # every timeline gapless to its end
     finally:
         again.stop()
+
+
+@sqlite_only
+def test_a_transaction_of_a_few_rows_keeps_the_resting_cache(tmp_path):
+    """A 1:1 commit or a read mark writes a handful of rows: it spares the two PRAGMAs that size the cache."""
+    db = open_database(f"sqlite:///{tmp_path / 'imdemo.db'}")
+    try:
+        with db.connection_context():
+            with write_transaction(db, many_rows=False):
+                inside = pragma(db, "cache_size")
+            with write_transaction(db):
+                big = pragma(db, "cache_size")
+    finally:
+        db.close_all()
+    assert (inside, big) == (-REST_CACHE_KIB, -WRITE_CACHE_KIB)

@@ -74,8 +74,10 @@ def is_sqlite(db: peewee.Database) -> bool:
 
 
 @contextlib.contextmanager
-def write_transaction(db: peewee.Database):
-    """Run the block in a transaction for read-then-write work.
+def write_transaction(db: peewee.Database, many_rows: bool = True):
+    """Run the block in a transaction for read-then-write work. many_rows: it may write many rows (a big
+    group's message): the connection's page cache is big while it writes (WRITE_CACHE_KIB); a transaction that
+    writes a handful of rows (a 1:1 commit, a read mark) says False and spares the two PRAGMAs.
 
     SQLite must take its single write lock at BEGIN (IMMEDIATE), or two deferred transactions that read
     and then write fail with 'database is locked'. The threads of this process first queue on a lock of
@@ -88,6 +90,10 @@ def write_transaction(db: peewee.Database):
         return
     with db.imdemo_writer_lock:
         if db.in_transaction():  # a nested block: the outermost one sized the cache
+            with db.atomic("IMMEDIATE"):
+                yield
+            return
+        if not many_rows:
             with db.atomic("IMMEDIATE"):
                 yield
             return

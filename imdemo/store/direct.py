@@ -50,6 +50,7 @@ class DirectStorage:
 
     unread = "each"  # each message counted for its recipient in its commit, the counts after it in its notice
     notice = "each"  # its two users each get a notice of their own (announce.py)
+    many_rows = False  # a commit of 1:1 messages writes a handful of rows: no big page cache (database.py)
 
     def __init__(self, db: peewee.Database, rows: Rows):
         self.db, self.rows = db, rows
@@ -127,6 +128,6 @@ class DirectStorage:
     def mark_delivered(self, uid: int, received: dict[int, int]) -> dict[int, int]:
         """Raise uid's delivered marks to {sender: mid} (only forward), in one transaction; return the ones that
         moved."""
-        with write_transaction(self.db):
+        with write_transaction(self.db, many_rows=False):
             return {sender: mid for sender, mid in received.items()
                     if self._one("set_delivered", mid, uid, sender, mid) is not None}

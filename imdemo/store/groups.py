@@ -91,6 +91,7 @@ class GroupStorage:
     """Groups and their members, and the rows of their messages (write diffusion)."""
 
     notice = "fanout"  # a message names its members and their seqs as two lists (announce.py)
+    many_rows = True  # a message writes a row per member: its commit gets the big page cache (database.py)
 
     def __init__(self, db: peewee.Database, rows: Rows, merged: bool = False):
         self.db, self.rows = db, rows

@@ -50,7 +50,7 @@ class UnreadCounts:
         not in (NotAMember)."""
         counted = False
         try:
-            with write_transaction(self.db):
+            with write_transaction(self.db, many_rows=False):
                 if self._one("lock_user", uid) is None:
                     raise UnknownUser(uid)
                 read = self._mark(uid, conversation, up_to)

@@ -59,7 +59,7 @@ class MessageWriter:
 
     def _change(self, change: GroupChange):
         try:
-            result, written = self._in_transaction(lambda counted: self.commit.change(change, counted))
+            result, written = self._in_transaction(lambda counted: self.commit.change(change, counted), True)
         except Exception as e:  # this change's own answer
             return e
         self._committed(written)
@@ -85,7 +85,8 @@ class MessageWriter:
 
     def _store_together(self, drafts: list[Draft]) -> list[Stored | Exception]:
         try:
-            outcomes = self._in_transaction(lambda counted: self.commit.messages(drafts, counted))
+            many_rows = any(self.commit.kinds[d.conversation.kind].many_rows for d in drafts)
+            outcomes = self._in_transaction(lambda counted: self.commit.messages(drafts, counted), many_rows)
         except UnknownUser as missing:  # rolled back: store the others again without it
             uid = missing.args[0]
             outcomes = [UnknownUser(uid) if uid == d.sender or d.conversation == Conversation.direct(uid) else None
@@ -104,12 +105,12 @@ class MessageWriter:
         self._committed([o for o in outcomes if isinstance(o, Stored) and o.created])
         return outcomes
 
-    def _in_transaction(self, write):
+    def _in_transaction(self, write, many_rows: bool):
         """Run write(counted) in a write transaction; if it fails after the unread script moved counters
         (counted), recount those users from the database."""
         counted: set[int] = set()
         try:
-            with write_transaction(self.db):
+            with write_transaction(self.db, many_rows):
                 return write(counted)
         except Exception:
             for uid in counted:
