@@ -15,6 +15,7 @@ from .services.conversations import DirectRules, GroupRules
 from .services.demo import seed_demo
 from .services.groups import GroupService
 from .services.inspect import Inspector
+from .services.large_sync import LargeGroupSync
 from .services.messages import MessageService
 from .services.periodic import Periodic
 from .services.sync import SyncService
@@ -27,6 +28,7 @@ from .store.database import open_database, release
 from .store.direct import DirectStorage
 from .store.groups import GroupStorage
 from .store.keyvalue import Keys, connect_redis
+from .store.large_counters import LargeCounters
 from .store.merge import UnreadMerger
 from .store.notices import Notifier
 from .store.reader import MessageReader
@@ -107,13 +109,16 @@ def create_app(config: Config) -> App:
         trace.watch_database(db)
         trace.watch_redis(client)
     users, counters, attempts = UserStore(db), UnreadCounters(client, keys), Attempts(client, keys)
-    notifier, rows, reader = Notifier(client, keys), Rows(db), MessageReader(db)
+    notifier, rows, large = Notifier(client, keys), Rows(db), LargeCounters(client, keys)
     # the kinds of conversation, each storing its messages its own way (SPEC section 14)
-    kinds = {DIRECT: DirectStorage(db, rows), GROUP: GroupStorage(db, rows, merged=config.unread_merge > 0)}
-    unread = UnreadCounts(db, counters, kinds)
+    groups = GroupStorage(db, rows, counters, large, merged=config.unread_merge > 0)
+    kinds = {DIRECT: DirectStorage(db, rows, counters), GROUP: groups}
+    reader = MessageReader(db, {GROUP: groups.large.page})  # a large group keeps a timeline of its own
+    unread = UnreadCounts(db, counters, kinds, large, groups.large)
     reconciler = Reconciler(users, unread, counters)
     writer = _writer(config, db, rows, counters, notifier, kinds, unread, reconciler, trace)
-    sync = SyncService(users, reader, kinds[DIRECT], counters, notifier, release=lambda: release(db))
+    sync = SyncService(users, reader, kinds[DIRECT], counters, notifier, LargeGroupSync(groups, large),
+                       release=lambda: release(db))
     inspector = Inspector(trace, StateReader(db, client, keys, kinds)) if trace is not None else None
     if inspector is not None and writer.merger is not None:  # the group view tells waiting changes from drift
         inspector.watch_merges(writer.merger.waiting)
@@ -125,13 +130,14 @@ def create_app(config: Config) -> App:
         messages=MessageService(writer, reader, unread, notifier, attempts, rules, send_rate=config.send_rate),
         contacts=ContactService(users, kinds[DIRECT], kinds[GROUP], counters, ConversationSettings(db), reconciler,
                                 sync, notifier, rules),
-        groups=GroupService(kinds[GROUP], users, writer, max_members=config.max_group_members),
+        groups=GroupService(groups, users, writer, max_members=config.max_group_members,
+                            large_at=config.large_group_at),
         sync=sync,
         reconciler=reconciler,
         inspector=inspector,
     )
     if trace is not None:
-        for name, script in {**counters.scripts(), **attempts.scripts()}.items():
+        for name, script in {**counters.scripts(), **attempts.scripts(), **large.scripts()}.items():
             trace.name_script(script, name)
     reconciler.at_start()
     services.auth.purge_expired_sessions()

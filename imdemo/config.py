@@ -30,7 +30,10 @@ class Config:
     poll_interval: float = 3.0
     lab: bool = False  # the lab's short timers (LAB_TIMERS) unless flags say otherwise
     send_rate: int = 20
-    max_group_members: int = 500
+    max_group_members: int = 10_000
+    # a group with more members than this is stored by read diffusion (SPEC 15; the crossover measured by
+    # bench/groups.py, README Performance): a small group that grows past it switches once, for good
+    large_group_at: int = 200
     # milliseconds over which a group's unread changes are merged (lecture 20); 0: counted in the send's commit.
     # 500 from the storm's figures (README, Performance): most of what merging buys, a badge at most 0.5 s late
     unread_merge: float = 500.0
@@ -117,6 +120,9 @@ FLAGS = [
     ("--send-rate", {"type": int, "metavar": "N"}, "messages a user may send per second, then 429; 0 = no limit",
      None),
     ("--max-group-members", {"type": int, "metavar": "N"}, "the most members a group may have", None),
+    ("--large-group-at", {"type": int, "metavar": "N"}, "a group with more members is stored by read diffusion "
+                                                        "(one row a message, lecture 20's 万人群); a small one "
+                                                        "that grows past it switches once", None),
     ("--unread-merge", {"type": float, "metavar": "MS"},
      "merge a group's unread changes over MS milliseconds (lecture 20); 0 = in the send's commit", None),
     ("--register-rate", {"type": int, "metavar": "N"},

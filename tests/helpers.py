@@ -91,8 +91,8 @@ class WsClient:
     def send(self, frame) -> None:
         self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
 
-    def hello(self, token: str, since: int = 0) -> dict:
-        self.send({"type": "hello", "token": token, "since": since})
+    def hello(self, token: str, since: int = 0, **extra) -> dict:
+        self.send({"type": "hello", "token": token, "since": since, **extra})
         welcome = self.recv()
         assert welcome["type"] == "welcome", welcome
         return welcome

@@ -15,7 +15,7 @@ def add_group_routes(app: bottle.Bottle, s: Services) -> None:
     @app.post("/api/groups", status=201)
     def create(me):
         body = json_body()
-        return {"group": s.groups.create(me, body.get("name"), body.get("members", []))}
+        return {"group": s.groups.create(me, body.get("name"), body.get("members", []), body.get("large", False))}
 
     @app.get("/api/groups")
     def mine(me):

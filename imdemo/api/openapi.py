@@ -53,12 +53,14 @@ FIELDS = {
     "hints_since": {"type": "string", "pattern": "^[0-9]{1,19}-[0-9]{1,19}$", "description": "a hints_next"},
     "gid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "muted": {"type": "boolean"},
+    "large": {"type": "boolean", "default": False},
     "group_name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": VISIBLE,
                    "description": "1 to 64 characters after trimming"},
     "uids": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
              "maxItems": DEFAULT_MAX_MEMBERS,
              "description": "users (repeats and present members are ignored); a group has at most "
-                            "--max-group-members (default 500) members: 400 group_too_large beyond"},
+                            f"--max-group-members (default {DEFAULT_MAX_MEMBERS}) members: 400 group_too_large "
+                            "beyond"},
 }
 CID = {"name": "cid", "in": "path", "required": True, "description": (
     "the conversation: u<uid> (the 1:1 chat with that user), g<gid> (a group), or a bare uid (as before cids)"),
@@ -120,15 +122,20 @@ SCHEMAS = {
     "Event": {"type": "object", "required": ["type"], "properties": {
         "type": {"enum": ["message", "read", "delivered", "unread", "settings"]}, "seq": INT,
         "message": _ref("Message")}},
-    "Group": _obj(["gid", "name", "owner", "member_count", "created_at"], gid=INT, name=STR, owner=INT,
-                  member_count=INT, created_at={"type": "string", "format": "date-time"}),
+    "Group": _obj(["gid", "name", "owner", "member_count", "created_at", "storage"], gid=INT, name=STR, owner=INT,
+                  member_count=INT, created_at={"type": "string", "format": "date-time"},
+                  storage={"enum": ["write", "read"], "description": (
+                      "how its messages are stored: write diffusion (a row in each member's timeline) or read "
+                      "diffusion (one row in the group's own timeline: a large group, SPEC 15)")}),
 }
 GROUP = _obj(["group"], group=_ref("Group"))
 GID = _param("gid", "path", "gid")
 GROUP_PATHS = {
     "/api/groups": {
-        "post": _op("Make a group; the caller is its owner and a member", {"201": _json(GROUP, "created")},
-                    _body(["name"], name="group_name", members="uids")),
+        "post": _op("Make a group; the caller is its owner and a member. large: stored by read diffusion from its "
+                    "start (so is a group made with more than --large-group-at members)",
+                    {"201": _json(GROUP, "created")},
+                    _body(["name"], name="group_name", members="uids", large="large")),
         "get": _op("The caller's current groups", {"200": _json(_obj(["groups"], groups={
             "type": "array", "items": _ref("Group")}))})},
     "/api/groups/{gid}": {

@@ -47,4 +47,5 @@ def add_sync_routes(app: bottle.Bottle, s: Services) -> None:
 
     @app.get("/api/sync")
     def sync(me):
-        return s.sync.sync(me, query("since", 0), query("timeout", 0), query("limit", 200), query("hints_since"))
+        return s.sync.sync(me, query("since", 0), query("timeout", 0), query("limit", 200), query("hints_since"),
+                           query("groups"))

@@ -19,6 +19,7 @@ from ..config import Config
 from ..services import Services
 from ..services.errors import ImdemoError, unavailable_causes
 from ..services.feed import Feed
+from ..services.large_sync import parse_cursors
 from .ws_session import CLOSE_UNAUTHORIZED, WINDOW, Session
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class WebSocketGateway:
         self.note = services.inspector.note if services.inspector is not None else None  # the inspector's, when on
         self.unavailable = unavailable_causes()  # the store's failures that mean "try again soon"
         self.sessions: set[Session] = set()
+        self._groups: dict[int, set[Session]] = {}  # a large group's gid -> the connections that follow it
+        self._unlisten: dict[int, object] = {}  # gid -> stop listening to it
         self._open: set = set()  # every connection, greeted or not, so stop() can cut the stuck ones
         self.pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="imdemo-ws-db")
         self.loop = asyncio.new_event_loop()
@@ -121,7 +124,7 @@ class WebSocketGateway:
 
     async def _converse(self, websocket) -> None:
         try:
-            uid, token, since, batch = await self._hello(websocket)
+            uid, token, since, batch, cursors = await self._hello(websocket)
         except (ImdemoError, ValueError, RecursionError, asyncio.TimeoutError) as e:
             await websocket.close(CLOSE_UNAUTHORIZED, getattr(e, "code", "hello expected"))
             return
@@ -131,10 +134,13 @@ class WebSocketGateway:
         # The client holds since, at most the user's newest seq (a cursor never runs ahead of the timeline).
         # Taken before listening: what commits after it is read by the replay below, which starts after.
         cursor = await self.run_blocking(self.services.sync.acknowledge, uid, since)
-        session = Session(websocket, self, uid, token, Feed(uid, cursor, WINDOW), array_frames=batch)
+        feed = Feed(uid, cursor, WINDOW)
+        await self.run_blocking(self.services.sync.large.follow, feed, cursors)  # not listened to yet: safe off-loop
+        session = Session(websocket, self, uid, token, feed, array_frames=batch)
         stop_listening = self.services.sync.subscribe(
             uid, lambda notice: self.loop.call_soon_threadsafe(session.on_notice, notice))
         self.sessions.add(session)
+        session.follow_groups()
         try:
             await session.send({"type": "welcome", "uid": uid, "heartbeat": c.heartbeat, "ack_timeout": c.ack_timeout,
                                 "batch": batch})
@@ -145,12 +151,34 @@ class WebSocketGateway:
         finally:
             stop_listening()
             self.sessions.discard(session)
+            session.unfollow_groups()
             if inspector is not None and not session.closed_why:  # the server's own closes are noted when made
                 inspector.note("WebSocket closed by the client", uid=uid, code=websocket.close_code,
                                reason=websocket.close_reason)
 
-    async def _hello(self, websocket) -> tuple[int, str, int, bool]:
-        """Wait for the hello frame; return (uid, token, since, whether it asks for batched frames) or raise."""
+    def follow_group(self, gid: int, session: Session) -> None:
+        """Hand session the events of large group gid. The gateway listens to each group once, however many of
+        its connections are members: one hand-off to the event loop a commit, then a loop over them there."""
+        followers = self._groups.setdefault(gid, set())
+        if not followers:
+            self._unlisten[gid] = self.services.sync.notifier.listen_group(
+                gid, lambda notice: self.loop.call_soon_threadsafe(self._group_notice, gid, notice))
+        followers.add(session)
+
+    def unfollow_group(self, gid: int, session: Session) -> None:
+        followers = self._groups.get(gid, set())
+        followers.discard(session)
+        if not followers and gid in self._unlisten:
+            self._unlisten.pop(gid)()
+            self._groups.pop(gid, None)
+
+    def _group_notice(self, gid: int, notice: dict) -> None:
+        for session in list(self._groups.get(gid, ())):
+            session.on_notice(notice)
+
+    async def _hello(self, websocket) -> tuple[int, str, int, bool, dict[int, int]]:
+        """Wait for the hello frame; return (uid, token, since, whether it asks for batched frames, its large
+        groups' cursors) or raise."""
         raw = await asyncio.wait_for(websocket.recv(), HELLO_TIMEOUT)
         frame = json.loads(raw) if isinstance(raw, str) else None
         if not isinstance(frame, dict) or frame.get("type") != "hello":
@@ -158,7 +186,8 @@ class WebSocketGateway:
         token, since = frame.get("token"), frame.get("since", 0)
         if not isinstance(token, str) or isinstance(since, bool) or not isinstance(since, int) or since < 0:
             raise ValueError("hello needs a token and a whole-number since")
+        cursors = parse_cursors(frame.get("groups"))
         uid = await self.run_blocking(self.services.auth.authenticate, token)
         if self.services.inspector is not None:
-            self.services.inspector.note("WebSocket hello", uid=uid, since=since)
-        return uid, token, since, frame.get("batch") is True
+            self.services.inspector.note("WebSocket hello", uid=uid, since=since, groups=cursors)
+        return uid, token, since, frame.get("batch") is True, cursors

@@ -15,23 +15,14 @@ from dataclasses import dataclass, field
 from ..services.auth import token_hash
 from ..services.errors import BadInput, ImdemoError, Unauthorized
 from ..services.feed import Feed
+from ..services.large_sync import apply
 from .ws_frames import error_frame, parse, read_call, send_call
+from .ws_pending import Unacked, key_of, named
 
 WINDOW = 256  # unacknowledged message events per connection
 SESSION_CHECK = 60.0  # seconds between checks that the connection's session is still alive
 CLOSE_TIMEOUT = 4408
 CLOSE_UNAUTHORIZED = 4401
-
-
-@dataclass
-class Pending:
-    event: dict
-    sent_at: float
-    sends: int = 1
-    first_sent: float = 0.0
-
-    def __post_init__(self):
-        self.first_sent = self.first_sent or self.sent_at
 
 
 @dataclass(eq=False)  # compared and hashed by identity: the gateway keeps a set of them
@@ -46,10 +37,11 @@ class Session:
     token: str
     feed: Feed
     array_frames: bool = False  # the client asked at hello ("batch") for several events in one frame, a JSON array
-    pending: dict[int, Pending] = field(default_factory=dict)  # pushed message events awaiting their ACK, by seq
+    pending: Unacked = field(default_factory=Unacked)  # pushed events awaiting their ACK
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     last_heard: float = field(default_factory=time.monotonic)
     closed_why: str = ""  # the reason this side closed with, once it has
+    followed: set[int] = field(default_factory=set)  # the large groups whose events the gateway hands this
 
     @property
     def token_hash(self) -> str:
@@ -60,8 +52,7 @@ class Session:
         host, port = self.websocket.remote_address[:2]
         return {"uid": self.uid, "peer": f"{host}:{port}", "cursor": self.feed.position,
                 "silent_for": round(now - self.last_heard, 1),
-                "pending": [{"seq": seq, "age": round(now - item.first_sent, 1), "sends": item.sends}
-                            for seq, item in sorted(self.pending.items())]}
+                "pending": self.pending.describe(now)}
 
     def on_notice(self, notice: dict) -> None:
         """Take a notice from the pub/sub thread (scheduled onto the loop): new seq, hints, or wake."""
@@ -70,6 +61,19 @@ class Session:
             return
         self.feed.take(notice)
         self.wake.set()
+
+    def follow_groups(self) -> None:
+        """Hear the large groups the feed follows, and no others (after a join or a leave)."""
+        for gid in self.feed.groups.keys() - self.followed:
+            self.gateway.follow_group(gid, self)
+        for gid in self.followed - self.feed.groups.keys():
+            self.gateway.unfollow_group(gid, self)
+        self.followed = set(self.feed.groups)
+
+    def unfollow_groups(self) -> None:
+        for gid in self.followed:
+            self.gateway.unfollow_group(gid, self)
+        self.followed = set()
 
     async def run(self) -> None:
         """Serve the connection until it closes: read frames, push events, watch the timers."""
@@ -99,29 +103,50 @@ class Session:
             await self.send(frame)
 
     async def _push(self) -> None:
-        """Write live hints and every message event after the cursor, in seq order, within the window."""
-        feed, sync = self.feed, self.gateway.services.sync
+        """Write live hints and every message event after the cursors (the user's seq, each large group's gseq),
+        in order, within the window."""
+        feed = self.feed
         while True:
             await self.wake.wait()
             self.wake.clear()
-            out = self._hold(feed.arrived_events(WINDOW - len(self.pending)))  # no database read for these
+            out = await self._follow(self._hold(feed.arrived_events(WINDOW - len(self.pending))))  # no reads for them
             while len(self.pending) < WINDOW and feed.behind:
-                if out:  # what the notices brought goes first, in seq order
+                if out:  # what the notices brought goes first, in order
                     await self.send_all(out)
                     out = []
-                since, limit, newer_exists = feed.page(WINDOW - len(self.pending))
-                events = await self.gateway.run_blocking(sync.events_after, self.uid, since, limit, newer_exists)
-                out += self._hold(feed.read(events, limit))
+                out += await self._follow(self._hold(await self._read_behind()))
             out += feed.hints  # after the events they may describe (an unread count, a read marker)
             feed.hints.clear()
             await self.send_all(out)
 
-    def _hold(self, events: list[dict]) -> list[dict]:
-        """Keep events pending until acknowledged; return them to be sent."""
-        now = time.monotonic()
-        for event in events:
-            self.pending[event["seq"]] = Pending(event, now)
+    async def _read_behind(self) -> list[dict]:
+        """Read from the database what the feed is behind in: its own timeline by seq, each large group by gseq.
+        The places move on this thread; only the reads run in the pool."""
+        feed, sync, events = self.feed, self.gateway.services.sync, []
+        if feed.mine.behind:
+            since, limit, newer_exists = feed.page(WINDOW - len(self.pending))
+            events += feed.read(await self.gateway.run_blocking(sync.events_after, self.uid, since, limit,
+                                                                newer_exists), limit)
+        for place in feed.groups_behind():
+            since, limit, newer_exists = place.page(max(1, WINDOW - len(self.pending) - len(events)))
+            events += place.read(await self.gateway.run_blocking(sync.large.events_after, place.gid, since,
+                                                                 place.bounds, limit, newer_exists), limit)
         return events
+
+    async def _follow(self, events: list[dict]) -> list[dict]:
+        """Follow the large groups the user's own events say they joined or left (asked off the loop, for a
+        group's membership change only)."""
+        for event in events:
+            message = event.get("message", {})
+            if "seq" in event and message.get("kind") == "system":
+                change = await self.gateway.run_blocking(self.gateway.services.sync.large.change_of, self.uid, message)
+                apply(self.feed, change)
+        self.follow_groups()
+        return events
+
+    def _hold(self, events: list[dict]) -> list[dict]:
+        """Keep events pending until acknowledged (by seq; a large group's by gid and gseq); return them."""
+        return self.pending.hold(events, time.monotonic())
 
     async def _watch(self) -> None:
         """Retransmit what is overdue; close a connection that stays silent or never acknowledges."""
@@ -137,14 +162,15 @@ class Session:
                 session_checked = now  # a logout closes at once (a notice); an expiry is found here
                 if not await self._session_alive():
                     return await self._close(CLOSE_UNAUTHORIZED, "session ended")
-            overdue = [item for item in self.pending.values() if now - item.sent_at >= timers.ack_timeout]
+            overdue = self.pending.overdue(now, timers.ack_timeout)
             if any(item.sends > timers.ack_retries for item in overdue):
                 return await self._close(CLOSE_TIMEOUT, "ack timeout")
             for item in overdue:
                 item.sends += 1
                 item.sent_at = now
                 if self.gateway.note is not None:
-                    self.gateway.note("WebSocket retransmission", uid=self.uid, seq=item.event["seq"], sends=item.sends)
+                    self.gateway.note("WebSocket retransmission", uid=self.uid, **named(key_of(item.event)),
+                                      sends=item.sends)
             await self.send_all([item.event for item in overdue])
 
     def _as_caller(self, change, *args):
@@ -193,7 +219,7 @@ class Session:
         if kind == "ping":
             return {"type": "pong"}
         if kind == "ack":
-            return await self._ack(frame.get("seq"))
+            return await (self._ack_group(frame) if "group" in frame else self._ack(frame.get("seq")))
         if kind == "send":
             send, conversation = send_call(self.gateway.services, frame)
             message, _ = await self.gateway.run_blocking(self._as_caller, send, conversation, frame.get("content"),
@@ -205,17 +231,25 @@ class Session:
             return None
         raise BadInput(f"unknown frame type {kind!r}", "unknown_type")
 
+    async def _ack_group(self, frame: dict) -> None:
+        """A cumulative ACK of one large group's events: {"type": "ack", "group": gid, "gseq": N}."""
+        gid, gseq = frame.get("group"), frame.get("gseq")
+        if any(isinstance(x, bool) or not isinstance(x, int) or x < 0 for x in (gid, gseq)):
+            raise BadInput("a group's ack needs a whole-number group and gseq", "invalid_seq")
+        was_full = len(self.pending) >= WINDOW
+        self.pending.ack_group(gid, gseq)
+        if was_full:
+            self.wake.set()  # the window has room again
+
     async def _ack(self, seq) -> None:
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
             raise BadInput("ack needs a whole-number seq", "invalid_seq")
         seq = min(seq, self.feed.position)  # nobody acknowledges what was never sent
         was_full = len(self.pending) >= WINDOW
-        received = False  # whether this ACK covers a 1:1 message sent to this user (a delivered receipt is due;
-        # a group shows who has read instead, so its messages' ACKs cost nothing more)
-        for done in [s for s in self.pending if s <= seq]:
-            received = self.pending.pop(done).event["message"].get("to") == self.uid or received
+        # whether this ACK covers a 1:1 message sent to this user (a delivered receipt is due; a group shows who
+        # has read instead, so its messages' ACKs cost nothing more)
+        received = self.pending.ack(seq, self.uid)
         if was_full:
             self.wake.set()  # the window has room again
         if received:  # the user's own sends coming back need no receipt; a later ACK records past them
             await self.gateway.run_blocking(self.gateway.services.sync.acknowledge_pushed, self.uid, seq)
-

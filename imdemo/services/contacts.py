@@ -33,8 +33,10 @@ class ContactService:
         if not ready:
             self.reconciler.store_was_lost()
             total, fields, _ = self.counters.read(uid)
-        return {"total": total, "conversations": {f: n for f, n in fields.items() if not f.startswith("g")},
-                "groups": {f[1:]: n for f, n in fields.items() if f.startswith("g")}}
+        large = self.groups.large_unread(uid)  # large groups' unread is not in {uid}_T: N - L each
+        groups = {f[1:]: n for f, n in fields.items() if f.startswith("g")} | {str(g): n for g, n in large.items()}
+        return {"total": total + sum(large.values()),
+                "conversations": {f: n for f, n in fields.items() if not f.startswith("g")}, "groups": groups}
 
     def contacts(self, uid: int, limit: int = 100) -> dict:
         """Return recent contacts newest first, each with its last message and unread count, and the

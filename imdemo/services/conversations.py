@@ -99,8 +99,11 @@ class GroupRules:
 
     def marks(self, uid: int, conversation: Conversation, member: bool) -> dict:
         """The members' read marks, for "read by k of n": the current members', or for a former member those
-        of the members they left behind, as far as the message that removed them."""
+        of the members they left behind, as far as the message that removed them. A large group shows none:
+        thousands of marks on every page is what read diffusion exists to avoid."""
         gid = conversation.id
+        if self.groups.is_large(gid):
+            return {"read_marks": {}}
         marks = ({m.uid: m.read_mid for m in self.groups.members(gid)} if member
                  else self.groups.read_marks_when_left(gid, uid))
         return {"read_marks": {str(member): mid for member, mid in marks.items()}}
@@ -113,5 +116,7 @@ class GroupRules:
         if not read.moved:
             return [(uid, {"hints": [hint]})]
         seen = {"type": "read", "group": gid, "by": uid, "up_to": read.read_mid}
+        if self.groups.is_large(gid):  # no "read by" in a large group: the reader's own sessions only
+            return [(uid, {"hints": [seen, hint]})]
         senders = self.groups.senders_between(uid, gid, read.before, read.read_mid)
         return [(uid, {"hints": [seen, hint]})] + [(s, {"hints": [seen]}) for s in senders if s != uid]

@@ -1,7 +1,9 @@
-"""Services layer: one delivery cursor for every transport that waits (SPEC section 5). A Feed is a client's
-place in its timeline: the seq it holds, the newest seq notices announced, and the message events they
-brought. The WebSocket session and the long poll each drive one the same way: take what notices brought when
-it continues the cursor (no database read), read the rest by seq.
+"""Services layer: one delivery cursor for every transport that waits (SPEC sections 5 and 15). A Feed is a
+client's place in its timeline: the seq it holds, the newest seq notices announced, and the message events they
+brought; and, for each large group it is in, its place in that group's own timeline by gseq (the compound
+cursor: read diffusion has no per-user seq). The WebSocket session and the long poll each drive one the same
+way: take what notices brought when it continues the cursor (no database read), read the rest from the
+database, by seq or by gseq.
 
 A Feed is not thread-safe: its owner hands it each notice on its own thread (the WebSocket on its event
 loop, the long poll on the request's thread through an Inbox), and reads the database off it with page() and
@@ -15,68 +17,131 @@ from collections import deque
 MAX_HINTS = 256  # live hints waiting to be written, per connection
 
 
-class Feed:
-    """A client's way through its timeline after a seq."""
+class Place:
+    """A place in one timeline: the highest position handed out, the highest a notice announced, the events
+    notices brought, and whether more may lie beyond than notices named."""
 
-    def __init__(self, uid: int, position: int, window: int):
-        self.uid, self.position = uid, position  # the highest seq handed out (or held by the client)
-        self.announced = 0  # the highest seq a notice named
-        self.unsure = True  # more may lie after the position than notices named (at the start, after a lost
-        # subscription, after a full page): then the next read asks Redis for the newest seq first
-        self.arrived: deque = deque(maxlen=window)  # message events notices brought
-        self.hints: deque = deque(maxlen=MAX_HINTS)  # live hints notices brought (the WebSocket pushes them)
-
-    def take(self, notice: dict) -> None:
-        """Take a notice for this user: its events, its hints, the seq it announces, or a wake-up."""
-        self.hints.extend(notice.get("hints", ()))
-        self.arrived.extend(notice.get("events", ()))
-        if "seq" in notice:
-            self.announced = max(self.announced, notice["seq"])
-        elif notice.get("type") == "wake":  # notices may have been missed
-            self.unsure = True
+    def __init__(self, position: int, window: int, key: str):
+        self.position, self.announced, self.unsure, self.key = position, 0, True, key
+        self.arrived: deque = deque(maxlen=window)
 
     @property
     def behind(self) -> bool:
-        """Whether events may lie after the position that only the database has."""
         return self.unsure or self.announced > self.position
 
+    def take(self, events, announced: int) -> None:
+        self.arrived.extend(events)
+        self.announced = max(self.announced, announced)
+
     def arrived_events(self, room: int) -> list[dict]:
-        """The events notices brought that continue the position, at most room: no database read for them.
-        What does not follow (a gap, past room) is read by seq instead."""
-        run = following(self.arrived, self.position, room)
+        run = following(self.arrived, self.position, room, self.key)
         self.arrived.clear()
-        return self._advance(run)
+        return self.advance(run)
 
     def page(self, room: int) -> tuple[int, int, bool]:
-        """What to read from the database next: (since, limit, whether a notice named a newer seq, so Redis
-        need not be asked for the newest first)."""
         newer_exists, self.unsure = not self.unsure, False
         return self.position, room, newer_exists
 
     def read(self, events: list[dict], limit: int) -> list[dict]:
-        """Take the events a page() read returned; return them."""
         if len(events) == limit:
             self.unsure = True  # a full page: more may lie beyond
         elif not events:
             self.announced = min(self.announced, self.position)  # nothing there after all
-        return self._advance(events)
+        return self.advance(events)
 
-    def _advance(self, events: list[dict]) -> list[dict]:
+    def advance(self, events: list[dict]) -> list[dict]:
         if events:
-            self.position = events[-1]["seq"]
+            self.position = max(self.position, events[-1][self.key])
         return events
 
 
-def following(events, since: int, limit: int) -> list[dict]:
-    """The message events among events (in seq order) that continue since without a gap: seq since + 1,
-    since + 2, ..., at most limit. Those at or below since are skipped; the run stops at the first gap.
-    Notices bring events in order, but one may be missed or another process's send come in between: what
-    does not follow is read from the database by seq instead."""
+class GroupPlace(Place):
+    """A place in a large group's own timeline, within the member's join bounds (mids)."""
+
+    def __init__(self, gid: int, position: int, bounds: tuple[int, int], window: int):
+        super().__init__(position, window, "gseq")
+        self.gid, self.bounds = gid, bounds
+
+
+class Feed:
+    """A client's way through its timeline after a seq, and through each of its large groups' after a gseq."""
+
+    def __init__(self, uid: int, position: int, window: int):
+        self.uid, self.window = uid, window
+        self.mine = Place(position, window, "seq")
+        self.groups: dict[int, GroupPlace] = {}
+        self.hints: deque = deque(maxlen=MAX_HINTS)  # live hints notices brought (the WebSocket pushes them)
+
+    @property
+    def position(self) -> int:
+        """The highest seq of the user's own timeline handed out (or held by the client)."""
+        return self.mine.position
+
+    @property
+    def announced(self) -> int:
+        return self.mine.announced
+
+    def join(self, gid: int, gseq: int, bounds: tuple[int, int]) -> None:
+        """Follow large group gid from gseq on (a place kept as it is when the feed follows it already)."""
+        if gid not in self.groups:
+            self.groups[gid] = GroupPlace(gid, gseq, bounds, self.window)
+
+    def leave(self, gid: int) -> None:
+        self.groups.pop(gid, None)
+
+    def take(self, notice: dict) -> None:
+        """Take a notice for this user: its events, its hints, the seq it announces, a large group's events,
+        or a wake-up."""
+        self.hints.extend(notice.get("hints", ()))
+        if "events" in notice or "seq" in notice:
+            self.mine.take(notice.get("events", ()), notice.get("seq", 0))
+        for event in notice.get("group_events", ()):
+            place = self.groups.get(event["group"])
+            if place is not None:
+                place.take((event,), event["gseq"])
+        if notice.get("type") == "wake":  # notices may have been missed
+            for place in (self.mine, *self.groups.values()):
+                place.unsure = True
+
+    @property
+    def behind(self) -> bool:
+        """Whether events may lie after a position that only the database has."""
+        return self.mine.behind or any(place.behind for place in self.groups.values())
+
+    def arrived_events(self, room: int) -> list[dict]:
+        """The events notices brought that continue their places, at most room: no database read for them.
+        What does not follow (a gap, past room) is read instead."""
+        events = self.mine.arrived_events(room)
+        for place in self.groups.values():
+            events += place.arrived_events(room - len(events))
+        return events
+
+    def page(self, room: int) -> tuple[int, int, bool]:
+        """What to read of the user's own timeline next: (since, limit, whether a notice named a newer seq)."""
+        return self.mine.page(room)
+
+    def read(self, events: list[dict], limit: int) -> list[dict]:
+        """Take the events a page() read returned; return them."""
+        return self.mine.read(events, limit)
+
+    def groups_behind(self) -> list[GroupPlace]:
+        return [place for place in self.groups.values() if place.behind]
+
+    def cursors(self) -> dict[str, int]:
+        """{gid: gseq} of every large group followed: what the client holds and asks from next."""
+        return {str(gid): place.position for gid, place in self.groups.items()}
+
+
+def following(events, since: int, limit: int, key: str = "seq") -> list[dict]:
+    """The events among events (in order) that continue since without a gap: since + 1, since + 2, ..., at
+    most limit, by key (a seq, or a large group's gseq). Those at or below since are skipped; the run stops at
+    the first gap. Notices bring events in order, but one may be missed or another process's send come in
+    between: what does not follow is read from the database instead."""
     run: list[dict] = []
     for event in events:
-        if len(run) == limit or event["seq"] > since + len(run) + 1:
+        if len(run) >= limit or event[key] > since + len(run) + 1:
             break
-        if event["seq"] == since + len(run) + 1:
+        if event[key] == since + len(run) + 1:
             run.append(event)
     return run
 

@@ -9,7 +9,8 @@ import json
 
 from ..store.conversation import Conversation
 from ..store.group_changes import ChangingGroup, GroupChange
-from ..store.groups import OWNER, GroupStorage
+from ..store.group_reads import OWNER
+from ..store.groups import GroupStorage
 from ..store.users import UserStore
 from ..store.writer import MessageWriter
 from . import checks
@@ -21,22 +22,28 @@ from .views import group_view, user_view
 class GroupService:
     """The rules of groups; each change is checked and made on the group its commit holds locked."""
 
-    def __init__(self, groups: GroupStorage, users: UserStore, writer: MessageWriter, *, max_members: int):
+    def __init__(self, groups: GroupStorage, users: UserStore, writer: MessageWriter, *, max_members: int,
+                 large_at: int):
         self.groups, self.users, self.writer, self.max_members = groups, users, writer, max_members
+        self.large_at = large_at  # more members than this: the group is stored by read diffusion (SPEC 15)
         self.rules = GroupRules(groups)
 
-    def create(self, owner: int, name, members) -> dict:
-        """Make a group of owner and members, owner its owner; return the group."""
+    def create(self, owner: int, name, members, large=False) -> dict:
+        """Make a group of owner and members, owner its owner; return the group. It is stored by read
+        diffusion from its start when asked (large) or when it is made with more than large_at members."""
         name = checks.text(name, "name", 1, 64)
         uids = self._uids(members, "members", exclude=owner)
+        if not isinstance(large, bool):
+            raise BadInput("large must be true or false", "invalid_large")
         self._fits(1 + len(uids))
         names = self._names([owner, *uids])
+        large = large or 1 + len(uids) > self.large_at
 
         def made(group: ChangingGroup) -> dict:
             group.made(uids, _event("created", owner, uids, name=name),
-                       f"{names[owner]} created the group {name}" + _with(uids, names))
+                       f"{names[owner]} created the group {name}" + _with(uids, names, limit=20))
             return group_view(group.row)
-        return self.writer.change(GroupChange(owner, None, made, name))
+        return self.writer.change(GroupChange(owner, None, made, name, large))
 
     def list(self, uid: int) -> dict:
         """The caller's current groups."""
@@ -75,7 +82,11 @@ class GroupService:
             new = [u for u in uids if u not in group.members]
             self._fits(len(group.members) + len(new))
             if new:
-                group.add(uid, new, _event("added", uid, new), f"{names[uid]} added" + _list(new, names))
+                group.add(uid, new, _event("added", uid, new), f"{names[uid]} added" + _list(new, names, limit=20))
+            if not group.large and len(group.members) > self.large_at:  # grown large: switch, once, for good
+                group.switch_to_read(uid, _event("large", uid, [], size=len(group.members)),
+                                     f"The group has {len(group.members)} members: from here on it is stored "
+                                     "once for everyone (read diffusion)")
             return {"group": group_view(group.row)}
         return self._change(uid, gid, added)
 
@@ -136,9 +147,11 @@ def _event(kind: str, by: int, uids: list[int], **extra) -> str:
     return json.dumps({"type": kind, "by": by, "uids": uids, **extra}, ensure_ascii=False, separators=(",", ":"))
 
 
-def _list(uids: list[int], names: dict[int, str]) -> str:
-    return " " + ", ".join(names.get(u, str(u)) for u in uids)
+def _list(uids: list[int], names: dict[int, str], limit: int | None = None) -> str:
+    shown = uids if limit is None or len(uids) <= limit else uids[:limit]
+    more = f" and {len(uids) - len(shown)} more" if len(shown) < len(uids) else ""
+    return " " + ", ".join(names.get(u, str(u)) for u in shown) + more
 
 
-def _with(uids: list[int], names: dict[int, str]) -> str:
-    return " with" + _list(uids, names) if uids else ""
+def _with(uids: list[int], names: dict[int, str], limit: int | None = None) -> str:
+    return " with" + _list(uids, names, limit) if uids else ""

@@ -22,6 +22,7 @@ from ..store.users import UserStore
 from . import checks
 from .errors import BadInput
 from .feed import Feed, Inbox
+from .large_sync import LargeGroupSync, parse_cursors
 
 HINT_CURSOR = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")  # a stream id; 19 ASCII digits always fit its 64 bits
 
@@ -30,22 +31,27 @@ class SyncService:
     """Read a user's timeline after a seq, waiting for it when asked to."""
 
     def __init__(self, users: UserStore, reader: MessageReader, direct: DirectStorage, counters: UnreadCounters,
-                 notifier: Notifier, release: Callable[[], None]):
+                 notifier: Notifier, large: LargeGroupSync, release: Callable[[], None]):
         self.users, self.reader, self.direct, self.counters, self.notifier = users, reader, direct, counters, notifier
+        self.large = large  # the compound cursor's per-group part
         self.release = release  # hands the database connection back before a long wait
         self._stopping = threading.Event()
 
-    def sync(self, uid: int, since=0, timeout=0, limit=200, hints_since=None) -> dict:
-        """Return {events, next, hints_next, has_more}: uid's message events after seq since and the hints
-        (read, delivered, unread) after hints_since, waiting up to timeout seconds for either."""
+    def sync(self, uid: int, since=0, timeout=0, limit=200, hints_since=None, groups=None) -> dict:
+        """Return {events, next, groups_next, hints_next, has_more}: uid's message events after seq since, each
+        large group's after its gseq in groups (`gid:gseq,...`: the compound cursor, large_sync.py), and the
+        hints (read, delivered, unread) after hints_since, waiting up to timeout seconds for any."""
         since = checks.integer(since, "since", 0)
         timeout = checks.number(timeout, "timeout", 0, 30)
         limit = checks.integer(limit, "limit", 1, 1000)
+        cursors = parse_cursors(groups)
         if hints_since is not None and not HINT_CURSOR.fullmatch(str(hints_since)):
             raise BadInput("hints_since must be a cursor from hints_next", "invalid_hints_since")
         self.acknowledge(uid, since)
         feed, inbox = Feed(uid, since, limit), Inbox()
-        stop = self.notifier.listen(uid, inbox) if timeout else None  # before reading: nothing slips between
+        self.large.follow(feed, cursors)
+        stops = [self.notifier.listen(uid, inbox), *(self.notifier.listen_group(gid, inbox) for gid in feed.groups)
+                 ] if timeout else []  # before reading: nothing slips between
         try:
             if hints_since is None:  # a client without a hint cursor gets the hints from now on
                 hints_since = self.notifier.hints_after(uid, None)[1]
@@ -53,7 +59,7 @@ class SyncService:
             while True:  # after a wake-up, the events a notice brought need no database read
                 for notice in inbox.take():
                     feed.take(notice)
-                events = feed.arrived_events(limit) or (self.read(feed, limit) if feed.behind else [])
+                events = feed.arrived_events(limit) or self.read_all(feed, limit)
                 hints, hints_next = self.notifier.hints_after(uid, hints_since)
                 left = deadline - time.monotonic()
                 if events or hints or left <= 0 or self._stopping.is_set():
@@ -61,10 +67,19 @@ class SyncService:
                 self.release()
                 inbox.wait(left)
         finally:
-            if stop is not None:
+            for stop in stops:
                 stop()
-        return {"events": events + hints, "next": events[-1]["seq"] if events else since,
-                "hints_next": hints_next, "has_more": len(events) == limit}
+        mine = sum(1 for event in events if "seq" in event)
+        return {"events": events + hints, "next": feed.position, "groups_next": feed.cursors(),
+                "hints_next": hints_next, "has_more": mine == limit}
+
+    def read_all(self, feed: Feed, limit: int) -> list[dict]:
+        """Read what the feed is behind in: its own timeline by seq, then each large group by gseq; follow the
+        large groups its user's own events say they joined or left."""
+        events = self.read(feed, limit) if feed.mine.behind else []
+        for event in events:
+            self.large.joined(feed, event["message"])
+        return events + self.large.read(feed, limit)
 
     def shut_down(self) -> None:
         """Answer every waiting long poll now, so the server can stop without waiting out their timeouts."""

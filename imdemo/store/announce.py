@@ -3,8 +3,9 @@ one PUBLISH (notices.py): each one's newest seq and message events, so a WebSock
 them back (anything it did not get in order it reads by seq), each message's body once however many
 timelines it reached, and for a 1:1 message an unread hint for its recipient (live only: a poller gets the
 message event, which is the +1; a group's members count the message events too, so a group message costs no
-hint per member). A group's message names its members and their seqs as two lists ("fanout"), not a notice
-each.
+hint per member). A small group's message names its members and their seqs as two lists ("fanout"), not a
+notice each; a large group's names its group and gseq only ("groups"), and each process hands it to the
+connections it holds of that group's members.
 """
 from __future__ import annotations
 
@@ -22,12 +23,15 @@ class Announcer:
         """Publish the notice of a commit's new messages, in commit order (each user's events in seq order)."""
         if not stored:
             return
-        bodies, notices, fanout = {}, {}, []
+        bodies, notices, fanout, timelines = {}, {}, [], []
         for s in stored:
             m, key = s.message, str(s.message.mid)
             bodies[key] = message_view(m)
+            if s.own_timeline:  # a large group's: its members' connections hear it by the group and its gseq
+                timelines.append((key, m.conversation.id, m.gseq))
             if self.kinds[m.conversation.kind].notice == "fanout":
-                fanout.append((key, list(s.seqs), list(s.seqs.values())))
+                if s.seqs:
+                    fanout.append((key, list(s.seqs), list(s.seqs.values())))
                 continue
             for uid, seq in s.seqs.items():
                 notice = notices.setdefault(uid, {"seq": 0, "events": []})
@@ -37,4 +41,5 @@ class Announcer:
                     notice.setdefault("hints", []).append(
                         {"type": "unread", "total": s.recipient_total,
                          "conversation": {**m.conversation_of(uid).named(), "unread": s.recipient_conversation}})
-        self.notifier.publish_many(list(notices.items()), keep_hints=False, bodies=bodies, fanout=fanout)
+        self.notifier.publish_many(list(notices.items()), keep_hints=False, bodies=bodies, fanout=fanout,
+                                   groups=timelines)

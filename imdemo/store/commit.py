@@ -13,7 +13,7 @@ import time
 
 import peewee
 
-from .conversation import Conversation
+from .conversation import GROUP, Conversation
 from .counters import UnreadCounters
 from .errors import NotAMember, UnknownGroup
 from .group_changes import ChangingGroup, GroupChange
@@ -29,6 +29,16 @@ class Commit:
     def __init__(self, db: peewee.Database, rows: Rows, kinds: dict, counters: UnreadCounters):
         self.db, self.rows, self.kinds, self.counters = db, rows, kinds, counters
         self.find_sql = FIND.replace("?", db.param)
+        self.after: list = []  # (kind, its locked state) of the commit being written: committed() once it is in
+
+    def committed(self) -> None:
+        """Once the commit is in: what each kind keeps outside the database (a large group's counts)."""
+        after, self.after = self.after, []
+        for kind, state in after:
+            kind.committed(state)
+
+    def rolled_back(self) -> None:
+        self.after = []
 
     def find_by_client_id(self, sender: int, client_msg_id: str) -> Message | None:
         row = self.db.execute_sql(self.find_sql, (sender, client_msg_id)).fetchone()
@@ -59,9 +69,11 @@ class Commit:
                 seq[uid] += 1
                 seqs[uid] = seq[uid]
             d = drafts[i]
-            made.append((i, self.kinds[d.conversation.kind].write(d, seqs, now, locked[d.conversation]), seqs))
+            kind, state = self.kinds[d.conversation.kind], locked[d.conversation]
+            made.append((i, kind.write(d, seqs, now, state), seqs, kind.own_timeline(state)))
         for conversation, state in locked.items():
             self.kinds[conversation.kind].finish(state)
+            self.after.append((self.kinds[conversation.kind], state))
         if made:  # the last step before the commit
             counted.update(self._count(made, last, outcomes))
         for i, d in enumerate(drafts):  # repeats of a send within this commit get its first outcome
@@ -73,29 +85,33 @@ class Commit:
     def change(self, change: GroupChange, counted: set[int]) -> tuple[object, list[Stored]]:
         """Make a group change: lock the group (or insert a new one), check that the actor is a current member,
         run its rules and changes; return its result and the system messages it wrote."""
-        groups = self.kinds[Conversation.group(0).kind]
+        groups = self.kinds[GROUP]
         if change.gid is None:
-            row, locked = ChangingGroup.insert(self.db, change.actor, change.name)
+            row, locked = ChangingGroup.insert(self.db, change.actor, change.name, change.large)
             members = []
         else:
             locked = groups.lock(Conversation.group(change.gid))
             row = groups.group(change.gid) if locked is not None else None
             if row is None:
                 raise UnknownGroup(change.gid)
-            if change.actor not in locked.members:
-                raise NotAMember(change.gid, change.actor, groups.was_member(change.gid, change.actor) is not None)
             members = groups.members(change.gid)
-        group = ChangingGroup(self.db, self.counters, row, members, locked, self._post, counted)
+            if change.actor not in {m.uid for m in members}:
+                raise NotAMember(change.gid, change.actor, groups.was_member(change.gid, change.actor) is not None)
+        group = ChangingGroup(groups, row, members, locked, self._post, counted)
         result = change.apply(group)
         groups.finish(locked)
+        self.after.append((groups, locked))
         return result, group.written
 
     def _post(self, draft: Draft, audience: list[int], locked) -> Stored:
         """Write one system message to audience: their seqs, its rows; cache each one's newest seq."""
-        seqs = self.rows.take_seqs({uid: 1 for uid in audience})
-        message = self.kinds[draft.conversation.kind].write(draft, seqs, int(time.time() * 1000), locked)
-        self.counters.on_messages([], seqs)  # no unread (a system message never is); the idle polls' seqs
-        return Stored(message, True, seqs)
+        kind = self.kinds[draft.conversation.kind]
+        seqs = self.rows.take_seqs({uid: 1 for uid in audience}) if audience else {}
+        own = kind.own_timeline(locked)
+        message = kind.write(draft, seqs, int(time.time() * 1000), locked)
+        if seqs:
+            self.counters.on_messages([], seqs)  # no unread (a system message never is); the idle polls' seqs
+        return Stored(message, True, seqs, own_timeline=own)
 
     def _dedupe(self, drafts: list[Draft]) -> tuple[list, list[int], dict[tuple[int, str], int]]:
         """Answer the drafts whose client_msg_id was stored before; return (outcomes so far, the indexes of
@@ -126,7 +142,7 @@ class Commit:
         message's recipient counts after it ride in its notice), summed over the commit ("summed": a member
         of a busy group is moved once, not once per message), or not here ("merged" after the commit)."""
         singles, summed = [], {}
-        for n, (_, m, seqs) in enumerate(made):
+        for n, (_, m, seqs, _) in enumerate(made):
             mode = self.kinds[m.conversation.kind].unread
             if m.kind == SYSTEM or mode == "merged":
                 continue
@@ -141,7 +157,7 @@ class Commit:
         increments = [increment for _, increment in singles] + [(f, u, k) for (f, u), k in summed.items()]
         counts, ready = self.counters.on_messages(increments, last)
         after = {n: counts[j] for j, (n, _) in enumerate(singles)}
-        for n, (i, m, seqs) in enumerate(made):
+        for n, (i, m, seqs, own) in enumerate(made):
             total, conversation = after.get(n, (0, 0))
-            outcomes[i] = Stored(m, True, seqs, total, conversation, ready)
+            outcomes[i] = Stored(m, True, seqs, total, conversation, ready, own)
         return {uid for _, uid, _ in increments}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import peewee
 
 from .conversation import DIRECT_PEERS, Conversation
+from .counters import UnreadCounters
 from .database import write_transaction
 from .errors import UnknownUser
 from .message import MESSAGE_COLUMNS, Draft, Message
@@ -29,6 +30,7 @@ SQL = {
                 " WHERE ct.owner_uid = ? ORDER BY ct.mid DESC LIMIT ?",
     "read_mark": "SELECT mid, read_mid FROM im_msg_contact WHERE owner_uid = ? AND other_uid = ?",
     "user_exists": "SELECT 1 FROM im_user WHERE uid = ?",
+    "unread_in": "SELECT COUNT(*) FROM im_msg_relation WHERE owner_uid = ? AND other_uid = ? AND type = 1 AND mid > ?",
     "set_read": "UPDATE im_msg_contact SET read_mid = ? WHERE owner_uid = ? AND other_uid = ? AND read_mid < ?",
     "peer_marks": "SELECT read_mid, delivered_mid FROM im_msg_contact WHERE owner_uid = ? AND other_uid = ?",
     # Delivered receipts are for 1:1 messages (a group shows who has read, from the members' read marks). By
@@ -52,8 +54,8 @@ class DirectStorage:
     notice = "each"  # its two users each get a notice of their own (announce.py)
     many_rows = False  # a commit of 1:1 messages writes a handful of rows: no big page cache (database.py)
 
-    def __init__(self, db: peewee.Database, rows: Rows):
-        self.db, self.rows = db, rows
+    def __init__(self, db: peewee.Database, rows: Rows, counters: UnreadCounters):
+        self.db, self.rows, self.counters = db, rows, counters
         self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
 
     def _one(self, name: str, *params):
@@ -85,6 +87,13 @@ class DirectStorage:
     def finish(self, locked: Conversation) -> None:
         """Nothing to record once a commit's messages are written."""
 
+    def committed(self, locked: Conversation) -> None:
+        """Nothing kept outside the database."""
+
+    def own_timeline(self, locked: Conversation) -> bool:
+        """A 1:1 conversation keeps no timeline of its own: its messages are in its two users'."""
+        return False
+
     # --- read marks (in the owner's contact row) ---
 
     def read_mark(self, uid: int, conversation: Conversation) -> tuple[int, int] | None:
@@ -101,6 +110,15 @@ class DirectStorage:
     def covered(self, conversation: Conversation, newest: int) -> None:
         """Nothing is merged later for a 1:1 conversation: a count taken now needs no guard."""
         return None
+
+    def count_unread(self, uid: int, conversation: Conversation, read_mid: int) -> int:
+        """What uid has not read in the conversation after read_mid, counted from the rows."""
+        return int(self._one("unread_in", uid, conversation.peer, read_mid)[0])
+
+    def set_unread(self, uid: int, conversation: Conversation, unread: int, newest: int) -> int:
+        """Set what uid has unread in the conversation in Redis; return the course's {uid}_T after it."""
+        total, _ = self.counters.set_conversation(uid, conversation.unread_field, unread)
+        return total
 
     def unread_of(self, uid: int) -> list[tuple[Conversation, int, int | None]]:
         """Each of uid's 1:1 conversations with what it holds unread, counted from the rows."""

@@ -34,6 +34,19 @@ class Keys:
         database up to (a read, a rebuild): merged changes skip what it covered."""
         return f"{self.prefix}g{gid}_W"
 
+    def group_texts(self, gid: int) -> str:
+        """A large group's text messages so far (read diffusion's N)."""
+        return f"{self.prefix}g{gid}_N"
+
+    def group_newest(self, gid: int) -> str:
+        """A large group's newest gseq, so an idle poll needs no SQL."""
+        return f"{self.prefix}g{gid}_Q"
+
+    def large_accounted(self, uid: int) -> str:
+        """A hash of gid -> how many of that large group's text messages uid has accounted for (L: read, sent,
+        or before they joined); what uid has unread there is N - L."""
+        return f"{self.prefix}{uid}_L"
+
     def last_seq(self, uid: int) -> str:
         """The newest seq of uid's timeline, so an idle poll needs no SQL."""
         return f"{self.prefix}{uid}_S"

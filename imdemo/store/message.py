@@ -62,6 +62,7 @@ class Stored:
     recipient_total: int = 0
     recipient_conversation: int = 0
     counters_ready: bool = True
+    own_timeline: bool = False  # stored in its conversation's own timeline (a large group's: read diffusion)
 
 
 def iso_time(ms: int) -> str:

@@ -94,9 +94,30 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         last_mid = pw.BigIntegerField(default=0)  # the group's newest message
         member_count = pw.IntegerField(default=0)  # 0 once the last member has left: the group is gone
         created_at = pw.BigIntegerField()
+        # How its messages are stored: 0 write diffusion (a relation row per member), 1 read diffusion (one row
+        # in im_group_timeline, lecture 20's 万人群). DEFAULT in the table too: rows are inserted by plain SQL.
+        storage = pw.SmallIntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
+        text_count = pw.BigIntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])  # its text messages so far
+        switched_mid = pw.BigIntegerField(null=True)  # the system message at which it switched to read diffusion
 
         class Meta:
             table_name = "im_group"
+
+    class GroupTimeline(Base):
+        """A read-diffusion group's own timeline: one row per message, whatever the number of members (a member
+        reads it within their join bounds and keeps only a read mark)."""
+
+        gid = pw.IntegerField()
+        gseq = pw.BigIntegerField()
+        mid = pw.BigIntegerField()
+        sender_id = pw.IntegerField()
+        msg_type = pw.SmallIntegerField()
+        text_count = pw.BigIntegerField()  # the group's text messages up to and including this one
+
+        class Meta:
+            table_name = "im_group_timeline"
+            primary_key = pw.CompositeKey("gid", "gseq")
+            indexes = ((("gid", "mid"), True),)
 
     class GroupMember(Base):
         """One user's membership of a group, current or past. A re-join reuses the row."""
@@ -135,8 +156,6 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         class Meta:
             table_name = "im_session"
 
-    return SimpleNamespace(User=User, MsgContent=MsgContent, MsgRelation=MsgRelation, MsgContact=MsgContact,
-                           Group=Group, GroupMember=GroupMember, ConversationSetting=ConversationSetting,
-                           Session=Session, all=[User, MsgContent, MsgRelation, MsgContact, Group, GroupMember,
-                                                 ConversationSetting, Session])
-
+    every = [User, MsgContent, MsgRelation, MsgContact, Group, GroupTimeline, GroupMember, ConversationSetting,
+             Session]
+    return SimpleNamespace(**{model.__name__: model for model in every}, all=every)

@@ -43,6 +43,7 @@ class Notifier:
     def __init__(self, client: redis.Redis, keys: Keys):
         self.client, self.keys = client, keys
         self._listeners: dict[int, set[Listener]] = {}
+        self._group_listeners: dict[int, set[Listener]] = {}  # a large group's gid -> this process's listeners
         self._watchers: list[tuple[str, Callable[[int, dict], None]]] = []  # (key, watcher): every user's
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -54,7 +55,8 @@ class Notifier:
 
     def publish_many(self, notices: list[tuple[int, dict]], keep_hints: bool = True,
                      bodies: dict[str, dict] | None = None,
-                     fanout: list[tuple[str, list[int], list[int]]] | None = None) -> None:
+                     fanout: list[tuple[str, list[int], list[int]]] | None = None,
+                     groups: list[tuple[str, int, int]] | None = None) -> None:
         """Publish several (uid, notice) as one message, in one round trip.
 
         keep_hints: also keep each notice's hints for HINTS_SECONDS, for pollers between two requests.
@@ -62,10 +64,13 @@ class Notifier:
         learns of the message itself by seq, and counts it.
         bodies: the messages the notices' events name by key ([seq, key]), each published once.
         fanout: (key, uids, seqs) of messages that reach many timelines: an event [seq, key] for each uid.
+        groups: (key, gid, gseq) of messages in a large group's own timeline: heard by its members' listeners.
         """
         shaped = notices if bodies is None else {"bodies": bodies, "notices": notices}
         if fanout:
             shaped["fanout"] = fanout
+        if groups:
+            shaped["groups"] = groups
         payload = json.dumps(shaped, ensure_ascii=False, separators=(",", ":"))
         if not keep_hints:
             self.client.publish(self.keys.notices, payload)
@@ -99,9 +104,12 @@ class Notifier:
             watcher(0, {"type": "wake"})
         with self._lock:
             everyone = [(uid, list(group)) for uid, group in self._listeners.items()]
+            by_group = [listener for group in self._group_listeners.values() for listener in group]
         for uid, group in everyone:
             for listener in group:
                 listener({"type": "wake", "uid": uid})
+        for listener in by_group:
+            listener({"type": "wake"})
 
     def watch_all(self, key: str, watcher: Callable[[int, dict], None]) -> None:
         """Call watcher(uid, notice) with every notice this process hears that has key (a logout, say), for
@@ -121,6 +129,22 @@ class Notifier:
                     group.discard(listener)
                     if not group:
                         del self._listeners[uid]
+        return stop
+
+    def listen_group(self, gid: int, listener: Listener) -> Callable[[], None]:
+        """Call listener with the events of large group gid (a notice {"group_events": [...]}) until the
+        returned function is called: each process hears a large group's message once and hands it to the
+        listeners it holds, never a lookup per member."""
+        with self._lock:
+            self._group_listeners.setdefault(gid, set()).add(listener)
+
+        def stop() -> None:
+            with self._lock:
+                group = self._group_listeners.get(gid)
+                if group is not None:
+                    group.discard(listener)
+                    if not group:
+                        del self._group_listeners[gid]
         return stop
 
     def listener_count(self) -> int:
@@ -181,6 +205,7 @@ class Notifier:
             bodies = payload["bodies"] if isinstance(payload, dict) else None
             notices = [(int(uid), notice) for uid, notice in (payload["notices"] if bodies is not None else payload)]
             fanout = [(key, uids, seqs) for key, uids, seqs in (payload.get("fanout", ()) if bodies else ())]
+            timelines = [(key, int(gid), int(gseq)) for key, gid, gseq in (payload.get("groups", ()) if bodies else ())]
         except (ValueError, TypeError, KeyError, AttributeError):
             log.warning("ignored a message on %s that is not a list of notices: %.80r", self.keys.notices, data)
             return
@@ -199,6 +224,8 @@ class Notifier:
                 notice = mine.setdefault(uid, {"seq": 0})
                 notice.setdefault("events", []).append([at[uid], key])
                 notice["seq"] = max(notice.get("seq", 0), at[uid])
+        if timelines:
+            self._dispatch_groups(timelines, bodies)
         for uid, notice in mine.items():
             if bodies is not None and "events" in notice:  # in seq order, whichever part of the payload named them
                 notice["events"] = [{"type": "message", "seq": seq, "message": bodies[key]}
@@ -206,5 +233,21 @@ class Notifier:
             for listener in groups[uid]:
                 try:
                     listener(notice)
+                except Exception:  # one broken listener must not silence the others
+                    log.exception("notice listener failed")
+
+    def _dispatch_groups(self, timelines: list[tuple[str, int, int]], bodies: dict) -> None:
+        """Hand each large group's events to this process's listeners of that group, in gseq order."""
+        with self._lock:
+            held = {gid: list(self._group_listeners.get(gid, ())) for _, gid, _ in timelines}
+        events: dict[int, list[dict]] = {}
+        for key, gid, gseq in timelines:
+            if held[gid]:
+                events.setdefault(gid, []).append({"type": "message", "group": gid, "gseq": gseq,
+                                                   "message": bodies[key]})
+        for gid, group_events in events.items():
+            for listener in held[gid]:
+                try:
+                    listener({"group_events": group_events})
                 except Exception:  # one broken listener must not silence the others
                     log.exception("notice listener failed")

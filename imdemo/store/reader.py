@@ -1,5 +1,6 @@
 """Store layer: messages read back: a user's timeline after a seq (what every transport syncs from), and a
-page of one conversation's history (from the caller's timeline, so join bounds hold by construction)."""
+page of one conversation's history (from the caller's timeline, so join bounds hold by construction, and
+from the conversation's own timeline where its kind keeps one: a large group, read_diffusion.py)."""
 from __future__ import annotations
 
 import peewee
@@ -21,9 +22,11 @@ SQL = {
 class MessageReader:
     """Timelines and conversations, read by the (owner_uid, seq) and (owner_uid, other_uid, mid) indexes."""
 
-    def __init__(self, db: peewee.Database):
+    def __init__(self, db: peewee.Database, own_timelines: dict | None = None):
         self.db = db
         self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        # kind -> page(uid, id, before, after, limit): the messages a conversation keeps in a timeline of its own
+        self.own_timelines = own_timelines or {}
 
     def _all(self, name: str, *params) -> list:
         return self.db.execute_sql(self.sql[name], params).fetchall()
@@ -36,9 +39,16 @@ class MessageReader:
                 limit: int) -> list[Message]:
         """Up to limit messages of uid's conversation, ascending by mid: before or after a mid (default: newest)."""
         if after is not None:
-            return [Message.from_row(r) for r in self._all("history_after", uid, conversation.peer, after, limit)]
-        rows = self._all("history_before", uid, conversation.peer, before if before is not None else 2**62, limit)
-        return [Message.from_row(r) for r in reversed(rows)]
+            page = [Message.from_row(r) for r in self._all("history_after", uid, conversation.peer, after, limit)]
+        else:
+            rows = self._all("history_before", uid, conversation.peer, before if before is not None else 2**62, limit)
+            page = [Message.from_row(r) for r in reversed(rows)]
+        own = self.own_timelines.get(conversation.kind)
+        if own is None:
+            return page
+        merged = sorted({m.mid: m for m in [*page, *own(uid, conversation.id, before, after, limit)]}.values(),
+                        key=lambda m: m.mid)
+        return merged[:limit] if after is not None else merged[-limit:]
 
     def user_exists(self, uid: int) -> bool:
         return bool(self._all("user_exists", uid))

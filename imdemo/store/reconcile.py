@@ -28,6 +28,7 @@ class Reconciler:
         with self._lock:
             while True:
                 self.counters.mark_ready()
+                self.unread.rebuild_groups()
                 uids = self.users.all_uids()
                 for uid in uids:
                     self.unread.rebuild(uid)

@@ -14,12 +14,12 @@ from .conversation import Conversation
 from .counters import UnreadCounters
 from .database import write_transaction
 from .errors import UnknownUser
+from .large_counters import LargeCounters
+from .read_diffusion import ReadDiffusion
 
 log = logging.getLogger(__name__)
 SQL = {
     "lock_user": "UPDATE im_user SET seq = seq WHERE uid = ? RETURNING seq",
-    "unread_in": "SELECT COUNT(*) FROM im_msg_relation WHERE owner_uid = ? AND other_uid = ? AND type = 1"
-                 " AND mid > ?",
 }
 
 
@@ -37,8 +37,10 @@ class Read:
 class UnreadCounts:
     """Read marks and the counts that follow from them."""
 
-    def __init__(self, db: peewee.Database, counters: UnreadCounters, kinds: dict):
-        self.db, self.counters, self.kinds = db, counters, kinds
+    def __init__(self, db: peewee.Database, counters: UnreadCounters, kinds: dict, large: LargeCounters,
+                 read_diffusion: ReadDiffusion):
+        self.db, self.counters, self.kinds, self.large = db, counters, kinds, large
+        self.read_diffusion = read_diffusion  # the large groups' rows: what each member has accounted for
         self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
 
     def _one(self, name: str, *params):
@@ -65,17 +67,23 @@ class UnreadCounts:
         kind = self.kinds[conversation.kind]
         mark = kind.read_mark(uid, conversation)
         if mark is None:  # a conversation without a message yet
-            total, _ = self.counters.set_conversation(uid, conversation.unread_field, 0)
-            return Read(0, 0, total, False, 0)
+            kind.set_unread(uid, conversation, 0, 0)
+            return Read(0, 0, self.total(uid), False, 0)
         newest, before = mark
         target = newest if up_to is None else min(up_to, newest)
         read_mid = max(before, target)
         if read_mid > before:
             kind.set_read_mark(uid, conversation, read_mid, newest)
-        unread = int(self._one("unread_in", uid, conversation.peer, read_mid)[0])
-        total, _ = self.counters.set_conversation(uid, conversation.unread_field, unread,
-                                                  kind.covered(conversation, newest))  # the last step before the commit
-        return Read(read_mid, unread, total, read_mid > before, before)
+        unread = kind.count_unread(uid, conversation, read_mid)
+        total = kind.set_unread(uid, conversation, unread, newest)  # the last step before the commit
+        return Read(read_mid, unread, self.total(uid, total), read_mid > before, before)
+
+    def total(self, uid: int, in_t: int | None = None) -> int:
+        """uid's total unread: the course's {uid}_T (in_t, when a script just answered it) and every large
+        group's N - L (large_counters.py)."""
+        if in_t is None:
+            in_t = self.counters.read(uid)[0]
+        return in_t + sum(self.large.unread(uid).values())
 
     def rebuild(self, uid: int) -> None:
         """Recount uid's unread messages from the database into Redis, the row locked against sends."""
@@ -85,6 +93,12 @@ class UnreadCounts:
             counts = [row for kind in self.kinds.values() for row in kind.unread_of(uid)]
             guards = (self.kinds[c.kind].covered(c, newest) for c, _, newest in counts)
             self.counters.replace(uid, {c.unread_field: n for c, n, _ in counts}, dict(g for g in guards if g))
+            self.large.replace(uid, self.read_diffusion.accounted_of(uid))
+
+    def rebuild_groups(self) -> None:
+        """Set every large group's N and Q from the database."""
+        for gid, text_count, gseq in self.read_diffusion.groups():
+            self.large.set_group(gid, text_count, gseq)
 
     def recount_after_failure(self, uid: int) -> None:
         """A transaction failed, maybe after its unread script ran (the commit itself can fail): Redis may be

@@ -111,11 +111,14 @@ class MessageWriter:
         counted: set[int] = set()
         try:
             with write_transaction(self.db, many_rows):
-                return write(counted)
+                result = write(counted)
         except Exception:
+            self.commit.rolled_back()
             for uid in counted:
                 self.unread.recount_after_failure(uid)
             raise
+        self.commit.committed()
+        return result
 
     def _committed(self, created: list[Stored]) -> None:
         """What follows a commit: its announcement, and its group messages' merged unread counting."""
