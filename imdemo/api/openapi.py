@@ -51,6 +51,10 @@ FIELDS = {
     "sync_limit": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 200},
     "timeout": {"type": "number", "minimum": 0, "maximum": 30, "default": 0},
     "hints_since": {"type": "string", "pattern": "^[0-9]{1,19}-[0-9]{1,19}$", "description": "a hints_next"},
+    "group_cursors": {"type": "string", "maxLength": 4096,
+                      "pattern": "^[1-9][0-9]{0,18}:[0-9]{1,19}(,[1-9][0-9]{0,18}:[0-9]{1,19})*$",
+                      "description": "gid:gseq,...: the gseq the client holds of each large group (groups_next); a "
+                                     "group it is not in is ignored, a gseq past the newest taken as the newest"},
     "gid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "muted": {"type": "boolean"},
     "large": {"type": "boolean", "default": False},
@@ -120,7 +124,8 @@ SCHEMAS = {
                                   by=INT, uids={"type": "array", "items": INT}, name=STR),
                            "description": "a system message's membership change"}),
     "Event": {"type": "object", "required": ["type"], "properties": {
-        "type": {"enum": ["message", "read", "delivered", "unread", "settings"]}, "seq": INT,
+        "type": {"enum": ["message", "read", "delivered", "unread", "settings", "gap"]}, "seq": INT,
+        "group": INT, "gseq": INT,
         "message": _ref("Message")}},
     "Group": _obj(["gid", "name", "owner", "member_count", "created_at", "storage"], gid=INT, name=STR, owner=INT,
                   member_count=INT, created_at={"type": "string", "format": "date-time"},
@@ -186,7 +191,8 @@ PATHS = {
                       _obj(["group", "last_message", "unread", "member"], group=_ref("Group"),
                            last_message=_ref("Message"), unread=INT, member={"type": "boolean"},
                            muted={"type": "boolean"})]}},
-            seq=INT))})},
+            seq=INT, groups_seq={"type": "object", "additionalProperties": INT, "description": (
+                "{gid: newest gseq} of each large group: where a client starts following it (sync's groups)")}))})},
     "/api/unread": {"get": _op("Unread counts", {"200": _json(_obj(
         ["total", "conversations", "groups"], total=INT,
         conversations={"type": "object", "additionalProperties": INT},
@@ -215,9 +221,11 @@ PATHS = {
         _body(["muted"], muted="muted"), params=[CID])},
     "/api/sync": {"get": _op("Events after a seq; waits up to timeout seconds", {"200": _json(_obj(
         ["events", "next", "hints_next"], events={"type": "array", "items": _ref("Event")}, next=INT,
-        hints_next=STR, has_more={"type": "boolean"}))},
+        hints_next=STR, has_more={"type": "boolean"}, groups_next={
+            "type": "object", "additionalProperties": INT, "description": "{gid: gseq}: what to ask from next"}))},
         params=[_param("since", schema="seq"), _param("timeout", schema="timeout"),
-                _param("limit", schema="sync_limit"), _param("hints_since", schema="hints_since")])},
+                _param("limit", schema="sync_limit"), _param("hints_since", schema="hints_since"),
+                _param("groups", schema="group_cursors")])},
     "/api/config": {"get": _op("What a client needs to connect", {"200": _json(_obj(
         ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts", "inspector"],
         ws_url=STR, heartbeat={"type": "number"}, ack_timeout={"type": "number"}, ack_retries=INT,

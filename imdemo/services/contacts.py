@@ -40,8 +40,9 @@ class ContactService:
 
     def contacts(self, uid: int, limit: int = 100) -> dict:
         """Return recent contacts newest first, each with its last message and unread count, and the
-        caller's newest seq: a new client starts its sync cursor there instead of replaying everything."""
-        seq = self.sync.last_seq(uid)
+        caller's newest seq and each of their large groups' newest gseq: a new client starts its sync cursors
+        there instead of replaying everything."""
+        seq, groups_seq = self.sync.last_seq(uid), self.sync.large.newest_of(uid)
         unread, muted = self.unread(uid), self.settings.muted(uid)
         rows = self.direct.contacts(uid, limit)
         people = self.users.by_uids([other for other, *_ in rows])
@@ -55,7 +56,8 @@ class ContactService:
                                  "muted": Conversation.group(group.gid) in muted})
                      for group, member, last in self.groups.contacts(uid, limit)]
         contacts.sort(key=lambda entry: entry[0], reverse=True)  # mids grow with time across conversations
-        return {"total_unread": unread["total"], "contacts": [c for _, c in contacts[:limit]], "seq": seq}
+        return {"total_unread": unread["total"], "contacts": [c for _, c in contacts[:limit]], "seq": seq,
+                "groups_seq": groups_seq}
 
     def set_muted(self, uid: int, conversation: Conversation, muted) -> dict:
         """Mute or unmute a conversation for uid (one they can read); tell uid's other sessions."""

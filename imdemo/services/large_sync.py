@@ -49,6 +49,11 @@ class LargeGroupSync:
             newest = self.newest(gid)
             feed.join(gid, min(cursors.get(gid, newest), newest), self.bounds(feed.uid, gid))
 
+    def newest_of(self, uid: int) -> dict[str, int]:
+        """{gid: newest gseq} of each of uid's large groups: where a new client starts its cursors (as
+        /api/contacts' seq for the user's own timeline)."""
+        return {str(gid): self.newest(gid) for gid in self.counters.unread(uid)}
+
     def joined(self, feed: Feed, message: dict) -> None:
         """Follow or stop following a large group when the user's own timeline says they joined or left it."""
         apply(feed, self.change_of(feed.uid, message))
