@@ -290,7 +290,7 @@ def test_a_large_group_send_shows_one_timeline_row_and_no_row_per_member(inspect
     scripts = [s["script"] for s in send["steps"] if s["kind"] == "lua"]
     assert scripts == ["large.committed"]  # N, Q and the sender's L: no counter per member
     published = [s for s in send["steps"] if s["kind"] == "redis" and s["command"][0] == "PUBLISH"]
-    assert len(published) == 1 and '"groups":[["%d",%d,2]]' % (mid, gid) in published[0]["command"][2]
+    assert len(published) == 1 and f'"groups":[["{mid}",{gid},2]]' in published[0]["command"][2]
     state = chat.get(None, "/api/inspect/group", gid=gid)
     timeline = state["tables"]["im_group_timeline"]
     assert state["storage"] == "read" and [(r["gseq"], r["msg_type"]) for r in timeline] == [(2, 0), (1, 1)]
