@@ -10,7 +10,7 @@ import re
 import bottle
 
 from ..config import Config
-from ..services import checks
+from ..services import checks, search
 
 
 def _ref(name: str) -> dict:
@@ -53,6 +53,10 @@ FIELDS = {
     "hints_since": {"type": "string", "pattern": "^[0-9]{1,19}-[0-9]{1,19}$", "description": "a hints_next"},
     "gid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "muted": {"type": "boolean"},
+    "search_query": {"type": "string", "minLength": 1, "maxLength": search.MAX_QUERY, "pattern": VISIBLE,
+                     "description": f"1 to {search.MAX_QUERY} characters after trimming"},
+    "search_limit": {"type": "integer", "minimum": 1, "maximum": search.MAX_LIMIT, "default": 20},
+    "cid": {"type": "string", "pattern": "^[ug][1-9][0-9]{0,17}$"},
     "group_name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": VISIBLE,
                    "description": "1 to 64 characters after trimming"},
     "uids": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
@@ -211,6 +215,27 @@ PATHS = {
         hints_next=STR, has_more={"type": "boolean"}))},
         params=[_param("since", schema="seq"), _param("timeout", schema="timeout"),
                 _param("limit", schema="sync_limit"), _param("hints_since", schema="hints_since")])},
+    "/api/search": {"get": _op(
+        "Search the messages the caller may see, newest first", {"200": _json(_obj(
+            ["terms", "results", "has_more", "next_before"],
+            terms={"type": "array", "items": STR, "description": "the terms q was cut into (none: nothing matches)"},
+            results={"type": "array", "items": _obj(
+                ["conversation", "message", "snippet"], conversation={**STR, "description": "its cid, as the "
+                                                                      "caller names it (u<uid> or g<gid>)"},
+                message=_ref("Message"), snippet={"type": "array", "items": _obj(
+                    ["text", "match"], text=STR, match={"type": "boolean"}), "description": (
+                    "up to 80 characters around the first match, in parts; the matched ones have match: true")})},
+            has_more={"type": "boolean"},
+            next_before={"type": ["integer", "null"], "description": "before= for the next, older page"}))},
+        params=[_param("q", schema="search_query", required=True, description=(
+                    "text: a word matches whole words, Chinese (or Japanese, Korean) any substring; every term "
+                    "must be in a message; nothing in it is query syntax")),
+                _param("conversation", schema="cid", description=(
+                    "only this conversation; one the caller cannot see is 404, as its history is")),
+                _param("before", description="only messages older than this mid (a next_before)"),
+                _param("limit", schema="search_limit")],
+        description="Text messages only, as far as the caller may see them: a group from when they joined, "
+                    "what a former member had, their own 1:1 chats.")},
     "/api/config": {"get": _op("What a client needs to connect", {"200": _json(_obj(
         ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts", "inspector"],
         ws_url=STR, heartbeat={"type": "number"}, ack_timeout={"type": "number"}, ack_retries=INT,
