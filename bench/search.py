@@ -9,8 +9,8 @@ timed. The index's size and the messages' are read from SQLite's dbstat. The ser
 keep-alive client asks each query as two users: uid 1000, who sees about 11% of the messages, and uid 1100,
 who sees about 1%. Each query is also counted in the whole index (its matches among every user's messages):
 the plan walks the index's matches newest first and keeps the caller's, so a query that matches much of
-the database but little of the caller's (the last class, a word only the pair uses, asked by uid 1100)
-walks the most.
+the database but little of the caller's walks the most: a word only the pair uses, asked by uid 1100, and a
+search in one of uid 1100's conversations (0.05% of the messages).
 """
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ EN = ("ok the a you to is it see thanks yes no meeting lunch tomorrow today proj
       "later file send check please maybe time team deploy hello").split()
 PAIR_ONLY = ("猫咪", "kitten")  # said only by the pair: frequent in the database, absent from uid 1100's messages
 QUERIES = {"one Chinese character": ["好", "张", "山"], "two Chinese characters": ["你好", "开会", "爬山"],
-           "English word": ["ok", "meeting", "hello"], "not in the caller's messages (uid 1100)": list(PAIR_ONLY)}
+           "English word": ["ok", "meeting", "hello"], "not in the caller's messages (uid 1100)": list(PAIR_ONLY),
+           "in one conversation (uid 1100 with uid 1101)": ["好", "你好", "hello"]}
 USERS = {"uid 1000": "hist_0000", "uid 1100": "hist_0100"}
+ALONE = {"not in": "", "in one": "&conversation=u1101"}  # classes asked by uid 1100 alone, and how
 
 
 def _weights(n: int) -> list[float]:
@@ -105,7 +107,9 @@ def measure(ctx: Context, count: int, rounds: int) -> dict:
     facts["matches"] = matches(path)
     ctx.say(f"search: {count:,} messages built in {facts['build_seconds']} s, indexed in {facts['index_seconds']} s;"
             f" text {facts['text_mb']} MB, index {facts['index_mb']} MB ({facts['index_over_text']}x the text)")
-    times = {(user, q): [] for user in USERS for qs in QUERIES.values() for q in qs}
+    asks = [(name, user, q) for name, qs in QUERIES.items() for q in qs
+            for user in (["uid 1100"] if _alone(name) is not None else USERS)]
+    times = {ask: [] for ask in asks}
     with Server(ctx, database=f"sqlite:///{path}") as server:
         clients = {user: Http(server.port) for user in USERS}
         for user, name in USERS.items():
@@ -113,23 +117,27 @@ def measure(ctx: Context, count: int, rounds: int) -> dict:
             clients[user].token = clients[user].ok("POST", "/api/login", login)["token"]
         counts = {}
         for _ in range(rounds):
-            for user, q in times:
+            for name, user, q in asks:
                 t = time.perf_counter()
-                answer = clients[user].ok("GET", f"/api/search?q={quote(q)}&limit=20")
-                times[(user, q)].append((time.perf_counter() - t) * 1000)
-                counts[f"{user} {q}"] = len(answer["results"])
+                answer = clients[user].ok("GET", f"/api/search?q={quote(q)}&limit=20{_alone(name) or ''}")
+                times[(name, user, q)].append((time.perf_counter() - t) * 1000)
+                counts[f"{name}: {user} {q}"] = len(answer["results"])
         for client in clients.values():
             client.close()
-    classes = {}
-    for name, qs in QUERIES.items():
-        users = ["uid 1100"] if name.startswith("not in") else list(USERS)
-        classes[name] = percentiles([ms for user in users for q in qs for ms in times[(user, q)]])
+    classes = {name: percentiles([ms for (n, _, _), each in times.items() if n == name for ms in each])
+               for name in QUERIES}
     facts["latency_ms"] = classes
-    facts["per_query_p50_ms"] = {f"{user} {q}": percentiles(ms)["p50"] for (user, q), ms in times.items()}
+    facts["per_query_p50_ms"] = {f"{name}: {user} {q}": percentiles(ms)["p50"]
+                                 for (name, user, q), ms in times.items()}
     facts["results_on_first_page"] = counts
     for name, p in classes.items():
         ctx.say(f"search {name}: p50 {p['p50']} ms, p99 {p['p99']} ms (n={p['n']})")
     return facts
+
+
+def _alone(name: str) -> str | None:
+    """The query string a class asked by uid 1100 alone adds, or None for a class both users ask."""
+    return next((extra for start, extra in ALONE.items() if name.startswith(start)), None)
 
 
 def run(ctx: Context) -> dict:

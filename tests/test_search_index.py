@@ -104,3 +104,21 @@ def test_the_inspector_shows_the_index_row_a_send_writes(make_config):
         assert tables.index("im_msg_search") > tables.index("im_msg_relation")  # in the same commit
     finally:
         app.close()
+
+
+def test_a_database_without_the_index_gets_it_with_its_text_messages_at_the_next_start(make_config):
+    """The upgrade path on either database: the index is made and every text message indexed, once."""
+    app = create_app(make_config())
+    chat = Chat(webtest.TestApp(app.wsgi))
+    alice, bob = chat.register("alice"), chat.register("bob")
+    sent = [chat.send(alice, bob.uid, text)["message"]["mid"] for text in ("升级之前 one", "升级之前 two", "！！！")]
+    chat.post(alice, "/api/groups", {"name": "升级之前", "members": [bob.uid]}, 201)
+    app.db.execute_sql("DROP TABLE im_msg_search")  # as a database written before search
+    app.close()
+    app = create_app(make_config())
+    try:
+        chat = Chat(webtest.TestApp(app.wsgi))
+        assert [r["message"]["mid"] for r in chat.get(bob, "/api/search", q="升级")["results"]] == sent[1::-1]
+        assert app.db.execute_sql("SELECT COUNT(*) FROM im_msg_search").fetchone()[0] == 2  # "！！！": nothing to find
+    finally:
+        app.close()
