@@ -84,6 +84,13 @@ def test_each_result_names_its_conversation_and_marks_the_match_in_a_snippet(cha
     assert search(chat, users["alice"], q="needle")["terms"] == ["needle"]
 
 
+def test_the_conversation_token_of_the_index_is_never_a_users_query(chat, world):
+    users, gid, _ = world
+    alice, bob = users["alice"], users["bob"]
+    for q in (f"§u{alice.uid}u{bob.uid}", f"u{alice.uid}u{bob.uid}", f"§g{gid}", "§"):
+        assert found(chat, alice, q=q) == [], q
+
+
 def test_pages_go_back_by_the_before_cursor_with_nothing_missed_or_repeated(chat, world):
     users, _, _ = world
     sent = [chat.send(users["alice"], users["bob"].uid, f"ping {i}")["message"]["mid"] for i in range(25)]

@@ -44,6 +44,8 @@ def test_replace_indexes_an_edited_message_by_its_new_text_only(app, chat, pair)
     assert found(chat, bob, "八点") == []
     assert [r["message"]["mid"] for r in chat.get(bob, "/api/search", q="九点")["results"]] == [mid]
     assert [r["message"]["mid"] for r in chat.get(bob, "/api/search", q="edited")["results"]] == [mid]
+    in_chat = chat.get(bob, "/api/search", q="九点", conversation=f"u{alice.uid}")["results"]
+    assert [r["message"]["mid"] for r in in_chat] == [mid]  # still in its conversation
     with write_transaction(app.db):
         app.services.search.index.replace(mid, "！！！")  # nothing searchable left: no row, nothing found
     assert found(chat, bob, "九点") == []
@@ -99,7 +101,8 @@ def test_the_inspector_shows_the_index_row_a_send_writes(make_config):
         sql = [s for s in send["steps"] if s["kind"] == "sql"]
         row = next(s for s in sql if s["sql"].startswith("INSERT INTO im_msg_search"))
         assert row["params"][0] == mid
-        assert row["params"][1] in ("你好 你 好 hello", "'你好':1 '你':2 '好':3 'hello':4")  # SQLite, PostgreSQL
+        pair = f"§u{alice.uid}u{bob.uid}"  # the conversation's own token, after the text's
+        assert row["params"][1] in (f"你好 你 好 hello {pair}", f"'你好':1 '你':2 '好':3 'hello':4 '{pair}':5")
         tables = [s["sql"].split()[2] for s in sql if s["sql"].startswith("INSERT")]
         assert tables.index("im_msg_search") > tables.index("im_msg_relation")  # in the same commit
     finally:

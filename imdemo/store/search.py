@@ -18,6 +18,10 @@ from .search_text import Term
 
 SEARCHABLE = (TEXT,)  # the kinds of message whose content is indexed (a system message is never a result)
 KINDS = ", ".join(str(kind) for kind in SEARCHABLE)
+# Each row also holds its conversation as a token, so a search in one conversation is the index's own AND of
+# two token lists (a word and the conversation) instead of a walk through every match. "§" is punctuation, which
+# search_text never makes a token of: no query can name it.
+CONVERSATION = "§"
 
 
 def _sqlite_document(tokens: list[str]) -> str:
@@ -49,7 +53,7 @@ def _postgres_query(terms: list[Term]) -> str:
 
 FIND = (f"SELECT {MESSAGE_COLUMNS} FROM im_msg_search s {{join}} im_msg_relation r"
         " ON r.owner_uid = ? AND r.mid = s.{key} JOIN im_msg_content c ON c.mid = r.mid"
-        f" WHERE {{match}} AND s.{{key}} < ? AND c.msg_type IN ({KINDS}){{peer}} ORDER BY s.{{key}} DESC LIMIT ?")
+        f" WHERE {{match}} AND s.{{key}} < ? AND c.msg_type IN ({KINDS}) ORDER BY s.{{key}} DESC LIMIT ?")
 DIALECTS = {
     # The index first, newest match first (FTS5 walks its matches in rowid order, descending here), each looked
     # up in the caller's timeline by its primary key (owner_uid, mid): CROSS JOIN keeps SQLite to that order.
@@ -70,18 +74,20 @@ class SearchIndex:
         key, value = d["key"], d.get("cast", "?")
         sql = {"insert": f"INSERT INTO im_msg_search ({key}, tokens) VALUES (?, {value})",
                "delete": f"DELETE FROM im_msg_search WHERE {key} = ?",
-               "find": FIND.format(join=d["join"], key=key, match=d["match"], peer=""),
-               "find_in": FIND.format(join=d["join"], key=key, match=d["match"], peer=" AND r.other_uid = ?")}
+               "find": FIND.format(join=d["join"], key=key, match=d["match"]),
+               "sides": "SELECT sender_id, recipient_id FROM im_msg_content WHERE mid = ?"}
         self.row = f"(?, {value})".replace("?", db.param)
         self.sql = {name: text.replace("?", db.param) for name, text in sql.items()}
 
     def add(self, messages: list[Message]) -> None:
         """Index the searchable ones of messages just written (inside their commit's transaction)."""
-        self.add_texts([(m.mid, m.content) for m in messages if m.kind in SEARCHABLE])
+        self.add_texts([(m.mid, m.content, m.conversation.shared_name(m.sender)) for m in messages
+                        if m.kind in SEARCHABLE])
 
-    def add_texts(self, texts: list[tuple[int, str]]) -> None:
-        """Index each (mid, text); a text with nothing searchable in it (only punctuation) gets no row."""
-        rows = [(mid, self.dialect["document"](tokens)) for mid, text in texts
+    def add_texts(self, texts: list[tuple[int, str, str]]) -> None:
+        """Index each (mid, text, its conversation's shared name); a text with nothing searchable in it (only
+        punctuation) gets no row."""
+        rows = [(mid, self.dialect["document"]([*tokens, CONVERSATION + name])) for mid, text, name in texts
                 if (tokens := search_text.tokens(text))]
         if not rows:
             return
@@ -103,7 +109,8 @@ class SearchIndex:
         """Index a message by its new text (an edit), in place of what it said before; inside the writer's
         commit of the edit."""
         self.forget(mid)
-        self.add_texts([(mid, text)])
+        sender, peer = self.db.execute_sql(self.sql["sides"], (mid,)).fetchone()
+        self.add_texts([(mid, text, Conversation.of_peer(int(peer)).shared_name(int(sender)))])
 
     def find(self, uid: int, terms: list[Term], conversation: Conversation | None, before: int | None,
              limit: int) -> list[Message]:
@@ -111,8 +118,9 @@ class SearchIndex:
         a former member what they had) that hold every term, newest first, older than before (a mid)."""
         if not terms:
             return []
-        params = [uid, self.dialect["query"](terms), before if before is not None else 2**62]
         if conversation is not None:
-            params.append(conversation.peer)
-        rows = self.db.execute_sql(self.sql["find" if conversation is None else "find_in"], [*params, limit])
+            name = CONVERSATION + conversation.shared_name(uid)
+            terms = [*terms, Term((name,), name, "conversation")]
+        query = self.dialect["query"](terms)
+        rows = self.db.execute_sql(self.sql["find"], [uid, query, before if before is not None else 2**62, limit])
         return [Message.from_row(row) for row in rows.fetchall()]

@@ -7,6 +7,7 @@ import time
 
 import peewee
 
+from .conversation import Conversation
 from .search import KINDS, SearchIndex
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,10 @@ def create_search_index(db: peewee.Database) -> bool:
 
 def _index_existing(db: peewee.Database) -> int:
     index, after, count = SearchIndex(db), 0, 0
-    select = (f"SELECT mid, content FROM im_msg_content WHERE mid > ? AND msg_type IN ({KINDS})"
-              f" ORDER BY mid LIMIT {BATCH}").replace("?", db.param)
+    select = (f"SELECT mid, content, sender_id, recipient_id FROM im_msg_content WHERE mid > ?"
+              f" AND msg_type IN ({KINDS}) ORDER BY mid LIMIT {BATCH}").replace("?", db.param)
     while rows := db.execute_sql(select, (after,)).fetchall():
-        index.add_texts([(int(mid), content) for mid, content in rows])
+        index.add_texts([(int(mid), content, Conversation.of_peer(int(peer)).shared_name(int(sender)))
+                         for mid, content, sender, peer in rows])
         after, count = int(rows[-1][0]), count + len(rows)
     return count
