@@ -196,9 +196,21 @@ def storm_rows(f: dict) -> list[dict]:
             lambda s: f"{s['load_average']} / {s['load_average_end']}"))]
 
 
+def search_rows(f: dict) -> list[dict]:
+    if "skipped" in f:
+        return [_row("search", "skipped", f["skipped"])]
+    n = f"{f['messages'] // 1000:,}k" if f["messages"] < 1_000_000 else f"{f['messages'] // 10**6}M"
+    rows = [_row("search", f"{n} messages: {name} p50 / p99 ms (n)", f"{p['p50']} / {p['p99']} (n={p['n']})")
+            for name, p in f["latency_ms"].items()]
+    return rows + [
+        _row("search", "index MB / messages' text MB / their table MB (index over text)",
+             f"{f['index_mb']} / {f['text_mb']} / {f['content_table_mb']} ({f['index_over_text']}x)"),
+        _row("search", "built / indexed at upgrade (s)", f"{f['build_seconds']} / {f['index_seconds']}")]
+
+
 ROWS = {"send": send_rows, "loop": loop_rows, "latency": latency_rows, "connections": connections_rows,
         "coldstart": coldstart_rows, "history": history_rows, "idle": idle_rows, "warmth": warmth_rows,
-        "groups": groups_rows, "storm": storm_rows}
+        "groups": groups_rows, "storm": storm_rows, "search": search_rows}
 
 
 def rows_of(figures: dict) -> list[dict]:

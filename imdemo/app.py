@@ -18,6 +18,7 @@ from .services.inspect import Inspector
 from .services.large_sync import LargeGroupSync
 from .services.messages import MessageService
 from .services.periodic import Periodic
+from .services.search import SearchService
 from .services.sync import SyncService
 from .store.announce import Announcer
 from .store.attempts import Attempts
@@ -34,6 +35,7 @@ from .store.notices import Notifier
 from .store.reader import MessageReader
 from .store.reconcile import Reconciler
 from .store.rows import Rows
+from .store.search import SearchIndex
 from .store.sessions import SessionStore
 from .store.settings import ConversationSettings
 from .store.state import StateReader
@@ -90,11 +92,12 @@ def _purge(auth: AuthService, db: peewee.Database) -> None:
 
 
 def _writer(config: Config, db: peewee.Database, rows: Rows, counters: UnreadCounters, notifier: Notifier,
-            kinds: dict, unread: UnreadCounts, reconciler: Reconciler, trace: Trace | None) -> MessageWriter:
+            kinds: dict, unread: UnreadCounts, reconciler: Reconciler, trace: Trace | None,
+            search: SearchIndex) -> MessageWriter:
     """The one writer, with the merged counting of groups' unread changes (lecture 20) when it is on."""
     merger = (UnreadMerger(counters, config.unread_merge / 1000, reconciler.store_was_lost, trace)
               if config.unread_merge > 0 else None)
-    return MessageWriter(db, Commit(db, rows, kinds, counters), Announcer(notifier, kinds), unread,
+    return MessageWriter(db, Commit(db, rows, kinds, counters, search), Announcer(notifier, kinds), unread,
                          reconciler.store_was_lost, merger, alone=trace.watched if trace is not None else lambda: False)
 
 
@@ -116,7 +119,8 @@ def create_app(config: Config) -> App:
     reader = MessageReader(db, {GROUP: groups.large.page})  # a large group keeps a timeline of its own
     unread = UnreadCounts(db, counters, kinds, large, groups.large)
     reconciler = Reconciler(users, unread, counters)
-    writer = _writer(config, db, rows, counters, notifier, kinds, unread, reconciler, trace)
+    search = SearchIndex(db)  # written by the writer's commits, read by the search service
+    writer = _writer(config, db, rows, counters, notifier, kinds, unread, reconciler, trace, search)
     sync = SyncService(users, reader, kinds[DIRECT], counters, notifier, LargeGroupSync(groups, large),
                        release=lambda: release(db))
     inspector = (Inspector(trace, StateReader(db, client, keys, kinds), config.large_group_at)
@@ -136,6 +140,7 @@ def create_app(config: Config) -> App:
         sync=sync,
         reconciler=reconciler,
         inspector=inspector,
+        search=SearchService(search, rules),
     )
     if trace is not None:
         for name, script in {**counters.scripts(), **attempts.scripts(), **large.scripts()}.items():

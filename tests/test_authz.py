@@ -126,6 +126,8 @@ def _request(p: People, method: str, path: str, other: int) -> tuple[str, dict |
     url = path.replace("{cid}", str(other)).replace("{gid}", str(p.gid)).replace("{uid}", str(other))
     if path == "/api/sync":
         url += "?since=0"
+    if path == "/api/search":
+        url += "?q=alice-carol+secret"
     bodies = {"/api/messages": {"to": other, "content": "through the matrix"},
               "/api/conversations/{cid}/read": {}, "/api/logout": {},
               "/api/groups": {"name": "through the matrix", "members": [other]},
@@ -229,6 +231,15 @@ def test_bobs_token_on_alices_conversation_sees_only_bobs_side(people):
     events = p.chat.get(p.bob, "/api/sync", since=0, limit=1000)["events"]
     assert {p.bob.uid} <= {e["message"]["from"] for e in events} | {e["message"]["to"] for e in events}
     assert all(p.bob.uid in (e["message"]["from"], e["message"]["to"]) for e in events)
+
+
+def test_search_never_finds_another_users_conversations(people):
+    p = people
+    assert len(p.chat.get(p.alice, "/api/search", q=SECRET)["results"]) == 7  # 3 + 3 replies + the group's
+    assert p.chat.get(p.bob, "/api/search", q=SECRET)["results"] == []
+    assert p.chat.get(p.bob, "/api/search", q=SECRET, conversation=f"u{p.carol.uid}")["results"] == []
+    error = p.chat.get(p.bob, "/api/search", q=SECRET, conversation=f"g{p.gid}", status=404)["error"]
+    assert error["code"] == "no_such_group"
 
 
 @pytest.mark.parametrize("method, path", [r for r in PROTECTED if r[0] == "GET"])

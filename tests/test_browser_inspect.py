@@ -35,4 +35,8 @@ def test_inspector_shows_the_rows_and_the_counter_change_of_one_message(live, ta
     expect(tables.locator(".table-wrap", has_text="im_msg_contact (2)")).to_be_visible()
     expect(inspector.locator("#unread")).to_contain_text(f'{bob}_C = {{"{alice}":"1"}}')
     expect(inspector.locator("#verdict")).to_have_class("verdict good")
+
+    tab.send("你好吗")  # the search index's row: the message's tokens, written in the same commit
+    send = inspector.locator(".action", has_text="POST /api/messages").filter(has_text="你好吗").first
+    expect(send.locator(".step-sql", has_text="INSERT INTO im_msg_search")).to_contain_text("你好 好吗 你 好 吗")
     inspector.context.close()

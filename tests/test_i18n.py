@@ -12,7 +12,7 @@ import pytest
 WEB = Path(__file__).resolve().parent.parent / "web"
 LANG = WEB / "js" / "lang"
 SECTIONS = ["// -- the app: login, contacts, chat, status --", "// -- the inspector --", "// -- groups --",
-            "// -- the lab --", "// -- the language switch --"]
+            "// -- the lab --", "// -- the language switch --", "// -- search --"]
 ENTRY = re.compile(r"""^\s*(?P<key>'[^']+'|"[^"]+"):\s*(?P<value>.+?),?\s*$""")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

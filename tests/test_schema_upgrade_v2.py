@@ -78,3 +78,27 @@ def test_the_upgraded_database_answers_as_before_and_goes_on(upgraded):
     chat.put_json("/api/conversations/g1/settings", {"muted": True}, headers=zhang.headers)
     muted = [c["muted"] for c in chat.get("/api/contacts", headers=zhang.headers).json["contacts"] if "group" in c]
     assert muted == [True]
+
+
+def test_the_upgrade_creates_the_search_index_and_indexes_the_old_messages_once(upgraded):
+    """A database from before search gains its index as it opens, holding each old text message (not the
+    group's changes), and searching it keeps the join bounds: 王五 left before mid 8."""
+    app, _, path = upgraded
+    texts = [mid for (mid,) in _rows(path, "SELECT mid FROM im_msg_content WHERE msg_type = 0 ORDER BY mid")]
+    assert [mid for (mid,) in _rows(path, "SELECT rowid FROM im_msg_search ORDER BY rowid")] == texts
+    chat = webtest.TestApp(app.wsgi)
+    zhang, li, wang = (User(uid, V2_TOKENS[uid], "") for uid in (1000, 1001, 1002))
+
+    def found(user, q):
+        return [r["message"]["mid"] for r in chat.get("/api/search", {"q": q}, headers=user.headers).json["results"]]
+    assert found(li, "周六") == [5] and found(li, "地铁站") == [5]
+    assert found(li, "left") == [8]  # "王五 left" (mid 7) is a system message
+    assert found(wang, "好的") == [6] and found(wang, "still") == []  # said after he left
+    assert found(zhang, "imdemo") == [1] and found(zhang, "张三") == [9, 2]
+    assert found(wang, "imdemo") == []  # 张三 and 李四's chat
+    from imdemo.app import create_app
+    again = create_app(app.config)  # opened again: nothing is indexed twice
+    try:
+        assert [mid for (mid,) in _rows(path, "SELECT rowid FROM im_msg_search ORDER BY rowid")] == texts
+    finally:
+        again.close()

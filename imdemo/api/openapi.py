@@ -119,6 +119,27 @@ PATHS = {
         params=[param("since", schema="seq"), param("timeout", schema="timeout"),
                 param("limit", schema="sync_limit"), param("hints_since", schema="hints_since"),
                 param("groups", schema="group_cursors")])},
+    "/api/search": {"get": op(
+        "Search the messages the caller may see, newest first", {"200": json_of(obj(
+            ["terms", "results", "has_more", "next_before"],
+            terms={"type": "array", "items": STR, "description": "the terms q was cut into (none: nothing matches)"},
+            results={"type": "array", "items": obj(
+                ["conversation", "message", "snippet"], conversation={**STR, "description": "its cid, as the "
+                                                                      "caller names it (u<uid> or g<gid>)"},
+                message=ref("Message"), snippet={"type": "array", "items": obj(
+                    ["text", "match"], text=STR, match={"type": "boolean"}), "description": (
+                    "up to 80 characters around the first match, in parts; the matched ones have match: true")})},
+            has_more={"type": "boolean"},
+            next_before={"type": ["integer", "null"], "description": "before= for the next, older page"}))},
+        params=[param("q", schema="search_query", required=True, description=(
+                    "text: a word matches whole words, Chinese (or Japanese, Korean) any substring; every term "
+                    "must be in a message; nothing in it is query syntax")),
+                param("conversation", schema="cid", description=(
+                    "only this conversation; one the caller cannot see is 404, as its history is")),
+                param("before", description="only messages older than this mid (a next_before)"),
+                param("limit", schema="search_limit")],
+        description="Text messages only, as far as the caller may see them: a group from when they joined, "
+                    "what a former member had, their own 1:1 chats.")},
     "/api/config": {"get": op("What a client needs to connect", {"200": json_of(obj(
         ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts", "inspector"],
         ws_url=STR, heartbeat={"type": "number"}, ack_timeout={"type": "number"}, ack_retries=INT,

@@ -4,7 +4,7 @@ operation, a parameter and a body."""
 from __future__ import annotations
 
 from ..config import Config
-from ..services import checks
+from ..services import checks, search
 
 
 def ref(name: str) -> dict:
@@ -52,6 +52,10 @@ FIELDS = {
     "gid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "muted": {"type": "boolean"},
     "large": {"type": "boolean", "default": False},
+    "search_query": {"type": "string", "minLength": 1, "maxLength": search.MAX_QUERY, "pattern": VISIBLE,
+                     "description": f"1 to {search.MAX_QUERY} characters after trimming"},
+    "search_limit": {"type": "integer", "minimum": 1, "maximum": search.MAX_LIMIT, "default": 20},
+    "cid": {"type": "string", "pattern": "^[ug][1-9][0-9]{0,17}$"},
     "group_name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": VISIBLE,
                    "description": "1 to 64 characters after trimming"},
     "uids": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},

@@ -10,6 +10,7 @@ from .contacts import ContactService
 from .groups import GroupService
 from .inspect import Inspector
 from .messages import MessageService
+from .search import SearchService
 from .sync import SyncService
 
 
@@ -24,3 +25,4 @@ class Services:
     sync: SyncService
     reconciler: Reconciler
     inspector: Inspector | None = None  # None when the inspector is off
+    search: SearchService | None = None

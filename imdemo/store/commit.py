@@ -19,6 +19,7 @@ from .errors import NotAMember, UnknownGroup
 from .group_changes import ChangingGroup, GroupChange
 from .message import MESSAGE_COLUMNS, SYSTEM, Draft, Message, Stored
 from .rows import Rows
+from .search import SearchIndex
 
 FIND = f"SELECT {MESSAGE_COLUMNS} FROM im_msg_content c WHERE c.sender_id = ? AND c.client_msg_id = ?"
 
@@ -26,8 +27,9 @@ FIND = f"SELECT {MESSAGE_COLUMNS} FROM im_msg_content c WHERE c.sender_id = ? AN
 class Commit:
     """One commit's writes, step by step."""
 
-    def __init__(self, db: peewee.Database, rows: Rows, kinds: dict, counters: UnreadCounters):
-        self.db, self.rows, self.kinds, self.counters = db, rows, kinds, counters
+    def __init__(self, db: peewee.Database, rows: Rows, kinds: dict, counters: UnreadCounters,
+                 search: SearchIndex | None = None):
+        self.db, self.rows, self.kinds, self.counters, self.search = db, rows, kinds, counters, search
         self.find_sql = FIND.replace("?", db.param)
         self.after: list = []  # (kind, its locked state) of the commit being written: committed() once it is in
 
@@ -74,6 +76,8 @@ class Commit:
         for conversation, state in locked.items():
             self.kinds[conversation.kind].finish(state)
             self.after.append((self.kinds[conversation.kind], state))
+        if self.search is not None:  # the text messages' tokens, in the same transaction (search.py)
+            self.search.add([m for _, m, _, _ in made])
         if made:  # the last step before the commit
             counted.update(self._count(made, last, outcomes))
         for i, d in enumerate(drafts):  # repeats of a send within this commit get its first outcome

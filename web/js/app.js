@@ -1,7 +1,7 @@
 /** Pages: the entry point: show the login view or the messenger, and wire the tab's one sync loop to
  * the store and the views. Every change on screen flows sync loop -> store / chat view -> DOM. */
 import {Api, ApiError} from './api.js';
-import {ChatView} from './chat-view.js';
+import {AnchoredChatView} from './anchored-chat-view.js';
 import {ContactsView} from './contacts-view.js';
 import {LabPanel} from './lab.js';
 import {$, avatar, displayName} from './dom.js';
@@ -10,6 +10,7 @@ import {mountLanguageSwitches} from './language-switch.js';
 import {LoginView} from './login-view.js';
 import {MemberPicker} from './member-picker.js';
 import {Outbox} from './outbox.js';
+import {SearchView} from './search-view.js';
 import {StatusView} from './status-view.js';
 import {Store} from './store.js';
 import {SyncLoop} from './sync.js';
@@ -55,8 +56,9 @@ async function startMessenger(me, config, login) {
   const loop = new SyncLoop(api, config, me.uid);
   const outbox = new Outbox(api);
   const picker = new MemberPicker(store);
-  const chat = new ChatView($('.chat', root), {api, store, outbox, picker, onClose: () => chat.close()});
+  const chat = new AnchoredChatView($('.chat', root), {api, store, outbox, picker, onClose: () => chat.close()});
   new ContactsView($('.sidebar', root), store, (key) => chat.open(key));
+  new SearchView($('.sidebar', root), {api, store, onOpen: (key, mid) => chat.openAt(key, mid)});
   $('.new-group', root).addEventListener('click', async () => {
     const key = await picker.createGroup();
     if (key) chat.open(key);

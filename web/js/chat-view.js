@@ -53,7 +53,7 @@ export class ChatView {
     for (const item of this.outbox.pendingFor(key)) this.showPending(item);
     this.loading = true;
     try {
-      const page = await this.api.history(key, {limit: PAGE});
+      const page = await this.firstPage(key);
       if (generation !== this.generation) return;
       for (const message of page.messages) this.list.upsert(message);
       this.store.notePage(key, page);
@@ -65,9 +65,19 @@ export class ChatView {
     } finally {
       if (generation === this.generation) this.loading = false;
     }
-    this.scrollToBottom();
+    this.land();
     this.readSoon(true);
     this.fillViewport();
+  }
+
+  /** The page a conversation opens on: its newest (anchored-chat-view.js opens one at a message). */
+  firstPage(key) {
+    return this.api.history(key, {limit: PAGE});
+  }
+
+  /** Where the reader is put once the first page is in: at the newest message. */
+  land() {
+    this.scrollToBottom();
   }
 
   /** After a reconnect: load the open conversation if its first page never came. */

@@ -245,4 +245,15 @@ export default {
 
   // -- the language switch --
   'lang.switch': 'Language',
+
+  // -- search --
+  'search.label': 'Search messages',
+  'search.placeholder': 'Search messages',
+  'search.searching': 'Searching…',
+  'search.results': 'Messages with “{query}”',
+  'search.none': 'No messages with “{query}”.',
+  'search.nothing': '“{query}” has no words or characters to search for.',
+  'search.failed': 'Search failed: {message}',
+  'search.older': 'Older results',
+  'search.close': 'Back to contacts',
 };

@@ -245,4 +245,15 @@ export default {
 
   // -- the language switch --
   'lang.switch': '语言',
+
+  // -- search --
+  'search.label': '搜索聊天记录',
+  'search.placeholder': '搜索聊天记录',
+  'search.searching': '搜索中…',
+  'search.results': '包含“{query}”的聊天记录',
+  'search.none': '没有包含“{query}”的聊天记录。',
+  'search.nothing': '“{query}”里没有可以搜索的文字。',
+  'search.failed': '搜索失败：{message}',
+  'search.older': '更早的结果',
+  'search.close': '返回联系人',
 };
