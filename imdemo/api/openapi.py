@@ -224,6 +224,10 @@ PATHS = {
     "/api/inspect/connections": {"get": _op("The inspector: each open WebSocket connection with its pending ACKs "
                                             "(seq, age, times sent; only when the inspector is on)", {"200": _json(
         _obj(["connections"], connections={"type": "array", "items": {"type": "object"}}))}, auth=False)},
+    "/api/inspect/traces": {"get": _op("The inspector: the messages traced lately (sent while an inspector watched), "
+                                       "newest first, each with its steps in every process: which process, when, "
+                                       "what (only when the inspector is on)", {"200": _json(_obj(
+        ["traces"], traces={"type": "array", "items": {"type": "object"}}))}, auth=False)},
     "/api/inspect/state": {"get": _op("The inspector: two users' rows and unread keys, with differences "
                                       "between Redis and the database (only when the inspector is on)",
                                       {"200": _json({"type": "object"})},

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..services.auth import token_hash
+from ..services.delivery_watch import NO_WATCH, PushWatch
 from ..services.errors import BadInput, ImdemoError, Unauthorized
 from ..services.feed import Feed
 from .ws_frames import error_frame, parse, read_call, send_call
@@ -50,6 +51,7 @@ class Session:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     last_heard: float = field(default_factory=time.monotonic)
     closed_why: str = ""  # the reason this side closed with, once it has
+    watch: PushWatch = field(default_factory=lambda: NO_WATCH.connection(0))  # its metrics and message trace
 
     @property
     def token_hash(self) -> str:
@@ -69,6 +71,7 @@ class Session:
             asyncio.ensure_future(self._close(CLOSE_UNAUTHORIZED, "logged out"))
             return
         self.feed.take(notice)
+        self.watch.noticed(notice)
         self.wake.set()
 
     async def run(self) -> None:
@@ -121,6 +124,7 @@ class Session:
         now = time.monotonic()
         for event in events:
             self.pending[event["seq"]] = Pending(event, now)
+        self.watch.pushing(events)
         return events
 
     async def _watch(self) -> None:
@@ -145,6 +149,7 @@ class Session:
                 item.sent_at = now
                 if self.gateway.note is not None:
                     self.gateway.note("WebSocket retransmission", uid=self.uid, seq=item.event["seq"], sends=item.sends)
+            self.watch.retransmitted(len(overdue))
             await self.send_all([item.event for item in overdue])
 
     def _as_caller(self, change, *args):
@@ -214,6 +219,7 @@ class Session:
         # a group shows who has read instead, so its messages' ACKs cost nothing more)
         for done in [s for s in self.pending if s <= seq]:
             received = self.pending.pop(done).event["message"].get("to") == self.uid or received
+        self.watch.acknowledged(seq)
         if was_full:
             self.wake.set()  # the window has room again
         if received:  # the user's own sends coming back need no receipt; a later ACK records past them

@@ -47,6 +47,7 @@ class Notifier:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.heard: Callable[[str, list[str], int], None] | None = None  # (trace id, its mids, users held here)
 
     def publish(self, uid: int, notice: dict) -> None:
         """Send notice to every process that holds a listener of uid; keep its hints a while for pollers."""
@@ -54,7 +55,7 @@ class Notifier:
 
     def publish_many(self, notices: list[tuple[int, dict]], keep_hints: bool = True,
                      bodies: dict[str, dict] | None = None,
-                     fanout: list[tuple[str, list[int], list[int]]] | None = None) -> None:
+                     fanout: list[tuple[str, list[int], list[int]]] | None = None, stamp: dict | None = None) -> None:
         """Publish several (uid, notice) as one message, in one round trip.
 
         keep_hints: also keep each notice's hints for HINTS_SECONDS, for pollers between two requests.
@@ -62,10 +63,14 @@ class Notifier:
         learns of the message itself by seq, and counts it.
         bodies: the messages the notices' events name by key ([seq, key]), each published once.
         fanout: (key, uids, seqs) of messages that reach many timelines: an event [seq, key] for each uid.
+        stamp: with bodies, {"at": the commit's time, "trace": an id}, either optional: each notice delivered
+        from the payload carries them (the send-to-push latency, one message's trace across processes).
         """
         shaped = notices if bodies is None else {"bodies": bodies, "notices": notices}
         if fanout:
             shaped["fanout"] = fanout
+        if stamp:
+            shaped.update(stamp)
         payload = json.dumps(shaped, ensure_ascii=False, separators=(",", ":"))
         if not keep_hints:
             self.client.publish(self.keys.notices, payload)
@@ -181,6 +186,7 @@ class Notifier:
             bodies = payload["bodies"] if isinstance(payload, dict) else None
             notices = [(int(uid), notice) for uid, notice in (payload["notices"] if bodies is not None else payload)]
             fanout = [(key, uids, seqs) for key, uids, seqs in (payload.get("fanout", ()) if bodies else ())]
+            stamp = {k: payload[k] for k in ("at", "trace") if k in payload} if bodies is not None else None
         except (ValueError, TypeError, KeyError, AttributeError):
             log.warning("ignored a message on %s that is not a list of notices: %.80r", self.keys.notices, data)
             return
@@ -199,7 +205,11 @@ class Notifier:
                 notice = mine.setdefault(uid, {"seq": 0})
                 notice.setdefault("events", []).append([at[uid], key])
                 notice["seq"] = max(notice.get("seq", 0), at[uid])
+        if stamp and "trace" in stamp and self.heard is not None:
+            self.heard(stamp["trace"], list(bodies), len(mine))
         for uid, notice in mine.items():
+            if stamp:
+                notice.update(stamp)
             if bodies is not None and "events" in notice:  # in seq order, whichever part of the payload named them
                 notice["events"] = [{"type": "message", "seq": seq, "message": bodies[key]}
                                     for seq, key in sorted(notice["events"])]

@@ -49,6 +49,9 @@ class UserStore:
                     raise DuplicateUsername(username) from None
         raise peewee.OperationalError("could not allocate a uid")
 
+    def set_password(self, uid: int, password_hash: str) -> None:
+        self.User.update(password_hash=password_hash).where(self.User.uid == uid).execute()
+
     def by_username(self, username: str) -> UserRow | None:
         user = self.User.get_or_none(self.User.username == username)
         return self._row(user) if user else None
