@@ -26,11 +26,13 @@ from prometheus_client import (
     process_collector,
 )
 
+from .store.conversation import PREFIX
+from .store.message import KIND_NAMES
+
 SECONDS = (.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10)
 LUA_SECONDS = (.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25)
 TIMELINES = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 COMMIT_SIZES = (1, 2, 4, 8, 16, 32, 64)
-MESSAGE_KINDS = {0: "text", 1: "system"}  # im_msg_content.msg_type (store/message.py); others by number
 TRANSPORTS = ("websocket", "long_poll", "short_poll")
 CLOSE_CODES = (1000, 1001, 1006, 1011, 4401, 4408)  # a client may close with any code: the rest are "other"
 
@@ -110,7 +112,10 @@ class Metrics(NoMetrics):
         self.connections = Gauge("imdemo_ws_connections_open", "WebSocket connections open (after their hello)",
                                  registry=r)
         self.waiting = Gauge("imdemo_long_polls_open", "Long polls waiting for an event", registry=r)
-        self._by_kind: dict = {}  # (msg_type, conversation kind) -> (stored child, fan-out child)
+        # (msg_type, conversation kind) -> (stored child, fan-out child); every series there is from the start, at
+        # 0, so the first message counts in rate() and increase() (a series born at 1 loses it)
+        self._by_kind = {(kind, c): (self.stored.labels(name, c), self.fanout.labels(c))
+                         for kind, name in KIND_NAMES.items() for c in PREFIX}
         self._scripts: dict[str, object] = {}  # sha -> the Lua histogram's child for that script
 
     def exposition(self) -> tuple[bytes, str]:
@@ -124,8 +129,8 @@ class Metrics(NoMetrics):
         for s in stored:
             key = (s.message.kind, s.message.conversation.kind)
             children = self._by_kind.get(key)
-            if children is None:  # once per kind of message and of conversation
-                kind = MESSAGE_KINDS.get(key[0], str(key[0]))
+            if children is None:  # a kind not named in KIND_NAMES: by its number
+                kind = KIND_NAMES.get(key[0], str(key[0]))
                 children = self._by_kind[key] = (self.stored.labels(kind, key[1]), self.fanout.labels(key[1]))
             children[0].inc()
             children[1].observe(len(s.seqs))

@@ -178,8 +178,8 @@ def test_each_app_has_a_registry_of_its_own(chat_of):
     token = first.post_json("/api/login", {"username": "alice", "password": "pw1234"}).json["token"]
     bob = first.post_json("/api/login", {"username": "bob", "password": "pw1234"}).json["user"]["uid"]
     first.post_json("/api/messages", {"to": bob, "content": "one"}, headers={"Authorization": f"Bearer {token}"})
-    counts = [Scrape(c.get("/metrics").text).value("imdemo_messages_stored_total", kind="text") for c in
-              (first, second)]
+    counts = [Scrape(c.get("/metrics").text).value("imdemo_messages_stored_total", kind="text",
+                                                    conversation="direct") for c in (first, second)]
     assert counts == [1, 0]
 
 
