@@ -8,16 +8,19 @@ from typing import TYPE_CHECKING
 
 from .api.http import build_http_app
 from .config import Config
+from .metrics import NO_METRICS, Metrics, NoMetrics
 from .services import Services
 from .services.auth import AuthService
 from .services.contacts import ContactService
 from .services.conversations import DirectRules, GroupRules
+from .services.delivery_watch import DeliveryWatch
 from .services.demo import seed_demo
 from .services.groups import GroupService
 from .services.inspect import Inspector
 from .services.large_sync import LargeGroupSync
 from .services.messages import MessageService
 from .services.periodic import Periodic
+from .services.probes import ensure_probe_accounts
 from .services.search import SearchService
 from .services.sync import SyncService
 from .store.announce import Announcer
@@ -31,6 +34,8 @@ from .store.groups import GroupStorage
 from .store.keyvalue import Keys, connect_redis
 from .store.large_counters import LargeCounters
 from .store.merge import UnreadMerger
+from .store.message import Stored
+from .store.message_trace import MessageTraces
 from .store.notices import Notifier
 from .store.reader import MessageReader
 from .store.reconcile import Reconciler
@@ -64,6 +69,7 @@ class App:
     http: bottle.Bottle
     seeded: bool = False
     housekeeping: Periodic | None = None
+    traces: MessageTraces | None = None
 
     def wsgi(self, environ, start_response):
         """Serve one HTTP request, then give the thread's database connection back to the pool."""
@@ -80,6 +86,8 @@ class App:
         if self.housekeeping is not None:
             self.housekeeping.stop()
         self.notifier.stop()
+        if self.traces is not None:
+            self.traces.stop()
         self.db.close_all()
         self.redis.close()
 
@@ -92,13 +100,29 @@ def _purge(auth: AuthService, db: peewee.Database) -> None:
 
 
 def _writer(config: Config, db: peewee.Database, rows: Rows, counters: UnreadCounters, notifier: Notifier,
-            kinds: dict, unread: UnreadCounts, reconciler: Reconciler, trace: Trace | None,
-            search: SearchIndex) -> MessageWriter:
+            kinds: dict, unread: UnreadCounts, reconciler: Reconciler, trace: Trace | None, metrics: NoMetrics,
+            traces: MessageTraces | None, search: SearchIndex) -> MessageWriter:
     """The one writer, with the merged counting of groups' unread changes (lecture 20) when it is on."""
     merger = (UnreadMerger(counters, config.unread_merge / 1000, reconciler.store_was_lost, trace)
               if config.unread_merge > 0 else None)
-    return MessageWriter(db, Commit(db, rows, kinds, counters, search), Announcer(notifier, kinds), unread,
-                         reconciler.store_was_lost, merger, alone=trace.watched if trace is not None else lambda: False)
+    announcer = Announcer(notifier, kinds, _stamp(metrics, traces))
+    return MessageWriter(db, Commit(db, rows, kinds, counters, search), announcer, unread, reconciler.store_was_lost,
+                         merger, alone=trace.watched if trace is not None else lambda: False, metrics=metrics)
+
+
+def _stamp(metrics: NoMetrics, traces: MessageTraces | None):
+    """What a commit's notice says of it (announce.py): when it was, for the send-to-push latency, and while an
+    inspector watches, its trace id. None: nothing, with the metrics and the inspector off."""
+    if not metrics.enabled and traces is None:
+        return None
+
+    def stamp(stored: list[Stored]) -> dict:
+        stamped = {"at": time.time()} if metrics.enabled else {}
+        trace_id = traces.traced(stored) if traces is not None else None
+        if trace_id is not None:
+            stamped["trace"] = trace_id
+        return stamped
+    return stamp
 
 
 def create_app(config: Config) -> App:
@@ -107,6 +131,8 @@ def create_app(config: Config) -> App:
     db = open_database(config.database, max_connections=max(32, config.threads // 4))
     client = connect_redis(config.redis)
     keys = Keys(config.redis_prefix)
+    metrics = Metrics() if config.metrics else NO_METRICS
+    metrics.time_scripts(client)  # before the trace wraps it: the script's time, not the trace's readings
     trace = Trace() if config.inspector_enabled else None
     if trace is not None:  # wrapped before anything runs, so every statement is seen
         trace.watch_database(db)
@@ -119,11 +145,13 @@ def create_app(config: Config) -> App:
     reader = MessageReader(db, {GROUP: groups.large.page})  # a large group keeps a timeline of its own
     unread = UnreadCounts(db, counters, kinds, large, groups.large)
     reconciler = Reconciler(users, unread, counters)
+    traces = MessageTraces(trace, client, keys, notifier, f"{config.host}:{config.port}") if trace is not None else None
+    watch = DeliveryWatch(metrics, traces)
     search = SearchIndex(db)  # written by the writer's commits, read by the search service
-    writer = _writer(config, db, rows, counters, notifier, kinds, unread, reconciler, trace, search)
+    writer = _writer(config, db, rows, counters, notifier, kinds, unread, reconciler, trace, metrics, traces, search)
     sync = SyncService(users, reader, kinds[DIRECT], counters, notifier, LargeGroupSync(groups, large),
-                       release=lambda: release(db))
-    inspector = (Inspector(trace, StateReader(db, client, keys, kinds), config.large_group_at)
+                       release=lambda: release(db), watch=watch)
+    inspector = (Inspector(trace, StateReader(db, client, keys, kinds), traces, config.large_group_at)
                  if trace is not None else None)
     if inspector is not None and writer.merger is not None:  # the group view tells waiting changes from drift
         inspector.watch_merges(writer.merger.waiting)
@@ -141,16 +169,21 @@ def create_app(config: Config) -> App:
         reconciler=reconciler,
         inspector=inspector,
         search=SearchService(search, rules),
+        watch=watch,
     )
-    if trace is not None:
-        for name, script in {**counters.scripts(), **attempts.scripts(), **large.scripts()}.items():
+    for name, script in {**counters.scripts(), **attempts.scripts(), **large.scripts()}.items():
+        metrics.name_script(script, name)
+        if trace is not None:
             trace.name_script(script, name)
     reconciler.at_start()
     services.auth.purge_expired_sessions()
     seeded = config.demo and seed_demo(users, services.messages, config.password_cost)
+    if config.probe_password:  # after the demo, which is seeded only into a database without users
+        ensure_probe_accounts(users, config.probe_password, config.password_cost)
     notifier.start()
     health = {"database": db.__class__.__name__, "store": "redis" if config.redis else "embedded"}
-    app = App(config, db, client, notifier, services, build_http_app(services, config, health), seeded)
+    app = App(config, db, client, notifier, services, build_http_app(services, config, health), seeded,
+              traces=traces)
     release(db)
     app.housekeeping = Periodic(config.session_purge_interval, lambda: _purge(services.auth, db), "session-purge")
     app.housekeeping.start()

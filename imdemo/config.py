@@ -45,6 +45,8 @@ class Config:
     # (bench/loop.py: 2.36 against 1.44 ms of CPU a message, 432 against 671 msg/s)
     cpu: str = "auto"
     inspect: bool | None = None  # None: on for the embedded default on loopback only
+    metrics: bool = True  # GET /metrics (Prometheus); off: nothing is recorded either
+    probe_password: str = ""  # the loop probe's two accounts (services/probes.py); empty: there are none
     session_ttl: float = 7 * 24 * 3600.0
     session_purge_interval: float = 3600.0  # seconds between deletions of expired sessions (also done at start)
     login_attempts: int = 5  # failed logins per username per window before 429
@@ -73,7 +75,7 @@ class Config:
         for f in dataclasses.fields(cls):
             raw = environ.get("IMDEMO_" + f.name.upper())
             negative = f"IMDEMO_NO_{f.name.upper()}"  # a flag --no-x is the variable IMDEMO_NO_X
-            if raw is None and f.name in ("demo", "inspect") and negative in environ:
+            if raw is None and f.name in ("demo", "inspect", "metrics") and negative in environ:
                 raw = str(not _parse("bool", environ[negative]))
             if raw is None and f.name in ("database", "redis"):
                 raw = environ.get(f"IMDEMO_{f.name.upper()}_URL")
@@ -130,6 +132,10 @@ FLAGS = [
     ("--inspect", ON, "serve the inspector at /inspect (it shows every user's messages)",
      "on only for the local embedded demo"),
     ("--no-inspect", {"dest": "inspect", **OFF}, "never serve the inspector", "on only for the local embedded demo"),
+    ("--no-metrics", {"dest": "metrics", **OFF}, "neither record nor serve the Prometheus metrics at /metrics",
+     "served"),
+    ("--probe-password", {"metavar": "PASSWORD"}, "the password of the loop probe's two accounts (python -m "
+                                                  "imdemo.probe), made at start if missing", "no probe accounts"),
     ("--reconcile", ON, "rebuild the unread counters from the database and exit", None),
     ("--cpu", {"metavar": "N|auto|all"}, "the CPU the server runs on: N, auto (one of those it may use, by its "
                                          "pid: several processes spread), or all (any, as the system likes)", None),

@@ -47,7 +47,7 @@ def proxied(tmp_path, database_url, make_config):
             return False
     try:
         wait_for(up, timeout=15, message="nginx to proxy /healthz")
-        yield http, port
+        yield http, port, apps
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)
@@ -56,7 +56,7 @@ def proxied(tmp_path, database_url, make_config):
 
 
 def test_http_long_poll_and_websocket_all_pass_through_nginx(proxied):
-    http, port = proxied
+    http, port, _ = proxied
     for name in ("alice", "bob"):
         http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
     (_, alice_token), (bob, bob_token) = http.login("alice"), http.login("bob")
@@ -76,3 +76,21 @@ def test_http_long_poll_and_websocket_all_pass_through_nginx(proxied):
     polled_messages = [e["message"] for e in polled["body"]["events"] if e["type"] == "message"]
     assert polled_messages and polled_messages == sent[:len(polled_messages)]
     socket.close()
+
+
+def test_nginx_keeps_metrics_off_the_public_side(proxied):
+    """Each process serves /metrics on its own port, for Prometheus; through nginx there is none, however the
+    path is spelled (nginx matches the decoded, merged path)."""
+    import urllib.error
+    import urllib.request
+
+    def status_of(url: str) -> int:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as e:
+            return e.code
+    http, _, apps = proxied
+    for path in ("/metrics", "//metrics", "/%6Detrics", "/./metrics", "/metrics?name[]=imdemo_deliveries_total"):
+        assert status_of(http.base + path) == 404, path
+    assert [status_of(app.http.base + "/metrics") for app in apps] == [200, 200]

@@ -39,11 +39,12 @@ def test_openapi_marks_public_routes_and_every_schema_reference_resolves(client)
     public = {p for p, ops in document["paths"].items() for op in ops.values() if op.get("security") == []}
     assert public == {"/api/register", "/api/login", "/api/config", "/healthz", "/api/openapi.json",
                       "/api/inspect/actions", "/api/inspect/state", "/api/inspect/group",
-                      "/api/inspect/connections"}
+                      "/api/inspect/connections", "/api/inspect/traces"}
     refs = set(re.findall(r'"#/components/schemas/(\w+)"', client.get("/api/openapi.json").text))
     assert refs <= set(document["components"]["schemas"])
     for path in public - {"/api/register", "/api/login", "/api/inspect/actions", "/api/inspect/state",
-                          "/api/inspect/group", "/api/inspect/connections"}:
+                          "/api/inspect/group", "/api/inspect/connections",
+                          "/api/inspect/traces"}:
         client.get(path, status=200)
 
 
@@ -75,6 +76,8 @@ def _stated_in_words(path: str, request: dict, me: int) -> bool:
     or on two parameters together); test_the_rules_stated_in_words_are_refused checks them."""
     if path == "/api/messages":
         return request["body"]["to"] == me
+    if path == "/api/conversations/{cid}/messages" and request["body"] is not None:  # a send to the caller's own
+        return str(request["path"]["cid"]).removeprefix("u") == str(me)  # cid: self_message, as `to` above
     both = "before" in request["query"] and "after" in request["query"]
     return both and "bad_cursor" in DOCUMENT["paths"][path]["get"].get("description", "")
 
@@ -161,6 +164,8 @@ def test_the_rules_stated_in_words_are_refused(documented):
     words = DOCUMENT["info"]["description"]
     assert "self_message" in words and "bad_cursor" in words
     assert chat.send(alice, alice.uid, "me?", status=400)["error"]["code"] == "self_message"
+    assert chat.post(alice, f"/api/conversations/u{alice.uid}/messages", {"content": "me?"}, 400)["error"]["code"] \
+        == "self_message"
     for path in ("/api/conversations/{cid}/messages", "/api/groups/{gid}/messages"):
         op = DOCUMENT["paths"][path]["get"]
         assert "bad_cursor" in op["description"], path  # where a client reads about the operation

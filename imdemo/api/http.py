@@ -6,6 +6,7 @@ import os
 import bottle
 
 from ..config import Config
+from ..metrics import Metrics
 from ..services import Services
 from .conversation_routes import add_conversation_routes
 from .errors import from_http_error
@@ -32,6 +33,8 @@ def build_http_app(services: Services, config: Config, health: dict) -> bottle.B
     add_search_routes(app, services)
     add_meta_routes(app, config, health, services.auth.demo_password_works())  # checked once, at start
     add_openapi_route(app)
+    if services.watch.metrics.enabled:
+        add_metrics_route(app, services.watch.metrics)
     add_page_routes(app, config.web_root)
     if services.inspector is not None:
         add_inspect_routes(app, services.inspector, config.web_root, config.host)
@@ -49,6 +52,15 @@ def add_meta_routes(app: bottle.Bottle, config: Config, health: dict, demo_accou
     @app.get("/healthz", auth=False)
     def healthz():
         return {"status": "ok", **health}
+
+
+def add_metrics_route(app: bottle.Bottle, metrics: Metrics) -> None:
+    """GET /metrics: this process's metrics for Prometheus (deploy/ keeps it off the public side)."""
+
+    @app.get("/metrics", auth=False, trace=False)
+    def metrics_text():
+        body, content_type = metrics.exposition()
+        return bottle.HTTPResponse(body, 200, {"Content-Type": content_type})
 
 
 def _ws_url(config: Config) -> str:

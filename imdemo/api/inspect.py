@@ -38,6 +38,11 @@ def add_inspect_routes(app: bottle.Bottle, inspector: Inspector, web_root: str, 
         ours()
         return inspector.connections()
 
+    @app.get("/api/inspect/traces", auth=False, trace=False)
+    def traces():
+        ours()
+        return inspector.message_traces()
+
     @app.get("/api/inspect/state", auth=False, trace=False)
     def state():
         ours()

@@ -153,6 +153,10 @@ PATHS = {
     "/api/inspect/connections": {"get": op("The inspector: each open WebSocket connection with its pending ACKs "
                                             "(seq, age, times sent; only when the inspector is on)", {"200": json_of(
         obj(["connections"], connections={"type": "array", "items": {"type": "object"}}))}, auth=False)},
+    "/api/inspect/traces": {"get": op("The inspector: the messages traced lately (sent while an inspector watched), "
+                                      "newest first, each with its steps in every process: which process, when, "
+                                      "what (only when the inspector is on)", {"200": json_of(obj(
+        ["traces"], traces={"type": "array", "items": {"type": "object"}}))}, auth=False)},
     "/api/inspect/state": {"get": op("The inspector: two users' rows and unread keys, with differences "
                                       "between Redis and the database (only when the inspector is on)",
                                       {"200": json_of({"type": "object"})},

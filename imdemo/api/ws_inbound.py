@@ -56,6 +56,7 @@ class FramesIn:
             raise BadInput("a group's ack needs a whole-number group and gseq", "invalid_seq")
         was_full = len(self.pending) >= self.window
         self.pending.ack_group(gid, gseq)
+        self.watch.acknowledged_group(gid, gseq)
         if was_full:
             self.wake.set()  # the window has room again
 
@@ -67,6 +68,7 @@ class FramesIn:
         # whether this ACK covers a 1:1 message sent to this user (a delivered receipt is due; a group shows who
         # has read instead, so its messages' ACKs cost nothing more)
         received = self.pending.ack(seq, self.uid)
+        self.watch.acknowledged(seq)
         if was_full:
             self.wake.set()  # the window has room again
         if received:  # the user's own sends coming back need no receipt; a later ACK records past them

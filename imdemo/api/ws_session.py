@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..services.auth import token_hash
+from ..services.delivery_watch import NO_WATCH, PushWatch
 from ..services.errors import Unauthorized
 from ..services.feed import Feed
 from ..services.large_sync import apply
@@ -41,6 +42,7 @@ class Session(FramesIn):
     last_heard: float = field(default_factory=time.monotonic)
     closed_why: str = ""  # the reason this side closed with, once it has
     followed: set[int] = field(default_factory=set)  # the large groups whose events the gateway hands this
+    watch: PushWatch = field(default_factory=lambda: NO_WATCH.connection(0))  # its metrics and message trace
 
     @property
     def window(self) -> int:
@@ -64,6 +66,7 @@ class Session(FramesIn):
             asyncio.ensure_future(self._close(CLOSE_UNAUTHORIZED, "logged out"))
             return
         self.feed.take(notice)
+        self.watch.noticed(notice)
         self.wake.set()
 
     def follow_groups(self) -> None:
@@ -150,6 +153,7 @@ class Session(FramesIn):
 
     def _hold(self, events: list[dict]) -> list[dict]:
         """Keep events pending until acknowledged (by seq; a large group's by gid and gseq); return them."""
+        self.watch.pushing(events)
         return self.pending.hold(events, time.monotonic())
 
     async def _watch(self) -> None:
@@ -175,6 +179,7 @@ class Session(FramesIn):
                 if self.gateway.note is not None:
                     self.gateway.note("WebSocket retransmission", uid=self.uid, **named(key_of(item.event)),
                                       sends=item.sends)
+            self.watch.retransmitted(len(overdue))
             await self.send_all([item.event for item in overdue])
 
     async def _session_alive(self) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..store.reconcile import Reconciler
 from .auth import AuthService
 from .contacts import ContactService
+from .delivery_watch import NO_WATCH, DeliveryWatch
 from .groups import GroupService
 from .inspect import Inspector
 from .messages import MessageService
@@ -26,3 +27,4 @@ class Services:
     reconciler: Reconciler
     inspector: Inspector | None = None  # None when the inspector is off
     search: SearchService | None = None
+    watch: DeliveryWatch = NO_WATCH  # the metrics (and the message trace) of deliveries

@@ -132,6 +132,16 @@ class Feed:
         return {str(gid): place.position for gid, place in self.groups.items()}
 
 
+def event_key(event: dict):
+    """What names a message event in a user's stream: its seq, or a large group's (gid, gseq)."""
+    return event["seq"] if "seq" in event else (event["group"], event["gseq"])
+
+
+def key_named(key) -> dict:
+    """An event's key as the fields of a frame or a note: {"seq"}, or {"group", "gseq"}."""
+    return {"seq": key} if isinstance(key, int) else {"group": key[0], "gseq": key[1]}
+
+
 def following(events, since: int, limit: int, key: str = "seq") -> list[dict]:
     """The events among events (in order) that continue since without a gap: since + 1, since + 2, ..., at
     most limit, by key (a seq, or a large group's gseq). Those at or below since are skipped; the run stops at

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 
+from ..store.message_trace import MessageTraces
 from ..store.state import StateReader
 from ..store.trace import Trace
 from . import checks
@@ -13,8 +14,8 @@ from .errors import NotFound
 class Inspector:
     """Show learners the machinery: the trace of actions and the state of a pair of users."""
 
-    def __init__(self, trace: Trace, state: StateReader, large_at: int = 0):
-        self.trace, self.state, self.large_at = trace, state, large_at
+    def __init__(self, trace: Trace, state: StateReader, traces: MessageTraces, large_at: int = 0):
+        self.trace, self.state, self.traces, self.large_at = trace, state, traces, large_at
         self._connections: Callable[[], list[dict]] = list  # none, until the api layer's gateway shows its own
         self._waiting: Callable[[int], dict[int, int]] = lambda gid: {}  # merged unread changes not applied yet
 
@@ -39,9 +40,13 @@ class Inspector:
 
     def actions_after(self, action_id=0) -> dict:
         action_id = checks.integer(action_id, "after", 0)
-        self.trace.watch()  # the page polls this: record while it is open
+        self.traces.inspected()  # the page polls this: record while it is open, here and in every process
         actions = self.trace.after(action_id)
         return {"actions": actions, "next": actions[-1]["id"] if actions else action_id}
+
+    def message_traces(self) -> dict:
+        """Return the messages traced lately, newest first, each with its steps in every process (lecture 19)."""
+        return {"traces": self.traces.latest()}
 
     def pair(self, a, b) -> dict:
         """Return both users' rows and keys, with every difference between Redis and the database."""

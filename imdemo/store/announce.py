@@ -9,6 +9,8 @@ connections it holds of that group's members.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .message import Stored, message_view
 from .notices import Notifier
 
@@ -16,8 +18,9 @@ from .notices import Notifier
 class Announcer:
     """Tell the users a commit reached what it wrote."""
 
-    def __init__(self, notifier: Notifier, kinds: dict):
+    def __init__(self, notifier: Notifier, kinds: dict, stamp: Callable[[list[Stored]], dict] | None = None):
         self.notifier, self.kinds = notifier, kinds
+        self.stamp = stamp  # what the notice of a commit says about it besides its events (app.py: _stamp)
 
     def committed(self, stored: list[Stored]) -> None:
         """Publish the notice of a commit's new messages, in commit order (each user's events in seq order)."""
@@ -42,4 +45,4 @@ class Announcer:
                         {"type": "unread", "total": s.recipient_total,
                          "conversation": {**m.conversation_of(uid).named(), "unread": s.recipient_conversation}})
         self.notifier.publish_many(list(notices.items()), keep_hints=False, bodies=bodies, fanout=fanout,
-                                   groups=timelines)
+                                   groups=timelines, stamp=self.stamp(stored) if self.stamp is not None else None)

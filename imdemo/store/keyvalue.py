@@ -70,6 +70,10 @@ class Keys:
     def attempts(self, kind: str, who: str) -> str:
         return f"{self.prefix}attempts:{kind}:{who}"
 
+    def trace(self, trace_id: str) -> str:
+        """A short-lived list of one message's steps in every process (the inspector's trace, message_trace.py)."""
+        return f"{self.prefix}imdemo:trace:{trace_id}"
+
     @property
     def notices(self) -> str:
         """The pub/sub channel that carries every user's notices, `[[uid, notice], ...]` a message."""

@@ -3,8 +3,12 @@
     [[uid, notice], ...]                                   hints, a logout: small, nothing shared
     {"bodies": {key: body}, "notices": [[uid, notice], ...],   messages: each body once, however many
      "fanout": [[key, [uid, ...], [seq, ...]], ...],       timelines it reaches; an event in a notice is
-     "groups": [[key, gid, gseq], ...]}                    [seq, key], handed to listeners as
-                                                           {"type": "message", "seq": seq, "message": body}
+     "groups": [[key, gid, gseq], ...],                    [seq, key], handed to listeners as
+     "at": ms, "trace": id}                                {"type": "message", "seq": seq, "message": body}
+
+"at" (the commit's time) and "trace" (an inspector's trace id), both optional, are the commit's stamp: every
+notice and group event delivered from the payload carries them (the send-to-push latency, one message's trace
+across processes: services/delivery_watch.py).
 
 A small group's message reaches hundreds of timelines with nothing else to say to them, so it goes in "fanout":
 its members and their seqs as two plain lists, not a notice each; each local member's events are made from
@@ -23,6 +27,7 @@ class Payload:
     bodies: dict[str, dict] | None = None
     fanout: list[tuple[str, list[int], list[int]]] = field(default_factory=list)
     groups: list[tuple[str, int, int]] = field(default_factory=list)
+    stamp: dict = field(default_factory=dict)  # {"at", "trace"}, either optional, with bodies only
 
     def encode(self) -> str:
         shaped = self.notices if self.bodies is None else {"bodies": self.bodies, "notices": self.notices}
@@ -30,6 +35,8 @@ class Payload:
             shaped["fanout"] = self.fanout
         if self.groups:
             shaped["groups"] = self.groups
+        if self.stamp and self.bodies is not None:
+            shaped.update(self.stamp)
         return json.dumps(shaped, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -40,7 +47,8 @@ class Payload:
             return cls([(int(uid), notice) for uid, notice in payload])
         return cls([(int(uid), notice) for uid, notice in payload["notices"]], payload["bodies"],
                    [(key, uids, seqs) for key, uids, seqs in payload.get("fanout", ())],
-                   [(key, int(gid), int(gseq)) for key, gid, gseq in payload.get("groups", ())])
+                   [(key, int(gid), int(gseq)) for key, gid, gseq in payload.get("groups", ())],
+                   {key: payload[key] for key in ("at", "trace") if key in payload})
 
     def for_users(self, held) -> dict[int, dict]:
         """{uid: notice} for the users in held (those this process has listeners of): their notices, with the
@@ -54,6 +62,7 @@ class Payload:
                 notice.setdefault("events", []).append([at[uid], key])
                 notice["seq"] = max(notice.get("seq", 0), at[uid])
         for notice in mine.values():
+            notice.update(self.stamp)
             if self.bodies is not None and "events" in notice:  # in seq order, whichever part named them
                 notice["events"] = [{"type": "message", "seq": seq, "message": self.bodies[key]}
                                     for seq, key in sorted(notice["events"])]

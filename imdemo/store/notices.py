@@ -38,6 +38,7 @@ class Notifier:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.heard: Callable[[str, list[str], int], None] | None = None  # (trace id, its mids, users held here)
 
     def publish(self, uid: int, notice: dict) -> None:
         """Send notice to every process that holds a listener of uid; keep its hints a while for pollers."""
@@ -46,7 +47,7 @@ class Notifier:
     def publish_many(self, notices: list[tuple[int, dict]], keep_hints: bool = True,
                      bodies: dict[str, dict] | None = None,
                      fanout: list[tuple[str, list[int], list[int]]] | None = None,
-                     groups: list[tuple[str, int, int]] | None = None) -> None:
+                     groups: list[tuple[str, int, int]] | None = None, stamp: dict | None = None) -> None:
         """Publish several (uid, notice) as one message, in one round trip.
 
         keep_hints: also keep each notice's hints a while (hints.py), for pollers between two requests.
@@ -55,8 +56,10 @@ class Notifier:
         bodies: the messages the notices' events name by key ([seq, key]), each published once.
         fanout: (key, uids, seqs) of messages that reach many timelines: an event [seq, key] for each uid.
         groups: (key, gid, gseq) of messages in a large group's own timeline: heard by its members' listeners.
+        stamp: with bodies, {"at": the commit's time, "trace": an id}, either optional: each notice and group event
+        delivered from the payload carries them (the send-to-push latency, one message's trace across processes).
         """
-        payload = Payload(notices, bodies, fanout or [], groups or []).encode()
+        payload = Payload(notices, bodies, fanout or [], groups or [], stamp or {}).encode()
         if not keep_hints:
             self.client.publish(self.keys.notices, payload)
             return
@@ -190,8 +193,10 @@ class Notifier:
         with self._lock:
             users = {uid: list(self._listeners.get(uid, ())) for uid in notices}
             groups = {gid: list(self._group_listeners.get(gid, ())) for gid in by_group}
+        if "trace" in payload.stamp and self.heard is not None:
+            self.heard(payload.stamp["trace"], list(payload.bodies or ()), len(notices) + len(by_group))
         for gid, events in by_group.items():
-            self._deliver(groups[gid], {"group_events": events})
+            self._deliver(groups[gid], {"group_events": events, **payload.stamp})
         for uid, notice in notices.items():
             self._deliver(users[uid], notice)
 

@@ -70,6 +70,10 @@ class Trace:
         self._publish({"name": name, "info": {k: _clean(v) for k, v in info.items()}, "at": time.time(),
                        "steps": []})
 
+    def current(self) -> dict | None:
+        """The action this thread is recording, if any (none while nobody watches)."""
+        return getattr(self._local, "action", None)
+
     def step(self, kind: str, **data) -> None:
         current = getattr(self._local, "action", None)
         if current is not None:

@@ -3,6 +3,7 @@
 // words come from the language tables; what the server traced (names, SQL, keys, rows) is data, marked
 // translate="no", and stays as it is in either language.
 import {i18n, locale, t, translate} from "./i18n.js";
+import {phrase} from "./dom.js";
 import {mountLanguageSwitches} from "./language-switch.js";
 
 const NOISE = /^(GET \/api\/sync|GET \/api\/unread|WebSocket frame|WebSocket events_after|WebSocket acknowledge)/;
@@ -68,6 +69,10 @@ function actionView(action) {
   const time = el("time", "muted", when.toLocaleTimeString(locale()));
   time.dateTime = when.toISOString();
   head.append(data("strong", "", action.name), " ", time);
+  if (action.trace) {  // its way across processes is in the traces pane
+    head.append(" ", el("span", "trace-chip"));
+    head.lastChild.append(...phrase("inspect.traces.trace", {id: data("code", "", action.trace)}));
+  }
   const gloss = GLOSSES.find(([pattern]) => pattern.test(action.name));
   if (gloss) head.append(" ", el("span", "gloss", t(gloss[1])));
   const info = Object.entries(action.info).map(([k, v]) => `${k} ${show(v)}`).join(" · ");

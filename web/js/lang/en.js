@@ -110,6 +110,18 @@ export default {
   'inspect.event.retransmission': 'a push not acknowledged in time, sent again with the same seq',
   'inspect.event.closed': 'a WebSocket connection closed',
   'inspect.event.call': 'what a WebSocket frame asked the server to do',
+  'inspect.traces.title': 'One message’s way, across processes',
+  'inspect.traces.none': 'No message traced yet: send one while this page is open. Every process started with --inspect records its steps of it.',
+  'inspect.traces.message': 'message {mid}',
+  'inspect.traces.trace': 'trace {id}',
+  'inspect.traces.processes': 'processes: {count}',
+  'inspect.traces.since': '+{ms} ms',
+  'inspect.traces.step.request': 'the send reached this process',
+  'inspect.traces.step.committed': 'stored in one commit and announced in one PUBLISH',
+  'inspect.traces.step.heard': 'the notice reached this process over pub/sub; users_here: how many of its users it holds (a large group it follows counts once)',
+  'inspect.traces.step.pushed': 'pushed to the recipient’s WebSocket connection',
+  'inspect.traces.step.answered': 'answered the recipient’s long poll',
+  'inspect.traces.step.acknowledged': 'the recipient’s client acknowledged it (ACK)',
 
   // -- groups --
   'group.members': 'Members',

@@ -110,6 +110,18 @@ export default {
   'inspect.event.retransmission': '推送没有按时得到确认，用同一个 seq 重发',
   'inspect.event.closed': '一个长连接关闭了',
   'inspect.event.call': '一帧长连接消息请服务器做的事',
+  'inspect.traces.title': '一条消息的路径（跨进程）',
+  'inspect.traces.none': '还没有被追踪的消息：在这个页面打开时发一条。每个以 --inspect 启动的进程都会记下它经过的步骤。',
+  'inspect.traces.message': '消息 {mid}',
+  'inspect.traces.trace': '追踪 {id}',
+  'inspect.traces.processes': '进程数：{count}',
+  'inspect.traces.since': '+{ms} 毫秒',
+  'inspect.traces.step.request': '发送请求到达这个进程',
+  'inspect.traces.step.committed': '在一次提交中写入，并用一次 PUBLISH 发布通知',
+  'inspect.traces.step.heard': '通知经发布/订阅到达这个进程；users_here：它持有其中几个用户（它关注的一个大群算一个）',
+  'inspect.traces.step.pushed': '推送到接收方的长连接',
+  'inspect.traces.step.answered': '应答了接收方的长轮询',
+  'inspect.traces.step.acknowledged': '接收方的客户端确认收到（ACK）',
 
   // -- groups --
   'group.members': '群成员',
