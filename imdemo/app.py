@@ -13,18 +13,23 @@ from .services.auth import AuthService
 from .services.contacts import ContactService
 from .services.conversations import DirectRules, GroupRules
 from .services.demo import seed_demo
+from .services.files import FileAccess, FileService
 from .services.groups import GroupService
 from .services.inspect import Inspector
+from .services.media import Media
 from .services.messages import MessageService
 from .services.periodic import Periodic
 from .services.sync import SyncService
+from .services.uploads import UploadService
 from .store.announce import Announcer
 from .store.attempts import Attempts
+from .store.blobs import Blobs
 from .store.commit import Commit
 from .store.conversation import DIRECT, GROUP
 from .store.counters import UnreadCounters
 from .store.database import open_database, release
 from .store.direct import DirectStorage
+from .store.files import Files
 from .store.groups import GroupStorage
 from .store.keyvalue import Keys, connect_redis
 from .store.merge import UnreadMerger
@@ -32,11 +37,13 @@ from .store.notices import Notifier
 from .store.reader import MessageReader
 from .store.reconcile import Reconciler
 from .store.rows import Rows
+from .store.secrets import shared_secret
 from .store.sessions import SessionStore
 from .store.settings import ConversationSettings
 from .store.state import StateReader
 from .store.trace import Trace
 from .store.unread import UnreadCounts
+from .store.uploads import Uploads
 from .store.users import UserStore
 from .store.writer import MessageWriter
 
@@ -80,9 +87,10 @@ class App:
         self.redis.close()
 
 
-def _purge(auth: AuthService, db: peewee.Database) -> None:
+def _purge(services: Services, db: peewee.Database) -> None:
     try:
-        auth.purge_expired_sessions()
+        services.auth.purge_expired_sessions()
+        services.uploads.purge_abandoned()
     finally:
         release(db)  # the housekeeping thread holds no pooled connection between two periods
 
@@ -94,6 +102,18 @@ def _writer(config: Config, db: peewee.Database, rows: Rows, counters: UnreadCou
               if config.unread_merge > 0 else None)
     return MessageWriter(db, Commit(db, rows, kinds, counters), Announcer(notifier, kinds), unread,
                          reconciler.store_was_lost, merger, alone=trace.watched if trace is not None else lambda: False)
+
+
+def _media(config: Config, db: peewee.Database, trace: Trace | None) -> tuple[FileService, UploadService]:
+    """Files and uploads (SPEC section 16): bytes in the database as chunk rows, links signed with a secret every
+    process of the app shares; what each did is told to the inspector."""
+    blobs, files = Blobs(db), Files(db)
+    note = trace.annotate if trace is not None else (lambda **info: None)
+    file_service = FileService(files, blobs, FileAccess(files), shared_secret(db, "file_links"),
+                               release=lambda: release(db), note=note)
+    uploads = UploadService(Uploads(db, blobs), blobs, files, Media(), max_bytes=config.max_upload_mb * 1024 * 1024,
+                            note=note)
+    return file_service, uploads
 
 
 def create_app(config: Config) -> App:
@@ -118,17 +138,21 @@ def create_app(config: Config) -> App:
     if inspector is not None and writer.merger is not None:  # the group view tells waiting changes from drift
         inspector.watch_merges(writer.merger.waiting)
     rules = {DIRECT: DirectRules(kinds[DIRECT], reader), GROUP: GroupRules(kinds[GROUP])}
+    files, uploads = _media(config, db, trace)
     services = Services(
         auth=AuthService(users, SessionStore(db, client, keys), attempts, notifier, session_ttl=config.session_ttl,
                          login_attempts=config.login_attempts, login_window=config.login_window,
                          password_cost=config.password_cost, register_rate=config.register_rate),
-        messages=MessageService(writer, reader, unread, notifier, attempts, rules, send_rate=config.send_rate),
+        messages=MessageService(writer, reader, unread, notifier, attempts, rules, send_rate=config.send_rate,
+                                files=files),
         contacts=ContactService(users, kinds[DIRECT], kinds[GROUP], counters, ConversationSettings(db), reconciler,
                                 sync, notifier, rules),
         groups=GroupService(kinds[GROUP], users, writer, max_members=config.max_group_members),
         sync=sync,
         reconciler=reconciler,
         inspector=inspector,
+        files=files,
+        uploads=uploads,
     )
     if trace is not None:
         for name, script in {**counters.scripts(), **attempts.scripts()}.items():
@@ -140,7 +164,7 @@ def create_app(config: Config) -> App:
     health = {"database": db.__class__.__name__, "store": "redis" if config.redis else "embedded"}
     app = App(config, db, client, notifier, services, build_http_app(services, config, health), seeded)
     release(db)
-    app.housekeeping = Periodic(config.session_purge_interval, lambda: _purge(services.auth, db), "session-purge")
+    app.housekeeping = Periodic(config.session_purge_interval, lambda: _purge(services, db), "session-purge")
     app.housekeeping.start()
     log.info("app built in %.0f ms", (time.monotonic() - started) * 1000)
     return app

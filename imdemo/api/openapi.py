@@ -11,6 +11,7 @@ import bottle
 
 from ..config import Config
 from ..services import checks
+from . import openapi_media as media
 
 
 def _ref(name: str) -> dict:
@@ -53,6 +54,8 @@ FIELDS = {
     "hints_since": {"type": "string", "pattern": "^[0-9]{1,19}-[0-9]{1,19}$", "description": "a hints_next"},
     "gid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "muted": {"type": "boolean"},
+    "attachment": {**media.FID, "description": "a file the caller may read (theirs, or one in a message they see): "
+                                               "the message is an image or a file, content its optional caption"},
     "group_name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": VISIBLE,
                    "description": "1 to 64 characters after trimming"},
     "uids": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
@@ -93,6 +96,11 @@ def _body(required: list[str], **fields: str) -> dict:
             "additionalProperties": False}
 
 
+def _send_body(required: list[str], **fields: str) -> dict:
+    """A message to send: its content, or an attachment with an optional caption in content."""
+    return {**_body(required, **fields), "anyOf": [{"required": ["content"]}, {"required": ["attachment"]}]}
+
+
 # A history page takes before or after, never both. OpenAPI 3.1 cannot relate two query parameters in a
 # schema (short of one exploded object parameter, which clients and generators handle poorly), so the
 # operation and both parameters say it in words; tests/test_openapi.py checks the server refuses the pair.
@@ -111,7 +119,8 @@ SCHEMAS = {
                     to={**INT, "description": "a 1:1 message's recipient"},
                     group={**INT, "description": "a group message's group"},
                     gseq={**INT, "description": "a group message's place in the group's one order"},
-                    kind={"enum": ["text", "system"]}, content=STR,
+                    kind={"enum": ["text", "system", "image", "file"]}, content=STR,
+                    attachment={**_ref("Attachment"), "description": "an image or file message's file"},
                     created_at={"type": "string", "format": "date-time"}, client_msg_id={"type": ["string", "null"]},
                     event={**_obj(["type", "by", "uids"], type={"enum": ["created", "renamed", "added", "removed",
                                                                          "left", "owner"]},
@@ -122,6 +131,7 @@ SCHEMAS = {
         "message": _ref("Message")}},
     "Group": _obj(["gid", "name", "owner", "member_count", "created_at"], gid=INT, name=STR, owner=INT,
                   member_count=INT, created_at={"type": "string", "format": "date-time"}),
+    **media.SCHEMAS,
 }
 GROUP = _obj(["group"], group=_ref("Group"))
 GID = _param("gid", "path", "gid")
@@ -147,7 +157,8 @@ GROUP_PATHS = {
         "post": _op("Send a message to a group", {
             "201": _json(_obj(["message"], message=_ref("Message")), "stored"),
             "200": _json(_obj(["message"], message=_ref("Message")), "already stored with this client_msg_id")},
-            _body(["content"], content="content", client_msg_id="client_msg_id"), params=[GID]),
+            _send_body([], content="content", client_msg_id="client_msg_id", attachment="attachment"),
+            params=[GID]),
         "get": _op("A page of a group as the caller received it, ascending, with the members' read markers", {
             "200": _json(_obj(["messages", "has_more", "read_marks"], messages={
                 "type": "array", "items": _ref("Message")}, has_more={"type": "boolean"}, read_marks={
@@ -187,7 +198,7 @@ PATHS = {
     "/api/messages": {"post": _op("Send a message", {
         "201": _json(_obj(["message"], message=_ref("Message")), "stored"),
         "200": _json(_obj(["message"], message=_ref("Message")), "already stored with this client_msg_id")},
-        _body(["to", "content"], to="to", content="content", client_msg_id="client_msg_id"))},
+        _send_body(["to"], to="to", content="content", client_msg_id="client_msg_id", attachment="attachment"))},
     "/api/conversations/{cid}/messages": {
         "get": _op("A page of a conversation, ascending: a 1:1 chat (with the other user's read and delivered "
                    "marks) or a group (with its members' read marks)", {"200": _json(
@@ -198,7 +209,8 @@ PATHS = {
         "post": _op("Send a message to a conversation (a 1:1 chat or a group)", {
             "201": _json(_obj(["message"], message=_ref("Message")), "stored"),
             "200": _json(_obj(["message"], message=_ref("Message")), "already stored with this client_msg_id")},
-            _body(["content"], content="content", client_msg_id="client_msg_id"), params=[CID])},
+            _send_body([], content="content", client_msg_id="client_msg_id", attachment="attachment"),
+            params=[CID])},
     "/api/conversations/{cid}/read": {"post": _op("Mark a conversation read", {"200": _json(_obj(
         ["unread", "total_unread"], unread=INT, total_unread=INT, read_mid=INT))}, _body([], up_to="mid"),
         params=[CID])},
@@ -247,7 +259,7 @@ DOCUMENT = {
         "the caller never belonged to is 404 no_such_group, one they left 403 not_a_member, and renaming or "
         "removing others needs its owner (403 not_owner). A path not listed here answers 404, a method a path "
         "does not list 405, both in the error shape.")},
-    "paths": {**PATHS, **GROUP_PATHS},
+    "paths": {**PATHS, **GROUP_PATHS, **media.PATHS},
     "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     "security": [{"bearer": []}],
 }
@@ -256,7 +268,8 @@ DOCUMENT = {
 # {(Bottle's rule, method): the properties its JSON body may have}: the server refuses any other (json_body)
 BODIES = {(re.sub(r"\{(\w+)\}", r"<\1>", path), method.upper()):
           frozenset(op["requestBody"]["content"]["application/json"]["schema"]["properties"])
-          for path, ops in DOCUMENT["paths"].items() for method, op in ops.items() if "requestBody" in op}
+          for path, ops in DOCUMENT["paths"].items() for method, op in ops.items()
+          if "application/json" in op.get("requestBody", {}).get("content", {})}
 
 
 def body_properties(rule: str, method: str) -> frozenset[str]:

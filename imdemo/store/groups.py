@@ -130,7 +130,7 @@ class GroupStorage:
         mid = locked.newest = self.rows.insert_content(draft, now, locked.gseq)
         self.rows.index(mid, draft, seqs, now)
         return Message(mid, draft.sender, draft.conversation, draft.content, draft.client_msg_id, now, draft.kind,
-                       locked.gseq, draft.event)
+                       locked.gseq, draft.event, draft.attachment)
 
     def finish(self, locked: LockedGroup | None) -> None:
         """Record the group's newest message and its last gseq (its row is locked)."""
