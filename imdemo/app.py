@@ -32,6 +32,7 @@ from .store.direct import DirectStorage
 from .store.files import Files
 from .store.groups import GroupStorage
 from .store.keyvalue import Keys, connect_redis
+from .store.media_state import MediaState
 from .store.merge import UnreadMerger
 from .store.notices import Notifier
 from .store.reader import MessageReader
@@ -104,16 +105,18 @@ def _writer(config: Config, db: peewee.Database, rows: Rows, counters: UnreadCou
                          reconciler.store_was_lost, merger, alone=trace.watched if trace is not None else lambda: False)
 
 
-def _media(config: Config, db: peewee.Database, trace: Trace | None) -> tuple[FileService, UploadService]:
+def _media(config: Config, db: peewee.Database,
+           trace: Trace | None) -> tuple[FileService, UploadService, MediaState]:
     """Files and uploads (SPEC section 16): bytes in the database as chunk rows, links signed with a secret every
     process of the app shares; what each did is told to the inspector."""
     blobs, files = Blobs(db), Files(db)
     note = trace.annotate if trace is not None else (lambda **info: None)
     file_service = FileService(files, blobs, FileAccess(files), shared_secret(db, "file_links"),
                                release=lambda: release(db), note=note)
-    uploads = UploadService(Uploads(db, blobs), blobs, files, Media(), max_bytes=config.max_upload_mb * 1024 * 1024,
+    upload_rows = Uploads(db, blobs)
+    uploads = UploadService(upload_rows, blobs, files, Media(), max_bytes=config.max_upload_mb * 1024 * 1024,
                             note=note)
-    return file_service, uploads
+    return file_service, uploads, MediaState(upload_rows, blobs, files)
 
 
 def create_app(config: Config) -> App:
@@ -130,15 +133,15 @@ def create_app(config: Config) -> App:
     notifier, rows, reader = Notifier(client, keys), Rows(db), MessageReader(db)
     # the kinds of conversation, each storing its messages its own way (SPEC section 14)
     kinds = {DIRECT: DirectStorage(db, rows), GROUP: GroupStorage(db, rows, merged=config.unread_merge > 0)}
+    files, uploads, media_state = _media(config, db, trace)
     unread = UnreadCounts(db, counters, kinds)
     reconciler = Reconciler(users, unread, counters)
     writer = _writer(config, db, rows, counters, notifier, kinds, unread, reconciler, trace)
     sync = SyncService(users, reader, kinds[DIRECT], counters, notifier, release=lambda: release(db))
-    inspector = Inspector(trace, StateReader(db, client, keys, kinds)) if trace is not None else None
+    inspector = Inspector(trace, StateReader(db, client, keys, kinds), media_state) if trace is not None else None
     if inspector is not None and writer.merger is not None:  # the group view tells waiting changes from drift
         inspector.watch_merges(writer.merger.waiting)
     rules = {DIRECT: DirectRules(kinds[DIRECT], reader), GROUP: GroupRules(kinds[GROUP])}
-    files, uploads = _media(config, db, trace)
     services = Services(
         auth=AuthService(users, SessionStore(db, client, keys), attempts, notifier, session_ttl=config.session_ttl,
                          login_attempts=config.login_attempts, login_window=config.login_window,

@@ -41,11 +41,12 @@ def test_openapi_marks_public_routes_and_every_schema_reference_resolves(client)
     public = {p for p, ops in document["paths"].items() for op in ops.values() if op.get("security") == []}
     assert public == {"/api/register", "/api/login", "/api/config", "/healthz", "/api/openapi.json",
                       "/api/inspect/actions", "/api/inspect/state", "/api/inspect/group",
-                      "/api/inspect/connections", "/api/uploads/"}  # tus discovery (OPTIONS) needs no token
+                      "/api/inspect/connections", "/api/inspect/uploads",
+                      "/api/uploads/"}  # tus discovery (OPTIONS) needs no token
     refs = set(re.findall(r'"#/components/schemas/(\w+)"', client.get("/api/openapi.json").text))
     assert refs <= set(document["components"]["schemas"])
     for path in public - {"/api/register", "/api/login", "/api/inspect/actions", "/api/inspect/state",
-                          "/api/inspect/group", "/api/inspect/connections", "/api/uploads/"}:
+                          "/api/inspect/group", "/api/inspect/connections", "/api/inspect/uploads", "/api/uploads/"}:
         client.get(path, status=200)
 
 

@@ -224,9 +224,11 @@ PATHS = {
         params=[_param("since", schema="seq"), _param("timeout", schema="timeout"),
                 _param("limit", schema="sync_limit"), _param("hints_since", schema="hints_since")])},
     "/api/config": {"get": _op("What a client needs to connect", {"200": _json(_obj(
-        ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts", "inspector"],
+        ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts", "inspector",
+         "max_upload_mb"],
         ws_url=STR, heartbeat={"type": "number"}, ack_timeout={"type": "number"}, ack_retries=INT,
-        poll_interval={"type": "number"}, demo_accounts={"type": "boolean"}, inspector={"type": "boolean"}))},
+        poll_interval={"type": "number"}, demo_accounts={"type": "boolean"}, inspector={"type": "boolean"},
+        max_upload_mb=INT))},
         auth=False)},
     "/healthz": {"get": _op("Liveness", {"200": _json(_obj(["status"], status=STR))}, auth=False)},
     "/api/inspect/actions": {"get": _op("The inspector: actions after an id, each with its SQL and Redis steps "
@@ -246,6 +248,10 @@ PATHS = {
                                       "whose counts differ by more than what waits (only when the inspector is on)",
                                       {"200": _json({"type": "object"})},
                                       params=[_param("gid", schema="gid", required=True)], auth=False)},
+    "/api/inspect/uploads": {"get": _op("The inspector: the recent uploads, each with its row, the chunk rows of its "
+                                        "bytes (position and length), the file it became and the messages carrying "
+                                        "it (only when the inspector is on)", {"200": _json(_obj(
+        ["uploads"], uploads={"type": "array", "items": {"type": "object"}}))}, auth=False)},
     "/api/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})}, auth=False)},
 }
 DOCUMENT = {
