@@ -166,3 +166,36 @@ class _Body:
     def read(self, size: int) -> bytes:
         piece, self.data = self.data[:size], self.data[size:]
         return piece
+
+
+def test_the_inspector_shows_chunks_the_file_its_messages_and_why_a_shortcut_was_given(make_config):
+    import webtest
+
+    from imdemo.app import create_app
+
+    from .conftest import Chat
+    app = create_app(make_config(inspect=True))
+    try:
+        client = webtest.TestApp(app.wsgi)
+        chat = Chat(client)
+        alice, bob, carol = (chat.register(name) for name in ("alice", "bob", "carol"))
+        client.get("/api/inspect/actions")  # someone looks: actions are recorded
+        photo = image_bytes("PNG", (300, 200), noise=True)
+        fid = upload(client, alice, photo, "noise.png", chunk=150_000)["file"]["fid"]
+        chat.post(alice, f"/api/conversations/u{bob.uid}/messages", {"attachment": fid}, 201)
+        for who in (bob, carol):
+            chat.post(who, "/api/files/check", {"sha256": sha256(photo), "size": len(photo)})
+        actions = client.get("/api/inspect/actions").json["actions"]
+        patches = [a for a in actions if a["name"].startswith("PATCH /api/uploads/")]
+        chunk_rows = [s for a in patches for s in a["steps"] if "INSERT INTO im_blob_chunk" in s["sql"]]
+        assert chunk_rows and all("bytes›" in str(s["params"]) for s in chunk_rows)  # never the bytes themselves
+        assert "re-encoded without its metadata" in patches[-1]["info"]["found"]
+        checks = [a["info"]["instant"] for a in actions if a["name"] == "POST /api/files/check"]
+        assert checks[0].startswith(f"given at once: {bob.uid} may see message")
+        assert checks[1].startswith("no shortcut: 1 file(s) have these bytes") and str(carol.uid) in checks[1]
+        (shown,) = client.get("/api/inspect/uploads").json["uploads"]
+        assert shown["im_upload"][0]["offset"] == len(photo) and shown["im_file"][0]["fid"] == fid
+        assert sum(c["length"] for c in shown["im_blob_chunk"]) == shown["im_file"][0]["size"]
+        assert [m["sender_id"] for m in shown["im_msg_content"]] == [alice.uid]
+    finally:
+        app.close()

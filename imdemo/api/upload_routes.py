@@ -19,6 +19,8 @@ from .errors import error_body, from_service_error, json_response
 VERSION = "1.0.0"
 EXTENSIONS = "creation,termination"
 OCTETS = "application/offset+octet-stream"
+DRAIN_PIECE = 64 * 1024
+DRAIN_SLACK = 1024 * 1024  # a refused chunk up to the largest upload and this much more is read and dropped
 
 
 def add_upload_routes(app: bottle.Bottle, s: Services, max_bytes: int) -> None:
@@ -47,14 +49,19 @@ def add_upload_routes(app: bottle.Bottle, s: Services, max_bytes: int) -> None:
 
     @app.route("/api/uploads/<upload_id>", method="PATCH")
     def append(me, upload_id):
+        declared = bottle.request.environ.get("CONTENT_LENGTH")
+        declared = int(declared) if declared not in (None, "") else None
+        body = _body(declared)
+
         def call():
             if bottle.request.content_type.split(";")[0].strip() != OCTETS:
                 return _refuse(415, "unsupported_media_type", f"a PATCH carries {OCTETS}")
-            declared = bottle.request.environ.get("CONTENT_LENGTH")
-            declared = int(declared) if declared not in (None, "") else None
-            upload = s.uploads.append(me, upload_id, _header("Upload-Offset"), _body(declared), declared)
+            upload = s.uploads.append(me, upload_id, _header("Upload-Offset"), body, declared)
             return bottle.HTTPResponse(status=204, headers={"Upload-Offset": str(upload.offset)})
-        return _tus(call)
+        response = _tus(call)
+        if response.status_code >= 400 and declared is not None and declared <= max_bytes + DRAIN_SLACK:
+            _drain(body)  # the client is still sending it: read it so the answer reaches the client
+        return response
 
     @app.delete("/api/uploads/<upload_id>")
     def cancel(me, upload_id):
@@ -123,3 +130,14 @@ def _body(declared: int | None):
     stream = bottle.request.environ["wsgi.input"]
     body = _Limited(stream, declared) if declared is not None else stream
     return body
+
+
+def _drain(body) -> None:
+    """Read and drop the rest of a refused chunk, a piece at a time. Closing the connection with it unread would
+    let the client's side reset before the answer (and the server's offset in it) is read; reading it whole at
+    once, as cheroot would, would hold it in memory. Bigger ones close the connection (api/serve.py)."""
+    try:
+        while body.read(DRAIN_PIECE):
+            pass
+    except (OSError, ValueError):  # the client went away: nothing left to answer
+        pass
