@@ -5,11 +5,11 @@ upload resumes from the server's offset, each byte received once; both languages
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
 from .browser import PHONE, chromium_fixture, expect, live_fixture, shots_fixture, tabs_fixture  # noqa: F401
-from .helpers import wait_for
 from .media import image_bytes, sha256
 
 pytestmark = pytest.mark.browser
@@ -48,6 +48,19 @@ DISPATCH = """([event, name, bytes]) => {
 
 def attach(tab, name: str, data: bytes, mime: str) -> None:
     tab.page.set_input_files(".attach-input", files=[{"name": name, "mimeType": mime, "buffer": data}])
+
+
+def on_page_wait(tab, condition, what: str, timeout: float = 20) -> None:
+    """Wait for condition while the page runs: the test's route handlers run only while Playwright is called."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        tab.page.wait_for_timeout(50)
+
+
+def server_offset(server) -> int:
+    row = server.app.db.execute_sql('SELECT "offset" FROM im_upload').fetchone()
+    return int(row[0]) if row else 0
 
 
 def thumbnail_loaded(tab, name: str):
@@ -156,8 +169,8 @@ def test_cancel_stops_an_upload_and_the_server_drops_its_bytes(pair):
     expect(alice.page.locator(".upload-state")).to_have_text("Cancelled")
     for route in held:
         route.abort()
-    wait_for(lambda: server.app.db.execute_sql("SELECT COUNT(*) FROM im_upload").fetchone()[0] == 0,
-             message="the cancelled upload deleted on the server")
+    on_page_wait(alice, lambda: server.app.db.execute_sql("SELECT COUNT(*) FROM im_upload").fetchone()[0] == 0,
+                 "the cancelled upload deleted on the server")
     alice.page.click(".upload-cancel")  # Dismiss
     expect(alice.page.locator(".uploads")).to_be_hidden()
     expect(alice.page.locator(".messages .msg")).to_have_count(0)
@@ -175,3 +188,42 @@ def test_pictures_and_files_at_phone_width_in_both_languages(pair, shots, langua
     expect(alice.page.locator(".attach")).to_have_attribute("title", "发送图片或文件" if language == "zh"
                                                            else "Attach a picture or a file")
     alice.page.screenshot(path=str(shots / f"media-phone-{language}.png"))
+
+
+def test_the_labs_offline_control_cuts_an_upload_which_resumes_from_the_servers_offset(pair):
+    server, alice, bob = pair()
+    alice.page.click(".status .lab-toggle")
+    alice.page.fill("#lab .lab-offline input", "2")
+    sent, statuses = [], []
+
+    def slowly(route, request):  # a slower network, so the cut lands in the middle
+        if request.method == "PATCH":
+            sent.append((int(request.headers["upload-offset"]), len(request.post_data_buffer)))
+            time.sleep(0.15)
+        route.continue_()
+    alice.page.route("**/api/uploads/*", slowly)
+    alice.page.on("response", lambda r: r.request.method == "PATCH" and statuses.append(r.status))
+    data = bytes(range(256)) * (20 * 4096)  # 20 MiB
+    attach(alice, "offline.bin", data, "application/octet-stream")
+    on_page_wait(alice, lambda: server_offset(server) >= 3 * 1024 * 1024, "3 MiB on the server")
+    alice.page.click("#lab [data-experiment=offline]")
+    expect(alice.page.locator('.upload[data-state="waiting"]')).to_have_count(1, timeout=5000)
+    expect(alice.page.locator(".messages .file-card .file-name")).to_have_text("offline.bin", timeout=40000)
+    assert set(statuses) == {204}
+    assert sum(length for _, length in sent) == len(data)  # each byte sent once, none from zero again
+    assert [offset for offset, _ in sent] == sorted({offset for offset, _ in sent})
+
+
+def test_a_picture_in_a_group_reaches_every_member(live, tabs):
+    server = live()
+    _, alice_token = server.register("alice", "Alice")
+    bob_uid, _ = server.register("bob", "Bob")
+    carol_uid, _ = server.register("carol", "Carol")
+    server.create_group(alice_token, "Trip", [bob_uid, carol_uid])
+    alice, bob = tabs(server).login("alice", transport="ws"), tabs(server).login("bob", transport="long")
+    alice.page.locator(".recent .contact.group").click()
+    attach(alice, "beach.jpg", image_bytes("JPEG", (1200, 800), color=(30, 140, 200)), "image/jpeg")
+    thumbnail_loaded(alice, "beach.jpg")
+    expect(bob.group("Trip").locator(".preview")).to_have_text("Alice: [Picture]", timeout=5000)
+    bob.group("Trip").click()
+    thumbnail_loaded(bob, "beach.jpg")
