@@ -187,7 +187,16 @@ def test_pictures_and_files_at_phone_width_in_both_languages(pair, shots, langua
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]  # the card fits the phone
     expect(alice.page.locator(".attach")).to_have_attribute("title", "发送图片或文件" if language == "zh"
                                                            else "Attach a picture or a file")
+    held = []  # a third file stays on its way: the tray shows its progress and its Cancel
+    alice.page.route("**/api/uploads/*", lambda route, request: held.append(route) if request.method == "PATCH"
+                     and int(request.headers["upload-offset"]) > 0 else route.continue_())
+    attach(alice, "holiday.mov", b"m" * 3 * 1024 * 1024, "video/quicktime")
+    expect(alice.page.locator(".upload-state")).to_have_text("正在上传… 33%" if language == "zh" else "Uploading… 33%",
+                                                             timeout=8000)
     alice.page.screenshot(path=str(shots / f"media-phone-{language}.png"))
+    alice.page.click(".upload-cancel")
+    for route in held:
+        route.abort()
 
 
 def test_the_labs_offline_control_cuts_an_upload_which_resumes_from_the_servers_offset(pair):

@@ -38,8 +38,9 @@ class Blobs:
         return self.db.execute_sql(self.sql[name], params)
 
     def new(self) -> int:
-        """Start an empty blob; return its id (call inside a transaction, or alone)."""
-        return int(self._run("new", int(time.time() * 1000)).fetchone()[0])
+        """Start an empty blob; return its id (in the caller's transaction, or in one of its own)."""
+        with write_transaction(self.db, many_rows=False):
+            return int(self._run("new", int(time.time() * 1000)).fetchone()[0])
 
     def append(self, blob_id: int, pos: int, data: bytes) -> None:
         """Add a chunk at pos (inside the caller's transaction)."""
