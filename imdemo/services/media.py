@@ -101,10 +101,16 @@ def _bare(image: Image.Image) -> Image.Image:
 
 
 def thumbnail(image: Image.Image, out) -> None:
-    """A thumbnail that fits THUMB_BOX, as WebP (small, and keeps transparency)."""
-    small = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P", "PA") else "RGB")
-    small.thumbnail(THUMB_BOX)
-    small.save(out, format="WEBP", quality=80)
+    """A thumbnail that fits THUMB_BOX, as WebP (small, and keeps transparency). Made smaller first, then
+    converted: converting a 12 MP photo first costs more than the rest (a palette image is converted first,
+    since Pillow resizes a palette by its nearest pixel only)."""
+    mode = "RGBA" if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info else "RGB"
+    if image.mode in ("P", "PA", "1"):
+        image = image.convert(mode)
+    scale = min(1.0, THUMB_BOX[0] / image.width, THUMB_BOX[1] / image.height)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    small = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0) if scale < 1 else image
+    small.convert(mode).save(out, format="WEBP", quality=80)
 
 
 def sniff(head: bytes) -> str:
