@@ -97,9 +97,10 @@ export function mediaPreview(message, text) {
   return `${t('attach.preview.file', {name: attachment.name})} ${text || ''}`.trim();
 }
 
-/** A size in bytes as people read it, in the page's language (1.2 MB, 340 kB). */
+/** A size in bytes as people read it, in the page's language (1.2 MB, 340 kB), counted by 1,024 as chat apps
+ * and --max-upload-mb do (a 25 MB limit reads "25 MB"). */
 export function size(bytes) {
-  const units = [['byte', 1], ['kilobyte', 1e3], ['megabyte', 1e6], ['gigabyte', 1e9]];
+  const units = [['byte', 1], ['kilobyte', 1024], ['megabyte', 1024 ** 2], ['gigabyte', 1024 ** 3]];
   const [unit, scale] = units.filter(([, s]) => bytes >= s).pop() || units[0];
   return new Intl.NumberFormat(locale(), {style: 'unit', unit, unitDisplay: 'short',
     maximumFractionDigits: scale === 1 ? 0 : 1}).format(bytes / scale);
