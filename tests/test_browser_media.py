@@ -182,8 +182,9 @@ def test_pictures_and_files_at_phone_width_in_both_languages(pair, shots, langua
     attach(alice, "cat.png", image_bytes("PNG", (900, 600), color=(240, 160, 60)), "image/png")
     thumbnail_loaded(alice, "cat.png")
     attach(alice, "会议纪要.pdf", PDF, "application/pdf")
-    expect(alice.page.locator(".messages .file-card")).to_have_count(1, timeout=8000)
-    box = alice.page.locator(".messages .file-card").bounding_box()
+    stored = alice.page.locator(".messages li[data-mid] .file-card")  # not its copy still on its way
+    expect(stored).to_have_count(1, timeout=8000)
+    box = stored.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]  # the card fits the phone
     expect(alice.page.locator(".attach")).to_have_attribute("title", "发送图片或文件" if language == "zh"
                                                            else "Attach a picture or a file")
