@@ -109,7 +109,7 @@ def thumbnail(image: Image.Image, out) -> None:
         image = image.convert(mode)
     scale = min(1.0, THUMB_BOX[0] / image.width, THUMB_BOX[1] / image.height)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    small = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0) if scale < 1 else image
+    small = image.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0) if scale < 1 else image  # as thumbnail()
     small.convert(mode).save(out, format="WEBP", quality=80)
 
 
