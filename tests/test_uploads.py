@@ -144,3 +144,32 @@ def test_an_image_is_re_encoded_without_its_gps_and_gets_a_thumbnail(client, ali
     assert b"SecretCam" not in served.body and b"Exif" not in served.body
     thumb = client.get(f"/api/files/{file['fid']}/thumb", headers=alice.headers)
     assert thumb.content_type == "image/webp" and len(thumb.body) < len(served.body)
+
+
+def test_a_question_while_the_last_chunk_is_checked_waits_for_the_one_file(app, client, alice, monkeypatch):
+    """A client whose last chunk's answer was lost asks how it went while the server still checks the whole:
+    it gets the file that request makes, and no second file is made."""
+    import threading
+
+    data = image_bytes("PNG", (200, 100))
+    location = create(client, alice, data, "slow.png").headers["Location"]
+    completion = app.services.uploads.completion
+    checking, go_on = threading.Event(), threading.Event()
+    real = completion.complete
+
+    def slow(upload):
+        checking.set()
+        go_on.wait(10)
+        return real(upload)
+    monkeypatch.setattr(completion, "complete", slow)
+    last = threading.Thread(target=patch, args=(client, alice, location, 0, data))
+    last.start()
+    assert checking.wait(10)
+    answers = []
+    asking = threading.Thread(target=lambda: answers.append(client.get(location, headers=alice.headers).json))
+    asking.start()
+    threading.Timer(0.3, go_on.set).start()
+    last.join(10)
+    asking.join(10)
+    assert answers[0]["file"]["kind"] == "image"
+    assert _rows(app, "im_file") == 1

@@ -1,23 +1,24 @@
 """Services layer: uploads by the tus protocol's rules (lecture 14's 分片上传): an upload is created with its
 whole length and its name and sha256, its bytes are appended at the server's offset (a client that lost an
 answer asks the offset and goes on from there, so each byte is sent once), and once complete its sha256 is
-checked and it becomes a file (media.py says what kind). The HTTP side of the protocol is api/upload_routes.py."""
+checked and it becomes a file (completion.py). The HTTP side of the protocol is api/upload_routes.py."""
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from collections.abc import Callable
 
 from ..store.blobs import CHUNK, Blobs
-from ..store.files import IMAGE, OTHER, FileRow, Files
-from ..store.uploads import OffsetMoved, UploadRow, Uploads
+from ..store.files import Files
+from ..store.uploads import FINISHING, OffsetMoved, UploadRow, Uploads
 from . import checks
-from .errors import BadInput, Conflict, NotFound, TooLarge, Unprocessable
-from .media import CorruptImage, ImageTooLarge, Media
+from .completion import Completion
+from .errors import BadInput, Conflict, NotFound, TooLarge
+from .media import Media
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 ABANDONED = 24 * 3600  # seconds after its last chunk an unfinished upload is discarded
+FINISHING_WAIT = 60.0  # seconds a status question waits for another request's check of the whole
 
 
 class OffsetMismatch(Conflict):
@@ -33,8 +34,8 @@ class UploadService:
 
     def __init__(self, uploads: Uploads, blobs: Blobs, files: Files, media: Media, *, max_bytes: int,
                  note: Callable[..., None] = lambda **info: None):
-        self.uploads, self.blobs, self.files, self.media = uploads, blobs, files, media
-        self.max_bytes, self.note = max_bytes, note
+        self.uploads, self.files, self.max_bytes, self.note = uploads, files, max_bytes, note
+        self.completion = Completion(uploads, blobs, files, media, note)
 
     def create(self, uid: int, length, metadata: dict[str, str]) -> UploadRow:
         """Start an upload of length bytes; 413 above --max-upload-mb."""
@@ -74,7 +75,7 @@ class UploadService:
         self.note(upload=upload_id, offset=offset, length=upload.length)
         upload = self.get(uid, upload_id)
         if upload.offset == upload.length and upload.fid is None:
-            self.complete(upload)
+            self.completion.finish(upload)
             upload = self.get(uid, upload_id)
         return upload
 
@@ -83,81 +84,24 @@ class UploadService:
         return self.uploads.purge_stale(int((time.time() - ABANDONED) * 1000))
 
     def cancel(self, uid: int, upload_id: str) -> None:
-        """Discard an upload not yet complete (tus termination); a complete one is a file already: kept."""
+        """Discard an upload not yet complete (tus termination); a complete one is (or is becoming) a file: kept."""
         upload = self.get(uid, upload_id)
         if upload.fid is None:
             self.uploads.discard(upload)
 
     def status(self, uid: int, upload_id: str) -> dict:
-        """How far the upload is, and the file it became."""
+        """How far the upload is, and the file it became (waiting while another request makes it one: a client
+        whose last chunk's answer was lost asks while the server still checks it)."""
         upload = self.get(uid, upload_id)
         if upload.offset == upload.length and upload.fid is None:  # completed by a process that stopped midway
-            self.complete(upload)
-            upload = self.get(uid, upload_id)
-        file = self.files.get(upload.fid) if upload.fid is not None else None
+            self.completion.finish(upload)
+        deadline = time.monotonic() + FINISHING_WAIT
+        while upload.fid == FINISHING and time.monotonic() < deadline:
+            time.sleep(0.05)
+            upload = self.get(uid, upload_id)  # 404 if it was refused (its PATCH was told why)
+        file = self.files.get(upload.fid) if upload.fid else None
         return {"upload": {"id": upload.upload_id, "offset": upload.offset, "length": upload.length,
                            "name": upload.name}, "file": file.view() if file else None}
-
-    def complete(self, upload: UploadRow) -> FileRow:
-        """Check the whole's sha256 (discarded on a mismatch: 422), then find what it is and record the file."""
-        digest = hashlib.sha256()
-        for piece in self.blobs.chunks(upload.blob_id):
-            digest.update(piece)
-        if digest.hexdigest() != upload.sha256:
-            self.uploads.discard(upload)
-            self.note(sha256="mismatch: upload discarded")
-            raise Unprocessable("the bytes received do not have the sha256 the upload was created with; "
-                                "the upload is discarded", "checksum_mismatch")
-        same = self.files.same_content(upload.sha256, upload.length)
-        if same:  # these very bytes were stored before: keep one copy of them (the new file is this uploader's)
-            self.note(stored_once=f"same bytes as file {same[0].fid}: its blobs are shared, this upload's dropped")
-            file = self.files.record(upload, _findings_of(same[0]))
-            self.blobs.drop(upload.blob_id)
-            return file
-        return self._store(upload)
-
-    def _store(self, upload: UploadRow) -> FileRow:
-        try:
-            found = self.media.examine(self.blobs.reader(upload.blob_id, upload.length))
-        except (CorruptImage, ImageTooLarge) as e:
-            self._refuse(upload, e, "an image")
-        if found.kind != "image":
-            self.note(found=f"a file ({found.mime}): served only as a download")
-            return self.files.record(upload, {"size": upload.length, "mime": found.mime, "kind": OTHER,
-                                              "blob_id": upload.blob_id})
-        blob_id, thumb_id = self.blobs.new(), self.blobs.new()
-        out, thumb = self.blobs.writer(blob_id), self.blobs.writer(thumb_id)
-        try:
-            width, height = self.media.reencode(self.blobs.reader(upload.blob_id, upload.length), found, out, thumb)
-        except (CorruptImage, ImageTooLarge) as e:
-            for blob in (blob_id, thumb_id):
-                self.blobs.drop(blob)
-            self._refuse(upload, e, f"a {found.format} image")
-        size = out.finish()
-        thumb.finish()
-        self.note(found=f"an image ({found.mime}, {width} x {height}): re-encoded without its metadata, "
-                        f"{upload.length} -> {size} bytes, with a thumbnail")
-        file = self.files.record(upload, {"size": size, "mime": found.mime, "kind": IMAGE, "width": width,
-                                          "height": height, "blob_id": blob_id, "thumb_blob_id": thumb_id})
-        self.blobs.drop(upload.blob_id)  # the original with its EXIF is not kept
-        return file
-
-
-    def _refuse(self, upload: UploadRow, e: Exception, looks_like: str) -> None:
-        """Discard an upload whose bytes start as an image and do not decode (or would decode too big): 422."""
-        self.uploads.discard(upload)
-        self.note(found=f"refused: {e}")
-        if isinstance(e, ImageTooLarge):
-            raise Unprocessable("the image has too many pixels to decode here; the upload is discarded",
-                                "image_too_large") from None
-        raise Unprocessable(f"the file starts as {looks_like} but does not decode; the upload is discarded",
-                            "corrupt_image") from None
-
-
-def _findings_of(file: FileRow) -> dict:
-    return {"size": file.size, "mime": file.mime, "kind": file.kind, "width": file.width, "height": file.height,
-            "blob_id": file.blob_id, "thumb_blob_id": file.thumb_blob_id}
-
 
 def _pieces(body, size: int, room: int):
     """The request body in pieces of size bytes; 413 if it has more than room bytes (known before the piece

@@ -18,7 +18,7 @@ SQL = {
     "insert": f"INSERT INTO im_file ({COLUMNS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
               " RETURNING fid",
     "get": f"SELECT {COLUMNS} FROM im_file WHERE fid = ?",
-    "became": "UPDATE im_upload SET fid = ?, blob_id = ?, updated_at = ? WHERE upload_id = ? AND fid IS NULL",
+    "became": "UPDATE im_upload SET fid = ?, blob_id = ?, updated_at = ? WHERE upload_id = ? AND fid = 0",
     "same_content": f"SELECT {COLUMNS} FROM im_file WHERE sha256 = ? AND upload_size = ? ORDER BY fid",
     # Write diffusion (1:1 chats, small groups): a user sees a message if it is in their own timeline, which holds
     # exactly what reached them while they were in the conversation (join bounds by construction).

@@ -19,7 +19,7 @@ class MediaState:
         return [self._one(upload) for upload in self.uploads.recent(limit)]
 
     def _one(self, upload) -> dict:
-        file = self.files.get(upload.fid) if upload.fid is not None else None
+        file = self.files.get(upload.fid) if upload.fid else None
         blob_id = file.blob_id if file else upload.blob_id
         shown = {"upload_id": upload.upload_id, "uid": upload.uid, "name": upload.name,
                  "filetype": upload.filetype, "length": upload.length, "offset": upload.offset,

@@ -20,8 +20,12 @@ SQL = {
     "advance": "UPDATE im_upload SET \"offset\" = ?, updated_at = ? WHERE upload_id = ? AND \"offset\" = ?"
                " AND fid IS NULL",
     "delete": "DELETE FROM im_upload WHERE upload_id = ?",
+    # one request turns a complete upload into a file; a claim older than CLAIM_STALE was a process that stopped
+    "claim": "UPDATE im_upload SET fid = 0, updated_at = ? WHERE upload_id = ? AND \"offset\" = length"
+             " AND (fid IS NULL OR (fid = 0 AND updated_at < ?))",
+    "unclaim": "UPDATE im_upload SET fid = NULL WHERE upload_id = ? AND fid = 0",
     "recent": f"SELECT {COLUMNS} FROM im_upload ORDER BY updated_at DESC LIMIT ?",
-    "stale": "SELECT upload_id, blob_id FROM im_upload WHERE fid IS NULL AND updated_at < ?",
+    "stale": "SELECT upload_id, blob_id FROM im_upload WHERE (fid IS NULL OR fid = 0) AND updated_at < ?",
 }
 
 
@@ -43,6 +47,10 @@ class UploadRow:
     def from_row(cls, r) -> UploadRow:
         return cls(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4]), r[5], r[6], r[7],
                    None if r[8] is None else int(r[8]), int(r[9]), int(r[10]))
+
+
+FINISHING = 0  # im_upload.fid while one request turns the upload into a file (fids start at 1)
+CLAIM_STALE = 300_000  # ms after which a claim is taken again (the process holding it stopped)
 
 
 class OffsetMoved(Exception):
@@ -80,6 +88,16 @@ class Uploads:
                 raise OffsetMoved(upload.upload_id)
             self.blobs.append(upload.blob_id, offset, data)
         return offset + len(data)
+
+    def claim(self, upload: UploadRow) -> bool:
+        """Take the complete upload to turn it into a file; False when another request has it."""
+        now = int(time.time() * 1000)
+        with write_transaction(self.db, many_rows=False):
+            return self._run("claim", now, upload.upload_id, now - CLAIM_STALE).rowcount == 1
+
+    def unclaim(self, upload: UploadRow) -> None:
+        with write_transaction(self.db, many_rows=False):
+            self._run("unclaim", upload.upload_id)
 
     def discard(self, upload: UploadRow) -> None:
         """Delete an upload and the bytes it received."""
