@@ -208,7 +208,24 @@ def search_rows(f: dict) -> list[dict]:
         _row("search", "built / indexed at upgrade (s)", f"{f['build_seconds']} / {f['index_seconds']}")]
 
 
-ROWS = {"send": send_rows, "loop": loop_rows, "latency": latency_rows, "connections": connections_rows,
+def media_rows(f: dict) -> list[dict]:
+    m = f["memory"]
+    rows = [_row("media", f"upload of {f['file_mb']} MB through the API (tus, 1 MiB chunks) / written directly "
+                          f"(MB/s, median of {f['runs']})", f"{f['api_mb_per_s']} / {f['direct_mb_per_s']} "
+                                                            f"(ratio {f['ratio']})"),
+            _row("media", "CPU ms a MB: the server's through the API / written directly",
+                 f"{f['api_cpu_ms_per_mb']} / {f['direct_cpu_ms_per_mb']}"),
+            _row("media", f"server RSS, {m['clients']} clients uploading {m['mb_each']} MB each at once: before / peak"
+                          " / after (MB)", f"{m['rss_before_mb']} / {m['rss_peak_mb']} / {m['rss_after_mb']}",
+                 f"growth < {m['mb_each']} MB", m["rss_growth_mb"] < m["mb_each"])]
+    for image in f["images"]:
+        rows.append(_row("media", f"image {image['pixels']} JPEG ({image['jpeg_kb']} kB): taken in / thumbnail "
+                                  "(CPU ms)", f"{image['whole_ms']} / {image['thumbnail_ms']}"))
+    return rows
+
+
+ROWS = {"media": media_rows, "send": send_rows,
+        "loop": loop_rows, "latency": latency_rows, "connections": connections_rows,
         "coldstart": coldstart_rows, "history": history_rows, "idle": idle_rows, "warmth": warmth_rows,
         "groups": groups_rows, "storm": storm_rows, "search": search_rows}
 

@@ -15,24 +15,30 @@ from .services.contacts import ContactService
 from .services.conversations import DirectRules, GroupRules
 from .services.delivery_watch import DeliveryWatch
 from .services.demo import seed_demo
+from .services.files import FileAccess, FileService
 from .services.groups import GroupService
 from .services.inspect import Inspector
 from .services.large_sync import LargeGroupSync
+from .services.media import Media
 from .services.messages import MessageService
 from .services.periodic import Periodic
 from .services.probes import ensure_probe_accounts
 from .services.search import SearchService
 from .services.sync import SyncService
+from .services.uploads import UploadService
 from .store.announce import Announcer
 from .store.attempts import Attempts
+from .store.blobs import Blobs
 from .store.commit import Commit
 from .store.conversation import DIRECT, GROUP
 from .store.counters import UnreadCounters
 from .store.database import open_database, release
 from .store.direct import DirectStorage
+from .store.files import Files
 from .store.groups import GroupStorage
 from .store.keyvalue import Keys, connect_redis
 from .store.large_counters import LargeCounters
+from .store.media_state import MediaState
 from .store.merge import UnreadMerger
 from .store.message import Stored
 from .store.message_trace import MessageTraces
@@ -41,11 +47,13 @@ from .store.reader import MessageReader
 from .store.reconcile import Reconciler
 from .store.rows import Rows
 from .store.search import SearchIndex
+from .store.secrets import shared_secret
 from .store.sessions import SessionStore
 from .store.settings import ConversationSettings
 from .store.state import StateReader
 from .store.trace import Trace
 from .store.unread import UnreadCounts
+from .store.uploads import Uploads
 from .store.users import UserStore
 from .store.writer import MessageWriter
 
@@ -92,9 +100,10 @@ class App:
         self.redis.close()
 
 
-def _purge(auth: AuthService, db: peewee.Database) -> None:
+def _purge(services: Services, db: peewee.Database) -> None:
     try:
-        auth.purge_expired_sessions()
+        services.auth.purge_expired_sessions()
+        services.uploads.purge_abandoned()
     finally:
         release(db)  # the housekeeping thread holds no pooled connection between two periods
 
@@ -125,6 +134,23 @@ def _stamp(metrics: NoMetrics, traces: MessageTraces | None):
     return stamp
 
 
+def _media(config: Config, db: peewee.Database, trace: Trace | None,
+           groups: GroupStorage) -> tuple[FileService, UploadService, MediaState]:
+    """Files and uploads (SPEC section 16): bytes in the database as chunk rows, links signed with a secret every
+    process of the app shares; what each did is told to the inspector. A file in a message may be read by whoever
+    may see the message: in their own timeline, or in a large group's within their join bounds."""
+    blobs, files = Blobs(db), Files(db)
+    note = trace.annotate if trace is not None else (lambda **info: None)
+    access = FileAccess(files)
+    access.extend(groups.large.sees_file)
+    file_service = FileService(files, blobs, access, shared_secret(db, "file_links"),
+                               release=lambda: release(db), note=note)
+    upload_rows = Uploads(db, blobs)
+    uploads = UploadService(upload_rows, blobs, files, Media(), max_bytes=config.max_upload_mb * 1024 * 1024,
+                            note=note)
+    return file_service, uploads, MediaState(upload_rows, blobs, files)
+
+
 def create_app(config: Config) -> App:
     """Build an app from config: open the database and the store, wire the services, seed the demo."""
     started = time.monotonic()
@@ -142,6 +168,7 @@ def create_app(config: Config) -> App:
     # the kinds of conversation, each storing its messages its own way (SPEC section 14)
     groups = GroupStorage(db, rows, counters, large, merged=config.unread_merge > 0)
     kinds = {DIRECT: DirectStorage(db, rows, counters), GROUP: groups}
+    files, uploads, media_state = _media(config, db, trace, groups)
     reader = MessageReader(db, {GROUP: groups.large.page})  # a large group keeps a timeline of its own
     unread = UnreadCounts(db, counters, kinds, large, groups.large)
     reconciler = Reconciler(users, unread, counters)
@@ -151,7 +178,7 @@ def create_app(config: Config) -> App:
     writer = _writer(config, db, rows, counters, notifier, kinds, unread, reconciler, trace, metrics, traces, search)
     sync = SyncService(users, reader, kinds[DIRECT], counters, notifier, LargeGroupSync(groups, large),
                        release=lambda: release(db), watch=watch)
-    inspector = (Inspector(trace, StateReader(db, client, keys, kinds), traces, config.large_group_at)
+    inspector = (Inspector(trace, StateReader(db, client, keys, kinds), traces, media_state, config.large_group_at)
                  if trace is not None else None)
     if inspector is not None and writer.merger is not None:  # the group view tells waiting changes from drift
         inspector.watch_merges(writer.merger.waiting)
@@ -160,7 +187,8 @@ def create_app(config: Config) -> App:
         auth=AuthService(users, SessionStore(db, client, keys), attempts, notifier, session_ttl=config.session_ttl,
                          login_attempts=config.login_attempts, login_window=config.login_window,
                          password_cost=config.password_cost, register_rate=config.register_rate),
-        messages=MessageService(writer, reader, unread, notifier, attempts, rules, send_rate=config.send_rate),
+        messages=MessageService(writer, reader, unread, notifier, attempts, rules, send_rate=config.send_rate,
+                                files=files),
         contacts=ContactService(users, kinds[DIRECT], kinds[GROUP], counters, ConversationSettings(db), reconciler,
                                 sync, notifier, rules),
         groups=GroupService(groups, users, writer, max_members=config.max_group_members,
@@ -170,6 +198,8 @@ def create_app(config: Config) -> App:
         inspector=inspector,
         search=SearchService(search, rules),
         watch=watch,
+        files=files,
+        uploads=uploads,
     )
     for name, script in {**counters.scripts(), **attempts.scripts(), **large.scripts()}.items():
         metrics.name_script(script, name)
@@ -185,7 +215,7 @@ def create_app(config: Config) -> App:
     app = App(config, db, client, notifier, services, build_http_app(services, config, health), seeded,
               traces=traces)
     release(db)
-    app.housekeeping = Periodic(config.session_purge_interval, lambda: _purge(services.auth, db), "session-purge")
+    app.housekeeping = Periodic(config.session_purge_interval, lambda: _purge(services, db), "session-purge")
     app.housekeeping.start()
     log.info("app built in %.0f ms", (time.monotonic() - started) * 1000)
     return app

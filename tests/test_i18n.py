@@ -12,7 +12,7 @@ import pytest
 WEB = Path(__file__).resolve().parent.parent / "web"
 LANG = WEB / "js" / "lang"
 SECTIONS = ["// -- the app: login, contacts, chat, status --", "// -- the inspector --", "// -- groups --",
-            "// -- the lab --", "// -- the language switch --", "// -- search --"]
+            "// -- media --", "// -- the lab --", "// -- the language switch --", "// -- search --"]
 ENTRY = re.compile(r"""^\s*(?P<key>'[^']+'|"[^"]+"):\s*(?P<value>.+?),?\s*$""")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -84,6 +84,9 @@ ALLOWED = {
     "AbortError": "the name of the DOMException an aborted fetch throws",
     "Accept": "an HTTP header's name", "Authorization": "an HTTP header's name",
     "Content-Type": "an HTTP header's name", "Retry-After": "an HTTP header's name",
+    "Location": "an HTTP header's name", "Tus-Resumable": "a tus header's name", "Upload-Length": "a tus header's name",
+    "Upload-Metadata": "a tus header's name", "Upload-Offset": "a tus header's name",
+    "Files": "attach.js: the type a drag of files carries (DataTransfer.types)",
     "Bearer ${}": "the Authorization header's scheme",
     "step step-${}": "inspect.js: a class list",
     "${} keys ${} args ${}": "inspect.js: a script call in Redis's own terms (KEYS, ARGV), shown as code",

@@ -13,6 +13,8 @@ from hypothesis_jsonschema import from_schema
 
 from imdemo.api.openapi import DOCUMENT
 
+from .media import upload
+
 
 def _api_routes(app):
     routes = set()
@@ -39,12 +41,13 @@ def test_openapi_marks_public_routes_and_every_schema_reference_resolves(client)
     public = {p for p, ops in document["paths"].items() for op in ops.values() if op.get("security") == []}
     assert public == {"/api/register", "/api/login", "/api/config", "/healthz", "/api/openapi.json",
                       "/api/inspect/actions", "/api/inspect/state", "/api/inspect/group",
-                      "/api/inspect/connections", "/api/inspect/traces"}
+                      "/api/inspect/connections", "/api/inspect/traces", "/api/inspect/uploads",
+                      "/api/uploads/"}  # tus discovery (OPTIONS) needs no token
     refs = set(re.findall(r'"#/components/schemas/(\w+)"', client.get("/api/openapi.json").text))
     assert refs <= set(document["components"]["schemas"])
     for path in public - {"/api/register", "/api/login", "/api/inspect/actions", "/api/inspect/state",
-                          "/api/inspect/group", "/api/inspect/connections",
-                          "/api/inspect/traces"}:
+                          "/api/inspect/group", "/api/inspect/connections", "/api/inspect/traces",
+                          "/api/inspect/uploads", "/api/uploads/"}:
         client.get(path, status=200)
 
 
@@ -53,8 +56,10 @@ def test_openapi_marks_public_routes_and_every_schema_reference_resolves(client)
 DOCUMENTED = settings(max_examples=100, deadline=None, database=None, print_blob=True,
                       suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                              HealthCheck.filter_too_much])
+# The tus routes take their input in headers and raw bytes (test_uploads.py sends them as tus clients do)
 TAKES_INPUT = sorted((path, method) for path, ops in DOCUMENT["paths"].items() for method, op in ops.items()
-                     if op.get("parameters") or "requestBody" in op)
+                     if (op.get("parameters") or "requestBody" in op)
+                     and not any(p["in"] == "header" for p in op.get("parameters", ())))
 WAIT_AT_MOST = 0.01  # seconds: /api/sync accepts any timeout in 0..30; waiting it out would only be slow
 
 
@@ -95,6 +100,7 @@ def documented(make_config):
     chat.send(bob, alice.uid, "hello")
     gid = chat.post(alice, "/api/groups", {"name": "g", "members": [bob.uid]}, 201)["group"]["gid"]
     chat.post(bob, f"/api/groups/{gid}/messages", {"content": "hello group"}, 201)
+    upload(chat.client, alice, b"a file of alice's", "a.txt")  # file 1, for links and attachments
     yield chat, alice
     app.close()
 
@@ -184,7 +190,8 @@ def _accepted_body(path: str, bob: int) -> dict:
             "/api/messages": {"to": bob, "content": "hi"}, "/api/groups": {"name": "g2", "members": [bob]},
             "/api/groups/{gid}": {"name": "renamed"}, "/api/groups/{gid}/members": {"uids": [bob]},
             "/api/groups/{gid}/messages": {"content": "hi"}, "/api/conversations/{cid}/messages": {"content": "hi"},
-            "/api/conversations/{cid}/settings": {"muted": True}}.get(path, {})
+            "/api/conversations/{cid}/settings": {"muted": True},
+            "/api/files/check": {"sha256": "0" * 64, "size": 1}, "/api/files/links": {"fids": [1]}}.get(path, {})
 
 
 def _what_alice_sees(chat, alice) -> list:
@@ -223,7 +230,7 @@ def test_an_empty_query_value_is_refused_as_the_document_says(documented, path, 
     the document's pattern refuses it; the same holds for every query value: leave it out instead."""
     chat, alice = documented
     assert not jsonschema.Draft202012Validator(_param_schema(path, name)).is_valid("")
-    url = path.format(cid=alice.uid + 1, gid=1)
+    url = path.format(cid=alice.uid + 1, gid=1, fid=1)
     answer = chat.client.get(f"{url}?{name}=", headers=alice.headers, status="*")
     assert answer.status_int == 400 and answer.json["error"]["code"] == f"invalid_{name}", answer.text
 

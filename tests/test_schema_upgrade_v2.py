@@ -1,7 +1,9 @@
 """Schema: an imdemo.db written by the version before the conversation model (tests/data/imdemo-v2.sql,
 dumped from bcf6a34: 1:1 chats and a group, a member who left, no conversation settings) opens, gains what
-the models added (im_conversation_setting), keeps every row, and goes on: the same unread counts, the same
-sessions, each user's seqs continued, muting works."""
+the models added (im_conversation_setting; large groups' im_group_timeline and im_group's storage columns;
+search's index; media's im_blob, im_blob_chunk, im_upload, im_file, im_secret and
+im_msg_content's fid and attachment), keeps every row, and goes on: the same unread counts, the same sessions,
+each user's seqs continued, muting works, an image is uploaded and sent."""
 from __future__ import annotations
 
 import sqlite3
@@ -11,6 +13,7 @@ import pytest
 import webtest
 
 from .conftest import User
+from .media import image_bytes, upload
 
 V2_DUMP = Path(__file__).parent / "data" / "imdemo-v2.sql"
 # Sessions opened by the version that wrote the dump (session_ttl of 100 years, so they stay valid).
@@ -44,12 +47,17 @@ def upgraded(tmp_path, make_config):
 
 def test_every_row_is_kept_and_the_new_tables_and_columns_are_added(upgraded):
     _, before, path = upgraded
-    for table, old in before.items():
+    for table, old in before.items():  # each old row, its old columns first, the new ones empty after them
         width = len(old[0]) if old else 0
         assert [row[:width] for row in _rows(path, f"SELECT * FROM {table} ORDER BY 1, 2")] == old, table
     assert _rows(path, "SELECT COUNT(*) FROM im_conversation_setting") == [(0,)]
     assert _rows(path, "SELECT COUNT(*) FROM im_group_timeline") == [(0,)]
     assert _rows(path, "SELECT gid, storage, text_count, switched_mid FROM im_group") == [(1, 0, 0, None)]
+    assert _rows(path, "SELECT COUNT(*) FROM im_msg_content WHERE fid IS NOT NULL OR attachment IS NOT NULL") \
+        == [(0,)]
+    for table in ("im_blob", "im_blob_chunk", "im_upload", "im_file"):
+        assert _rows(path, f"SELECT COUNT(*) FROM {table}") == [(0,)], table
+    assert "im_msg_content_fid" in {name for (name,) in _rows(path, "SELECT name FROM sqlite_master")}
 
 
 def test_the_upgraded_database_answers_as_before_and_goes_on(upgraded):
@@ -78,6 +86,11 @@ def test_the_upgraded_database_answers_as_before_and_goes_on(upgraded):
     chat.put_json("/api/conversations/g1/settings", {"muted": True}, headers=zhang.headers)
     muted = [c["muted"] for c in chat.get("/api/contacts", headers=zhang.headers).json["contacts"] if "group" in c]
     assert muted == [True]
+    fid = upload(chat, li, image_bytes("PNG", (40, 30)), "after.png")["file"]["fid"]
+    photo = chat.post_json("/api/conversations/g1/messages", {"attachment": fid}, headers=li.headers,
+                           status=201).json["message"]
+    assert (photo["kind"], photo["gseq"]) == ("image", sent["gseq"] + 1)
+    assert chat.get(f"/api/files/{fid}/thumb", headers=zhang.headers).content_type == "image/webp"
 
 
 def test_the_upgrade_creates_the_search_index_and_indexes_the_old_messages_once(upgraded):

@@ -10,14 +10,16 @@ from ..metrics import Metrics
 from ..services import Services
 from .conversation_routes import add_conversation_routes
 from .errors import from_http_error
+from .file_routes import add_file_routes
 from .group_routes import add_group_routes
 from .inspect import add_inspect_routes
 from .openapi import add_openapi_route
 from .plugin import ApiPlugin
 from .routes import add_account_routes, add_sync_routes
 from .search_routes import add_search_routes
+from .upload_routes import add_upload_routes
 
-PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
                "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
@@ -31,6 +33,8 @@ def build_http_app(services: Services, config: Config, health: dict) -> bottle.B
     add_sync_routes(app, services)
     add_group_routes(app, services)
     add_search_routes(app, services)
+    add_upload_routes(app, services, config.max_upload_mb * 1024 * 1024)
+    add_file_routes(app, services)
     add_meta_routes(app, config, health, services.auth.demo_password_works())  # checked once, at start
     add_openapi_route(app)
     if services.watch.metrics.enabled:
@@ -47,7 +51,8 @@ def add_meta_routes(app: bottle.Bottle, config: Config, health: dict, demo_accou
     def client_config():
         return {"ws_url": _ws_url(config), "heartbeat": config.heartbeat, "ack_timeout": config.ack_timeout,
                 "ack_retries": config.ack_retries, "poll_interval": config.poll_interval,
-                "demo_accounts": demo_accounts, "inspector": config.inspector_enabled}
+                "demo_accounts": demo_accounts, "inspector": config.inspector_enabled,
+                "max_upload_mb": config.max_upload_mb}
 
     @app.get("/healthz", auth=False)
     def healthz():
@@ -96,5 +101,5 @@ def _security_headers() -> None:
         headers["Content-Security-Policy"] = PAGE_POLICY
         headers["X-Frame-Options"] = "DENY"
         headers["Cache-Control"] = "no-cache"  # revalidate: an updated page is never served stale
-    else:
+    elif "Cache-Control" not in headers:  # a file's bytes say how long they may be kept (file_routes.py)
         headers["Cache-Control"] = "no-store"

@@ -48,6 +48,11 @@ def add_inspect_routes(app: bottle.Bottle, inspector: Inspector, web_root: str, 
         ours()
         return inspector.pair(query("a"), query("b"))
 
+    @app.get("/api/inspect/uploads", auth=False, trace=False)
+    def uploads():
+        ours()
+        return inspector.uploads()
+
     @app.get("/api/inspect/group", auth=False, trace=False)
     def group():
         ours()

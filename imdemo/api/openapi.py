@@ -10,6 +10,7 @@ import re
 
 import bottle
 
+from . import openapi_media as media
 from .openapi_parts import (
     CID,
     INT,
@@ -24,6 +25,7 @@ from .openapi_parts import (
     op,
     param,
     ref,
+    send_body,
 )
 
 GROUP = obj(["group"], group=ref("Group"))
@@ -52,7 +54,7 @@ GROUP_PATHS = {
         "post": op("Send a message to a group", {
             "201": json_of(obj(["message"], message=ref("Message")), "stored"),
             "200": json_of(obj(["message"], message=ref("Message")), "already stored with this client_msg_id")},
-            body(["content"], content="content", client_msg_id="client_msg_id"), params=[GID]),
+            send_body([], content="content", client_msg_id="client_msg_id", attachment="attachment"), params=[GID]),
         "get": op("A page of a group as the caller received it, ascending, with the members' read markers", {
             "200": json_of(obj(["messages", "has_more", "read_marks"], messages={
                 "type": "array", "items": ref("Message")}, has_more={"type": "boolean"}, read_marks={
@@ -93,7 +95,7 @@ PATHS = {
     "/api/messages": {"post": op("Send a message", {
         "201": json_of(obj(["message"], message=ref("Message")), "stored"),
         "200": json_of(obj(["message"], message=ref("Message")), "already stored with this client_msg_id")},
-        body(["to", "content"], to="to", content="content", client_msg_id="client_msg_id"))},
+        send_body(["to"], to="to", content="content", client_msg_id="client_msg_id", attachment="attachment"))},
     "/api/conversations/{cid}/messages": {
         "get": op("A page of a conversation, ascending: a 1:1 chat (with the other user's read and delivered "
                    "marks) or a group (with its members' read marks)", {"200": json_of(
@@ -104,7 +106,8 @@ PATHS = {
         "post": op("Send a message to a conversation (a 1:1 chat or a group)", {
             "201": json_of(obj(["message"], message=ref("Message")), "stored"),
             "200": json_of(obj(["message"], message=ref("Message")), "already stored with this client_msg_id")},
-            body(["content"], content="content", client_msg_id="client_msg_id"), params=[CID])},
+            send_body([], content="content", client_msg_id="client_msg_id", attachment="attachment"),
+            params=[CID])},
     "/api/conversations/{cid}/read": {"post": op("Mark a conversation read", {"200": json_of(obj(
         ["unread", "total_unread"], unread=INT, total_unread=INT, read_mid=INT))}, body([], up_to="mid"),
         params=[CID])},
@@ -141,9 +144,11 @@ PATHS = {
         description="Text messages only, as far as the caller may see them: a group from when they joined, "
                     "what a former member had, their own 1:1 chats.")},
     "/api/config": {"get": op("What a client needs to connect", {"200": json_of(obj(
-        ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts", "inspector"],
+        ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts", "inspector",
+         "max_upload_mb"],
         ws_url=STR, heartbeat={"type": "number"}, ack_timeout={"type": "number"}, ack_retries=INT,
-        poll_interval={"type": "number"}, demo_accounts={"type": "boolean"}, inspector={"type": "boolean"}))},
+        poll_interval={"type": "number"}, demo_accounts={"type": "boolean"}, inspector={"type": "boolean"},
+        max_upload_mb=INT))},
         auth=False)},
     "/healthz": {"get": op("Liveness", {"200": json_of(obj(["status"], status=STR))}, auth=False)},
     "/api/inspect/actions": {"get": op("The inspector: actions after an id, each with its SQL and Redis steps "
@@ -167,6 +172,10 @@ PATHS = {
                                       "whose counts differ by more than what waits (only when the inspector is on)",
                                       {"200": json_of({"type": "object"})},
                                       params=[param("gid", schema="gid", required=True)], auth=False)},
+    "/api/inspect/uploads": {"get": op("The inspector: the recent uploads, each with its row, the chunk rows of its "
+                                       "bytes (position and length), the file it became and the messages carrying "
+                                       "it (only when the inspector is on)", {"200": json_of(obj(
+        ["uploads"], uploads={"type": "array", "items": {"type": "object"}}))}, auth=False)},
     "/api/openapi.json": {"get": op("This document", {"200": json_of({"type": "object"})}, auth=False)},
 }
 DOCUMENT = {
@@ -180,7 +189,7 @@ DOCUMENT = {
         "the caller never belonged to is 404 no_such_group, one they left 403 not_a_member, and renaming or "
         "removing others needs its owner (403 not_owner). A path not listed here answers 404, a method a path "
         "does not list 405, both in the error shape.")},
-    "paths": {**PATHS, **GROUP_PATHS},
+    "paths": {**PATHS, **GROUP_PATHS, **media.PATHS},
     "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     "security": [{"bearer": []}],
 }
@@ -189,7 +198,8 @@ DOCUMENT = {
 # {(Bottle's rule, method): the properties its JSON body may have}: the server refuses any other (json_body)
 BODIES = {(re.sub(r"\{(\w+)\}", r"<\1>", path), method.upper()):
           frozenset(op["requestBody"]["content"]["application/json"]["schema"]["properties"])
-          for path, ops in DOCUMENT["paths"].items() for method, op in ops.items() if "requestBody" in op}
+          for path, ops in DOCUMENT["paths"].items() for method, op in ops.items()
+          if "application/json" in op.get("requestBody", {}).get("content", {})}
 
 
 def body_properties(rule: str, method: str) -> frozenset[str]:

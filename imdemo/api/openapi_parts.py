@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..config import Config
 from ..services import checks, search
+from . import openapi_media as media
 
 
 def ref(name: str) -> dict:
@@ -52,6 +53,8 @@ FIELDS = {
     "gid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "muted": {"type": "boolean"},
     "large": {"type": "boolean", "default": False},
+    "attachment": {**media.FID, "description": "a file the caller may read (theirs, or one in a message they see): "
+                                               "the message is an image or a file, content its optional caption"},
     "search_query": {"type": "string", "minLength": 1, "maxLength": search.MAX_QUERY, "pattern": VISIBLE,
                      "description": f"1 to {search.MAX_QUERY} characters after trimming"},
     "search_limit": {"type": "integer", "minimum": 1, "maximum": search.MAX_LIMIT, "default": 20},
@@ -97,6 +100,11 @@ def body(required: list[str], **fields: str) -> dict:
             "additionalProperties": False}
 
 
+def send_body(required: list[str], **fields: str) -> dict:
+    """A message to send: its content, or an attachment with an optional caption in content."""
+    return {**body(required, **fields), "anyOf": [{"required": ["content"]}, {"required": ["attachment"]}]}
+
+
 # A history page takes before or after, never both. OpenAPI 3.1 cannot relate two query parameters in a
 # schema (short of one exploded object parameter, which clients and generators handle poorly), so the
 # operation and both parameters say it in words; tests/test_openapi.py checks the server refuses the pair.
@@ -115,7 +123,8 @@ SCHEMAS = {
                     to={**INT, "description": "a 1:1 message's recipient"},
                     group={**INT, "description": "a group message's group"},
                     gseq={**INT, "description": "a group message's place in the group's one order"},
-                    kind={"enum": ["text", "system"]}, content=STR,
+                    kind={"enum": ["text", "system", "image", "file"]}, content=STR,
+                    attachment={**ref("Attachment"), "description": "an image or file message's file"},
                     created_at={"type": "string", "format": "date-time"}, client_msg_id={"type": ["string", "null"]},
                     event={**obj(["type", "by", "uids"], type={"enum": ["created", "renamed", "added", "removed",
                                                                          "left", "owner"]},
@@ -130,4 +139,5 @@ SCHEMAS = {
                   storage={"enum": ["write", "read"], "description": (
                       "how its messages are stored: write diffusion (a row in each member's timeline) or read "
                       "diffusion (one row in the group's own timeline: a large group, SPEC 15)")}),
+    **media.SCHEMAS,
 }

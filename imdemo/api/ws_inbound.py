@@ -41,7 +41,7 @@ class FramesIn:
         if kind == "send":
             send, conversation = send_call(self.gateway.services, frame)
             message, _ = await self.gateway.run_blocking(self._as_caller, send, conversation, frame.get("content"),
-                                                         frame.get("client_msg_id"))
+                                                         frame.get("client_msg_id"), frame.get("attachment"))
             return {"type": "sent", "client_msg_id": message["client_msg_id"], "message": message}
         if kind == "read":
             mark, conversation = read_call(self.gateway.services, frame)

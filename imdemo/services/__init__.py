@@ -1,5 +1,5 @@
-"""Business rules: auth, the way of a message (send, history, read), contacts and unread counts, groups, sync.
-They raise ImdemoError subclasses."""
+"""Business rules: auth, the way of a message (send, history, read), contacts and unread counts, groups, sync,
+files and uploads. They raise ImdemoError subclasses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,11 +8,13 @@ from ..store.reconcile import Reconciler
 from .auth import AuthService
 from .contacts import ContactService
 from .delivery_watch import NO_WATCH, DeliveryWatch
+from .files import FileService
 from .groups import GroupService
 from .inspect import Inspector
 from .messages import MessageService
 from .search import SearchService
 from .sync import SyncService
+from .uploads import UploadService
 
 
 @dataclass(frozen=True)
@@ -28,3 +30,5 @@ class Services:
     inspector: Inspector | None = None  # None when the inspector is off
     search: SearchService | None = None
     watch: DeliveryWatch = NO_WATCH  # the metrics (and the message trace) of deliveries
+    files: FileService | None = None
+    uploads: UploadService | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 
+from ..store.media_state import MediaState
 from ..store.message_trace import MessageTraces
 from ..store.state import StateReader
 from ..store.trace import Trace
@@ -14,8 +15,9 @@ from .errors import NotFound
 class Inspector:
     """Show learners the machinery: the trace of actions and the state of a pair of users."""
 
-    def __init__(self, trace: Trace, state: StateReader, traces: MessageTraces, large_at: int = 0):
-        self.trace, self.state, self.traces, self.large_at = trace, state, traces, large_at
+    def __init__(self, trace: Trace, state: StateReader, traces: MessageTraces, media: MediaState | None = None,
+                 large_at: int = 0):
+        self.trace, self.state, self.traces, self.media, self.large_at = trace, state, traces, media, large_at
         self._connections: Callable[[], list[dict]] = list  # none, until the api layer's gateway shows its own
         self._waiting: Callable[[int], dict[int, int]] = lambda gid: {}  # merged unread changes not applied yet
 
@@ -60,6 +62,11 @@ class Inspector:
             for other, n in {**{o: 0 for o in u["redis_conversations"]}, **u["database_conversations"]}.items()
             if u["redis_conversations"].get(other, 0) != n]
         return state
+
+    def uploads(self) -> dict:
+        """Return the recent uploads: each one's row, the chunk rows of its bytes, the file it became and the
+        messages carrying that file."""
+        return {"uploads": self.media.recent() if self.media is not None else []}
 
     def group(self, gid) -> dict:
         """Return a group's rows and each member's unread field in Redis beside the database's count, and the

@@ -85,7 +85,8 @@ class DirectStorage:
             sender, recipient, mid, seqs[sender], now, recipient, sender, mid, seqs[recipient], now))
         self.db.execute_sql(self.sql["upsert_contacts"], (
             sender, recipient, mid, now, now, recipient, sender, mid, now, now))
-        return Message(mid, sender, draft.conversation, draft.content, draft.client_msg_id, now, draft.kind)
+        return Message(mid, sender, draft.conversation, draft.content, draft.client_msg_id, now, draft.kind,
+                       attachment=draft.attachment)
 
     def finish(self, locked: Conversation) -> None:
         """Nothing to record once a commit's messages are written."""

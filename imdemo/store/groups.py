@@ -118,7 +118,7 @@ class GroupStorage(GroupReads):
         if locked.storage == READ:
             self.large.write(mid, draft, locked)
         return Message(mid, draft.sender, draft.conversation, draft.content, draft.client_msg_id, now, draft.kind,
-                       locked.gseq, draft.event)
+                       locked.gseq, draft.event, draft.attachment)
 
     def finish(self, locked: LockedGroup | None) -> None:
         """Record the group's newest message, its last gseq and its text count (its row is locked)."""

@@ -8,12 +8,14 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from .attachment import attachment_view
 from .conversation import DIRECT, GROUP, Conversation
 
 TEXT, SYSTEM = 0, 1  # im_msg_content.msg_type; a system message records a group's membership change
-KIND_NAMES = {TEXT: "text", SYSTEM: "system"}
+IMAGE, FILE = 2, 3  # a message carrying a file (its caption in content): an image shown inline, or a download
+KIND_NAMES = {TEXT: "text", SYSTEM: "system", IMAGE: "image", FILE: "file"}
 MESSAGE_COLUMNS = ("c.mid, c.sender_id, c.recipient_id, c.content, c.client_msg_id, c.create_time, c.msg_type,"
-                   " c.gseq, c.event")
+                   " c.gseq, c.event, c.attachment")
 
 
 @dataclass(frozen=True)
@@ -27,12 +29,13 @@ class Message:
     kind: int = TEXT
     gseq: int | None = None  # its place in its group's one order
     event: str | None = None  # a system message's structured event, as JSON
+    attachment: str | None = None  # an image or file message's file, as JSON (attachment.py)
 
     @classmethod
     def from_row(cls, row) -> Message:
         """A message from the MESSAGE_COLUMNS of a row."""
         return cls(int(row[0]), int(row[1]), Conversation.of_peer(int(row[2])), row[3], row[4], int(row[5]),
-                   int(row[6] or 0), None if row[7] is None else int(row[7]), row[8])
+                   int(row[6] or 0), None if row[7] is None else int(row[7]), row[8], row[9])
 
     def conversation_of(self, uid: int) -> Conversation:
         """The conversation this message is in, as uid sees it (a 1:1 message's recipient sees u<sender>)."""
@@ -49,6 +52,8 @@ class Draft:
     client_msg_id: str | None = None
     kind: int = TEXT
     event: str | None = None
+    fid: int | None = None  # the file an IMAGE or FILE message carries
+    attachment: str | None = None  # and how the message shows it, as JSON
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,8 @@ def message_view(m: Message) -> dict:
             "content": m.content, "created_at": iso_time(m.created_ms), "client_msg_id": m.client_msg_id}
     if m.event is not None:
         view["event"] = json.loads(m.event)
+    if m.attachment is not None:
+        view["attachment"] = attachment_view(m.attachment)
     return view
 
 

@@ -1,5 +1,6 @@
 """Store layer: the course's tables (im_user, im_msg_content, im_msg_relation, im_msg_contact), groups
-(im_group, im_group_member), each user's conversation settings and sessions.
+(im_group, im_group_member), each user's conversation settings and sessions; media (im_blob, im_blob_chunk,
+im_upload, im_file: media_models.py).
 
 The models are declared once per database by `declare_models`, not bound globally, so two apps in one
 process (a test that restarts the server, say) never share a connection by accident.
@@ -9,6 +10,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import peewee as pw
+
+from .media_models import declare_media_models
 
 
 def declare_models(db: pw.Database) -> SimpleNamespace:
@@ -43,6 +46,8 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         create_time = pw.BigIntegerField()
         gseq = pw.BigIntegerField(null=True)  # a group message's place in the group's one order
         event = pw.TextField(null=True)  # a system message's structured event, as JSON
+        fid = pw.BigIntegerField(null=True, index=True)  # the file an image or file message carries: who may read it
+        attachment = pw.TextField(null=True)  # that file as the message shows it, as JSON (files never change)
 
         class Meta:
             table_name = "im_msg_content"
@@ -156,6 +161,7 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         class Meta:
             table_name = "im_session"
 
+    media = declare_media_models(Base)
     every = [User, MsgContent, MsgRelation, MsgContact, Group, GroupTimeline, GroupMember, ConversationSetting,
-             Session]
+             Session, *media.values()]
     return SimpleNamespace(**{model.__name__: model for model in every}, all=every)

@@ -40,6 +40,11 @@ SQL = {
     "page_after": f"SELECT {MESSAGE_COLUMNS} FROM im_group_timeline t JOIN im_msg_content c ON c.mid = t.mid"
                   " WHERE t.gid = ? AND t.mid >= ? AND t.mid <= ? AND t.mid > ? ORDER BY t.mid LIMIT ?",
     "newest": "SELECT gseq, text_count FROM im_group WHERE gid = ?",
+    # the first message of a large group's timeline that carries a file, within uid's join bounds (who may read
+    # the file: services/files.py's FileAccess)
+    "carrying": "SELECT t.mid, t.gid FROM im_msg_content c JOIN im_group_timeline t ON t.mid = c.mid"
+                " JOIN im_group_member m ON m.gid = t.gid AND m.uid = ? WHERE c.fid = ? AND t.mid >= m.joined_mid"
+                " AND (m.left_mid IS NULL OR t.mid <= m.left_mid) ORDER BY t.mid LIMIT 1",
     "large_groups": "SELECT gid, text_count, gseq FROM im_group WHERE storage = 1 AND member_count > 0",
     # Every current member's accounted count (a rebuild at start): the group's text count at their read mark,
     # from the timeline row at or before it (their own texts never follow it: a send moves it); NULL for a
@@ -140,6 +145,12 @@ class ReadDiffusion:
             return [Message.from_row(r) for r in self._all("page_after", gid, *bounds, after, limit)]
         rows = self._all("page_before", gid, *bounds, NEVER if before is None else before, limit)
         return [Message.from_row(r) for r in reversed(rows)]
+
+    def sees_file(self, uid: int, fid: int) -> tuple[int, str] | None:
+        """(mid, cid) of the first message uid may see in a large group's timeline that carries file fid, or None:
+        read diffusion's part of who may read a file (its messages are in no member's own timeline)."""
+        row = self._one("carrying", uid, fid)
+        return (int(row[0]), Conversation.group(int(row[1])).cid) if row else None
 
     def newest(self, gid: int) -> int:
         row = self._one("newest", gid)

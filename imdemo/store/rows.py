@@ -18,7 +18,7 @@ CHUNK = 500  # rows or uids per statement: well inside every database's limit of
 INSERT_RELATION = "INSERT INTO im_msg_relation (owner_uid, other_uid, mid, type, seq, create_time)"
 SQL = {
     "insert_content": "INSERT INTO im_msg_content (content, sender_id, recipient_id, msg_type, client_msg_id,"
-                      " create_time, gseq, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING mid",
+                      " create_time, gseq, event, fid, attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING mid",
 }
 
 
@@ -63,7 +63,7 @@ class Rows:
         """Insert the content row, stored once; return its mid."""
         row = self.db.execute_sql(self.sql["insert_content"], (
             draft.content, draft.sender, draft.conversation.peer, draft.kind, draft.client_msg_id, now, gseq,
-            draft.event)).fetchone()
+            draft.event, draft.fid, draft.attachment)).fetchone()
         return int(row[0])
 
     def index(self, mid: int, draft: Draft, seqs: dict[int, int], now: int) -> None:

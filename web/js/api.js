@@ -102,10 +102,12 @@ export class Api {
     return this.call('GET', '/api/contacts');
   }
 
-  /** Send to a conversation; a repeated clientMsgId answers with the message stored the first time. */
-  async send(key, content, clientMsgId) {
+  /** Send to a conversation; a repeated clientMsgId answers with the message stored the first time. With an
+   * attachment (a file id), content is its optional caption. */
+  async send(key, content, clientMsgId, attachment = null) {
     const {path, body} = sendingTo(key);
-    return (await this.call('POST', path, {...body, content, client_msg_id: clientMsgId})).message;
+    const media = attachment === null ? {} : {attachment, content: content || undefined};
+    return (await this.call('POST', path, {...body, content, client_msg_id: clientMsgId, ...media})).message;
   }
 
   /** A page of one conversation, ascending: {messages, has_more} and, for 1:1, peer_read_mid and

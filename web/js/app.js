@@ -56,7 +56,8 @@ async function startMessenger(me, config, login) {
   const loop = new SyncLoop(api, config, me.uid);
   const outbox = new Outbox(api);
   const picker = new MemberPicker(store);
-  const chat = new AnchoredChatView($('.chat', root), {api, store, outbox, picker, onClose: () => chat.close()});
+  const chat = new AnchoredChatView($('.chat', root), {api, store, outbox, picker, onClose: () => chat.close(),
+    maxUploadBytes: (config.max_upload_mb || 25) * 1024 * 1024});
   new ContactsView($('.sidebar', root), store, (key) => chat.open(key));
   new SearchView($('.sidebar', root), {api, store, onOpen: (key, mid) => chat.openAt(key, mid)});
   $('.new-group', root).addEventListener('click', async () => {

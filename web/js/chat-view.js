@@ -2,6 +2,8 @@
  * at the bottom; older pages load when scrolled to the top; live messages come from the sync loop;
  * opening it, and each message that arrives while it is on screen, marks the conversation read. A group
  * has a members panel; someone no longer in a group sees a note where the composer was. */
+import {Attacher} from './attach.js';
+import {Attachments} from './attachment-view.js';
 import {Composer} from './composer.js';
 import {$} from './dom.js';
 import {GroupPanel} from './group-panel.js';
@@ -12,13 +14,14 @@ const PAGE = 30;
 const NEAR_EDGE = 80;  // pixels: "at the top" loads older messages, "at the bottom" follows new ones
 
 export class ChatView {
-  constructor(root, {api, store, outbox, picker, onClose}) {
+  constructor(root, {api, store, outbox, picker, onClose, maxUploadBytes}) {
     this.root = root;
     this.api = api;
     this.store = store;
     this.outbox = outbox;
     this.ol = $('.messages', root);
-    this.list = new MessageList(this.ol, store.me, store.nameOf);
+    this.list = new MessageList(this.ol, store.me, store.nameOf, new Attachments(api));
+    this.attacher = new Attacher(root, {api, outbox, currentKey: () => this.key, maxBytes: maxUploadBytes});
     this.composer = new Composer($('.composer', root), (text) => this.send(text));
     this.panel = new GroupPanel($('.group-panel', root), $('.members-toggle', root), {store, picker});
     this.key = null;

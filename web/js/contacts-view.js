@@ -1,6 +1,7 @@
 /** Pages: the contacts view: recent contacts newest first, people and groups alike (avatar, name, last
  * message, its time, an unread badge), everyone else to start a conversation, and the total unread, also
  * in the tab title. Each entry opens its conversation by key (u<uid> or g<gid>). */
+import {mediaPreview} from './attachment-view.js';
 import {userKey} from './conversation.js';
 import {$, avatar, displayName, el, shortTime} from './dom.js';
 import {i18n, locale, t} from './i18n.js';
@@ -50,7 +51,7 @@ export class ContactsView {
             el('strong', {class: 'contact-name', translate: 'no', text: conversation.title}),
             el('time', {class: 'contact-time', datetime: last.created_at, text: shortTime(last.created_at)})),
           el('span', {class: 'contact-line'},
-            el('span', {class: 'preview', translate: nodes ? undefined : 'no'}, this.speaker(who), ...(nodes || [text])),
+            el('span', {class: 'preview', translate: nodes ? undefined : 'no'}, this.speaker(who), ...(nodes || [mediaPreview(last, text)])),
             badge))));
   }
 

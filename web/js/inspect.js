@@ -190,6 +190,33 @@ function renderGroup({ok, body}) {
   tables.replaceChildren(...Object.entries(body.tables).map(([name, rows]) => tableView(name, rows)));
 }
 
+/** Show the recent uploads: each one's row, the chunk rows holding its bytes, the file it became (the server's
+ * finding) and the messages that carry it. */
+async function showUploads(event) {
+  if (event) event.preventDefault();
+  showState = showUploads;
+  const response = await fetch("/api/inspect/uploads");
+  lastState = {ok: response.ok, body: await response.json(), render: renderUploads};
+  renderUploads(lastState);
+}
+
+function renderUploads({ok, body}) {
+  const verdict = verdictLine({ok, body});
+  if (!verdict) return;
+  verdict.textContent = body.uploads.length ? t("inspect.uploads.count", {n: body.uploads.length})
+    : t("inspect.uploads.none");
+  verdict.className = "verdict";
+  document.getElementById("unread").replaceChildren();
+  const tables = document.getElementById("tables");
+  tables.replaceChildren(...body.uploads.flatMap((one) => {
+    const [upload] = one.im_upload;
+    const head = el("h3", "upload-head", t(upload.fid ? "inspect.uploads.file" : "inspect.uploads.partial",
+      {offset: upload.offset, length: upload.length, chunks: one.im_blob_chunk.length}));
+    head.prepend(data("code", "", upload.name), " · ");
+    return [head, ...Object.entries(one).map(([name, rows]) => tableView(name, rows))];
+  }));
+}
+
 /** Draw what is on screen again in the language just chosen; nothing is fetched again. */
 function relabel() {
   for (const item of [...actionsList.children]) item.replaceWith(actionView(actionOf.get(item)));
@@ -205,6 +232,7 @@ hideNoise.addEventListener("change", () => {
 document.getElementById("clear").addEventListener("click", () => actionsList.replaceChildren());
 document.getElementById("pair").addEventListener("submit", showPair);
 document.getElementById("group").addEventListener("submit", showGroup);
+document.getElementById("uploads").addEventListener("submit", showUploads);
 setInterval(() => showState(), 2000);
 showPair();
 pollActions();

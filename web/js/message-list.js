@@ -15,10 +15,11 @@ const MARKS = {
 };
 
 export class MessageList {
-  constructor(ol, me, nameOf) {
+  constructor(ol, me, nameOf, attachments) {
     this.ol = ol;
     this.me = me;
     this.nameOf = nameOf;  // uid -> the name this page knows them by
+    this.attachments = attachments;  // draws the file a message carries (attachment-view.js)
     this.byMid = new Map();  // mid -> li
     this.messages = new Map();  // mid -> message, to say system lines and "read by" again in a new language
     this.marks = {read: 0, delivered: 0};
@@ -60,9 +61,9 @@ export class MessageList {
   }
 
   /** Show (or update) a message of this tab that the server has not confirmed yet. */
-  showPending({id, content, state, created_at: createdAt, onRetry}) {
+  showPending({id, content, state, created_at: createdAt, onRetry, file}) {
     if (this.ol.querySelector(`li[data-pending="${CSS.escape(id)}"]`)) this.dropPending(id);
-    const item = this.item({from: this.me.uid, content, created_at: createdAt}, state);
+    const item = this.item({from: this.me.uid, content, created_at: createdAt, attachment: file}, state);
     item.dataset.pending = id;
     if (state === 'failed') {
       item.querySelector('.meta').append(el('button', {type: 'button', class: 'retry', text: t('message.retry'), onclick: onRetry}));
@@ -117,7 +118,9 @@ export class MessageList {
     const sender = this.group && !mine ? el('span', {class: 'sender', translate: 'no', text: this.nameOf(message.from)})
       : null;
     const item = el('li', {class: `msg ${mine ? 'mine' : 'theirs'}`, dataset: {day: dayLabel(message.created_at)}},
-      el('div', {class: 'bubble'}, sender, el('p', {class: 'text', translate: 'no', text: message.content}), meta));
+      el('div', {class: 'bubble'}, sender, message.attachment ? this.attachments.node(message.attachment) : null,
+        message.content || !message.attachment ? el('p', {class: 'text', translate: 'no', text: message.content}) : null,
+        meta));
     if (mine) {
       meta.append(el('span', {class: 'mark'}));
       if (this.group && message.mid) meta.prepend(el('span', {class: 'read-by', hidden: true}));

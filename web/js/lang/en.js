@@ -182,6 +182,33 @@ export default {
   'group.inspect.agrees': 'Redis agrees with the database: every member’s unread count of this group matches.',
   'group.inspect.differs': '{uid}: Redis says {redis} unread in this group, the database {database}',
 
+  // -- media --
+  'attach.button': 'Attach a picture or a file',
+  'attach.drop': 'Drop files here to send them',
+  'attach.open': 'Open full size',
+  'attach.open_named': 'Open {name} full size',
+  'attach.download': 'Download',
+  'attach.close': 'Close',
+  'attach.preview.image': '[Picture]',
+  'attach.preview.file': '[File] {name}',
+  'attach.pasted': 'Pasted picture',
+  'attach.too_large': 'Too large: at most {max}',
+  'attach.cancel': 'Cancel',
+  'attach.dismiss': 'Dismiss',
+  'attach.state.hashing': 'Reading the file… {percent}%',
+  'attach.state.checking': 'Asking whether the server already has it…',
+  'attach.state.uploading': 'Uploading… {percent}%',
+  'attach.state.waiting': 'Connection lost: the server has {sent}; resuming from there',
+  'attach.state.done': 'Sending…',
+  'attach.state.cancelled': 'Cancelled',
+  'attach.state.failed': 'Not sent: {message}',
+
+  'inspect.uploads.show': 'Uploads and files',
+  'inspect.uploads.none': 'No uploads yet: attach a picture or a file in a chat.',
+  'inspect.uploads.count': 'The {n} most recent uploads, newest first: each upload, the chunk rows of its bytes, the file it became and the messages carrying it',
+  'inspect.uploads.partial': 'uploading: {offset} of {length} bytes in {chunks} chunk rows',
+  'inspect.uploads.file': 'complete: {length} bytes uploaded; the stored file in {chunks} chunk rows',
+
   // -- the lab --
   'lab.title': 'Lab',
   'lab.toggle': 'Lab',

@@ -182,6 +182,33 @@ export default {
   'group.inspect.agrees': 'Redis 与数据库一致：每位成员在本群的未读数都相符。',
   'group.inspect.differs': '{uid}：Redis 记为本群未读 {redis}，数据库为 {database}',
 
+  // -- media --
+  'attach.button': '发送图片或文件',
+  'attach.drop': '松开即可发送文件',
+  'attach.open': '查看原图',
+  'attach.open_named': '查看原图：{name}',
+  'attach.download': '下载',
+  'attach.close': '关闭',
+  'attach.preview.image': '[图片]',
+  'attach.preview.file': '[文件] {name}',
+  'attach.pasted': '粘贴的图片',
+  'attach.too_large': '文件太大：最多 {max}',
+  'attach.cancel': '取消',
+  'attach.dismiss': '关闭',
+  'attach.state.hashing': '正在读取文件… {percent}%',
+  'attach.state.checking': '正在询问服务器是否已有此文件（秒传）…',
+  'attach.state.uploading': '正在上传… {percent}%',
+  'attach.state.waiting': '网络已断开：服务器已收到 {sent}，恢复后从那里续传',
+  'attach.state.done': '正在发送…',
+  'attach.state.cancelled': '已取消',
+  'attach.state.failed': '未发送：{message}',
+
+  'inspect.uploads.show': '上传与文件',
+  'inspect.uploads.none': '还没有上传：在聊天中发送一张图片或一个文件。',
+  'inspect.uploads.count': '最近的 {n} 个上传，最新的在前：每个上传、保存其字节的分片行、它成为的文件，以及携带它的消息',
+  'inspect.uploads.partial': '上传中：已收到 {length} 字节中的 {offset} 字节，共 {chunks} 个分片行',
+  'inspect.uploads.file': '已完成：上传了 {length} 字节；保存的文件共 {chunks} 个分片行',
+
   // -- the lab --
   'lab.title': '实验室',
   'lab.toggle': '实验室',
