@@ -208,3 +208,17 @@ def test_the_inspector_shows_chunks_the_file_its_messages_and_why_a_shortcut_was
         assert [m["sender_id"] for m in shown["im_msg_content"]] == [alice.uid]
     finally:
         app.close()
+
+
+def test_a_picture_in_a_large_group_is_unread_like_a_text(chat, client, people):
+    """Read diffusion counts every message but the group's changes (N - L): a picture or a file too."""
+    alice, bob, carol, _ = people
+    gid = chat.post(alice, "/api/groups", {"name": "big", "members": [bob.uid, carol.uid], "large": True},
+                    201)["group"]["gid"]
+    fid = upload(client, alice, image_bytes("PNG", (40, 30)), "p.png")["file"]["fid"]
+    chat.post(alice, f"/api/conversations/g{gid}/messages", {"attachment": fid}, 201)
+    doc = upload(client, bob, b"%PDF-1.4 notes", "notes.pdf")["file"]["fid"]
+    chat.post(bob, f"/api/conversations/g{gid}/messages", {"attachment": doc, "content": "notes"}, 201)
+    assert chat.get(carol, "/api/unread")["groups"] == {str(gid): 2}
+    assert chat.get(alice, "/api/unread")["groups"] == {str(gid): 1}  # bob's file; her own picture never
+    assert chat.get(bob, "/api/unread")["groups"] == {str(gid): 0}  # sending read what came before

@@ -52,7 +52,7 @@ def test_every_row_is_kept_and_the_new_tables_and_columns_are_added(upgraded):
         assert [row[:width] for row in _rows(path, f"SELECT * FROM {table} ORDER BY 1, 2")] == old, table
     assert _rows(path, "SELECT COUNT(*) FROM im_conversation_setting") == [(0,)]
     assert _rows(path, "SELECT COUNT(*) FROM im_group_timeline") == [(0,)]
-    assert _rows(path, "SELECT gid, storage, text_count, switched_mid FROM im_group") == [(1, 0, 0, None)]
+    assert _rows(path, "SELECT gid, storage, counted, switched_mid FROM im_group") == [(1, 0, 0, None)]
     assert _rows(path, "SELECT COUNT(*) FROM im_msg_content WHERE fid IS NOT NULL OR attachment IS NOT NULL") \
         == [(0,)]
     for table in ("im_blob", "im_blob_chunk", "im_upload", "im_file"):

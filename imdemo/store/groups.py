@@ -19,16 +19,16 @@ from .counters import UnreadCounters
 from .errors import NotAMember, UnknownGroup
 from .group_reads import GroupReads
 from .large_counters import LargeCounters
-from .message import TEXT, Draft, Message
+from .message import NEVER_UNREAD, Draft, Message
 from .read_diffusion import ReadDiffusion
 from .rows import Rows
 
 WRITE, READ = 0, 1  # im_group.storage: write diffusion, read diffusion
 PEER = group_peer_sql("m.gid")  # the group's peer in im_msg_relation, from a membership row
 SQL = {
-    "lock": "UPDATE im_group SET gseq = gseq WHERE gid = ? AND member_count > 0 RETURNING gseq, storage, text_count",
+    "lock": "UPDATE im_group SET gseq = gseq WHERE gid = ? AND member_count > 0 RETURNING gseq, storage, counted",
     "member_uids": "SELECT uid FROM im_group_member WHERE gid = ? AND left_mid IS NULL ORDER BY uid",
-    "advance": "UPDATE im_group SET gseq = ?, last_mid = ?, text_count = ? WHERE gid = ?",
+    "advance": "UPDATE im_group SET gseq = ?, last_mid = ?, counted = ? WHERE gid = ?",
     "storage": "SELECT storage FROM im_group WHERE gid = ?",
     # A current member's newest message of the group (a small group's: in their timeline) and their read mark
     "read_mark": "SELECT (SELECT MAX(r.mid) FROM im_msg_relation r WHERE r.owner_uid = m.uid"
@@ -53,15 +53,15 @@ SQL = {
 @dataclass
 class LockedGroup:
     """A group whose row a commit holds locked: its last gseq, how it stores messages, its current members (a
-    small group's; a large one's are not read), its text messages so far, its newest message."""
+    small group's; a large one's are not read), the messages so far that count as unread, its newest message."""
 
     gid: int
     gseq: int
     storage: int
-    text_count: int
+    counted: int
     members: list[int] | None  # in uid order; None for a large group
     newest: int = 0  # the newest message a commit wrote here (0: none yet)
-    own: dict[int, int] = field(default_factory=dict)  # a large group's senders: uid -> the text count they read
+    own: dict[int, int] = field(default_factory=dict)  # a large group's senders: uid -> the counted messages they read
 
 
 class GroupStorage(GroupReads):
@@ -89,9 +89,9 @@ class GroupStorage(GroupReads):
         row = self._one("lock", conversation.id)
         if row is None:
             return None
-        gseq, storage, text_count = (int(x or 0) for x in row)
+        gseq, storage, counted = (int(x or 0) for x in row)
         members = None if storage == READ else [int(u) for (u,) in self._all("member_uids", conversation.id)]
-        return LockedGroup(conversation.id, gseq, storage, text_count, members)
+        return LockedGroup(conversation.id, gseq, storage, counted, members)
 
     def reach(self, draft: Draft, locked: LockedGroup | None) -> tuple[int, ...]:
         """A small group's message reaches every current member's timeline, a large group's none (it goes in the
@@ -111,7 +111,7 @@ class GroupStorage(GroupReads):
         a large group's in the group's own (and in the timelines seqs names: those a membership change joins
         or removes)."""
         locked.gseq += 1
-        locked.text_count += draft.kind == TEXT
+        locked.counted += draft.kind not in NEVER_UNREAD
         mid = locked.newest = self.rows.insert_content(draft, now, locked.gseq)
         if seqs:
             self.rows.index(mid, draft, seqs, now)
@@ -121,12 +121,12 @@ class GroupStorage(GroupReads):
                        locked.gseq, draft.event, draft.attachment)
 
     def finish(self, locked: LockedGroup | None) -> None:
-        """Record the group's newest message, its last gseq and its text count (its row is locked)."""
+        """Record the group's newest message, its last gseq and its counted messages (its row is locked)."""
         if locked is not None and locked.newest:
-            self.db.execute_sql(self.sql["advance"], (locked.gseq, locked.newest, locked.text_count, locked.gid))
+            self.db.execute_sql(self.sql["advance"], (locked.gseq, locked.newest, locked.counted, locked.gid))
 
     def committed(self, locked: LockedGroup) -> None:
-        """After the commit: a large group's counts in Redis (its text count, its senders' read marks)."""
+        """After the commit: a large group's counts in Redis (its counted messages, its senders' read marks)."""
         if locked is not None and locked.storage == READ and locked.newest:
             self.large.committed(locked)
 

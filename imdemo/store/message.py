@@ -14,6 +14,7 @@ from .conversation import DIRECT, GROUP, Conversation
 TEXT, SYSTEM = 0, 1  # im_msg_content.msg_type; a system message records a group's membership change
 IMAGE, FILE = 2, 3  # a message carrying a file (its caption in content): an image shown inline, or a download
 KIND_NAMES = {TEXT: "text", SYSTEM: "system", IMAGE: "image", FILE: "file"}
+NEVER_UNREAD = frozenset({SYSTEM})  # kinds no unread count includes; every other kind counts (text, image, file)
 MESSAGE_COLUMNS = ("c.mid, c.sender_id, c.recipient_id, c.content, c.client_msg_id, c.create_time, c.msg_type,"
                    " c.gseq, c.event, c.attachment")
 

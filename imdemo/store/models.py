@@ -41,7 +41,7 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         content = pw.TextField()
         sender_id = pw.IntegerField()
         recipient_id = pw.IntegerField()  # a uid, or minus the gid for a group's message
-        msg_type = pw.SmallIntegerField(default=0)  # 0 text, 1 system (a group's membership change)
+        msg_type = pw.SmallIntegerField(default=0)  # 0 text, 1 system, 2 image, 3 file (store/message.py)
         client_msg_id = pw.CharField(max_length=64, null=True)
         create_time = pw.BigIntegerField()
         gseq = pw.BigIntegerField(null=True)  # a group message's place in the group's one order
@@ -102,7 +102,7 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         # How its messages are stored: 0 write diffusion (a relation row per member), 1 read diffusion (one row
         # in im_group_timeline, lecture 20's 万人群). DEFAULT in the table too: rows are inserted by plain SQL.
         storage = pw.SmallIntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
-        text_count = pw.BigIntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])  # its text messages so far
+        counted = pw.BigIntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])  # messages counted as unread
         switched_mid = pw.BigIntegerField(null=True)  # the system message at which it switched to read diffusion
 
         class Meta:
@@ -117,7 +117,7 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         mid = pw.BigIntegerField()
         sender_id = pw.IntegerField()
         msg_type = pw.SmallIntegerField()
-        text_count = pw.BigIntegerField()  # the group's text messages up to and including this one
+        counted = pw.BigIntegerField()  # the group's counted messages up to and including this one
 
         class Meta:
             table_name = "im_group_timeline"

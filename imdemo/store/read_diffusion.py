@@ -9,26 +9,27 @@ import peewee
 
 from .conversation import Conversation
 from .large_counters import LargeCounters
-from .message import MESSAGE_COLUMNS, TEXT, Draft, Message
+from .message import MESSAGE_COLUMNS, NEVER_UNREAD, Draft, Message
 from .rows import Rows
 
+COUNTED = f"msg_type NOT IN ({', '.join(str(kind) for kind in sorted(NEVER_UNREAD))})"  # as im_group.counted
 SQL = {
-    "insert": "INSERT INTO im_group_timeline (gid, gseq, mid, sender_id, msg_type, text_count)"
+    "insert": "INSERT INTO im_group_timeline (gid, gseq, mid, sender_id, msg_type, counted)"
               " VALUES (?, ?, ?, ?, ?, ?)",
     # sending marks what came before as read (as WeChat does): the sender's read mark moves to their message
     "own_read": "UPDATE im_group_member SET read_mid = ? WHERE gid = ? AND uid = ? AND read_mid < ?",
     "read_mark": "SELECT g.last_mid, m.read_mid FROM im_group_member m JOIN im_group g ON g.gid = m.gid"
                  " WHERE m.uid = ? AND m.gid = ? AND m.left_mid IS NULL",
-    # What uid has not read after a mid, and the group's text count, in one statement (one snapshot): others'
-    # text messages in the group's timeline, and, for a group that was small once, in uid's own timeline
-    "unread_after": "SELECT g.text_count, (SELECT COUNT(*) FROM im_group_timeline t WHERE t.gid = g.gid"
-                    " AND t.mid > ? AND t.msg_type = 0 AND t.sender_id <> ?) + (SELECT COUNT(*) FROM im_msg_relation r"
+    # What uid has not read after a mid, and the group's counted messages, in one statement (one snapshot): others'
+    # messages that count in the group's timeline, and, for a group that was small once, in uid's own timeline
+    "unread_after": "SELECT g.counted, (SELECT COUNT(*) FROM im_group_timeline t WHERE t.gid = g.gid"
+                    f" AND t.mid > ? AND t.{COUNTED} AND t.sender_id <> ?) + (SELECT COUNT(*) FROM im_msg_relation r"
                     " WHERE r.owner_uid = ? AND r.other_uid = ? AND r.type = 1 AND r.mid > ?)"
                     " FROM im_group g WHERE g.gid = ?",
     "memberships": "SELECT m.gid, m.read_mid FROM im_group_member m JOIN im_group g ON g.gid = m.gid"
                    " WHERE m.uid = ? AND m.left_mid IS NULL AND g.storage = 1 AND g.member_count > 0",
     "senders_between": "SELECT DISTINCT sender_id FROM im_group_timeline WHERE gid = ? AND mid > ? AND mid <= ?"
-                       " AND msg_type = 0 AND sender_id <> ?",
+                       f" AND {COUNTED} AND sender_id <> ?",
     "bounds": "SELECT joined_mid, left_mid FROM im_group_member WHERE gid = ? AND uid = ?",
     # the messages of a large group after a gseq, within a member's join bounds, in gseq order
     "after": f"SELECT t.gseq, {MESSAGE_COLUMNS} FROM im_group_timeline t JOIN im_msg_content c ON c.mid = t.mid"
@@ -39,17 +40,17 @@ SQL = {
                    " WHERE t.gid = ? AND t.mid >= ? AND t.mid <= ? AND t.mid < ? ORDER BY t.mid DESC LIMIT ?",
     "page_after": f"SELECT {MESSAGE_COLUMNS} FROM im_group_timeline t JOIN im_msg_content c ON c.mid = t.mid"
                   " WHERE t.gid = ? AND t.mid >= ? AND t.mid <= ? AND t.mid > ? ORDER BY t.mid LIMIT ?",
-    "newest": "SELECT gseq, text_count FROM im_group WHERE gid = ?",
+    "newest": "SELECT gseq, counted FROM im_group WHERE gid = ?",
     # the first message of a large group's timeline that carries a file, within uid's join bounds (who may read
     # the file: services/files.py's FileAccess)
     "carrying": "SELECT t.mid, t.gid FROM im_msg_content c JOIN im_group_timeline t ON t.mid = c.mid"
                 " JOIN im_group_member m ON m.gid = t.gid AND m.uid = ? WHERE c.fid = ? AND t.mid >= m.joined_mid"
                 " AND (m.left_mid IS NULL OR t.mid <= m.left_mid) ORDER BY t.mid LIMIT 1",
-    "large_groups": "SELECT gid, text_count, gseq FROM im_group WHERE storage = 1 AND member_count > 0",
-    # Every current member's accounted count (a rebuild at start): the group's text count at their read mark,
-    # from the timeline row at or before it (their own texts never follow it: a send moves it); NULL for a
+    "large_groups": "SELECT gid, counted, gseq FROM im_group WHERE storage = 1 AND member_count > 0",
+    # Every current member's accounted count (a rebuild at start): the group's counted messages at their read mark,
+    # from the timeline row at or before it (their own never follow it: a send moves it); NULL for a
     # read mark from before the group was large, counted exactly instead
-    "accounted_of_everyone": "SELECT m.uid, m.gid, m.read_mid, (SELECT t.text_count FROM im_group_timeline t"
+    "accounted_of_everyone": "SELECT m.uid, m.gid, m.read_mid, (SELECT t.counted FROM im_group_timeline t"
                              " WHERE t.gid = m.gid AND t.mid <= m.read_mid ORDER BY t.mid DESC LIMIT 1),"
                              " g.switched_mid FROM im_group_member m JOIN im_group g ON g.gid = m.gid"
                              " WHERE m.left_mid IS NULL AND g.storage = 1 AND g.member_count > 0",
@@ -71,17 +72,17 @@ class ReadDiffusion:
         return self.db.execute_sql(self.sql[name], params).fetchall()
 
     def write(self, mid: int, draft: Draft, locked) -> None:
-        """The message's row in its group's timeline; a text message accounts for what came before it, for its
+        """The message's row in its group's timeline; a message that counts accounts for what came before it, for its
         sender (their read mark moves to it)."""
         gid = draft.conversation.id
-        self.db.execute_sql(self.sql["insert"], (gid, locked.gseq, mid, draft.sender, draft.kind, locked.text_count))
-        if draft.kind == TEXT:
+        self.db.execute_sql(self.sql["insert"], (gid, locked.gseq, mid, draft.sender, draft.kind, locked.counted))
+        if draft.kind not in NEVER_UNREAD:
             self.db.execute_sql(self.sql["own_read"], (mid, gid, draft.sender, mid))
-            locked.own[draft.sender] = locked.text_count
+            locked.own[draft.sender] = locked.counted
 
     def committed(self, locked) -> None:
         """After the commit: the group's N and Q, its senders' L."""
-        self.counters.committed(locked.gid, locked.text_count, locked.gseq, locked.own)
+        self.counters.committed(locked.gid, locked.counted, locked.gseq, locked.own)
 
     def read_mark(self, uid: int, gid: int):
         """(the group's newest message, uid's read mark), or None for anyone not a member now."""
@@ -91,21 +92,22 @@ class ReadDiffusion:
         return self.count(uid, gid, read_mid)[1]
 
     def count(self, uid: int, gid: int, read_mid: int) -> tuple[int, int]:
-        """(the group's text count, what uid has not read after read_mid), from one snapshot."""
+        """(the group's counted messages, what uid has not read after read_mid), from one snapshot."""
         row = self._one("unread_after", read_mid, uid, uid, Conversation.group(gid).peer, read_mid, gid)
         return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
 
     def set_unread(self, uid: int, gid: int, unread: int) -> None:
-        """Account for what uid has read: the group's text count less what is still unread."""
-        text_count, _ = self.count(uid, gid, NEVER)
-        self.counters.account(uid, gid, text_count - unread)
+        """Account for what uid has read: the group's counted messages less what is still unread."""
+        counted, _ = self.count(uid, gid, NEVER)
+        self.counters.account(uid, gid, counted - unread)
 
     def accounted_of(self, uid: int) -> dict[int, int]:
-        """{gid: the text count uid has accounted for} of each of uid's large groups, from the rows (a rebuild)."""
+        """{gid: the counted messages uid has accounted for} of each of uid's large groups, from the rows (a
+        rebuild)."""
         result = {}
         for gid, read_mid in self._all("memberships", uid):
-            text_count, unread = self.count(uid, int(gid), int(read_mid))
-            result[int(gid)] = text_count - unread
+            counted, unread = self.count(uid, int(gid), int(read_mid))
+            result[int(gid)] = counted - unread
         return result
 
     def accounted_of_everyone(self) -> list[tuple[int, int, int]]:
@@ -114,14 +116,14 @@ class ReadDiffusion:
         for uid, gid, read_mid, at_read, switched in self._all("accounted_of_everyone"):
             uid, gid = int(uid), int(gid)
             if at_read is None or (switched is not None and int(read_mid) <= int(switched)):
-                text_count, unread = self.count(uid, gid, int(read_mid))
-                result.append((uid, gid, text_count - unread))
+                counted, unread = self.count(uid, gid, int(read_mid))
+                result.append((uid, gid, counted - unread))
             else:
                 result.append((uid, gid, int(at_read)))
         return result
 
     def groups(self) -> list[tuple[int, int, int]]:
-        """(gid, text count, newest gseq) of every large group (a rebuild)."""
+        """(gid, counted messages, newest gseq) of every large group (a rebuild)."""
         return [(int(g), int(t or 0), int(q or 0)) for g, t, q in self._all("large_groups")]
 
     def senders_between(self, uid: int, gid: int, after_mid: int, up_to_mid: int) -> list[int]:

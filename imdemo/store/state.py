@@ -22,11 +22,11 @@ ROWS = {
 }
 SHOWN_MEMBERS = 50  # a large group's members are many: the inspector shows the longest-standing ones
 GROUP_ROWS = {
-    "im_group": "SELECT gid, name, owner_uid, gseq, last_mid, member_count, created_at, storage, text_count,"
+    "im_group": "SELECT gid, name, owner_uid, gseq, last_mid, member_count, created_at, storage, counted,"
                 " switched_mid FROM im_group WHERE gid = ?",
     "im_group_member": "SELECT gid, uid, role, joined_mid, left_mid, read_mid, joined_at FROM im_group_member"
                        f" WHERE gid = ? ORDER BY joined_mid, uid LIMIT {SHOWN_MEMBERS}",
-    "im_group_timeline": "SELECT gid, gseq, mid, sender_id, msg_type, text_count FROM im_group_timeline"
+    "im_group_timeline": "SELECT gid, gseq, mid, sender_id, msg_type, counted FROM im_group_timeline"
                          " WHERE gid = ? ORDER BY gseq DESC LIMIT 20",
     "im_msg_content": "SELECT mid, sender_id, recipient_id, msg_type, gseq, content, event, client_msg_id, create_time"
                       " FROM im_msg_content WHERE recipient_id = ? ORDER BY mid DESC LIMIT 10",

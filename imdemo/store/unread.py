@@ -115,8 +115,8 @@ class UnreadCounts:
 
     def rebuild_groups(self) -> None:
         """Set every large group's N and Q from the database."""
-        for gid, text_count, gseq in self.read_diffusion.groups():
-            self.large.set_group(gid, text_count, gseq)
+        for gid, counted, gseq in self.read_diffusion.groups():
+            self.large.set_group(gid, counted, gseq)
 
     def recount_after_failure(self, uid: int) -> None:
         """A transaction failed, maybe after its unread script ran (the commit itself can fail): Redis may be
