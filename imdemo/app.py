@@ -17,7 +17,9 @@ from .services.groups import GroupService
 from .services.inspect import Inspector
 from .services.messages import MessageService
 from .services.periodic import Periodic
+from .services.signals import SignalService
 from .services.sync import SyncService
+from .services.typing import TypingService
 from .store.announce import Announcer
 from .store.attempts import Attempts
 from .store.commit import Commit
@@ -27,6 +29,7 @@ from .store.database import open_database, release
 from .store.direct import DirectStorage
 from .store.groups import GroupStorage
 from .store.keyvalue import Keys, connect_redis
+from .store.mentions import Mentions
 from .store.merge import UnreadMerger
 from .store.notices import Notifier
 from .store.reader import MessageReader
@@ -34,6 +37,7 @@ from .store.reconcile import Reconciler
 from .store.rows import Rows
 from .store.sessions import SessionStore
 from .store.settings import ConversationSettings
+from .store.signals import Signals
 from .store.state import StateReader
 from .store.trace import Trace
 from .store.unread import UnreadCounts
@@ -88,11 +92,12 @@ def _purge(auth: AuthService, db: peewee.Database) -> None:
 
 
 def _writer(config: Config, db: peewee.Database, rows: Rows, counters: UnreadCounters, notifier: Notifier,
-            kinds: dict, unread: UnreadCounts, reconciler: Reconciler, trace: Trace | None) -> MessageWriter:
+            kinds: dict, unread: UnreadCounts, signals: Signals, reconciler: Reconciler,
+            trace: Trace | None) -> MessageWriter:
     """The one writer, with the merged counting of groups' unread changes (lecture 20) when it is on."""
     merger = (UnreadMerger(counters, config.unread_merge / 1000, reconciler.store_was_lost, trace)
               if config.unread_merge > 0 else None)
-    return MessageWriter(db, Commit(db, rows, kinds, counters), Announcer(notifier, kinds), unread,
+    return MessageWriter(db, Commit(db, rows, kinds, counters, signals), Announcer(notifier, kinds), unread,
                          reconciler.store_was_lost, merger, alone=trace.watched if trace is not None else lambda: False)
 
 
@@ -111,8 +116,10 @@ def create_app(config: Config) -> App:
     # the kinds of conversation, each storing its messages its own way (SPEC section 14)
     kinds = {DIRECT: DirectStorage(db, rows), GROUP: GroupStorage(db, rows, merged=config.unread_merge > 0)}
     unread = UnreadCounts(db, counters, kinds)
+    mentions = Mentions(db)
+    signals = Signals(db, kinds, unread, mentions)  # recalls, edits and mentions inside the writer's commits
     reconciler = Reconciler(users, unread, counters)
-    writer = _writer(config, db, rows, counters, notifier, kinds, unread, reconciler, trace)
+    writer = _writer(config, db, rows, counters, notifier, kinds, unread, signals, reconciler, trace)
     sync = SyncService(users, reader, kinds[DIRECT], counters, notifier, release=lambda: release(db))
     inspector = Inspector(trace, StateReader(db, client, keys, kinds)) if trace is not None else None
     if inspector is not None and writer.merger is not None:  # the group view tells waiting changes from drift
@@ -124,11 +131,14 @@ def create_app(config: Config) -> App:
                          password_cost=config.password_cost, register_rate=config.register_rate),
         messages=MessageService(writer, reader, unread, notifier, attempts, rules, send_rate=config.send_rate),
         contacts=ContactService(users, kinds[DIRECT], kinds[GROUP], counters, ConversationSettings(db), reconciler,
-                                sync, notifier, rules),
+                                sync, notifier, rules, mentions),
         groups=GroupService(kinds[GROUP], users, writer, max_members=config.max_group_members),
         sync=sync,
         reconciler=reconciler,
         inspector=inspector,
+        signals=SignalService(writer, signals, attempts, rules, recall_window=config.recall_window,
+                              send_rate=config.send_rate),
+        typing=TypingService(rules, notifier, attempts),
     )
     if trace is not None:
         for name, script in {**counters.scripts(), **attempts.scripts()}.items():

@@ -34,6 +34,7 @@ class Config:
     # milliseconds over which a group's unread changes are merged (lecture 20); 0: counted in the send's commit.
     # 500 from the storm's figures (README, Performance): most of what merging buys, a badge at most 0.5 s late
     unread_merge: float = 500.0
+    recall_window: float = 120.0  # seconds after sending during which its sender may recall a message (撤回)
     register_rate: int = 10  # new accounts per address a minute before 429 (each costs a 16 MiB scrypt); 0 = no limit
     reconcile: bool = False
     # the CPU the server runs on: "auto" one of the CPUs it may use, chosen by its pid; a number; "all" any of
@@ -119,6 +120,8 @@ FLAGS = [
     ("--max-group-members", {"type": int, "metavar": "N"}, "the most members a group may have", None),
     ("--unread-merge", {"type": float, "metavar": "MS"},
      "merge a group's unread changes over MS milliseconds (lecture 20); 0 = in the send's commit", None),
+    ("--recall-window", {"type": float, "metavar": "SECONDS"},
+     "how long after sending its sender may recall a message (a group's owner: any time)", None),
     ("--register-rate", {"type": int, "metavar": "N"},
      "new accounts per client address per minute, then 429; 0 = no limit", None),
     ("--inspect", ON, "serve the inspector at /inspect (it shows every user's messages)",

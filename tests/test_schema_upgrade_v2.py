@@ -1,7 +1,8 @@
 """Schema: an imdemo.db written by the version before the conversation model (tests/data/imdemo-v2.sql,
 dumped from bcf6a34: 1:1 chats and a group, a member who left, no conversation settings) opens, gains what
-the models added (im_conversation_setting), keeps every row, and goes on: the same unread counts, the same
-sessions, each user's seqs continued, muting works."""
+the models added (im_conversation_setting; im_mention and the content row's target_mid, recalled_by, edited_at
+and mentions), keeps every row, and goes on: the same unread counts, the same sessions, each user's seqs
+continued, muting works, and so do recall, edit and mentions on the old messages."""
 from __future__ import annotations
 
 import sqlite3
@@ -42,11 +43,19 @@ def upgraded(tmp_path, make_config):
     app.close()
 
 
-def test_every_row_is_kept_and_the_settings_table_is_added(upgraded):
+SIGNAL_COLUMNS = ["target_mid", "recalled_by", "edited_at", "mentions"]  # added to im_msg_content, NULL in old rows
+
+
+def test_every_row_is_kept_and_the_new_tables_and_columns_are_added(upgraded):
     _, before, path = upgraded
     for table, old in before.items():
-        assert _rows(path, f"SELECT * FROM {table} ORDER BY 1, 2") == old, table
+        now = _rows(path, f"SELECT * FROM {table} ORDER BY 1, 2")
+        assert [row[:len(old[0])] for row in now] == old, table  # every row, every old value
+        assert all(value is None for row in now for value in row[len(old[0]):]), table  # new columns: NULL
+    columns = [name for _, name, *_ in _rows(path, "PRAGMA table_info(im_msg_content)")]
+    assert columns[-len(SIGNAL_COLUMNS):] == SIGNAL_COLUMNS
     assert _rows(path, "SELECT COUNT(*) FROM im_conversation_setting") == [(0,)]
+    assert _rows(path, "SELECT COUNT(*) FROM im_mention") == [(0,)]
 
 
 def test_the_upgraded_database_answers_as_before_and_goes_on(upgraded):
@@ -74,3 +83,23 @@ def test_the_upgraded_database_answers_as_before_and_goes_on(upgraded):
     chat.put_json("/api/conversations/g1/settings", {"muted": True}, headers=zhang.headers)
     muted = [c["muted"] for c in chat.get("/api/contacts", headers=zhang.headers).json["contacts"] if "group" in c]
     assert muted == [True]
+
+
+def test_an_old_message_is_recalled_edited_and_a_group_message_mentions_after_the_upgrade(upgraded):
+    app, _, _ = upgraded
+    chat = webtest.TestApp(app.wsgi)
+    zhang, li = (User(uid, V2_TOKENS[uid], name) for uid, name in ((1000, "zhangsan"), (1001, "lisi")))
+    unread = chat.get("/api/unread", headers=li.headers).json["groups"]["1"]
+    history = chat.get("/api/conversations/g1/messages", headers=zhang.headers).json["messages"]
+    old = [m for m in history if m["kind"] == "text"][-1]  # sent long ago, unread by 李四: the owner may recall it
+    recalled = chat.post_json(f"/api/conversations/g1/messages/{old['mid']}/recall", {},
+                              headers=zhang.headers).json["message"]
+    assert (recalled["content"], recalled["recalled_by"]) == ("", 1000)
+    assert chat.get("/api/unread", headers=li.headers).json["groups"].get("1", 0) == unread - 1
+    theirs = next(m for m in history if m["from"] == 1002 and m["kind"] == "text")
+    refused = chat.patch_json(f"/api/conversations/g1/messages/{theirs['mid']}", {"content": "new"},
+                              headers=zhang.headers, status=403).json
+    assert refused["error"]["code"] == "not_your_message"  # the owner recalls others' messages, never edits them
+    chat.post_json("/api/conversations/g1/messages", {"content": "@李四", "mentions": [1001]}, headers=zhang.headers)
+    contacts = chat.get("/api/contacts", headers=li.headers).json["contacts"]
+    assert [c["mentioned"] for c in contacts if "group" in c] == [True]

@@ -14,6 +14,7 @@ from .inspect import add_inspect_routes
 from .openapi import add_openapi_route
 from .plugin import ApiPlugin
 from .routes import add_account_routes, add_sync_routes
+from .signal_routes import add_signal_routes
 
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
@@ -26,6 +27,7 @@ def build_http_app(services: Services, config: Config, health: dict) -> bottle.B
     app.default_error_handler = from_http_error
     add_account_routes(app, services, config.trust_proxy)
     add_conversation_routes(app, services)
+    add_signal_routes(app, services)
     add_sync_routes(app, services)
     add_group_routes(app, services)
     add_meta_routes(app, config, health, services.auth.demo_password_works())  # checked once, at start

@@ -53,6 +53,11 @@ FIELDS = {
     "hints_since": {"type": "string", "pattern": "^[0-9]{1,19}-[0-9]{1,19}$", "description": "a hints_next"},
     "gid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "muted": {"type": "boolean"},
+    "target_mid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "mentions": {"oneOf": [{"const": "all"}, {"type": "array", "maxItems": 100, "items": {
+        "type": "integer", "minimum": 1, "maximum": MAX_ID}}], "description": (
+        "a group message's mentions: members' uids (anyone else: 400 mention_not_member), or \"all\" (the "
+        "group's owner only: 403 not_owner); a 1:1 chat takes none (400 mentions_in_group_only)")},
     "group_name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": VISIBLE,
                    "description": "1 to 64 characters after trimming"},
     "uids": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
@@ -103,6 +108,14 @@ PAGE_PARAMS = [
     _param("limit", schema="history_limit"),
 ]
 TAKEN = {"409": {**ERROR, "description": "username_taken: someone has this username"}}
+MID = {"name": "mid", "in": "path", "required": True, "schema": FIELDS["target_mid"], "description": "the message"}
+CHANGE_ERRORS = {"409": {**ERROR, "description": "already_recalled; or client_msg_id_taken: used for another message"}}
+RECALL_RULE = ("Its sender within --recall-window seconds (120), a group's owner any message at any time; someone "
+               "else's message: 403 not_your_message; too late: 403 too_late; a system message: 403 not_changeable; "
+               "no such message the caller sees here: 404 no_such_message.")
+EDIT_RULE = ("Its sender within 24 hours, to 1..1000 characters after trimming; someone else's message: 403 "
+             "not_your_message; too late: 403 too_late; recalled: 409 already_recalled; no such message the caller "
+             "sees here: 404 no_such_message.")
 
 SCHEMAS = {
     "Error": _obj(["error"], error=_obj(["code", "message"], code=STR, message=STR)),
@@ -111,15 +124,25 @@ SCHEMAS = {
                     to={**INT, "description": "a 1:1 message's recipient"},
                     group={**INT, "description": "a group message's group"},
                     gseq={**INT, "description": "a group message's place in the group's one order"},
-                    kind={"enum": ["text", "system"]}, content=STR,
+                    kind={"enum": ["text", "system", "recall", "edit"]}, content=STR,
                     created_at={"type": "string", "format": "date-time"}, client_msg_id={"type": ["string", "null"]},
+                    mentions={"oneOf": [{"const": "all"}, {"type": "array", "items": INT}],
+                              "description": "whom a group message mentions"},
+                    recalled_by={**INT, "description": "who recalled it (撤回): its content is gone"},
+                    edited_at={"type": "string", "format": "date-time", "description": "when it was last edited"},
+                    target={"type": "object", "description": "a recall's or an edit's message (signals appear as "
+                                                             "events, never in history)"},
                     event={**_obj(["type", "by", "uids"], type={"enum": ["created", "renamed", "added", "removed",
                                                                          "left", "owner"]},
                                   by=INT, uids={"type": "array", "items": INT}, name=STR),
                            "description": "a system message's membership change"}),
     "Event": {"type": "object", "required": ["type"], "properties": {
-        "type": {"enum": ["message", "read", "delivered", "unread", "settings"]}, "seq": INT,
-        "message": _ref("Message")}},
+        "type": {"enum": ["message", "recalled", "edited", "read", "delivered", "unread", "settings", "typing"]},
+        "seq": INT, "message": _ref("Message"), "conversation": {**STR, "description": "a cid, as the caller names it"},
+        "mid": {**INT, "description": "recalled: the message recalled"}, "by": {**INT, "description": (
+            "recalled: who recalled it; typing: who types")}},
+        "description": ("message, recalled and edited events have a seq (durable, replayed on resume); the others "
+                        "are live hints; typing reaches WebSocket connections only")},
     "Group": _obj(["gid", "name", "owner", "member_count", "created_at"], gid=INT, name=STR, owner=INT,
                   member_count=INT, created_at={"type": "string", "format": "date-time"}),
 }
@@ -147,7 +170,7 @@ GROUP_PATHS = {
         "post": _op("Send a message to a group", {
             "201": _json(_obj(["message"], message=_ref("Message")), "stored"),
             "200": _json(_obj(["message"], message=_ref("Message")), "already stored with this client_msg_id")},
-            _body(["content"], content="content", client_msg_id="client_msg_id"), params=[GID]),
+            _body(["content"], content="content", client_msg_id="client_msg_id", mentions="mentions"), params=[GID]),
         "get": _op("A page of a group as the caller received it, ascending, with the members' read markers", {
             "200": _json(_obj(["messages", "has_more", "read_marks"], messages={
                 "type": "array", "items": _ref("Message")}, has_more={"type": "boolean"}, read_marks={
@@ -175,10 +198,13 @@ PATHS = {
     "/api/contacts": {"get": _op("Recent contacts, 1:1 conversations and groups in one list, newest first", {
         "200": _json(_obj(["total_unread", "contacts"], total_unread=INT, contacts={"type": "array", "items": {
             "oneOf": [_obj(["user", "last_message", "unread"], user=_ref("User"), last_message=_ref("Message"),
-                           unread=INT, peer_read_mid=INT, peer_delivered_mid=INT, muted={"type": "boolean"}),
+                           unread=INT, peer_read_mid=INT, peer_delivered_mid=INT, muted={"type": "boolean"},
+                           read_mid={**INT, "description": "how far the caller has read"}),
                       _obj(["group", "last_message", "unread", "member"], group=_ref("Group"),
                            last_message=_ref("Message"), unread=INT, member={"type": "boolean"},
-                           muted={"type": "boolean"})]}},
+                           muted={"type": "boolean"}, read_mid={**INT, "description": "how far the caller has read"},
+                           mentioned={"type": "boolean", "description": (
+                               "someone mentioned the caller (or everyone) in a message past read_mid")})]}},
             seq=INT))})},
     "/api/unread": {"get": _op("Unread counts", {"200": _json(_obj(
         ["total", "conversations", "groups"], total=INT,
@@ -198,7 +224,20 @@ PATHS = {
         "post": _op("Send a message to a conversation (a 1:1 chat or a group)", {
             "201": _json(_obj(["message"], message=_ref("Message")), "stored"),
             "200": _json(_obj(["message"], message=_ref("Message")), "already stored with this client_msg_id")},
-            _body(["content"], content="content", client_msg_id="client_msg_id"), params=[CID])},
+            _body(["content"], content="content", client_msg_id="client_msg_id", mentions="mentions"), params=[CID])},
+    "/api/conversations/{cid}/messages/{mid}/recall": {"post": _op(
+        "Recall a message (撤回): its content is erased on the server; every member's stream gets a recalled event",
+        {"200": _json(_obj(["message"], message=_ref("Message")), "recalled (or already, by this client_msg_id)"),
+         **CHANGE_ERRORS}, _body([], client_msg_id="client_msg_id"), params=[CID, MID], description=RECALL_RULE)},
+    "/api/conversations/{cid}/messages/{mid}": {"patch": _op(
+        "Edit a message: every member's stream gets an edited event with the new text",
+        {"200": _json(_obj(["message"], message=_ref("Message")), "edited (or already, by this client_msg_id)"),
+         **CHANGE_ERRORS}, _body(["content"], content="content", client_msg_id="client_msg_id"), params=[CID, MID],
+        description=EDIT_RULE)},
+    "/api/conversations/{cid}/typing": {"post": _op(
+        "Say the caller is typing: relayed live to the other members' WebSocket connections, never stored, not in "
+        "a group of more than 100 members; at most once every 2 s per conversation (429 typing_too_often)",
+        {"204": {"description": "relayed"}}, params=[CID])},
     "/api/conversations/{cid}/read": {"post": _op("Mark a conversation read", {"200": _json(_obj(
         ["unread", "total_unread"], unread=INT, total_unread=INT, read_mid=INT))}, _body([], up_to="mid"),
         params=[CID])},

@@ -16,6 +16,7 @@ from ..services.auth import token_hash
 from ..services.errors import BadInput, ImdemoError, Unauthorized
 from ..services.feed import Feed
 from .ws_frames import error_frame, parse, read_call, send_call
+from .ws_signals import FRAMES, signal_call, signal_reply
 
 WINDOW = 256  # unacknowledged message events per connection
 SESSION_CHECK = 60.0  # seconds between checks that the connection's session is still alive
@@ -197,12 +198,15 @@ class Session:
         if kind == "send":
             send, conversation = send_call(self.gateway.services, frame)
             message, _ = await self.gateway.run_blocking(self._as_caller, send, conversation, frame.get("content"),
-                                                         frame.get("client_msg_id"))
+                                                         frame.get("client_msg_id"), frame.get("mentions"))
             return {"type": "sent", "client_msg_id": message["client_msg_id"], "message": message}
         if kind == "read":
             mark, conversation = read_call(self.gateway.services, frame)
             await self.gateway.run_blocking(self._as_caller, mark, conversation, frame.get("up_to"))
             return None
+        if kind in FRAMES:  # recall, edit, typing
+            call, args = signal_call(self.gateway.services, frame)
+            return signal_reply(frame, await self.gateway.run_blocking(self._as_caller, call, *args))
         raise BadInput(f"unknown frame type {kind!r}", "unknown_type")
 
     async def _ack(self, seq) -> None:
@@ -213,7 +217,7 @@ class Session:
         received = False  # whether this ACK covers a 1:1 message sent to this user (a delivered receipt is due;
         # a group shows who has read instead, so its messages' ACKs cost nothing more)
         for done in [s for s in self.pending if s <= seq]:
-            received = self.pending.pop(done).event["message"].get("to") == self.uid or received
+            received = self.pending.pop(done).event.get("message", {}).get("to") == self.uid or received
         if was_full:
             self.wake.set()  # the window has room again
         if received:  # the user's own sends coming back need no receipt; a later ACK records past them

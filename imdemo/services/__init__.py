@@ -10,7 +10,9 @@ from .contacts import ContactService
 from .groups import GroupService
 from .inspect import Inspector
 from .messages import MessageService
+from .signals import SignalService
 from .sync import SyncService
+from .typing import TypingService
 
 
 @dataclass(frozen=True)
@@ -24,3 +26,5 @@ class Services:
     sync: SyncService
     reconciler: Reconciler
     inspector: Inspector | None = None  # None when the inspector is off
+    signals: SignalService | None = None  # recall and edit (create_app always wires it)
+    typing: TypingService | None = None

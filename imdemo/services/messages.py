@@ -14,6 +14,7 @@ from ..store.writer import MessageWriter
 from . import checks
 from .conversations import REFUSALS
 from .errors import BadInput, RateLimited
+from .mentions import mentioned
 
 
 class MessageService:
@@ -24,16 +25,19 @@ class MessageService:
         self.writer, self.reader, self.unread, self.notifier = writer, reader, unread, notifier
         self.attempts, self.rules, self.send_rate = attempts, rules, send_rate
 
-    def send(self, sender: int, conversation: Conversation, content, client_msg_id=None) -> tuple[dict, bool]:
+    def send(self, sender: int, conversation: Conversation, content, client_msg_id=None,
+             mentions=None) -> tuple[dict, bool]:
         """Store a message in a conversation (in the timeline of everyone in it) and tell them; return (message,
-        created). The same client_msg_id again returns the first message and stores nothing."""
+        created). The same client_msg_id again returns the first message and stores nothing. A group's message
+        may mention members (mentions.py)."""
         content = checks.content(content)
         client_msg_id = checks.client_msg_id(client_msg_id)
         rules = self.rules[conversation.kind]
         rules.may_send(sender, conversation)
+        draft = Draft(sender, conversation, content, client_msg_id, **mentioned(rules, conversation, mentions))
         self._limit_rate(sender)
         try:
-            stored = self.writer.append(Draft(sender, conversation, content, client_msg_id))
+            stored = self.writer.append(draft)
         except REFUSALS as e:
             raise rules.refused(conversation, e) from None
         return message_view(stored.message), stored.created

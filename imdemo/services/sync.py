@@ -95,7 +95,7 @@ class SyncService:
         """
         if not newer_exists and since >= self.last_seq(uid):
             return []
-        return [message_event(seq, m) for seq, m in self.reader.timeline(uid, since, limit)]
+        return [message_event(seq, m, uid) for seq, m in self.reader.timeline(uid, since, limit)]
 
     def acknowledge(self, uid: int, seq: int) -> int:
         """Record that uid's client holds everything up to seq (at most uid's newest); tell the senders it

@@ -14,7 +14,7 @@ import peewee
 
 from .conversation import Conversation, group_peer_sql
 from .errors import NotAMember, UnknownGroup
-from .message import MESSAGE_COLUMNS, Draft, Message
+from .message import MESSAGE_COLUMNS, SIGNALS, Draft, Message
 from .rows import Rows
 
 OWNER, MEMBER = 1, 0
@@ -37,7 +37,7 @@ SQL = {
                  " WHERE m.uid = ? AND m.left_mid IS NULL AND g.member_count > 0 ORDER BY g.last_mid DESC",
     # A recent-contacts entry per group derives from the membership and the group's newest message (for a
     # former member, the message that removed them): no contact row per member per message.
-    "contacts": f"SELECT {GROUP_COLUMNS}, m.left_mid, {MESSAGE_COLUMNS} FROM im_group_member m"
+    "contacts": f"SELECT {GROUP_COLUMNS}, m.left_mid, m.read_mid, {MESSAGE_COLUMNS} FROM im_group_member m"
                 " JOIN im_group g ON g.gid = m.gid JOIN im_msg_content c ON c.mid = COALESCE(m.left_mid, g.last_mid)"
                 " WHERE m.uid = ? AND g.member_count > 0 ORDER BY c.mid DESC LIMIT ?",
     # A current member's newest message of the group and their read mark
@@ -125,17 +125,28 @@ class GroupStorage:
         raise UnknownGroup(gid)
 
     def write(self, draft: Draft, seqs: dict[int, int], now: int, locked: LockedGroup) -> Message:
-        """The content row with the group's next gseq, then a row in each member's timeline."""
+        """The content row with the group's next gseq, then a row in each member's timeline. A signal takes no
+        gseq and is not the group's newest message: it is about one that is in the group's order."""
+        if draft.kind in SIGNALS:
+            mid = self.rows.insert_content(draft, now)
+            self.rows.index(mid, draft, seqs, now)
+            return Message(mid, draft.sender, draft.conversation, draft.content, draft.client_msg_id, now, draft.kind,
+                           target_mid=draft.target)
         locked.gseq += 1
         mid = locked.newest = self.rows.insert_content(draft, now, locked.gseq)
         self.rows.index(mid, draft, seqs, now)
         return Message(mid, draft.sender, draft.conversation, draft.content, draft.client_msg_id, now, draft.kind,
-                       locked.gseq, draft.event)
+                       locked.gseq, draft.event, mentions=draft.mentions)
 
     def finish(self, locked: LockedGroup | None) -> None:
         """Record the group's newest message and its last gseq (its row is locked)."""
         if locked is not None and locked.newest:
             self.db.execute_sql(self.sql["advance"], (locked.gseq, locked.newest, locked.gid))
+
+    def owner(self, conversation: Conversation) -> int | None:
+        """Who owns the group (may recall any message in it), read under its lock in a commit."""
+        row = self.group(conversation.id)
+        return row.owner if row is not None else None
 
     # --- read marks (in the membership row) ---
 
@@ -183,9 +194,9 @@ class GroupStorage:
         """The groups uid is a member of now, the most recently active first."""
         return [GroupRow.from_row(r) for r in self._all("groups_of", uid)]
 
-    def contacts(self, uid: int, limit: int) -> list[tuple[GroupRow, bool, Message]]:
-        """uid's groups as recent contacts, newest first: (group, still a member, last message)."""
-        return [(GroupRow.from_row(r), r[5] is None, Message.from_row(r[6:]))
+    def contacts(self, uid: int, limit: int) -> list[tuple[GroupRow, bool, int, Message]]:
+        """uid's groups as recent contacts, newest first: (group, still a member, uid's read mark, last message)."""
+        return [(GroupRow.from_row(r), r[5] is None, int(r[6] or 0), Message.from_row(r[7:]))
                 for r in self._all("contacts", uid, limit)]
 
     def senders_between(self, uid: int, gid: int, after_mid: int, up_to_mid: int) -> list[int]:

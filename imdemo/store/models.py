@@ -38,11 +38,15 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         content = pw.TextField()
         sender_id = pw.IntegerField()
         recipient_id = pw.IntegerField()  # a uid, or minus the gid for a group's message
-        msg_type = pw.SmallIntegerField(default=0)  # 0 text, 1 system (a group's membership change)
+        msg_type = pw.SmallIntegerField(default=0)  # 0 text, 1 system (a group's membership change), 10 recall, 11 edit
         client_msg_id = pw.CharField(max_length=64, null=True)
         create_time = pw.BigIntegerField()
         gseq = pw.BigIntegerField(null=True)  # a group message's place in the group's one order
         event = pw.TextField(null=True)  # a system message's structured event, as JSON
+        target_mid = pw.BigIntegerField(null=True)  # a recall's or an edit's target (message.py: signals)
+        recalled_by = pw.IntegerField(null=True)  # who recalled it; its content is erased, who and when stay
+        edited_at = pw.BigIntegerField(null=True)  # when its content was last edited
+        mentions = pw.TextField(null=True)  # whom a group message mentions, as JSON: [uid, ...] or "all"
 
         class Meta:
             table_name = "im_msg_content"
@@ -55,7 +59,9 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         owner_uid = pw.IntegerField()
         other_uid = pw.IntegerField()  # the conversation: the other party's uid, or minus the gid of a group
         mid = pw.BigIntegerField()
-        type = pw.SmallIntegerField()  # 0 sent by the owner, 1 received, 2 a system message (never unread)
+        # 0 sent by the owner, 1 received, 2 a notice: a system message or a signal (never unread), 3 received
+        # and since recalled (never unread: every count of type 1 leaves it out)
+        type = pw.SmallIntegerField()
         seq = pw.BigIntegerField()
         create_time = pw.BigIntegerField()
 
@@ -114,6 +120,18 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
             primary_key = pw.CompositeKey("gid", "uid")
             indexes = ((("uid", "gid"), False),)
 
+    class Mention(Base):
+        """Who a group message mentions (uid 0: everyone, the owner's @all): read with the member's read mark,
+        the contact entry's "mentioned" until they read past it."""
+
+        gid = pw.IntegerField()
+        uid = pw.IntegerField()
+        mid = pw.BigIntegerField()
+
+        class Meta:
+            table_name = "im_mention"
+            primary_key = pw.CompositeKey("gid", "uid", "mid")
+
     class ConversationSetting(Base):
         """One user's settings of one conversation (muted), by its peer as im_msg_relation names it."""
 
@@ -136,7 +154,8 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
             table_name = "im_session"
 
     return SimpleNamespace(User=User, MsgContent=MsgContent, MsgRelation=MsgRelation, MsgContact=MsgContact,
-                           Group=Group, GroupMember=GroupMember, ConversationSetting=ConversationSetting,
-                           Session=Session, all=[User, MsgContent, MsgRelation, MsgContact, Group, GroupMember,
-                                                 ConversationSetting, Session])
+                           Group=Group, GroupMember=GroupMember, Mention=Mention,
+                           ConversationSetting=ConversationSetting, Session=Session,
+                           all=[User, MsgContent, MsgRelation, MsgContact, Group, GroupMember, Mention,
+                                ConversationSetting, Session])
 

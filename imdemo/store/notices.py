@@ -11,6 +11,7 @@ travel together as one PUBLISH on one channel, in one of two shapes:
      "fanout": [[key, [uid, ...], [seq, ...]], ...]}       members it reaches; an event in a notice is
                                                            [seq, key] and is handed to listeners as
                                                            {"type": "message", "seq": seq, "message": body}
+                                                           (a signal's as what it did: message.py event_of)
 
 A group's message reaches hundreds of timelines with nothing else to say to them, so it goes in "fanout"
 (optional): its members and their seqs as two plain lists, not a notice each (for 500 members a third of the
@@ -30,6 +31,7 @@ from collections.abc import Callable
 import redis
 
 from .keyvalue import Keys
+from .message import event_of
 
 log = logging.getLogger(__name__)
 Listener = Callable[[dict], None]
@@ -201,8 +203,7 @@ class Notifier:
                 notice["seq"] = max(notice.get("seq", 0), at[uid])
         for uid, notice in mine.items():
             if bodies is not None and "events" in notice:  # in seq order, whichever part of the payload named them
-                notice["events"] = [{"type": "message", "seq": seq, "message": bodies[key]}
-                                    for seq, key in sorted(notice["events"])]
+                notice["events"] = [event_of(seq, bodies[key], uid) for seq, key in sorted(notice["events"])]
             for listener in groups[uid]:
                 try:
                     listener(notice)

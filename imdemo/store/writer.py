@@ -19,7 +19,7 @@ from .database import write_transaction
 from .errors import UnknownUser
 from .group_changes import GroupChange
 from .merge import UnreadMerger
-from .message import SYSTEM, Draft, Stored
+from .message import NEVER_UNREAD, Draft, Stored
 from .unread import UnreadCounts
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class MessageWriter:
             return
         self.announcer.committed(created)
         if self.merger is not None:
-            merged = [s for s in created if s.message.kind != SYSTEM and
+            merged = [s for s in created if s.message.kind not in NEVER_UNREAD and
                       self.commit.kinds[s.message.conversation.kind].unread == "merged"]
             if merged:
                 self.merger.add(merged)
