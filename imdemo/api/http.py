@@ -44,7 +44,8 @@ def add_meta_routes(app: bottle.Bottle, config: Config, health: dict, demo_accou
     def client_config():
         return {"ws_url": _ws_url(config), "heartbeat": config.heartbeat, "ack_timeout": config.ack_timeout,
                 "ack_retries": config.ack_retries, "poll_interval": config.poll_interval,
-                "demo_accounts": demo_accounts, "inspector": config.inspector_enabled}
+                "recall_window": config.recall_window, "demo_accounts": demo_accounts,
+                "inspector": config.inspector_enabled}
 
     @app.get("/healthz", auth=False)
     def healthz():

@@ -251,9 +251,12 @@ PATHS = {
         params=[_param("since", schema="seq"), _param("timeout", schema="timeout"),
                 _param("limit", schema="sync_limit"), _param("hints_since", schema="hints_since")])},
     "/api/config": {"get": _op("What a client needs to connect", {"200": _json(_obj(
-        ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts", "inspector"],
+        ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "recall_window", "demo_accounts",
+         "inspector"],
         ws_url=STR, heartbeat={"type": "number"}, ack_timeout={"type": "number"}, ack_retries=INT,
-        poll_interval={"type": "number"}, demo_accounts={"type": "boolean"}, inspector={"type": "boolean"}))},
+        poll_interval={"type": "number"}, recall_window={"type": "number", "description": (
+            "seconds after sending during which its sender may recall a message")},
+        demo_accounts={"type": "boolean"}, inspector={"type": "boolean"}))},
         auth=False)},
     "/healthz": {"get": _op("Liveness", {"200": _json(_obj(["status"], status=STR))}, auth=False)},
     "/api/inspect/actions": {"get": _op("The inspector: actions after an id, each with its SQL and Redis steps "

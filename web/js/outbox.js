@@ -13,9 +13,10 @@ export class Outbox extends EventTarget {
     this.items = new Map();  // client_msg_id -> {id, to (a conversation key), content, state, created_at, error, retryable}
   }
 
-  /** Queue a message to a conversation and send it; 'update' and 'sent' events tell how it goes. */
-  send(to, content) {
-    const item = {id: newClientMsgId(), to, content, state: 'sending', created_at: new Date().toISOString()};
+  /** Queue a message to a conversation and send it (a group's may mention members: [uid, ...] or 'all');
+   * 'update' and 'sent' events tell how it goes. */
+  send(to, content, mentions = undefined) {
+    const item = {id: newClientMsgId(), to, content, mentions, state: 'sending', created_at: new Date().toISOString()};
     this.items.set(item.id, item);
     this.attempt(item);
     return item;
@@ -25,7 +26,7 @@ export class Outbox extends EventTarget {
     this.update(item, 'sending');
     for (;;) {
       try {
-        const message = await this.api.send(item.to, item.content, item.id);
+        const message = await this.api.send(item.to, item.content, item.id, item.mentions);
         this.items.delete(item.id);
         this.dispatchEvent(new CustomEvent('sent', {detail: {item, message}}));
         return;
