@@ -248,3 +248,31 @@ def test_a_system_message_cannot_be_recalled(chat, signals):
     gid = Groups(chat).create(alice, "g", [bob])["gid"]
     created = chat.get(alice, f"/api/conversations/g{gid}/messages")["messages"][0]
     assert signals.recall(alice, f"g{gid}", created["mid"], 403)["error"]["code"] == "not_changeable"
+
+
+def test_the_inspector_shows_what_a_recall_wrote_and_moved(make_config):
+    """The erased row, the recall's own rows in both timelines, the RECALLED row, the recount's script, and
+    the state view's content row that keeps who recalled it and nothing of the text."""
+    app = create_app(make_config(inspect=True))
+    try:
+        chat = Chat(webtest.TestApp(app.wsgi))
+        alice, bob = chat.register("alice"), chat.register("bob")
+        sent = chat.send(alice, bob.uid, "a secret")["message"]
+        seen = chat.get(None, "/api/inspect/actions")["next"]
+        Signals(chat).recall(alice, f"u{bob.uid}", sent["mid"])
+        actions = chat.get(None, "/api/inspect/actions", after=seen)["actions"]
+        recall = next(a for a in actions if a["name"].endswith(f"/messages/{sent['mid']}/recall"))
+        sql = [s["sql"] for s in recall["steps"] if s["kind"] == "sql"]
+        assert any(s.startswith("UPDATE im_msg_content SET content = ''") for s in sql)  # the erased row
+        assert any(s.startswith("INSERT INTO im_msg_relation") for s in sql)  # the recall in both timelines
+        assert any(s.startswith("UPDATE im_msg_relation SET type = 3") for s in sql)  # no longer unread
+        recount = next(s for s in recall["steps"] if s["kind"] == "lua" and s["script"] == "unread.set_conversation")
+        prefix = app.config.redis_prefix
+        assert (recount["before"][f"{prefix}{bob.uid}_T"], recount["after"][f"{prefix}{bob.uid}_T"]) == ("1", "0")
+        state = chat.get(None, "/api/inspect/state", a=alice.uid, b=bob.uid)
+        rows = {row["mid"]: row for row in state["tables"]["im_msg_content"]}
+        assert (rows[sent["mid"]]["content"], rows[sent["mid"]]["recalled_by"]) == ("", alice.uid)
+        assert [row["target_mid"] for row in rows.values() if row["msg_type"] == 10] == [sent["mid"]]
+        assert state["differences"] == []
+    finally:
+        app.close()

@@ -49,7 +49,7 @@ class Commit:
             try:
                 reach[i] = self.kinds[d.conversation.kind].reach(d, locked[d.conversation])
                 if d.rule is not None:
-                    reach[i] = batch.check(d, reach[i], locked[d.conversation])
+                    reach[i] = batch.check(d, reach[i])
             except (NotAMember, UnknownGroup) as refused:
                 outcomes[i] = refused
             except Refused as refused:

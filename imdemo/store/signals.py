@@ -115,7 +115,7 @@ class SignalBatch:
         self.holders: dict[int, tuple[int, ...]] = {}  # id(draft) -> the timelines a signal reaches
         self.received: dict[tuple[int, int], tuple[int, Message]] = {}  # (uid, target) -> (draft index, target)
 
-    def check(self, draft: Draft, reach: tuple[int, ...], locked) -> tuple[int, ...]:
+    def check(self, draft: Draft, reach: tuple[int, ...]) -> tuple[int, ...]:
         """Run the draft's rule on what the commit holds; return whom it reaches (a signal: those of reach who
         hold its target). Raise Refused with the rule's error."""
         kind = self.signals.kinds[draft.conversation.kind]

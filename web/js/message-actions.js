@@ -51,7 +51,9 @@ export class MessageActions {
     const buttons = actions.map((action) => el('button', {type: 'button', role: 'menuitem', class: `msg-${action}`,
       text: t(`message.${action}`), onclick: () => this.run(action, item, message)}));
     if (!buttons.length) return;
-    this.open = el('div', {class: 'msg-menu', role: 'menu'}, ...buttons);
+    const list = item.parentElement.getBoundingClientRect();  // open towards the room there is: low down, upwards
+    const up = item.getBoundingClientRect().top > list.top + list.height / 2;
+    this.open = el('div', {class: `msg-menu${up ? ' up' : ''}`, role: 'menu'}, ...buttons);
     this.open.addEventListener('keydown', (event) => event.key === 'Escape' && this.closeMenu());
     item.querySelector('.bubble').append(this.open);
     buttons[0].focus();

@@ -103,7 +103,7 @@ export class Store extends EventTarget {
     if (contact.last_message && message.mid <= contact.last_message.mid) return;
     contact.last_message = message;
     if (message.kind === 'system') this.applySystem(contact, message);
-    else if (message.from !== this.me.uid && !this.isReading(key)) {
+    else if (message.from !== this.me.uid && !this.isReading(key) && message.recalled_by === undefined) {
       contact.unread += 1;
       this.total += 1;
       if (mentionsMe(message, this.me.uid)) contact.mentioned = true;
