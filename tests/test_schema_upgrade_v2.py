@@ -54,6 +54,8 @@ def test_every_row_is_kept_and_the_new_tables_and_columns_are_added(upgraded):
         assert all(value is None for row in now for value in row[len(old[0]):]), table  # new columns: NULL
     columns = [name for _, name, *_ in _rows(path, "PRAGMA table_info(im_msg_content)")]
     assert columns[-len(SIGNAL_COLUMNS):] == SIGNAL_COLUMNS
+    indexes = {name for (name,) in _rows(path, "SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "im_msg_content_target_mid" in indexes  # a recall finds its target's edits by it
     assert _rows(path, "SELECT COUNT(*) FROM im_conversation_setting") == [(0,)]
     assert _rows(path, "SELECT COUNT(*) FROM im_mention") == [(0,)]
 

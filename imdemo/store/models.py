@@ -52,6 +52,10 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
             table_name = "im_msg_content"
             indexes = ((("sender_id", "client_msg_id"), True),)
 
+    # A recall finds its target's edits by this (to erase their text too). Partial: only signals have a target,
+    # so an ordinary message adds nothing to it.
+    MsgContent.add_index(MsgContent.index(MsgContent.target_mid, where=MsgContent.target_mid.is_null(False)))
+
     class MsgRelation(Base):
         """The per-user index: one row per message in each timeline it reaches: two for a 1:1 message, one
         per member for a group's (write diffusion)."""
