@@ -179,9 +179,9 @@ def test_notifications_are_offered_by_a_button_and_asked_only_on_its_click(peopl
     alice.page.wait_for_function("window.__asked === 1")
 
 
-@pytest.mark.parametrize("unread", [63, 130])
+@pytest.mark.parametrize("unread, replies", [(63, 0), (130, 0), (40, 30)], ids=["63", "130", "40 between 30 replies"])
 def test_opening_a_conversation_with_many_unread_lands_on_the_first_under_a_new_messages_line(people, tabs,
-                                                                                               unread):
+                                                                                               unread, replies):
     server, uids = people
     alice_uid, alice_token = uids["Alice"]
     for i in range(5):
@@ -193,6 +193,8 @@ def test_opening_a_conversation_with_many_unread_lands_on_the_first_under_a_new_
     bob.page.locator(".everyone .contact", has_text="Carol").click()  # away from Alice's chat
     for i in range(1, unread + 1):
         server.send(alice_token, uids["Bob"][0], f"m{i}")
+        if i <= replies:  # bob's own replies from another device: between the unread, never unread themselves
+            server.send(uids["Bob"][1], alice_uid, f"reply {i}")
     expect(bob.badge("Alice")).to_have_text("99+" if unread > 99 else str(unread), timeout=30000)
     bob.open_chat("Alice")
     line = bob.page.locator(".messages li.new-messages")
@@ -207,6 +209,7 @@ def test_opening_a_conversation_with_many_unread_lands_on_the_first_under_a_new_
         bob.page.locator(".messages").evaluate("(ol) => { ol.scrollTop = ol.scrollHeight; }")
         bob.page.wait_for_timeout(150)
     expect(bob.bubbles.last).to_have_text(f"m{unread}", timeout=8000)
+    expect(bob.bubbles).to_have_count(5 + unread + replies)  # every message once, none skipped between pages
 
 
 def test_in_chinese_at_phone_width_the_recall_and_the_mention_mark_read_in_chinese(people, tabs, tmp_path):

@@ -113,8 +113,7 @@ class Session:
                 since, limit, newer_exists = feed.page(WINDOW - len(self.pending))
                 events = await self.gateway.run_blocking(sync.events_after, self.uid, since, limit, newer_exists)
                 out += self._hold(feed.read(events, limit))
-            out += feed.hints  # after the events they may describe (an unread count, a read marker)
-            feed.hints.clear()
+            out += feed.take_hints()  # after the events they may describe (an unread count, a read marker)
             await self.send_all(out)
 
     def _hold(self, events: list[dict]) -> list[dict]:
