@@ -24,7 +24,9 @@ from .services.messages import MessageService
 from .services.periodic import Periodic
 from .services.probes import ensure_probe_accounts
 from .services.search import SearchService
+from .services.signals import SignalService
 from .services.sync import SyncService
+from .services.typing import TypingService
 from .services.uploads import UploadService
 from .store.announce import Announcer
 from .store.attempts import Attempts
@@ -39,6 +41,7 @@ from .store.groups import GroupStorage
 from .store.keyvalue import Keys, connect_redis
 from .store.large_counters import LargeCounters
 from .store.media_state import MediaState
+from .store.mentions import Mentions
 from .store.merge import UnreadMerger
 from .store.message import Stored
 from .store.message_trace import MessageTraces
@@ -50,6 +53,7 @@ from .store.search import SearchIndex
 from .store.secrets import shared_secret
 from .store.sessions import SessionStore
 from .store.settings import ConversationSettings
+from .store.signals import Signals
 from .store.state import StateReader
 from .store.trace import Trace
 from .store.unread import UnreadCounts
@@ -110,13 +114,14 @@ def _purge(services: Services, db: peewee.Database) -> None:
 
 def _writer(config: Config, db: peewee.Database, rows: Rows, counters: UnreadCounters, notifier: Notifier,
             kinds: dict, unread: UnreadCounts, reconciler: Reconciler, trace: Trace | None, metrics: NoMetrics,
-            traces: MessageTraces | None, search: SearchIndex) -> MessageWriter:
+            traces: MessageTraces | None, search: SearchIndex, signals: Signals) -> MessageWriter:
     """The one writer, with the merged counting of groups' unread changes (lecture 20) when it is on."""
     merger = (UnreadMerger(counters, config.unread_merge / 1000, reconciler.store_was_lost, trace)
               if config.unread_merge > 0 else None)
     announcer = Announcer(notifier, kinds, _stamp(metrics, traces))
-    return MessageWriter(db, Commit(db, rows, kinds, counters, search), announcer, unread, reconciler.store_was_lost,
-                         merger, alone=trace.watched if trace is not None else lambda: False, metrics=metrics)
+    return MessageWriter(db, Commit(db, rows, kinds, counters, signals, search), announcer, unread,
+                         reconciler.store_was_lost, merger, alone=trace.watched if trace is not None else lambda: False,
+                         metrics=metrics)
 
 
 def _stamp(metrics: NoMetrics, traces: MessageTraces | None):
@@ -171,11 +176,15 @@ def create_app(config: Config) -> App:
     files, uploads, media_state = _media(config, db, trace, groups)
     reader = MessageReader(db, {GROUP: groups.large.page})  # a large group keeps a timeline of its own
     unread = UnreadCounts(db, counters, kinds, large, groups.large)
+    mentions = Mentions(db)
+    search = SearchIndex(db)  # written by the writer's commits, read by the search service
+    # recalls, edits and mentions inside the writer's commits (the index follows a recall and an edit)
+    signals = Signals(db, kinds, unread, mentions, search)
     reconciler = Reconciler(users, unread, counters)
     traces = MessageTraces(trace, client, keys, notifier, f"{config.host}:{config.port}") if trace is not None else None
     watch = DeliveryWatch(metrics, traces)
-    search = SearchIndex(db)  # written by the writer's commits, read by the search service
-    writer = _writer(config, db, rows, counters, notifier, kinds, unread, reconciler, trace, metrics, traces, search)
+    writer = _writer(config, db, rows, counters, notifier, kinds, unread, reconciler, trace, metrics, traces,
+                     search, signals)
     sync = SyncService(users, reader, kinds[DIRECT], counters, notifier, LargeGroupSync(groups, large),
                        release=lambda: release(db), watch=watch)
     inspector = (Inspector(trace, StateReader(db, client, keys, kinds), traces, media_state, config.large_group_at)
@@ -190,7 +199,7 @@ def create_app(config: Config) -> App:
         messages=MessageService(writer, reader, unread, notifier, attempts, rules, send_rate=config.send_rate,
                                 files=files),
         contacts=ContactService(users, kinds[DIRECT], kinds[GROUP], counters, ConversationSettings(db), reconciler,
-                                sync, notifier, rules),
+                                sync, notifier, rules, mentions),
         groups=GroupService(groups, users, writer, max_members=config.max_group_members,
                             large_at=config.large_group_at),
         sync=sync,
@@ -200,6 +209,9 @@ def create_app(config: Config) -> App:
         watch=watch,
         files=files,
         uploads=uploads,
+        signals=SignalService(writer, signals, attempts, rules, recall_window=config.recall_window,
+                              send_rate=config.send_rate),
+        typing=TypingService(rules, notifier, attempts),
     )
     for name, script in {**counters.scripts(), **attempts.scripts(), **large.scripts()}.items():
         metrics.name_script(script, name)

@@ -38,6 +38,7 @@ class Config:
     # 500 from the storm's figures (README, Performance): most of what merging buys, a badge at most 0.5 s late
     unread_merge: float = 500.0
     max_upload_mb: int = 25  # the largest file a user may upload (SPEC section 16); 413 above
+    recall_window: float = 120.0  # seconds after sending during which its sender may recall a message (撤回)
     register_rate: int = 10  # new accounts per address a minute before 429 (each costs a 16 MiB scrypt); 0 = no limit
     reconcile: bool = False
     # the CPU the server runs on: "auto" one of the CPUs it may use, chosen by its pid; a number; "all" any of
@@ -130,6 +131,8 @@ FLAGS = [
      "merge a group's unread changes over MS milliseconds (lecture 20); 0 = in the send's commit", None),
     ("--max-upload-mb", {"type": int, "metavar": "N"}, "the largest file a user may upload, in MiB; 413 above",
      None),
+    ("--recall-window", {"type": float, "metavar": "SECONDS"},
+     "how long after sending its sender may recall a message (a group's owner: any time)", None),
     ("--register-rate", {"type": int, "metavar": "N"},
      "new accounts per client address per minute, then 429; 0 = no limit", None),
     ("--inspect", ON, "serve the inspector at /inspect (it shows every user's messages)",

@@ -53,6 +53,7 @@ class People:
     expired: str  # alice's token whose session row has expired
     logged_out: str  # alice's token after POST /api/logout
     gid: int = 0  # a group of alice and carol only
+    secret_mid: int = 0  # a message of the alice-carol conversation (for the routes that name one: recall, edit)
 
 
 def _people(app, chat: Chat) -> People:
@@ -70,7 +71,7 @@ def _people(app, chat: Chat) -> People:
     expired, logged_out = chat.login("alice").token, chat.login("alice").token
     expire_session(app, expired)
     chat.post(User(alice.uid, logged_out, "alice"), "/api/logout", status=204)
-    return People(app, chat, alice, bob, carol, expired, logged_out, gid)
+    return People(app, chat, alice, bob, carol, expired, logged_out, gid, first)
 
 
 def expire_session(app, token: str) -> None:
@@ -123,7 +124,8 @@ def _rows(app) -> dict:
 def _request(p: People, method: str, path: str, other: int) -> tuple[str, dict | None]:
     """The concrete URL and body of one documented route, aimed at other where it names a user, and at the
     alice-carol group where it names a group."""
-    url = path.replace("{cid}", str(other)).replace("{gid}", str(p.gid)).replace("{uid}", str(other))
+    url = path.replace("{cid}", str(other)).replace("{gid}", str(p.gid)).replace("{uid}", str(other)).replace(
+        "{mid}", str(p.secret_mid))
     url = url.replace("{fid}", "1").replace("{upload_id}", "someupload")  # nobody's: 404 to anyone with a token
     if path == "/api/sync":
         url += "?since=0"
@@ -134,7 +136,8 @@ def _request(p: People, method: str, path: str, other: int) -> tuple[str, dict |
               "/api/groups": {"name": "through the matrix", "members": [other]},
               "/api/groups/{gid}": {"name": "renamed through the matrix"},
               "/api/groups/{gid}/members": {"uids": [p.bob.uid]},
-              "/api/groups/{gid}/messages": {"content": "through the matrix"}}
+              "/api/groups/{gid}/messages": {"content": "through the matrix"},
+              "/api/conversations/{cid}/messages/{mid}": {"content": "edited through the matrix"}}
     return url, (bodies.get(path, {}) if method in ("POST", "PATCH") else None)
 
 

@@ -81,6 +81,8 @@ ALLOWED = {
     "English": "i18n.js: the name of English written in English, the same whichever language is chosen",
     "Enter": "composer.js: the key's name in a KeyboardEvent",
     "Escape": "group-panel.js: the key's name in a KeyboardEvent",
+    "Tab": "mentions.js: the key's name in a KeyboardEvent",
+    "Notification": "notify.js: the name of the browser's notifications API, looked up on window",
     "AbortError": "the name of the DOMException an aborted fetch throws",
     "Accept": "an HTTP header's name", "Authorization": "an HTTP header's name",
     "Content-Type": "an HTTP header's name", "Retry-After": "an HTTP header's name",

@@ -82,7 +82,10 @@ def _stated_in_words(path: str, request: dict, me: int) -> bool:
     if path == "/api/messages":
         return request["body"]["to"] == me
     if path == "/api/conversations/{cid}/messages" and request["body"] is not None:  # a send to the caller's own
-        return str(request["path"]["cid"]).removeprefix("u") == str(me)  # cid: self_message, as `to` above
+        if str(request["path"]["cid"]).removeprefix("u") == str(me):  # cid: self_message, as `to` above
+            return True
+    if isinstance(request["body"], dict) and request["body"].get("mentions"):
+        return True  # members only, @all the owner only, groups only: the mentions field says so in words
     both = "before" in request["query"] and "after" in request["query"]
     return both and "bad_cursor" in DOCUMENT["paths"][path]["get"].get("description", "")
 
@@ -184,14 +187,16 @@ BODY_ROUTES = [(path, method) for path, method in TAKES_INPUT if "requestBody" i
 
 
 def _accepted_body(path: str, bob: int) -> dict:
-    """A body each route accepts from alice in the documented world."""
+    """A body each route accepts from alice in the documented world (the message of a recall or an edit is one
+    she has just sent)."""
     return {"/api/register": {"username": "zed", "password": "pw1234"},
             "/api/login": {"username": "alice", "password": "pw1234"},
             "/api/messages": {"to": bob, "content": "hi"}, "/api/groups": {"name": "g2", "members": [bob]},
             "/api/groups/{gid}": {"name": "renamed"}, "/api/groups/{gid}/members": {"uids": [bob]},
             "/api/groups/{gid}/messages": {"content": "hi"}, "/api/conversations/{cid}/messages": {"content": "hi"},
             "/api/conversations/{cid}/settings": {"muted": True},
-            "/api/files/check": {"sha256": "0" * 64, "size": 1}, "/api/files/links": {"fids": [1]}}.get(path, {})
+            "/api/files/check": {"sha256": "0" * 64, "size": 1}, "/api/files/links": {"fids": [1]},
+            "/api/conversations/{cid}/messages/{mid}": {"content": "edited"}}.get(path, {})
 
 
 def _what_alice_sees(chat, alice) -> list:
@@ -205,7 +210,8 @@ def test_a_body_property_the_document_does_not_list_is_refused_and_changes_nothi
     """A client's typo ("contnet") is an error the client sees, not a field the server drops in silence."""
     chat, alice = documented
     bob = chat.get(alice, "/api/users")["users"][0]["uid"]
-    url, body = path.format(cid=bob, gid=1), _accepted_body(path, bob)
+    mine = chat.send(alice, bob, "to recall or edit")["message"]["mid"]
+    url, body = path.format(cid=bob, gid=1, mid=mine), _accepted_body(path, bob)
     typo = {**body, "contnet": "hello"}
     assert not jsonschema.Draft202012Validator(_schema_of(path, method)).is_valid(typo)
     before = _what_alice_sees(chat, alice)

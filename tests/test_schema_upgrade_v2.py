@@ -1,9 +1,10 @@
 """Schema: an imdemo.db written by the version before the conversation model (tests/data/imdemo-v2.sql,
 dumped from bcf6a34: 1:1 chats and a group, a member who left, no conversation settings) opens, gains what
 the models added (im_conversation_setting; large groups' im_group_timeline and im_group's storage columns;
-search's index; media's im_blob, im_blob_chunk, im_upload, im_file, im_secret and
-im_msg_content's fid and attachment), keeps every row, and goes on: the same unread counts, the same sessions,
-each user's seqs continued, muting works, an image is uploaded and sent."""
+search's index; media's im_blob, im_blob_chunk, im_upload, im_file, im_secret and im_msg_content's fid and
+attachment; im_mention and the content row's target_mid, recalled_by, edited_at and mentions), keeps every
+row, and goes on: the same unread counts, the same sessions, each user's seqs continued, muting works, an image
+is uploaded and sent, and recall, edit and mentions work on the old messages."""
 from __future__ import annotations
 
 import sqlite3
@@ -45,19 +46,27 @@ def upgraded(tmp_path, make_config):
     app.close()
 
 
+# added to im_msg_content, NULL in old rows: media's, then signals'
+NEW_CONTENT_COLUMNS = ["fid", "attachment", "target_mid", "recalled_by", "edited_at", "mentions"]
+
+
 def test_every_row_is_kept_and_the_new_tables_and_columns_are_added(upgraded):
     _, before, path = upgraded
-    for table, old in before.items():  # each old row, its old columns first, the new ones empty after them
+    for table, old in before.items():  # each old row, its old columns first, the new ones after them
         width = len(old[0]) if old else 0
         assert [row[:width] for row in _rows(path, f"SELECT * FROM {table} ORDER BY 1, 2")] == old, table
+    columns = [name for _, name, *_ in _rows(path, "PRAGMA table_info(im_msg_content)")]
+    assert set(NEW_CONTENT_COLUMNS) <= set(columns)
+    nulls = " AND ".join(f"{column} IS NULL" for column in NEW_CONTENT_COLUMNS)
+    assert _rows(path, f"SELECT COUNT(*) FROM im_msg_content WHERE NOT ({nulls})") == [(0,)]
+    indexes = {name for (name,) in _rows(path, "SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"im_msg_content_target_mid", "im_msg_content_fid"} <= indexes  # a recall's edits; a file's messages
     assert _rows(path, "SELECT COUNT(*) FROM im_conversation_setting") == [(0,)]
+    assert _rows(path, "SELECT COUNT(*) FROM im_mention") == [(0,)]
     assert _rows(path, "SELECT COUNT(*) FROM im_group_timeline") == [(0,)]
     assert _rows(path, "SELECT gid, storage, counted, switched_mid FROM im_group") == [(1, 0, 0, None)]
-    assert _rows(path, "SELECT COUNT(*) FROM im_msg_content WHERE fid IS NOT NULL OR attachment IS NOT NULL") \
-        == [(0,)]
     for table in ("im_blob", "im_blob_chunk", "im_upload", "im_file"):
         assert _rows(path, f"SELECT COUNT(*) FROM {table}") == [(0,)], table
-    assert "im_msg_content_fid" in {name for (name,) in _rows(path, "SELECT name FROM sqlite_master")}
 
 
 def test_the_upgraded_database_answers_as_before_and_goes_on(upgraded):
@@ -115,3 +124,23 @@ def test_the_upgrade_creates_the_search_index_and_indexes_the_old_messages_once(
         assert [mid for (mid,) in _rows(path, "SELECT rowid FROM im_msg_search ORDER BY rowid")] == texts
     finally:
         again.close()
+
+
+def test_an_old_message_is_recalled_edited_and_a_group_message_mentions_after_the_upgrade(upgraded):
+    app, _, _ = upgraded
+    chat = webtest.TestApp(app.wsgi)
+    zhang, li = (User(uid, V2_TOKENS[uid], name) for uid, name in ((1000, "zhangsan"), (1001, "lisi")))
+    unread = chat.get("/api/unread", headers=li.headers).json["groups"]["1"]
+    history = chat.get("/api/conversations/g1/messages", headers=zhang.headers).json["messages"]
+    old = [m for m in history if m["kind"] == "text"][-1]  # sent long ago, unread by 李四: the owner may recall it
+    recalled = chat.post_json(f"/api/conversations/g1/messages/{old['mid']}/recall", {},
+                              headers=zhang.headers).json["message"]
+    assert (recalled["content"], recalled["recalled_by"]) == ("", 1000)
+    assert chat.get("/api/unread", headers=li.headers).json["groups"].get("1", 0) == unread - 1
+    theirs = next(m for m in history if m["from"] == 1002 and m["kind"] == "text")
+    refused = chat.patch_json(f"/api/conversations/g1/messages/{theirs['mid']}", {"content": "new"},
+                              headers=zhang.headers, status=403).json
+    assert refused["error"]["code"] == "not_your_message"  # the owner recalls others' messages, never edits them
+    chat.post_json("/api/conversations/g1/messages", {"content": "@李四", "mentions": [1001]}, headers=zhang.headers)
+    contacts = chat.get("/api/contacts", headers=li.headers).json["contacts"]
+    assert [c["mentioned"] for c in contacts if "group" in c] == [True]

@@ -17,6 +17,7 @@ from .openapi import add_openapi_route
 from .plugin import ApiPlugin
 from .routes import add_account_routes, add_sync_routes
 from .search_routes import add_search_routes
+from .signal_routes import add_signal_routes
 from .upload_routes import add_upload_routes
 
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -30,6 +31,7 @@ def build_http_app(services: Services, config: Config, health: dict) -> bottle.B
     app.default_error_handler = from_http_error
     add_account_routes(app, services, config.trust_proxy)
     add_conversation_routes(app, services)
+    add_signal_routes(app, services)
     add_sync_routes(app, services)
     add_group_routes(app, services)
     add_search_routes(app, services)
@@ -51,8 +53,8 @@ def add_meta_routes(app: bottle.Bottle, config: Config, health: dict, demo_accou
     def client_config():
         return {"ws_url": _ws_url(config), "heartbeat": config.heartbeat, "ack_timeout": config.ack_timeout,
                 "ack_retries": config.ack_retries, "poll_interval": config.poll_interval,
-                "demo_accounts": demo_accounts, "inspector": config.inspector_enabled,
-                "max_upload_mb": config.max_upload_mb}
+                "recall_window": config.recall_window, "demo_accounts": demo_accounts,
+                "inspector": config.inspector_enabled, "max_upload_mb": config.max_upload_mb}
 
     @app.get("/healthz", auth=False)
     def healthz():

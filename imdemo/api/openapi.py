@@ -12,10 +12,14 @@ import bottle
 
 from . import openapi_media as media
 from .openapi_parts import (
+    CHANGE_ERRORS,
     CID,
+    EDIT_RULE,
     INT,
+    MID,
     PAGE_PARAMS,
     PAGE_RULE,
+    RECALL_RULE,
     SCHEMAS,
     STR,
     TAKEN,
@@ -54,7 +58,8 @@ GROUP_PATHS = {
         "post": op("Send a message to a group", {
             "201": json_of(obj(["message"], message=ref("Message")), "stored"),
             "200": json_of(obj(["message"], message=ref("Message")), "already stored with this client_msg_id")},
-            send_body([], content="content", client_msg_id="client_msg_id", attachment="attachment"), params=[GID]),
+            send_body([], content="content", client_msg_id="client_msg_id", attachment="attachment",
+                      mentions="mentions"), params=[GID]),
         "get": op("A page of a group as the caller received it, ascending, with the members' read markers", {
             "200": json_of(obj(["messages", "has_more", "read_marks"], messages={
                 "type": "array", "items": ref("Message")}, has_more={"type": "boolean"}, read_marks={
@@ -82,10 +87,13 @@ PATHS = {
     "/api/contacts": {"get": op("Recent contacts, 1:1 conversations and groups in one list, newest first", {
         "200": json_of(obj(["total_unread", "contacts"], total_unread=INT, contacts={"type": "array", "items": {
             "oneOf": [obj(["user", "last_message", "unread"], user=ref("User"), last_message=ref("Message"),
-                           unread=INT, peer_read_mid=INT, peer_delivered_mid=INT, muted={"type": "boolean"}),
+                           unread=INT, peer_read_mid=INT, peer_delivered_mid=INT, muted={"type": "boolean"},
+                           read_mid={**INT, "description": "how far the caller has read"}),
                       obj(["group", "last_message", "unread", "member"], group=ref("Group"),
                            last_message=ref("Message"), unread=INT, member={"type": "boolean"},
-                           muted={"type": "boolean"})]}},
+                           muted={"type": "boolean"}, read_mid={**INT, "description": "how far the caller has read"},
+                           mentioned={"type": "boolean", "description": (
+                               "someone mentioned the caller (or everyone) in a message past read_mid")})]}},
             seq=INT, groups_seq={"type": "object", "additionalProperties": INT, "description": (
                 "{gid: newest gseq} of each large group: where a client starts following it (sync's groups)")}))})},
     "/api/unread": {"get": op("Unread counts", {"200": json_of(obj(
@@ -106,8 +114,22 @@ PATHS = {
         "post": op("Send a message to a conversation (a 1:1 chat or a group)", {
             "201": json_of(obj(["message"], message=ref("Message")), "stored"),
             "200": json_of(obj(["message"], message=ref("Message")), "already stored with this client_msg_id")},
-            send_body([], content="content", client_msg_id="client_msg_id", attachment="attachment"),
+            send_body([], content="content", client_msg_id="client_msg_id", attachment="attachment",
+                      mentions="mentions"),
             params=[CID])},
+    "/api/conversations/{cid}/messages/{mid}/recall": {"post": op(
+        "Recall a message (撤回): its content is erased on the server; every member's stream gets a recalled event",
+        {"200": json_of(obj(["message"], message=ref("Message")), "recalled (or already, by this client_msg_id)"),
+         **CHANGE_ERRORS}, body([], client_msg_id="client_msg_id"), params=[CID, MID], description=RECALL_RULE)},
+    "/api/conversations/{cid}/messages/{mid}": {"patch": op(
+        "Edit a message: every member's stream gets an edited event with the new text",
+        {"200": json_of(obj(["message"], message=ref("Message")), "edited (or already, by this client_msg_id)"),
+         **CHANGE_ERRORS}, body(["content"], content="content", client_msg_id="client_msg_id"), params=[CID, MID],
+        description=EDIT_RULE)},
+    "/api/conversations/{cid}/typing": {"post": op(
+        "Say the caller is typing: relayed live to the other members' WebSocket connections, never stored, not in "
+        "a group of more than 100 members; at most once every 2 s per conversation (429 typing_too_often)",
+        {"204": {"description": "relayed"}}, params=[CID])},
     "/api/conversations/{cid}/read": {"post": op("Mark a conversation read", {"200": json_of(obj(
         ["unread", "total_unread"], unread=INT, total_unread=INT, read_mid=INT))}, body([], up_to="mid"),
         params=[CID])},
@@ -144,10 +166,12 @@ PATHS = {
         description="Text messages only, as far as the caller may see them: a group from when they joined, "
                     "what a former member had, their own 1:1 chats.")},
     "/api/config": {"get": op("What a client needs to connect", {"200": json_of(obj(
-        ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts", "inspector",
-         "max_upload_mb"],
+        ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "recall_window", "demo_accounts",
+         "inspector", "max_upload_mb"],
         ws_url=STR, heartbeat={"type": "number"}, ack_timeout={"type": "number"}, ack_retries=INT,
-        poll_interval={"type": "number"}, demo_accounts={"type": "boolean"}, inspector={"type": "boolean"},
+        poll_interval={"type": "number"}, recall_window={"type": "number", "description": (
+            "seconds after sending during which its sender may recall a message")},
+        demo_accounts={"type": "boolean"}, inspector={"type": "boolean"},
         max_upload_mb=INT))},
         auth=False)},
     "/healthz": {"get": op("Liveness", {"200": json_of(obj(["status"], status=STR))}, auth=False)},

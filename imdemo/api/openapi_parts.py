@@ -53,6 +53,11 @@ FIELDS = {
     "gid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "muted": {"type": "boolean"},
     "large": {"type": "boolean", "default": False},
+    "target_mid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    "mentions": {"oneOf": [{"const": "all"}, {"type": "array", "maxItems": 100, "items": {
+        "type": "integer", "minimum": 1, "maximum": MAX_ID}}], "description": (
+        "a group message's mentions: members' uids (anyone else: 400 mention_not_member), or \"all\" (the "
+        "group's owner only: 403 not_owner); a 1:1 chat takes none (400 mentions_in_group_only)")},
     "attachment": {**media.FID, "description": "a file the caller may read (theirs, or one in a message they see): "
                                                "the message is an image or a file, content its optional caption"},
     "search_query": {"type": "string", "minLength": 1, "maxLength": search.MAX_QUERY, "pattern": VISIBLE,
@@ -115,6 +120,14 @@ PAGE_PARAMS = [
     param("limit", schema="history_limit"),
 ]
 TAKEN = {"409": {**ERROR, "description": "username_taken: someone has this username"}}
+MID = {"name": "mid", "in": "path", "required": True, "schema": FIELDS["target_mid"], "description": "the message"}
+CHANGE_ERRORS = {"409": {**ERROR, "description": "already_recalled; or client_msg_id_taken: used for another message"}}
+RECALL_RULE = ("Its sender within --recall-window seconds (120), a group's owner any message at any time; someone "
+               "else's message: 403 not_your_message; too late: 403 too_late; a system message: 403 not_changeable; "
+               "no such message the caller sees here: 404 no_such_message.")
+EDIT_RULE = ("Its sender within 24 hours, to 1..1000 characters after trimming; someone else's message: 403 "
+             "not_your_message; too late: 403 too_late; recalled: 409 already_recalled; no such message the caller "
+             "sees here: 404 no_such_message.")
 
 SCHEMAS = {
     "Error": obj(["error"], error=obj(["code", "message"], code=STR, message=STR)),
@@ -123,17 +136,29 @@ SCHEMAS = {
                     to={**INT, "description": "a 1:1 message's recipient"},
                     group={**INT, "description": "a group message's group"},
                     gseq={**INT, "description": "a group message's place in the group's one order"},
-                    kind={"enum": ["text", "system", "image", "file"]}, content=STR,
+                    kind={"enum": ["text", "system", "image", "file", "recall", "edit"]}, content=STR,
                     attachment={**ref("Attachment"), "description": "an image or file message's file"},
                     created_at={"type": "string", "format": "date-time"}, client_msg_id={"type": ["string", "null"]},
+                    mentions={"oneOf": [{"const": "all"}, {"type": "array", "items": INT}],
+                              "description": "whom a group message mentions"},
+                    recalled_by={**INT, "description": "who recalled it (撤回): its content is gone"},
+                    edited_at={"type": "string", "format": "date-time", "description": "when it was last edited"},
+                    target={"type": "object", "description": "a recall's or an edit's message (signals appear as "
+                                                             "events, never in history)"},
                     event={**obj(["type", "by", "uids"], type={"enum": ["created", "renamed", "added", "removed",
-                                                                         "left", "owner"]},
+                                                                         "left", "owner", "large"]},
                                   by=INT, uids={"type": "array", "items": INT}, name=STR),
                            "description": "a system message's membership change"}),
     "Event": {"type": "object", "required": ["type"], "properties": {
-        "type": {"enum": ["message", "read", "delivered", "unread", "settings", "gap"]}, "seq": INT,
-        "group": INT, "gseq": INT,
-        "message": ref("Message")}},
+        "type": {"enum": ["message", "recalled", "edited", "read", "delivered", "unread", "settings", "typing",
+                          "gap"]},
+        "seq": INT, "group": INT, "gseq": INT, "message": ref("Message"),
+        "conversation": {**STR, "description": "a cid, as the caller names it"},
+        "mid": {**INT, "description": "recalled: the message recalled"}, "by": {**INT, "description": (
+            "recalled: who recalled it; typing: who types")}},
+        "description": ("message, recalled and edited events have a seq (durable, replayed on resume), or in a large "
+                        "group a group and a gseq; the others are live hints; typing reaches WebSocket connections "
+                        "only")},
     "Group": obj(["gid", "name", "owner", "member_count", "created_at", "storage"], gid=INT, name=STR, owner=INT,
                   member_count=INT, created_at={"type": "string", "format": "date-time"},
                   storage={"enum": ["write", "read"], "description": (

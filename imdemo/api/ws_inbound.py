@@ -8,6 +8,7 @@ import time
 
 from ..services.errors import BadInput, ImdemoError, Unauthorized
 from .ws_frames import CLOSE_UNAUTHORIZED, error_frame, parse, read_call, send_call
+from .ws_signals import FRAMES, signal_call, signal_reply
 
 
 class FramesIn:
@@ -41,12 +42,16 @@ class FramesIn:
         if kind == "send":
             send, conversation = send_call(self.gateway.services, frame)
             message, _ = await self.gateway.run_blocking(self._as_caller, send, conversation, frame.get("content"),
-                                                         frame.get("client_msg_id"), frame.get("attachment"))
+                                                         frame.get("client_msg_id"), frame.get("attachment"),
+                                                         frame.get("mentions"))
             return {"type": "sent", "client_msg_id": message["client_msg_id"], "message": message}
         if kind == "read":
             mark, conversation = read_call(self.gateway.services, frame)
             await self.gateway.run_blocking(self._as_caller, mark, conversation, frame.get("up_to"))
             return None
+        if kind in FRAMES:  # recall, edit, typing
+            call, args = signal_call(self.gateway.services, frame)
+            return signal_reply(frame, await self.gateway.run_blocking(self._as_caller, call, *args))
         raise BadInput(f"unknown frame type {kind!r}", "unknown_type")
 
     async def _ack_group(self, frame: dict) -> None:

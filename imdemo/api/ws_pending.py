@@ -40,7 +40,7 @@ class Unacked:
         delivered receipt is due)."""
         received = False
         for done in [k for k in self._items if isinstance(k, int) and k <= seq]:
-            received = self._items.pop(done).event["message"].get("to") == uid or received
+            received = self._items.pop(done).event.get("message", {}).get("to") == uid or received
         return received
 
     def ack_group(self, gid: int, gseq: int) -> None:

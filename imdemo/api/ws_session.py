@@ -122,8 +122,7 @@ class Session(FramesIn):
                     await self.send_all(out)
                     out = []
                 out += await self._follow(self._hold(await self._read_behind()))
-            out += feed.hints  # after the events they may describe (an unread count, a read marker)
-            feed.hints.clear()
+            out += feed.take_hints()  # after the events they may describe (an unread count, a read marker)
             await self.send_all(out)
 
     async def _read_behind(self) -> list[dict]:

@@ -13,7 +13,9 @@ from .groups import GroupService
 from .inspect import Inspector
 from .messages import MessageService
 from .search import SearchService
+from .signals import SignalService
 from .sync import SyncService
+from .typing import TypingService
 from .uploads import UploadService
 
 
@@ -32,3 +34,5 @@ class Services:
     watch: DeliveryWatch = NO_WATCH  # the metrics (and the message trace) of deliveries
     files: FileService | None = None
     uploads: UploadService | None = None
+    signals: SignalService | None = None  # recall and edit (create_app always wires it)
+    typing: TypingService | None = None

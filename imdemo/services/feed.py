@@ -103,6 +103,16 @@ class Feed:
             for place in (self.mine, *self.groups.values()):
                 place.unsure = True
 
+    def take_hints(self) -> list[dict]:
+        """The live hints notices brought, in order, to be written after the events they came with; of several
+        unread counts of one conversation only the last. Each is the count right after its own message, and the
+        events of every notice taken so far go out before them: a page that took an earlier count after the
+        later messages (which it counts itself) would lower its badge below the truth."""
+        hints = list(self.hints)
+        self.hints.clear()
+        last = {_counted(h): i for i, h in enumerate(hints) if h.get("type") == "unread"}
+        return [h for i, h in enumerate(hints) if h.get("type") != "unread" or last[_counted(h)] == i]
+
     @property
     def behind(self) -> bool:
         """Whether events may lie after a position that only the database has."""
@@ -154,6 +164,11 @@ def following(events, since: int, limit: int, key: str = "seq") -> list[dict]:
         if event[key] == since + len(run) + 1:
             run.append(event)
     return run
+
+
+def _counted(hint: dict) -> tuple:
+    """The conversation an unread hint counts (its name without the count)."""
+    return tuple(sorted((k, v) for k, v in hint.get("conversation", {}).items() if k != "unread"))
 
 
 class Inbox:

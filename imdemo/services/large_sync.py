@@ -12,7 +12,7 @@ import re
 
 from ..store.groups import GroupStorage
 from ..store.large_counters import LargeCounters
-from ..store.message import message_view
+from ..store.message import group_event, message_view
 from .errors import BadInput
 from .feed import Feed
 
@@ -89,8 +89,8 @@ class LargeGroupSync:
             return []
         if newest - since > GAP_AFTER:
             return [{"type": "gap", "group": gid, "after": since, "gseq": newest}]
-        return [{"type": "message", "group": gid, "gseq": gseq, "message": message_view(m)}
-                for gseq, m in self.groups.large.after(gid, since, bounds, limit)]
+        found = self.groups.large.after(gid, since, bounds, limit)
+        return [group_event(gid, gseq, message_view(m)) for gseq, m in found]
 
     def read(self, feed: Feed, room: int) -> list[dict]:
         """Read every large group the feed is behind in (on the feed's own thread)."""

@@ -83,7 +83,8 @@ class SyncService:
         large groups its user's own events say they joined or left."""
         events = self.read(feed, limit) if feed.mine.behind else []
         for event in events:
-            self.large.joined(feed, event["message"])
+            if event["type"] == "message":
+                self.large.joined(feed, event["message"])
         return events + self.large.read(feed, limit)
 
     def _listen(self, uid: int, inbox: Inbox) -> Callable[[], None]:
@@ -125,7 +126,7 @@ class SyncService:
         """
         if not newer_exists and since >= self.last_seq(uid):
             return []
-        return [message_event(seq, m) for seq, m in self.reader.timeline(uid, since, limit)]
+        return [message_event(seq, m, uid) for seq, m in self.reader.timeline(uid, since, limit)]
 
     def acknowledge(self, uid: int, seq: int) -> int:
         """Record that uid's client holds everything up to seq (at most uid's newest); tell the senders it

@@ -5,13 +5,14 @@ timelines it reached, and for a 1:1 message an unread hint for its recipient (li
 message event, which is the +1; a group's members count the message events too, so a group message costs no
 hint per member). A small group's message names its members and their seqs as two lists ("fanout"), not a
 notice each; a large group's names its group and gseq only ("groups"), and each process hands it to the
-connections it holds of that group's members.
+connections it holds of that group's members. A recall that moved counts brings their hints (signals.py);
+those are kept for pollers too.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from .message import Stored, message_view
+from .message import NEVER_UNREAD, Stored, message_view
 from .notices import Notifier
 
 
@@ -32,17 +33,20 @@ class Announcer:
             bodies[key] = message_view(m)
             if s.own_timeline:  # a large group's: its members' connections hear it by the group and its gseq
                 timelines.append((key, m.conversation.id, m.gseq))
+            for uid, hint in s.hints:
+                notices.setdefault(uid, {}).setdefault("hints", []).append(hint)
             if self.kinds[m.conversation.kind].notice == "fanout":
                 if s.seqs:
                     fanout.append((key, list(s.seqs), list(s.seqs.values())))
                 continue
             for uid, seq in s.seqs.items():
-                notice = notices.setdefault(uid, {"seq": 0, "events": []})
+                notice = notices.setdefault(uid, {})
                 notice["seq"] = seq
-                notice["events"].append([seq, key])
-                if uid != m.sender:
+                notice.setdefault("events", []).append([seq, key])
+                if uid != m.sender and m.kind not in NEVER_UNREAD:
                     notice.setdefault("hints", []).append(
                         {"type": "unread", "total": s.recipient_total,
                          "conversation": {**m.conversation_of(uid).named(), "unread": s.recipient_conversation}})
-        self.notifier.publish_many(list(notices.items()), keep_hints=False, bodies=bodies, fanout=fanout,
+        recounted = any(s.hints for s in stored)  # rare: a poller learns of a recall's counts by its hints
+        self.notifier.publish_many(list(notices.items()), keep_hints=recounted, bodies=bodies, fanout=fanout,
                                    groups=timelines, stamp=self.stamp(stored) if self.stamp is not None else None)

@@ -74,6 +74,16 @@ class LargeCounters:
         """Raise (or, exactly, set) how many of gid's counted messages uid has accounted for."""
         self._account(keys=[self.keys.large_accounted(uid)], args=[gid, accounted, "set" if exactly else "raise"])
 
+    def account_many(self, gid: int, accounted: dict[int, int]) -> None:
+        """Raise each {uid: accounted count} of gid (a recall's: it no longer counts for those who had it unread),
+        pipelined in chunks."""
+        items = list(accounted.items())
+        for at in range(0, len(items), 1000):
+            with self.client.pipeline(transaction=False) as pipe:
+                for uid, value in items[at:at + 1000]:
+                    self._account(keys=[self.keys.large_accounted(uid)], args=[gid, value, "raise"], client=pipe)
+                pipe.execute()
+
     def forget(self, uid: int, gid: int) -> None:
         """uid left gid: it counts nothing for them any more."""
         self.client.hdel(self.keys.large_accounted(uid), gid)

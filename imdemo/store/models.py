@@ -41,17 +41,25 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         content = pw.TextField()
         sender_id = pw.IntegerField()
         recipient_id = pw.IntegerField()  # a uid, or minus the gid for a group's message
-        msg_type = pw.SmallIntegerField(default=0)  # 0 text, 1 system, 2 image, 3 file (store/message.py)
+        msg_type = pw.SmallIntegerField(default=0)  # 0 text, 1 system, 2 image, 3 file, 10 recall, 11 edit (message.py)
         client_msg_id = pw.CharField(max_length=64, null=True)
         create_time = pw.BigIntegerField()
         gseq = pw.BigIntegerField(null=True)  # a group message's place in the group's one order
         event = pw.TextField(null=True)  # a system message's structured event, as JSON
         fid = pw.BigIntegerField(null=True, index=True)  # the file an image or file message carries: who may read it
         attachment = pw.TextField(null=True)  # that file as the message shows it, as JSON (files never change)
+        target_mid = pw.BigIntegerField(null=True)  # a recall's or an edit's target (message.py: signals)
+        recalled_by = pw.IntegerField(null=True)  # who recalled it; its content is erased, who and when stay
+        edited_at = pw.BigIntegerField(null=True)  # when its content was last edited
+        mentions = pw.TextField(null=True)  # whom a group message mentions, as JSON: [uid, ...] or "all"
 
         class Meta:
             table_name = "im_msg_content"
             indexes = ((("sender_id", "client_msg_id"), True),)
+
+    # A recall finds its target's edits by this (to erase their text too). Partial: only signals have a target,
+    # so an ordinary message adds nothing to it.
+    MsgContent.add_index(MsgContent.index(MsgContent.target_mid, where=MsgContent.target_mid.is_null(False)))
 
     class MsgRelation(Base):
         """The per-user index: one row per message in each timeline it reaches: two for a 1:1 message, one
@@ -60,7 +68,9 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         owner_uid = pw.IntegerField()
         other_uid = pw.IntegerField()  # the conversation: the other party's uid, or minus the gid of a group
         mid = pw.BigIntegerField()
-        type = pw.SmallIntegerField()  # 0 sent by the owner, 1 received, 2 a system message (never unread)
+        # 0 sent by the owner, 1 received, 2 a notice: a system message or a signal (never unread), 3 received
+        # and since recalled (never unread: every count of type 1 leaves it out)
+        type = pw.SmallIntegerField()
         seq = pw.BigIntegerField()
         create_time = pw.BigIntegerField()
 
@@ -140,6 +150,18 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
             primary_key = pw.CompositeKey("gid", "uid")
             indexes = ((("uid", "gid"), False),)
 
+    class Mention(Base):
+        """Who a group message mentions (uid 0: everyone, the owner's @all): read with the member's read mark,
+        the contact entry's "mentioned" until they read past it."""
+
+        gid = pw.IntegerField()
+        uid = pw.IntegerField()
+        mid = pw.BigIntegerField()
+
+        class Meta:
+            table_name = "im_mention"
+            primary_key = pw.CompositeKey("gid", "uid", "mid")
+
     class ConversationSetting(Base):
         """One user's settings of one conversation (muted), by its peer as im_msg_relation names it."""
 
@@ -162,6 +184,6 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
             table_name = "im_session"
 
     media = declare_media_models(Base)
-    every = [User, MsgContent, MsgRelation, MsgContact, Group, GroupTimeline, GroupMember, ConversationSetting,
-             Session, *media.values()]
+    every = [User, MsgContent, MsgRelation, MsgContact, Group, GroupTimeline, GroupMember, Mention,
+             ConversationSetting, Session, *media.values()]
     return SimpleNamespace(**{model.__name__: model for model in every}, all=every)

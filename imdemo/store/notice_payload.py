@@ -5,6 +5,7 @@
      "fanout": [[key, [uid, ...], [seq, ...]], ...],       timelines it reaches; an event in a notice is
      "groups": [[key, gid, gseq], ...],                    [seq, key], handed to listeners as
      "at": ms, "trace": id}                                {"type": "message", "seq": seq, "message": body}
+                                                           (a signal's as what it did: message.py event_of)
 
 "at" (the commit's time) and "trace" (an inspector's trace id), both optional, are the commit's stamp: every
 notice and group event delivered from the payload carries them (the send-to-push latency, one message's trace
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+
+from .message import event_of, group_event
 
 
 @dataclass
@@ -52,7 +55,7 @@ class Payload:
 
     def for_users(self, held) -> dict[int, dict]:
         """{uid: notice} for the users in held (those this process has listeners of): their notices, with the
-        fan-out's events of each added, every event made whole ({"type", "seq", "message"}) in seq order."""
+        fan-out's events of each added, every event made whole (message.py event_of) in seq order."""
         mine = {uid: notice for uid, notice in self.notices if uid in held}
         for key, uids, seqs in self.fanout:
             here = held & set(uids)
@@ -61,11 +64,10 @@ class Payload:
                 notice = mine.setdefault(uid, {"seq": 0})
                 notice.setdefault("events", []).append([at[uid], key])
                 notice["seq"] = max(notice.get("seq", 0), at[uid])
-        for notice in mine.values():
+        for uid, notice in mine.items():
             notice.update(self.stamp)
             if self.bodies is not None and "events" in notice:  # in seq order, whichever part named them
-                notice["events"] = [{"type": "message", "seq": seq, "message": self.bodies[key]}
-                                    for seq, key in sorted(notice["events"])]
+                notice["events"] = [event_of(seq, self.bodies[key], uid) for seq, key in sorted(notice["events"])]
         return mine
 
     def for_groups(self, held) -> dict[int, list[dict]]:
@@ -73,6 +75,5 @@ class Payload:
         events: dict[int, list[dict]] = {}
         for key, gid, gseq in self.groups:
             if gid in held:
-                events.setdefault(gid, []).append({"type": "message", "group": gid, "gseq": gseq,
-                                                   "message": self.bodies[key]})
+                events.setdefault(gid, []).append(group_event(gid, gseq, self.bodies[key]))
         return events

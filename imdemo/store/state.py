@@ -1,6 +1,7 @@
 """Store layer: read raw state for the inspector: two users' rows in the course's four tables and their
 unread keys, or one group's rows (im_group, im_group_member, its latest messages and their relation rows)
-and each member's unread field; always next to the database's own count of what is unread."""
+and each member's unread field; always next to the database's own count of what is unread. A recall shows
+as its erased row (recalled_by), its own rows (target_mid) and RECALLED relation rows (type 3)."""
 from __future__ import annotations
 
 import peewee
@@ -11,7 +12,8 @@ from .keyvalue import Keys
 
 ROWS = {
     "im_user": "SELECT uid, username, nickname, seq FROM im_user WHERE uid IN (?, ?) ORDER BY uid",
-    "im_msg_content": "SELECT mid, sender_id, recipient_id, content, client_msg_id, create_time FROM im_msg_content"
+    "im_msg_content": "SELECT mid, sender_id, recipient_id, msg_type, content, client_msg_id, create_time, target_mid,"
+                      " recalled_by, edited_at FROM im_msg_content"
                       " WHERE (sender_id = ? AND recipient_id = ?) OR (sender_id = ? AND recipient_id = ?)"
                       " ORDER BY mid DESC LIMIT 20",
     "im_msg_relation": "SELECT owner_uid, other_uid, mid, type, seq, create_time FROM im_msg_relation"
@@ -28,8 +30,9 @@ GROUP_ROWS = {
                        f" WHERE gid = ? ORDER BY joined_mid, uid LIMIT {SHOWN_MEMBERS}",
     "im_group_timeline": "SELECT gid, gseq, mid, sender_id, msg_type, counted FROM im_group_timeline"
                          " WHERE gid = ? ORDER BY gseq DESC LIMIT 20",
-    "im_msg_content": "SELECT mid, sender_id, recipient_id, msg_type, gseq, content, event, client_msg_id, create_time"
-                      " FROM im_msg_content WHERE recipient_id = ? ORDER BY mid DESC LIMIT 10",
+    "im_msg_content": "SELECT mid, sender_id, recipient_id, msg_type, gseq, content, event, client_msg_id, create_time,"
+                      " target_mid, recalled_by, edited_at, mentions FROM im_msg_content WHERE recipient_id = ?"
+                      " ORDER BY mid DESC LIMIT 10",
     "im_msg_relation": "SELECT owner_uid, other_uid, mid, type, seq, create_time FROM im_msg_relation"
                        " WHERE other_uid = ? ORDER BY mid DESC, owner_uid LIMIT 60",
 }

@@ -85,6 +85,20 @@ class UnreadCounts:
             in_t = self.counters.read(uid)[0]
         return in_t + sum(self.large.unread(uid).values())
 
+    def recount(self, uid: int, conversation: Conversation, changed_mid: int) -> tuple[int, int] | None:
+        """Inside a commit holding uid's row: a message at changed_mid no longer counts (recalled); unless uid
+        had read past it, count what uid has unread in the conversation from the rows and set it in Redis
+        (merged changes on their way skip what the count covered). Return (unread, total), or None."""
+        kind = self.kinds[conversation.kind]
+        mark = kind.read_mark(uid, conversation)
+        if mark is None or mark[1] >= changed_mid:
+            return None
+        newest, read_mid = mark
+        unread = int(self._one("unread_in", uid, conversation.peer, read_mid)[0])
+        total, _ = self.counters.set_conversation(uid, conversation.unread_field, unread,
+                                                  kind.covered(conversation, newest))
+        return unread, total
+
     def rebuild(self, uid: int) -> None:
         """Recount uid's unread messages from the database into Redis, the row locked against sends."""
         with write_transaction(self.db):

@@ -21,7 +21,7 @@ from .database import write_transaction
 from .errors import UnknownUser
 from .group_changes import GroupChange
 from .merge import UnreadMerger
-from .message import SYSTEM, Draft, Stored
+from .message import NEVER_UNREAD, Draft, Stored
 from .unread import UnreadCounts
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class MessageWriter:
         self.metrics.committed(created, self._took)
         self.announcer.committed(created)
         if self.merger is not None:
-            merged = [s for s in created if s.message.kind != SYSTEM and s.seqs and  # in its members' timelines
+            merged = [s for s in created if s.message.kind not in NEVER_UNREAD and s.seqs and  # in members' timelines
                       self.commit.kinds[s.message.conversation.kind].unread == "merged"]
             if merged:
                 self.merger.add(merged)
