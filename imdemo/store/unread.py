@@ -94,10 +94,8 @@ class UnreadCounts:
         if mark is None or mark[1] >= changed_mid:
             return None
         newest, read_mid = mark
-        unread = int(self._one("unread_in", uid, conversation.peer, read_mid)[0])
-        total, _ = self.counters.set_conversation(uid, conversation.unread_field, unread,
-                                                  kind.covered(conversation, newest))
-        return unread, total
+        unread = kind.count_unread(uid, conversation, read_mid)
+        return unread, self.total(uid, kind.set_unread(uid, conversation, unread, newest))
 
     def rebuild(self, uid: int) -> None:
         """Recount uid's unread messages from the database into Redis, the row locked against sends."""
