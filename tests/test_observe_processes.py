@@ -10,7 +10,7 @@ import pytest
 from .conftest import REAL_POSTGRES, REAL_REDIS
 from .helpers import WsClient, wait_for
 from .processes import Process
-from .test_metrics import Scrape
+from .test_metrics import scrape
 from .test_probe import PASSWORD, probe
 
 pytestmark = pytest.mark.real_backend
@@ -34,13 +34,6 @@ def pair(database_url, make_config, tmp_path):
             p.stop()
 
 
-def _metrics(process) -> Scrape:
-    import urllib.request
-
-    with urllib.request.urlopen(process.http.base + "/metrics", timeout=10) as response:
-        return Scrape(response.read().decode())
-
-
 def _users(http):
     for name in ("alice", "bob"):
         http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
@@ -57,7 +50,7 @@ def test_each_process_counts_what_it_did_and_the_sum_is_the_system(pair):
         socket.send({"type": "ack", "seq": socket.recv_until(lambda f: f.get("type") == "message")[-1]["seq"]})
     socket.close()
     stored = {"kind": "text", "conversation": "direct"}
-    scrapes = [_metrics(p) for p in pair]
+    scrapes = [scrape(p.http) for p in pair]
     assert [s.value("imdemo_messages_stored_total", **stored) for s in scrapes] == [3, 0]  # stored through a
     assert [s.value("imdemo_deliveries_total", transport="websocket") for s in scrapes] == [0, 3]  # pushed by b
     assert [s.value("imdemo_send_to_push_seconds_count", transport="websocket") for s in scrapes] == [0, 3]
@@ -70,7 +63,7 @@ def test_the_probe_goes_in_through_one_process_and_out_through_the_other(pair, t
     status, lines = probe(a.http.base, "--receive-url", b.http.base, "--transport", transport)
     assert status == 0, lines
     assert lines[0].startswith("OK: probe_a -> probe_b") and f"({a.http.base} -> {b.http.base})" in lines[0]
-    assert _metrics(b).value("imdemo_deliveries_total", transport=transport) == 1
+    assert scrape(b.http).value("imdemo_deliveries_total", transport=transport) == 1
 
 
 def test_one_messages_trace_shows_its_steps_in_both_processes_in_either_inspector(pair):
