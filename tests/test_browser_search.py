@@ -51,7 +51,6 @@ def test_search_finds_chinese_and_english_and_opens_the_conversation_at_the_mess
     expect(results.nth(1).locator(".snippet")).to_have_text("你好，Alice! Found me? <b>not bold</b>")
     expect(results.nth(1).locator(".snippet b")).to_have_count(0)  # the text is text, never HTML
     expect(page.locator(".lists")).to_be_hidden()
-    page.screenshot(path=str(shots / "search-desktop-en.png"))
 
     results.nth(1).click()
     expect(page.locator(".chat-name")).to_have_text("Bob")
