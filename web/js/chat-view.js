@@ -44,10 +44,17 @@ export class ChatView {
     this.readUpTo = 0;
     this.store.setOpen(key);
     this.store.clearUnread(key);  // the badge drops on the click; the read itself follows the first page
-    this.list.clear(this.store.conversation(key));
     this.panel.show(key);
     this.showHeader();
     this.composer.focus();
+    await this.showNewest(generation);
+  }
+
+  /** Show the open conversation's newest page, from the server: when it opens, and when a large group's
+   * gap (more missed while away than the server replays) stands for what was missed. */
+  async showNewest(generation = ++this.generation) {
+    const key = this.key;
+    this.list.clear(this.store.conversation(key));
     this.list.setMarks(this.store.marks(key));
     this.setHasMore(false);
     for (const item of this.outbox.pendingFor(key)) this.showPending(item);
@@ -68,6 +75,11 @@ export class ChatView {
     this.scrollToBottom();
     this.readSoon(true);
     this.fillViewport();
+  }
+
+  /** A large group's gap: if it is on screen, its newest page replaces what was shown. */
+  reload(key) {
+    if (key === this.key) this.showNewest();
   }
 
   /** After a reconnect: load the open conversation if its first page never came. */

@@ -29,6 +29,7 @@ export class Store extends EventTarget {
     this.nameOf = (uid) => (uid === me.uid ? t('group.you') : displayName(this.user(uid)));
     this.replay = null;  // events applied while a snapshot is on its way, applied again on top of it
     this.refreshing = null;  // the last snapshot asked for
+    this.groupsSeq = {};  // the snapshot's newest gseq of each large group: where the sync loop starts them
   }
 
   /** Load everyone and the recent contacts. */
@@ -69,6 +70,7 @@ export class Store extends EventTarget {
     const before = this.contacts;
     this.contacts = new Map();
     this.total = snapshot.total_unread;
+    this.groupsSeq = snapshot.groups_seq || {};
     for (const entry of snapshot.contacts) {
       const contact = entry.group
         ? GroupConversation.from(entry, before.get(groupKey(entry.group.gid)), this.me.uid, this.nameOf)
@@ -102,6 +104,8 @@ export class Store extends EventTarget {
     else if (message.from !== this.me.uid && !this.isReading(key)) {
       contact.unread += 1;
       this.total += 1;
+    } else if (message.from === this.me.uid && contact.readOnSend) {
+      this.clearUnread(key);  // a large group: my message marked what came before it read (the server's)
     }
     this.changed();
   }
