@@ -23,7 +23,7 @@ from .browser import (  # noqa: F401
     tabs_fixture,
 )
 from .helpers import wait_for
-from .lab_timeline import use
+from .lab_timeline import use, wait_for_rows
 
 pytestmark = pytest.mark.browser
 
@@ -302,3 +302,27 @@ def test_a_large_group_in_chinese_and_english_at_desktop_and_phone_width(live, t
         "The group has 4 members: from here on each message is stored once for everyone (read diffusion)")
     tab.page.screenshot(path=str(shots / f"large-group-{name}-members-en.png"))
 
+
+def test_the_lab_draws_a_large_groups_pushes_and_acks_by_gseq_and_a_lost_one_comes_again(live, tabs):
+    server = live(**LAB_TIMERS)
+    (alice, _), (_, bob_token) = server.register("alice", "Alice"), server.register("bob", "Bob")
+    gid = make_large(server, bob_token, "Lab crowd", [alice])
+    tab = tabs(server).login("alice", transport="ws")
+    tab.page.click(".status .lab-toggle")
+    use(tab, "drop")
+    server.send_group(bob_token, gid, "one")
+    server.send_group(bob_token, gid, "two")  # past the gap the lost one left: waits for it
+    g = f"g{gid}"
+    seen = wait_for_rows(tab, [f"in message {g}:2 lost", f"in message {g}:3 gseq_gap", f"out ack {g}:1",
+                               f"in message {g}:2 retransmission", f"in message {g}:3 retransmission",
+                               f"out ack {g}:3"])
+    assert not any(r.startswith("in close") for r in seen)
+    expect(tab.group("Lab crowd").locator(".badge")).to_have_text("2")
+    tab.open_chat("Lab crowd")
+    each_once(tab, ["one", "two"])
+    tab.page.reload()  # a reload resumes from the cursors it kept: the hello names the group's gseq
+    expect(tab.status).to_have_text(re.compile("^Connected"))
+    tab.page.click(".status .lab-toggle")
+    server.send_group(bob_token, gid, "three")
+    wait_for_rows(tab, [f"in message {g}:4", f"out ack {g}:4"])
+    expect(tab.page.locator("#lab .tl-row[data-what=message]").last).to_contain_text(f"message · {g} gseq 4")
