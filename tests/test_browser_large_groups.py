@@ -56,6 +56,13 @@ def each_once(tab, texts: list[str]) -> None:
     assert tab.bubbles.all_text_contents() == texts
 
 
+def all_acknowledged(server, transport: str) -> None:
+    """On the WebSocket, every push has been acknowledged (by seq, or by group and gseq): nothing waits to be
+    sent again, so no connection is closed for a missing ACK."""
+    if transport == "ws":
+        wait_for(lambda: server.gateway.pending_count() == 0, timeout=10, message="every push acknowledged")
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_a_large_group_chats_live_in_order_once_with_exact_badges(crowd, transport):
     server, people, login = crowd()
@@ -97,6 +104,7 @@ def test_a_large_group_chats_live_in_order_once_with_exact_badges(crowd, transpo
     for tab in (a, b, c):
         expect(tab.page.locator(".read-by:visible")).to_have_count(0)
         expect(tab.page).to_have_title("imdemo")
+    all_acknowledged(server, transport)
     expect(c.open_members().locator(".group-storage")).to_have_text(re.compile(f"^{re.escape(LARGE)}"))
 
 
@@ -126,6 +134,7 @@ def test_after_the_server_was_away_what_was_sent_meanwhile_arrives_once(crowd, t
     each_once(b, ["before", "while away 1", "while away 2", "while away 3", "after"])
     c.open_chat("Steady")
     each_once(c, ["before", "while away 1", "while away 2", "while away 3", "after"])
+    all_acknowledged(server, transport)
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -200,6 +209,7 @@ def test_joining_and_leaving_while_the_page_is_open(crowd, transport):
     expect(b.group("Hall").locator(".badge")).to_have_count(0)
     expect(b.group("Hall").locator(".preview")).to_have_text("Alice removed you")
     each_once(d, ["welcome dave", "bob is gone", "dave says hi", "still going"])
+    all_acknowledged(server, transport)
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
