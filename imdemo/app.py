@@ -119,7 +119,8 @@ def create_app(config: Config) -> App:
     writer = _writer(config, db, rows, counters, notifier, kinds, unread, reconciler, trace)
     sync = SyncService(users, reader, kinds[DIRECT], counters, notifier, LargeGroupSync(groups, large),
                        release=lambda: release(db))
-    inspector = Inspector(trace, StateReader(db, client, keys, kinds)) if trace is not None else None
+    inspector = (Inspector(trace, StateReader(db, client, keys, kinds), config.large_group_at)
+                 if trace is not None else None)
     if inspector is not None and writer.merger is not None:  # the group view tells waiting changes from drift
         inspector.watch_merges(writer.merger.waiting)
     rules = {DIRECT: DirectRules(kinds[DIRECT], reader), GROUP: GroupRules(kinds[GROUP])}

@@ -195,3 +195,14 @@ def test_a_restart_rebuilds_large_group_unread_exactly_from_the_database(make_co
     assert {u.username: chat.get(u, "/api/unread") for u in (alice, bob, carol)} == expected
     assert expected["carol"]["groups"] == {str(gid): 4} and expected["bob"]["groups"] == {str(gid): 0}
     app.close()
+
+
+def test_replaying_the_own_timeline_from_its_start_keeps_a_group_cursor_that_is_past_the_join(world):
+    """The join event in the user's own timeline starts a group's place only when the client's cursor is not
+    already past it (a client replaying its own timeline from 0 keeps what it holds of the group)."""
+    app, chat, groups, p = world
+    gid = _large(chat, p["alice"], [p["bob"]])
+    for i in range(5):
+        groups.send(p["alice"], gid, f"m{i}")
+    answer = chat.get(p["bob"], "/api/sync", since=0, groups=f"{gid}:4")
+    assert [e["gseq"] for e in answer["events"] if e.get("group") == gid and "seq" not in e] == [5, 6]

@@ -42,11 +42,14 @@ def upgraded(tmp_path, make_config):
     app.close()
 
 
-def test_every_row_is_kept_and_the_settings_table_is_added(upgraded):
+def test_every_row_is_kept_and_the_new_tables_and_columns_are_added(upgraded):
     _, before, path = upgraded
     for table, old in before.items():
-        assert _rows(path, f"SELECT * FROM {table} ORDER BY 1, 2") == old, table
+        width = len(old[0]) if old else 0
+        assert [row[:width] for row in _rows(path, f"SELECT * FROM {table} ORDER BY 1, 2")] == old, table
     assert _rows(path, "SELECT COUNT(*) FROM im_conversation_setting") == [(0,)]
+    assert _rows(path, "SELECT COUNT(*) FROM im_group_timeline") == [(0,)]
+    assert _rows(path, "SELECT gid, storage, text_count, switched_mid FROM im_group") == [(1, 0, 0, None)]
 
 
 def test_the_upgraded_database_answers_as_before_and_goes_on(upgraded):
@@ -71,6 +74,7 @@ def test_the_upgraded_database_answers_as_before_and_goes_on(upgraded):
     again = chat.post_json("/api/messages", {"to": 1000, "content": "王五 to 张三, unread", "client_msg_id": "v2-d1"},
                            headers=wang.headers, status=200).json["message"]  # idempotency survives
     assert again["content"] == "王五 to 张三, unread"
+    assert chat.get("/api/groups/1", headers=li.headers).json["group"]["storage"] == "write"  # small, as it was
     chat.put_json("/api/conversations/g1/settings", {"muted": True}, headers=zhang.headers)
     muted = [c["muted"] for c in chat.get("/api/contacts", headers=zhang.headers).json["contacts"] if "group" in c]
     assert muted == [True]

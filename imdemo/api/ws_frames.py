@@ -10,6 +10,9 @@ from ..services import conversations as named
 from ..services.errors import BadInput, ImdemoError
 from ..store.conversation import Conversation
 
+CLOSE_TIMEOUT = 4408  # heartbeat or ACK timeout: the client resumes from the seq it holds
+CLOSE_UNAUTHORIZED = 4401  # no valid hello, a logout, an ended session
+
 
 def parse(raw) -> dict:
     """Return a client frame as a dict, or raise BadInput."""

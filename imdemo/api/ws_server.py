@@ -20,7 +20,8 @@ from ..services import Services
 from ..services.errors import ImdemoError, unavailable_causes
 from ..services.feed import Feed
 from ..services.large_sync import parse_cursors
-from .ws_session import CLOSE_UNAUTHORIZED, WINDOW, Session
+from .ws_frames import CLOSE_UNAUTHORIZED
+from .ws_session import WINDOW, Session
 
 log = logging.getLogger(__name__)
 HELLO_TIMEOUT = 5.0

@@ -32,3 +32,15 @@ def seed_demo(users: UserStore, messages: MessageService, password_cost: int) ->
         messages.mark_read(sender, conversation)  # replying: what came before has been read
         messages.send(sender, conversation, text)
     return True
+
+
+def seed_crowd(users: UserStore, groups, count: int, group_name: str, password_cost: int) -> tuple[list[int], dict]:
+    """Make count users (u00001, u00002, ...; password 1234, one hash for all: seconds, not scrypt per user) and
+    one group of count members, made large (read diffusion): the demo accounts and the new users but the last
+    three, who stay outside it to be added. Return the new users' uids and the group."""
+    width = max(5, len(str(count)))
+    uids = users.create_many([(f"u{i:0{width}d}", f"用户{i}") for i in range(1, count + 1)],
+                             hash_password(DEMO_PASSWORD, password_cost))
+    owner, *others = (uid for uid, _, _ in DEMO_USERS)
+    members = [*others, *uids[:max(0, count - 3)]][:count - 1]
+    return uids, groups.create(owner, group_name, members, large=True)

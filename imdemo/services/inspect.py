@@ -13,8 +13,8 @@ from .errors import NotFound
 class Inspector:
     """Show learners the machinery: the trace of actions and the state of a pair of users."""
 
-    def __init__(self, trace: Trace, state: StateReader):
-        self.trace, self.state = trace, state
+    def __init__(self, trace: Trace, state: StateReader, large_at: int = 0):
+        self.trace, self.state, self.large_at = trace, state, large_at
         self._connections: Callable[[], list[dict]] = list  # none, until the api layer's gateway shows its own
         self._waiting: Callable[[int], dict[int, int]] = lambda gid: {}  # merged unread changes not applied yet
 
@@ -69,6 +69,7 @@ class Inspector:
             u["waiting"] = waiting.get(u["uid"], 0) if u["member"] else 0
         state["differences"] = [u["uid"] for u in state["unread"]
                                 if u["redis"] != u["database"] and u["redis"] + u["waiting"] != u["database"]]
+        state["large_at"] = self.large_at
         return state
 
 

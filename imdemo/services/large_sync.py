@@ -103,9 +103,14 @@ class LargeGroupSync:
 
 
 def apply(feed: Feed, change: tuple | None) -> None:
-    """Apply a change_of() to a feed (on the feed's own thread)."""
+    """Apply a change_of() to a feed (on the feed's own thread): a join starts the group's place at the message
+    that joined (a re-join: nothing of the gap), unless the client's cursor is past it already (it replays its
+    own timeline from further back than its group cursor); a leave ends it."""
     if change is None:
         return
-    feed.leave(change[1])  # a re-join starts again at the join: nothing of the gap
+    place = feed.groups.get(change[1])
+    if change[0] == "join" and place is not None and place.position >= change[2]:
+        return
+    feed.leave(change[1])
     if change[0] == "join":
         feed.join(*change[1:])

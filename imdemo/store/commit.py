@@ -155,7 +155,8 @@ class Commit:
                 else:
                     summed[key] = summed.get(key, 0) + 1
         increments = [increment for _, increment in singles] + [(f, u, k) for (f, u), k in summed.items()]
-        counts, ready = self.counters.on_messages(increments, last)
+        # nothing to count nor any seq to cache (a large group's messages only): no script at all
+        counts, ready = self.counters.on_messages(increments, last) if increments or last else ([], True)
         after = {n: counts[j] for j, (n, _) in enumerate(singles)}
         for n, (i, m, seqs, own) in enumerate(made):
             total, conversation = after.get(n, (0, 0))

@@ -40,6 +40,9 @@ SQL = {
                         f" AND type = 1 AND {DIRECT_PEERS}",
     "set_delivered": "UPDATE im_msg_contact SET delivered_mid = ? WHERE owner_uid = ? AND other_uid = ?"
                      " AND delivered_mid < ? RETURNING other_uid",
+    "unread_of_everyone": "SELECT ct.owner_uid, ct.other_uid, (SELECT COUNT(*) FROM im_msg_relation r"
+                          " WHERE r.owner_uid = ct.owner_uid AND r.other_uid = ct.other_uid AND r.type = 1"
+                          " AND r.mid > ct.read_mid) FROM im_msg_contact ct",
     # What each 1:1 conversation of a user holds unread: received after its read mark (a rebuild's count)
     "unread_of": "SELECT ct.other_uid, (SELECT COUNT(*) FROM im_msg_relation r WHERE r.owner_uid = ct.owner_uid"
                  " AND r.other_uid = ct.other_uid AND r.type = 1 AND r.mid > ct.read_mid) FROM im_msg_contact ct"
@@ -123,6 +126,11 @@ class DirectStorage:
     def unread_of(self, uid: int) -> list[tuple[Conversation, int, int | None]]:
         """Each of uid's 1:1 conversations with what it holds unread, counted from the rows."""
         return [(Conversation.of_peer(int(peer)), int(n), None) for peer, n in self._all("unread_of", uid)]
+
+    def unread_of_everyone(self) -> list[tuple[int, Conversation, int, int | None]]:
+        """unread_of() of every user at once (a rebuild at start): (uid, conversation, unread, None)."""
+        return [(int(uid), Conversation.of_peer(int(peer)), int(n), None)
+                for uid, peer, n in self._all("unread_of_everyone")]
 
     # --- recent contacts and delivered marks ---
 

@@ -36,6 +36,11 @@ SQL = {
                  " WHERE m.uid = ? AND m.gid = ? AND m.left_mid IS NULL",
     "set_read": "UPDATE im_group_member SET read_mid = ? WHERE uid = ? AND gid = ? AND read_mid < ?",
     "unread_in": "SELECT COUNT(*) FROM im_msg_relation WHERE owner_uid = ? AND other_uid = ? AND type = 1 AND mid > ?",
+    "unread_of_everyone": f"SELECT m.uid, m.gid, (SELECT COUNT(*) FROM im_msg_relation r WHERE r.owner_uid = m.uid"
+                          f" AND r.other_uid = {PEER} AND r.type = 1 AND r.mid > m.read_mid),"
+                          " (SELECT MAX(r.mid) FROM im_msg_relation r WHERE r.owner_uid = m.uid"
+                          f" AND r.other_uid = {PEER}) FROM im_group_member m JOIN im_group g ON g.gid = m.gid"
+                          " WHERE m.left_mid IS NULL AND g.storage = 0",
     # What each current small group of a user holds unread, and the newest mid that count covered (a rebuild's)
     "unread_of": f"SELECT m.gid, (SELECT COUNT(*) FROM im_msg_relation r WHERE r.owner_uid = m.uid"
                  f" AND r.other_uid = {PEER} AND r.type = 1 AND r.mid > m.read_mid),"
@@ -177,6 +182,11 @@ class GroupStorage(GroupReads):
         large ones are counted by read_diffusion.py)."""
         return [(Conversation.group(int(gid)), int(n), int(newest or 0))
                 for gid, n, newest in self._all("unread_of", uid)]
+
+    def unread_of_everyone(self) -> list[tuple[int, Conversation, int, int | None]]:
+        """unread_of() of every user at once (a rebuild at start): (uid, conversation, unread, newest covered)."""
+        return [(int(uid), Conversation.group(int(gid)), int(n), int(newest or 0))
+                for uid, gid, n, newest in self._all("unread_of_everyone")]
 
     def covered(self, conversation: Conversation, newest: int) -> tuple[int, int]:
         """What a count taken now covered: merged changes still on their way skip it (counters.py, MERGE)."""

@@ -96,6 +96,17 @@ class LargeCounters:
                 pipe.hset(key, mapping=accounted)
             pipe.execute()
 
+    def replace_everyone(self, uids: list[int], accounted: dict[int, dict[int, int]]) -> None:
+        """replace() for every user at once (a rebuild before serving), pipelined in chunks."""
+        for at in range(0, len(uids), 1000):
+            part = uids[at:at + 1000]
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.delete(*(self.keys.large_accounted(uid) for uid in part))
+                for uid in part:
+                    if accounted.get(uid):
+                        pipe.hset(self.keys.large_accounted(uid), mapping=accounted[uid])
+                pipe.execute()
+
     def newest(self, gid: int) -> int | None:
         """The group's newest gseq, or None when the store has lost it."""
         value = self.client.get(self.keys.group_newest(gid))

@@ -41,6 +41,13 @@ SQL = {
                   " WHERE t.gid = ? AND t.mid >= ? AND t.mid <= ? AND t.mid > ? ORDER BY t.mid LIMIT ?",
     "newest": "SELECT gseq, text_count FROM im_group WHERE gid = ?",
     "large_groups": "SELECT gid, text_count, gseq FROM im_group WHERE storage = 1 AND member_count > 0",
+    # Every current member's accounted count (a rebuild at start): the group's text count at their read mark,
+    # from the timeline row at or before it (their own texts never follow it: a send moves it); NULL for a
+    # read mark from before the group was large, counted exactly instead
+    "accounted_of_everyone": "SELECT m.uid, m.gid, m.read_mid, (SELECT t.text_count FROM im_group_timeline t"
+                             " WHERE t.gid = m.gid AND t.mid <= m.read_mid ORDER BY t.mid DESC LIMIT 1),"
+                             " g.switched_mid FROM im_group_member m JOIN im_group g ON g.gid = m.gid"
+                             " WHERE m.left_mid IS NULL AND g.storage = 1 AND g.member_count > 0",
 }
 NEVER = 2**62
 
@@ -94,6 +101,18 @@ class ReadDiffusion:
         for gid, read_mid in self._all("memberships", uid):
             text_count, unread = self.count(uid, int(gid), int(read_mid))
             result[int(gid)] = text_count - unread
+        return result
+
+    def accounted_of_everyone(self) -> list[tuple[int, int, int]]:
+        """accounted_of() of every member of every large group at once (a rebuild at start): (uid, gid, L)."""
+        result = []
+        for uid, gid, read_mid, at_read, switched in self._all("accounted_of_everyone"):
+            uid, gid = int(uid), int(gid)
+            if at_read is None or (switched is not None and int(read_mid) <= int(switched)):
+                text_count, unread = self.count(uid, gid, int(read_mid))
+                result.append((uid, gid, text_count - unread))
+            else:
+                result.append((uid, gid, int(at_read)))
         return result
 
     def groups(self) -> list[tuple[int, int, int]]:

@@ -49,6 +49,23 @@ class UserStore:
                     raise DuplicateUsername(username) from None
         raise peewee.OperationalError("could not allocate a uid")
 
+    def create_many(self, users: list[tuple[str, str]], password_hash: str) -> list[int]:
+        """Insert users (username, nickname), all with one password hash, in one transaction, each with the
+        next free uid; those whose username is taken are left as they are. Return the uids of all of them."""
+        now = int(time.time() * 1000)
+        with write_transaction(self.db):
+            taken = {u for (u,) in self.User.select(self.User.username).where(
+                self.User.username.in_([name for name, _ in users])).tuples()}
+            first = (self.User.select(peewee.fn.MAX(self.User.uid)).scalar() or FIRST_UID - 1) + 1
+            new = [(name, nick) for name, nick in users if name not in taken]
+            rows = [(first + i, name, nick, password_hash, "", 0, now) for i, (name, nick) in enumerate(new)]
+            marks = ", ".join([self.db.param] * 7)
+            self.db.execute_many(f"INSERT INTO im_user (uid, username, nickname, password_hash, avatar, seq,"
+                                 f" created_at) VALUES ({marks})", rows)
+            by_name = dict(self.User.select(self.User.username, self.User.uid).where(
+                self.User.username.in_([name for name, _ in users])).tuples())
+        return [by_name[name] for name, _ in users]
+
     def by_username(self, username: str) -> UserRow | None:
         user = self.User.get_or_none(self.User.username == username)
         return self._row(user) if user else None

@@ -126,7 +126,7 @@ class MessageWriter:
             return
         self.announcer.committed(created)
         if self.merger is not None:
-            merged = [s for s in created if s.message.kind != SYSTEM and
+            merged = [s for s in created if s.message.kind != SYSTEM and s.seqs and  # in its members' timelines
                       self.commit.kinds[s.message.conversation.kind].unread == "merged"]
             if merged:
                 self.merger.add(merged)

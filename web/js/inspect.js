@@ -168,10 +168,14 @@ function renderGroup({ok, body}) {
     : t("group.inspect.agrees");
   verdict.className = `verdict ${differing.length ? "bad" : "good"}`;
   const unread = document.getElementById("unread");
-  unread.replaceChildren(el("h3", "", t("group.inspect.unread", {field: `g${body.tables.im_group[0].gid}`})));
+  const group = body.tables.im_group[0], large = body.storage === "read";
+  unread.replaceChildren(el("p", "storage", t(large ? "group.inspect.read_diffusion" : "group.inspect.write_diffusion",
+                                              {members: group.member_count, large_at: body.large_at})),
+    el("h3", "", t(large ? "group.inspect.unread_large" : "group.inspect.unread", {field: `g${group.gid}`})));
   for (const u of body.unread) {
     const line = el("div", `change${body.differences.includes(u.uid) ? " differs" : ""}`);
-    line.append(data("span", "", `${u.key} ${u.field} = ${u.redis}`), ` · ${t("group.inspect.database", {n: u.database})}`,
+    const shown = large ? `g${group.gid}_N − ${u.key}[${u.field}] = ${u.redis}` : `${u.key} ${u.field} = ${u.redis}`;
+    line.append(data("span", "", shown), ` · ${t("group.inspect.database", {n: u.database})}`,
       u.waiting ? ` · ${t("group.inspect.waiting", {n: u.waiting})}` : "",  // merged changes (--unread-merge)
       u.member ? "" : ` · ${t("group.inspect.former")}`);
     line.dataset.uid = String(u.uid);
