@@ -1,33 +1,51 @@
 /** Pages: the contacts view: recent contacts newest first, people and groups alike (avatar, name, last
  * message, its time, an unread badge), everyone else to start a conversation, and the total unread, also
- * in the tab title. Each entry opens its conversation by key (u<uid> or g<gid>). */
+ * in the tab title. Each entry opens its conversation by key (u<uid> or g<gid>). Everyone is sorted again
+ * only when someone is new or renamed (or the language changed), not at each message, and drawn a page at
+ * a time with a search (paged-list.js): with a 万人群 the page knows ten thousand people. */
 import {userKey} from './conversation.js';
-import {$, avatar, displayName, el, shortTime} from './dom.js';
-import {i18n, locale, t} from './i18n.js';
+import {$, avatar, byName, displayName, el, shortTime} from './dom.js';
+import {i18n, t} from './i18n.js';
+import {PagedList} from './paged-list.js';
 
 export class ContactsView {
   constructor(root, store, onOpen) {
     this.store = store;
     this.recentList = $('.recent', root);
-    this.everyoneList = $('.everyone', root);
+    this.everyone = new PagedList({itemOf: (user) => this.userItem(user), changed: () => this.renderEveryone(),
+      listClass: 'everyone', words: {find: 'contacts.find', shown: 'contacts.shown', more: 'contacts.more',
+        none: 'contacts.none'}});
+    $('.everyone', root).replaceWith(this.everyone.root);
     this.empty = $('.recent-empty', root);
     this.totalText = $('.me-total', root);
     root.addEventListener('click', (event) => {
       const button = event.target.closest('button[data-key]');
       if (button) onOpen(button.dataset.key);
     });
+    this.people = [];  // everyone but me, by name
+    this.sorted = null;  // the store's usersVersion they were sorted at, or null to sort them again
     store.addEventListener('change', () => this.render());
-    i18n.addEventListener('change', () => this.render());
+    i18n.addEventListener('change', () => {
+      this.sorted = null;  // another language, another order
+      this.render();
+    });
   }
 
   render() {
     const recent = this.store.recent();
     this.recentList.replaceChildren(...recent.map((contact) => this.contactItem(contact)));
     this.empty.hidden = recent.length > 0;
-    const everyone = [...this.store.users.values()]
-      .sort((a, b) => displayName(a).localeCompare(displayName(b), locale()));  // in Chinese: by pinyin
-    this.everyoneList.replaceChildren(...everyone.map((user) => this.userItem(user)));
+    this.renderEveryone();
     this.showTotal(this.store.total);
+  }
+
+  /** Everyone by name (in Chinese: by pinyin), sorted again only when someone is new or renamed. */
+  renderEveryone() {
+    if (this.sorted !== this.store.usersVersion) {
+      this.sorted = this.store.usersVersion;
+      this.people = [...this.store.users.values()].sort(byName);
+    }
+    this.everyone.render(this.people);
   }
 
   showTotal(total) {

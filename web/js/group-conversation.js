@@ -52,7 +52,8 @@ export class GroupConversation {
   get title() { return this.group.name; }
   get subtitle() {
     const n = this.group.member_count;
-    return t(`group.member_count.${new Intl.PluralRules(locale()).select(n) === 'one' ? 'one' : 'other'}`, {n});
+    const form = new Intl.PluralRules(locale()).select(n) === 'one' ? 'one' : 'other';
+    return t(`group.member_count.${form}`, {n: n.toLocaleString(locale())});  // 10,000 members
   }
   get canSend() { return this.member; }
   get isOwner() { return this.group.owner === this.me; }

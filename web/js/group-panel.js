@@ -1,5 +1,5 @@
 /** Pages: the members panel of the open group: how the group is stored (write or read diffusion, and what
- * that means), who is in it, with their roles (a page of them at a time: group-members.js); any member
+ * that means), who is in it, with their roles (a page of them at a time: paged-list.js); any member
  * adds people or leaves, the owner renames the group and removes members (after a question in the
  * member's row: Remove or Cancel, Esc cancels). On a wide screen the panel sits beside the conversation,
  * which narrows; on a narrow one it covers the messages, never the composer (style.css). Each change the
@@ -8,8 +8,8 @@
  * redraws this panel: the panel never edits its own list. */
 import {avatar, displayName, el, phrase} from './dom.js';
 import {GroupChanges} from './group-changes.js';
-import {MembersList} from './group-members.js';
 import {i18n, locale, t} from './i18n.js';
+import {PagedList} from './paged-list.js';
 import {groupErrorText} from './member-picker.js';
 
 export class GroupPanel {
@@ -47,7 +47,10 @@ export class GroupPanel {
     this.storage = el('span', {class: 'storage-kind'});
     this.storageAbout = el('span', {class: 'storage-about'});
     this.storageLine = el('p', {class: 'group-storage'}, this.storage, this.storageAbout);
-    this.members = new MembersList((member) => this.memberItem(this.conversation(), member), () => this.render());
+    this.members = new PagedList({itemOf: (member) => this.memberItem(this.conversation(), member),
+      userOf: (member) => member.user, changed: () => this.render(), listClass: 'member-list',
+      words: {find: 'group.members_find', shown: 'group.members_shown', more: 'group.members_more',
+        none: 'group.members_none'}});
     this.list = this.members.list;
     this.addButton = el('button', {type: 'button', class: 'ghost add-members',
       onclick: () => this.act((c) => this.picker.addMembers(c))});

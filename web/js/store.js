@@ -24,6 +24,7 @@ export class Store extends EventTarget {
     this.me = me;
     this.contacts = new Map();  // key -> UserConversation or GroupConversation
     this.users = new Map();  // uid -> user: everyone but me
+    this.usersVersion = 0;  // moves when someone is new or renamed: "All contacts" is drawn again only then
     this.total = 0;
     this.openKey = null;  // the conversation on screen, whose messages are read as they arrive
     this.nameOf = (uid) => (uid === me.uid ? t('group.you') : displayName(this.user(uid)));
@@ -42,13 +43,20 @@ export class Store extends EventTarget {
   async loadUsers() {
     let moved = false;
     for (const user of await this.api.users()) {
-      const known = this.users.get(user.uid);
-      moved ||= !known || ['username', 'nickname', 'avatar'].some((field) => known[field] !== user[field]);
-      this.users.set(user.uid, user);
+      moved = this.noteUser(user) || moved;
       const contact = this.contacts.get(userKey(user.uid));
       if (contact) contact.user = user;
     }
     if (moved) this.changed();
+  }
+
+  /** Know a user as the server names them; true if they are new or renamed. */
+  noteUser(user) {
+    const known = this.users.get(user.uid);
+    this.users.set(user.uid, user);
+    if (known && ['username', 'nickname', 'avatar'].every((field) => known[field] === user[field])) return false;
+    this.usersVersion += 1;
+    return true;
   }
 
   /** Replace previews and counts with the server's snapshot; keep what arrived while it was on its way.
@@ -76,7 +84,7 @@ export class Store extends EventTarget {
         ? GroupConversation.from(entry, before.get(groupKey(entry.group.gid)), this.me.uid, this.nameOf)
         : UserConversation.from(entry, before.get(userKey(entry.user.uid)));
       this.contacts.set(contact.key, contact);
-      if (entry.user) this.users.set(entry.user.uid, entry.user);
+      if (entry.user) this.noteUser(entry.user);
     }
     for (const event of replay) this.apply(event);
     this.changed();
@@ -148,7 +156,7 @@ export class Store extends EventTarget {
     }
     const current = this.contacts.get(contact.key);  // a snapshot may have replaced it, keeping the ticket
     if (!current || ticket !== current.ticket) return;
-    for (const {user} of detail.members) if (user.uid !== this.me.uid) this.users.set(user.uid, user);
+    for (const {user} of detail.members) if (user.uid !== this.me.uid) this.noteUser(user);
     current.noteMembers(detail);
     this.dispatchEvent(new CustomEvent('conversation', {detail: current.key}));
     this.dispatchEvent(new Event('marks'));
