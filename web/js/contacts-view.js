@@ -23,7 +23,7 @@ export class ContactsView {
       if (button) onOpen(button.dataset.key);
     });
     this.people = [];  // everyone but me, by name
-    this.sorted = null;  // the store's usersVersion they were sorted at, or null to sort them again
+    this.sorted = null;  // the version of the store's people they were sorted at (people.js), or null
     store.addEventListener('change', () => this.render());
     i18n.addEventListener('change', () => {
       this.sorted = null;  // another language, another order
@@ -41,8 +41,8 @@ export class ContactsView {
 
   /** Everyone by name (in Chinese: by pinyin), sorted again only when someone is new or renamed. */
   renderEveryone() {
-    if (this.sorted !== this.store.usersVersion) {
-      this.sorted = this.store.usersVersion;
+    if (this.sorted !== this.store.users.version) {
+      this.sorted = this.store.users.version;
       this.people = [...this.store.users.values()].sort(byName);
     }
     this.everyone.render(this.people);

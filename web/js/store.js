@@ -16,6 +16,7 @@ import {UserConversation, groupKey, keyNamed, keyOf, userKey} from './conversati
 import {displayName} from './dom.js';
 import {GroupConversation} from './group-conversation.js';
 import {t} from './i18n.js';
+import {People} from './people.js';
 
 export class Store extends EventTarget {
   constructor(api, me) {
@@ -23,8 +24,7 @@ export class Store extends EventTarget {
     this.api = api;
     this.me = me;
     this.contacts = new Map();  // key -> UserConversation or GroupConversation
-    this.users = new Map();  // uid -> user: everyone but me
-    this.usersVersion = 0;  // moves when someone is new or renamed: "All contacts" is drawn again only then
+    this.users = new People();  // everyone but me
     this.total = 0;
     this.openKey = null;  // the conversation on screen, whose messages are read as they arrive
     this.nameOf = (uid) => (uid === me.uid ? t('group.you') : displayName(this.user(uid)));
@@ -43,20 +43,11 @@ export class Store extends EventTarget {
   async loadUsers() {
     let moved = false;
     for (const user of await this.api.users()) {
-      moved = this.noteUser(user) || moved;
+      moved = this.users.note(user) || moved;
       const contact = this.contacts.get(userKey(user.uid));
       if (contact) contact.user = user;
     }
     if (moved) this.changed();
-  }
-
-  /** Know a user as the server names them; true if they are new or renamed. */
-  noteUser(user) {
-    const known = this.users.get(user.uid);
-    this.users.set(user.uid, user);
-    if (known && ['username', 'nickname', 'avatar'].every((field) => known[field] === user[field])) return false;
-    this.usersVersion += 1;
-    return true;
   }
 
   /** Replace previews and counts with the server's snapshot; keep what arrived while it was on its way.
@@ -84,7 +75,7 @@ export class Store extends EventTarget {
         ? GroupConversation.from(entry, before.get(groupKey(entry.group.gid)), this.me.uid, this.nameOf)
         : UserConversation.from(entry, before.get(userKey(entry.user.uid)));
       this.contacts.set(contact.key, contact);
-      if (entry.user) this.noteUser(entry.user);
+      if (entry.user) this.users.note(entry.user);
     }
     for (const event of replay) this.apply(event);
     this.changed();
@@ -118,11 +109,12 @@ export class Store extends EventTarget {
     this.changed();
   }
 
-  /** A membership change of a group: applied at once, then the member list asked for again. Removed, I
-   * keep the group and what I had, its unread count drops to 0 (as on the server) and I stop asking. */
+  /** A membership change of a group: applied at once, then the member list asked for again (a large
+   * group's only while it is open: it lists thousands, and opening it asks anyway). Removed, I keep the
+   * group and what I had, its unread count drops to 0 (as on the server) and I stop asking. */
   applySystem(contact, message) {
     this.applyChange(contact, message.event, message.mid);
-    if (contact.member) this.loadGroup(contact.gid);
+    if (contact.member && (!contact.large || contact.key === this.openKey)) this.loadGroup(contact.gid);
   }
 
   /** A change I made to a group, from the server's answer, before its system message comes (a poll may be
@@ -156,7 +148,7 @@ export class Store extends EventTarget {
     }
     const current = this.contacts.get(contact.key);  // a snapshot may have replaced it, keeping the ticket
     if (!current || ticket !== current.ticket) return;
-    for (const {user} of detail.members) if (user.uid !== this.me.uid) this.noteUser(user);
+    for (const {user} of detail.members) if (user.uid !== this.me.uid) this.users.note(user);
     current.noteMembers(detail);
     this.dispatchEvent(new CustomEvent('conversation', {detail: current.key}));
     this.dispatchEvent(new Event('marks'));
@@ -250,7 +242,7 @@ export class Store extends EventTarget {
   }
 
   user(uid) {
-    return this.users.get(uid) || {uid, username: `user${uid}`, nickname: '', avatar: ''};
+    return this.users.get(uid);
   }
 
   newContact(uid) {
