@@ -224,6 +224,7 @@ def test_a_small_group_that_grows_large_while_open_says_so_and_loses_nothing(cro
     panel = b.open_members()
     expect(panel.locator(".group-storage")).to_have_text(re.compile("^Small group · a copy for each member"))
     a.send("small 1")
+    expect(a.mine("small 1")).to_have_attribute("data-state", re.compile("sent|read"))  # stored before the next
     server.send_group(bob_token, gid, "small 2")
     each_once(b, ["small 1", "small 2"])
     expect(a.mine("small 1").locator(".read-by")).to_have_text("Read by 1 of 2", timeout=within)
@@ -237,7 +238,9 @@ def test_a_small_group_that_grows_large_while_open_says_so_and_loses_nothing(cro
     expect(a.page.locator(".read-by:visible")).to_have_count(0)  # no read marks to show any more
 
     a.send("large 1")
+    expect(a.mine("large 1")).to_have_attribute("data-state", "sent")
     server.send_group(bob_token, gid, "large 2")
+    expect(a.bubbles.last).to_have_text("large 2")
     a.send("large 3")
     everything = ["small 1", "small 2", "large 1", "large 2", "large 3"]
     each_once(a, everything)
@@ -248,6 +251,30 @@ def test_a_small_group_that_grows_large_while_open_says_so_and_loses_nothing(cro
     each_once(c, everything)
     expect(c.system_lines.last).to_have_text(switched)
 
+
+def test_the_member_count_follows_changes_that_come_faster_than_the_member_list(crowd):
+    """A 万人群's member list is a megabyte that takes a second to come: the changes after it count as they come."""
+    server, people, login = crowd()
+    (alice, alice_token), (bob, _), (carol, _), (dave, _) = people.values()
+    gid = make_large(server, alice_token, "Busy", [bob])
+    tab = login("alice", "ws")
+    tab.open_chat("Busy")
+    expect(tab.page.locator(".chat-username")).to_have_text("2 members")
+    held = []
+    tab.page.route(f"**/api/groups/{gid}", lambda route: held.append(route))  # each member list asked for waits
+    server.http.ok("POST", f"/api/groups/{gid}/members", {"uids": [carol]}, token=alice_token)
+    server.http.ok("DELETE", f"/api/groups/{gid}/members/{carol}", token=alice_token)
+    server.http.ok("POST", f"/api/groups/{gid}/members", {"uids": [dave]}, token=alice_token)
+    expect(tab.system_lines).to_have_text([re.compile("created"), "You added Carol", "You removed Carol",
+                                           "You added Dave"])
+    expect(tab.page.locator(".chat-username")).to_have_text("3 members")
+    wait_for(lambda: tab.page.evaluate("1") and len(held) == 3, message="the three member lists asked for")
+    for route in held:
+        route.continue_()
+    tab.page.unroute(f"**/api/groups/{gid}")
+    panel = tab.open_members()
+    expect(panel.locator(".member .contact-name")).to_have_text(["Alice", "Bob", "Dave"])
+    expect(tab.page.locator(".chat-username")).to_have_text("3 members")
 
 def test_a_large_group_of_hundreds_lists_its_members_a_page_at_a_time(live, tabs):
     server = live()

@@ -30,7 +30,11 @@ export class ChatView {
     this.readUpTo = 0;  // the newest mid this view has marked read
     this.ol.addEventListener('scroll', () => this.loadOlder());
     store.addEventListener('marks', () => this.key !== null && this.list.setMarks(store.marks(this.key)));
-    store.addEventListener('conversation', (event) => event.detail === this.key && this.showHeader());
+    store.addEventListener('conversation', (event) => {
+      if (event.detail !== this.key) return;
+      this.showHeader();
+      this.list.relabel();  // the members may have brought names the list did not know yet
+    });
     i18n.addEventListener('change', () => this.key !== null && this.showHeader());
     outbox.addEventListener('update', (event) => this.showPending(event.detail));
     outbox.addEventListener('sent', (event) => this.onMessage(event.detail.message));

@@ -27,6 +27,7 @@ export class GroupConversation {
     this.unread = 0;
     this.member = true;  // false once I left or was removed: I keep what I had, and can no longer send
     this.members = [];  // [{user, role, read_mid}] as GET /api/groups/<gid> last said
+    this.moved = new Map();  // uid -> in (true) or out (false), by the changes applied since it said so
     this.reads = new Map();  // uid -> read_mid of each other current member
     this.ticket = 0;  // the newest request for the members: an older answer never lands on a newer one
   }
@@ -34,7 +35,8 @@ export class GroupConversation {
   static from(entry, before, me, nameOf) {
     const conversation = new GroupConversation(entry.group, me, nameOf);
     Object.assign(conversation, {last_message: entry.last_message, unread: entry.unread, member: entry.member,
-      members: before?.members || [], reads: before?.reads || new Map(), ticket: before?.ticket || 0});
+      members: before?.members || [], moved: before?.moved || new Map(), reads: before?.reads || new Map(),
+      ticket: before?.ticket || 0});
     return conversation;
   }
 
@@ -86,6 +88,7 @@ export class GroupConversation {
   noteMembers({group, members}) {
     this.group = {...group};
     this.members = members;
+    this.moved = new Map();
     this.member = true;
     if (!this.large) this.setReads(members.map((m) => [m.user.uid, m.read_mid]));
   }
@@ -106,8 +109,11 @@ export class GroupConversation {
     return true;
   }
 
-  /** Whether uid is in the group as this page knows it: true, false, or null (its members not loaded). */
+  /** Whether uid is in the group as this page knows it: true, false, or null (its members not loaded). The
+   * changes applied since the member list came count first: with thousands of members the list is asked for
+   * again only while the group is open, and a change may come before the answer to the one before it. */
   has(uid, present = new Set(this.members.map((m) => m.user.uid))) {
+    if (this.moved.has(uid)) return this.moved.get(uid);
     if (this.members.length) return present.has(uid);
     return uid === this.me ? this.member : null;
   }
@@ -122,14 +128,17 @@ export class GroupConversation {
     if (event.type === 'created') {
       for (const uid of [event.by, ...others]) if (uid !== this.me) this.reads.set(uid, mid);
       this.group.member_count = 1 + event.uids.length;
+      for (const uid of [event.by, ...event.uids]) this.moved.set(uid, true);
     } else if (event.type === 'added') {
       const joining = event.uids.filter((uid) => this.has(uid, present) !== true);
       for (const uid of others) this.reads.set(uid, mid);
+      for (const uid of event.uids) this.moved.set(uid, true);
       this.group.member_count += joining.length;
       if (event.uids.includes(this.me)) this.member = true;
     } else if (event.type === 'removed' || event.type === 'left') {
       const going = event.uids.filter((uid) => this.has(uid, present) !== false);
       for (const uid of event.uids) this.reads.delete(uid);
+      for (const uid of event.uids) this.moved.set(uid, false);
       this.members = this.members.filter((m) => !event.uids.includes(m.user.uid));  // a removal names a few
       this.group.member_count = Math.max(0, this.group.member_count - going.length);
       if (event.uids.includes(this.me)) this.member = false;

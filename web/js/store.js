@@ -146,9 +146,14 @@ export class Store extends EventTarget {
       console.warn('imdemo: could not load the group:', error.message);  // the next change asks again
       return;
     }
+    let named = false;  // names are names, even in an answer a newer question has made old
+    for (const {user} of detail.members) if (user.uid !== this.me.uid) named = this.users.note(user) || named;
     const current = this.contacts.get(contact.key);  // a snapshot may have replaced it, keeping the ticket
-    if (!current || ticket !== current.ticket) return;
-    for (const {user} of detail.members) if (user.uid !== this.me.uid) this.users.note(user);
+    if (!current || ticket !== current.ticket) {
+      if (!named) return;
+      this.dispatchEvent(new CustomEvent('conversation', {detail: contact.key}));  // its lines say the names
+      return this.changed();
+    }
     current.noteMembers(detail);
     this.dispatchEvent(new CustomEvent('conversation', {detail: current.key}));
     this.dispatchEvent(new Event('marks'));
