@@ -19,7 +19,6 @@ from .browser import (  # noqa: F401
     chromium_fixture,
     expect,
     live_fixture,
-    shots_fixture,
     tabs_fixture,
 )
 from .helpers import wait_for
@@ -313,7 +312,7 @@ def test_a_large_group_of_hundreds_lists_its_members_a_page_at_a_time(live, tabs
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_a_large_group_in_chinese_and_english_at_desktop_and_phone_width(live, tabs, shots, viewport):
+def test_a_large_group_in_chinese_and_english_at_desktop_and_phone_width(live, tabs, tmp_path, viewport):
     from .test_browser_i18n import in_language, switch_and_walk
 
     server = live(large_group_at=3)
@@ -334,7 +333,7 @@ def test_a_large_group_in_chinese_and_english_at_desktop_and_phone_width(live, t
     expect(tab.page.locator(".read-by:visible")).to_have_count(0)
     assert tab.page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     tab.page.locator(".composer textarea").blur()
-    name = "desktop" if viewport is DESKTOP else "phone"
+    name, shots = "desktop" if viewport is DESKTOP else "phone", tmp_path  # looked at, not kept
     tab.page.screenshot(path=str(shots / f"large-group-{name}-zh.png"))
     panel = tab.open_members()
     expect(panel.locator(".group-storage .storage-kind")).to_have_text("大群 · 所有人共用一份（读扩散）")
@@ -372,3 +371,22 @@ def test_the_lab_draws_a_large_groups_pushes_and_acks_by_gseq_and_a_lost_one_com
     server.send_group(bob_token, gid, "three")
     wait_for_rows(tab, [f"in message {g}:4", f"out ack {g}:4"])
     expect(tab.page.locator("#lab .tl-row[data-what=message]").last).to_contain_text(f"message · {g} gseq 4")
+
+
+def test_the_lab_draws_a_polls_large_group_cursor_and_what_its_answer_brought(live, tabs):
+    server = live(**LAB_TIMERS)
+    (alice, _), (_, bob_token) = server.register("alice", "Alice"), server.register("bob", "Bob")
+    gid = make_large(server, bob_token, "Polled crowd", [alice])
+    tab = tabs(server).login("alice", transport="short")
+    tab.page.click(".status .lab-toggle")
+    tab.page.fill("#lab .lab-seconds", "120")
+    use(tab, "offline")
+    for text in ("one", "two", "three"):
+        server.send_group(bob_token, gid, text)
+    use(tab, "offline")  # back online: the next poll asks from gseq 1 and gets the three at once
+    g = f"g{gid}"
+    wait_for_rows(tab, [r"out poll \d+", f"in events {g}:2 {g}:3 {g}:4"])
+    expect(tab.page.locator("#lab .tl-row[data-what=poll]").last).to_contain_text(f"groups {gid}:")
+    expect(tab.page.locator("#lab .tl-row[data-what=events]", has_text="gseq").first).to_contain_text(
+        f"{g} gseq 2–4 · next")
+    expect(tab.group("Polled crowd").locator(".badge")).to_have_text("3")
