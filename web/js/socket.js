@@ -6,9 +6,9 @@
  * events: one a frame, or several in one frame (a JSON array, in order) when they are ready together, as a
  * busy group's commit makes them. Each frame's message events are acknowledged with the cursor (cumulative,
  * so once a frame): {type: 'ack', seq} for the user's own timeline, {type: 'ack', group, gseq} for each
- * large group the frame brought something of; the server stops resending what an ACK covers. A ping goes out every
- * heartbeat seconds; hearing nothing for twice that means the connection is dead, and the sync loop
- * reconnects from the cursor. Close 4401 means a bad token. The socket is opened through link.wire
+ * large group the frame brought something of; the server stops resending what an ACK covers. A ping goes
+ * out every heartbeat seconds; hearing nothing for twice that means the connection is dead, and the sync
+ * loop reconnects from the cursor. Close 4401 means a bad token. The socket is opened through link.wire
  * (wire.js): the browser's own WebSocket, unless something watches the traffic there.
  */
 import {ApiError, NetworkError} from './api.js';
