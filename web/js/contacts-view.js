@@ -12,7 +12,7 @@ export class ContactsView {
   constructor(root, store, onOpen) {
     this.store = store;
     this.recentList = $('.recent', root);
-    this.everyone = new PagedList({itemOf: (user) => this.userItem(user), changed: () => this.renderEveryone(),
+    this.everyone = new PagedList({itemOf: (user) => this.userItem(user), changed: () => this.renderEveryone(true),
       listClass: 'everyone', words: {find: 'contacts.find', shown: 'contacts.shown', more: 'contacts.more',
         none: 'contacts.none'}});
     $('.everyone', root).replaceWith(this.everyone.root);
@@ -24,9 +24,10 @@ export class ContactsView {
     });
     this.people = [];  // everyone but me, by name
     this.sorted = null;  // the version of the store's people they were sorted at (people.js), or null
+    this.drawn = null;  // what the list was drawn for: that version and the open conversation
     store.addEventListener('change', () => this.render());
     i18n.addEventListener('change', () => {
-      this.sorted = null;  // another language, another order
+      this.sorted = this.drawn = null;  // another language, another order and other words
       this.render();
     });
   }
@@ -39,12 +40,16 @@ export class ContactsView {
     this.showTotal(this.store.total);
   }
 
-  /** Everyone by name (in Chinese: by pinyin), sorted again only when someone is new or renamed. */
-  renderEveryone() {
+  /** Everyone by name (in Chinese: by pinyin), sorted again only when someone is new or renamed, drawn
+   * again only then, when another conversation opens, or when the list's search or "Show more" asks. */
+  renderEveryone(asked = false) {
     if (this.sorted !== this.store.users.version) {
       this.sorted = this.store.users.version;
       this.people = [...this.store.users.values()].sort(byName);
     }
+    const drawn = `${this.sorted} ${this.store.openKey}`;
+    if (!asked && drawn === this.drawn) return;
+    this.drawn = drawn;
     this.everyone.render(this.people);
   }
 
