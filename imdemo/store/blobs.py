@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import peewee
 
 from .database import write_transaction
+from .statements import Statements
 
 CHUNK = 256 * 1024  # bytes a row: GridFS's 255 KiB; SQLite keeps it in overflow pages, PostgreSQL in TOAST
 READ_AHEAD = 4  # chunks fetched by one SELECT while streaming
@@ -32,7 +33,7 @@ class Blobs:
 
     def __init__(self, db: peewee.Database):
         self.db = db
-        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        self.sql = Statements(db, SQL)
 
     def _run(self, name: str, *params):
         return self.db.execute_sql(self.sql[name], params)

@@ -16,6 +16,7 @@ from .database import write_transaction
 from .errors import UnknownUser
 from .message import MESSAGE_COLUMNS, SIGNALS, Draft, Message
 from .rows import Rows
+from .statements import Statements
 
 SQL = {
     "insert_relations": "INSERT INTO im_msg_relation (owner_uid, other_uid, mid, type, seq, create_time)"
@@ -60,13 +61,9 @@ class DirectStorage:
 
     def __init__(self, db: peewee.Database, rows: Rows, counters: UnreadCounters):
         self.db, self.rows, self.counters = db, rows, counters
-        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        self.sql = Statements(db, SQL)
 
-    def _one(self, name: str, *params):
-        return self.db.execute_sql(self.sql[name], params).fetchone()
 
-    def _all(self, name: str, *params) -> list:
-        return self.db.execute_sql(self.sql[name], params).fetchall()
 
     # --- inside a commit ---
 
@@ -112,8 +109,8 @@ class DirectStorage:
     def read_mark(self, uid: int, conversation: Conversation) -> tuple[int, int] | None:
         """(the conversation's newest mid, uid's read mark); None before its first message; UnknownUser when the
         other user does not exist."""
-        row = self._one("read_mark", uid, conversation.peer)
-        if row is None and self._one("user_exists", conversation.id) is None:
+        row = self.sql.one("read_mark", uid, conversation.peer)
+        if row is None and self.sql.one("user_exists", conversation.id) is None:
             raise UnknownUser(conversation.id)
         return (int(row[0] or 0), int(row[1])) if row else None
 
@@ -126,7 +123,7 @@ class DirectStorage:
 
     def count_unread(self, uid: int, conversation: Conversation, read_mid: int) -> int:
         """What uid has not read in the conversation after read_mid, counted from the rows."""
-        return int(self._one("unread_in", uid, conversation.peer, read_mid)[0])
+        return int(self.sql.one("unread_in", uid, conversation.peer, read_mid)[0])
 
     def set_unread(self, uid: int, conversation: Conversation, unread: int, newest: int) -> int:
         """Set what uid has unread in the conversation in Redis; return the course's {uid}_T after it."""
@@ -135,12 +132,12 @@ class DirectStorage:
 
     def unread_of(self, uid: int) -> list[tuple[Conversation, int, int | None]]:
         """Each of uid's 1:1 conversations with what it holds unread, counted from the rows."""
-        return [(Conversation.of_peer(int(peer)), int(n), None) for peer, n in self._all("unread_of", uid)]
+        return [(Conversation.of_peer(int(peer)), int(n), None) for peer, n in self.sql.all("unread_of", uid)]
 
     def unread_of_everyone(self) -> list[tuple[int, Conversation, int, int | None]]:
         """unread_of() of every user at once (a rebuild at start): (uid, conversation, unread, None)."""
         return [(int(uid), Conversation.of_peer(int(peer)), int(n), None)
-                for uid, peer, n in self._all("unread_of_everyone")]
+                for uid, peer, n in self.sql.all("unread_of_everyone")]
 
     # --- recent contacts and delivered marks ---
 
@@ -148,17 +145,17 @@ class DirectStorage:
         """uid's 1:1 conversations, newest first: (other uid, their read and delivered marks, uid's own read mark,
         last message)."""
         return [(int(r[0]), int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), Message.from_row(r[4:]))
-                for r in self._all("contacts", uid, limit)]
+                for r in self.sql.all("contacts", uid, limit)]
 
     def peer_marks(self, uid: int, other: int) -> tuple[int, int]:
         """How far other has read, and received, the conversation with uid."""
-        row = self._one("peer_marks", other, uid)
+        row = self.sql.one("peer_marks", other, uid)
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
     def received_between(self, uid: int, after_seq: int, up_to_seq: int) -> dict[int, int]:
         """{sender: newest mid} of the 1:1 messages uid received with after_seq < seq <= up_to_seq."""
         newest: dict[int, int] = {}
-        for other, mid in self._all("received_between", uid, after_seq, up_to_seq):
+        for other, mid in self.sql.all("received_between", uid, after_seq, up_to_seq):
             newest[int(other)] = max(newest.get(int(other), 0), int(mid))
         return newest
 
@@ -167,4 +164,4 @@ class DirectStorage:
         moved."""
         with write_transaction(self.db, many_rows=False):
             return {sender: mid for sender, mid in received.items()
-                    if self._one("set_delivered", mid, uid, sender, mid) is not None}
+                    if self.sql.one("set_delivered", mid, uid, sender, mid) is not None}

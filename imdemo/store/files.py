@@ -9,6 +9,7 @@ import peewee
 
 from .attachment import FILE_KIND, IMAGE_KIND
 from .database import write_transaction
+from .statements import Statements
 from .uploads import UploadRow
 
 COLUMNS = ("fid, uploader_uid, name, size, mime, kind, width, height, sha256, upload_size, blob_id, thumb_blob_id,"
@@ -72,7 +73,7 @@ class Files:
 
     def __init__(self, db: peewee.Database):
         self.db = db
-        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        self.sql = Statements(db, SQL)
 
     def _run(self, name: str, *params):
         return self.db.execute_sql(self.sql[name], params)

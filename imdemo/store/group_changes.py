@@ -20,6 +20,7 @@ from .conversation import Conversation
 from .group_reads import MEMBER, OWNER, GroupRow, Member
 from .groups import READ, WRITE, GroupStorage, LockedGroup
 from .message import SYSTEM, Draft, Stored
+from .statements import Statements
 
 SQL = {
     "insert_group": "INSERT INTO im_group (name, owner_uid, gseq, last_mid, member_count, created_at, storage,"
@@ -55,7 +56,7 @@ class ChangingGroup:
     def __init__(self, groups: GroupStorage, row: GroupRow, members: list[Member], locked: LockedGroup,
                  post: Post, counted: set[int]):
         self.groups, self.db, self.row, self.locked, self._post_to = groups, groups.db, row, locked, post
-        self.sql = {name: text.replace("?", self.db.param) for name, text in SQL.items()}
+        self.sql = Statements(self.db, SQL)
         self.members = {m.uid: m for m in members}  # longest-standing first
         self.counted = counted  # users whose counters moved: recounted if the commit fails
         self.written: list[Stored] = []  # the system messages, announced with the commit

@@ -8,6 +8,7 @@ import peewee
 
 from .conversation import Conversation
 from .message import MESSAGE_COLUMNS, Message
+from .statements import Statements
 
 OWNER, MEMBER = 1, 0
 GROUP_COLUMNS = "g.gid, g.name, g.owner_uid, g.member_count, g.created_at, g.storage"
@@ -61,43 +62,39 @@ class GroupReads:
 
     def __init__(self, db: peewee.Database):
         self.db = db
-        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        self.sql = Statements(db, SQL)
 
-    def _one(self, name: str, *params):
-        return self.db.execute_sql(self.sql[name], params).fetchone()
 
-    def _all(self, name: str, *params) -> list:
-        return self.db.execute_sql(self.sql[name], params).fetchall()
 
     def group(self, gid: int) -> GroupRow | None:
         """The group, or None when there is none (never made, or gone)."""
-        row = self._one("group", gid)
+        row = self.sql.one("group", gid)
         return GroupRow.from_row(row) if row else None
 
     def was_member(self, gid: int, uid: int) -> bool | None:
         """True for a current member, False for a former one, None for someone who never was."""
-        row = self._one("membership", gid, uid)
+        row = self.sql.one("membership", gid, uid)
         return None if row is None else row[0] is None
 
     def members(self, gid: int) -> list[Member]:
         """The current members, longest-standing first."""
-        return [Member(int(u), int(r), int(m), int(j)) for u, r, m, j in self._all("members", gid)]
+        return [Member(int(u), int(r), int(m), int(j)) for u, r, m, j in self.sql.all("members", gid)]
 
     def read_marks_when_left(self, gid: int, uid: int) -> dict[int, int]:
         """{member: read mark} of the members former member uid left behind, each only as far as the message
         that removed uid: how far each has read what uid received, and nothing of what came after it."""
-        return {int(u): min(int(read), int(left)) for u, read, left in self._all("marks_when_left", gid, uid)}
+        return {int(u): min(int(read), int(left)) for u, read, left in self.sql.all("marks_when_left", gid, uid)}
 
     def groups_of(self, uid: int) -> list[GroupRow]:
         """The groups uid is a member of now, the most recently active first."""
-        return [GroupRow.from_row(r) for r in self._all("groups_of", uid)]
+        return [GroupRow.from_row(r) for r in self.sql.all("groups_of", uid)]
 
     def contacts(self, uid: int, limit: int) -> list[tuple[GroupRow, bool, int, Message]]:
         """uid's groups as recent contacts, newest first: (group, still a member, uid's read mark, last message)."""
         return [(GroupRow.from_row(r), r[6] is None, int(r[7] or 0), Message.from_row(r[8:]))
-                for r in self._all("contacts", uid, limit)]
+                for r in self.sql.all("contacts", uid, limit)]
 
     def senders_between(self, uid: int, gid: int, after_mid: int, up_to_mid: int) -> list[int]:
         """Who sent the messages uid received in small group gid with after_mid < mid <= up_to_mid."""
         peer = Conversation.group(gid).peer
-        return [int(s) for (s,) in self._all("senders_between", uid, peer, after_mid, up_to_mid)]
+        return [int(s) for (s,) in self.sql.all("senders_between", uid, peer, after_mid, up_to_mid)]

@@ -82,7 +82,7 @@ class GroupStorage(GroupReads):
         self.rows, self.counters = rows, counters
         self.large = ReadDiffusion(db, rows, large)
         self._large: set[int] = set()  # gids seen stored by read diffusion
-        self.sql.update({name: text.replace("?", db.param) for name, text in SQL.items()})
+        self.sql.add(SQL)
         # merged: a small group message's unread is counted after its commit, merged over a window (merge.py)
         self.unread = "merged" if merged else "summed"
 
@@ -92,11 +92,11 @@ class GroupStorage(GroupReads):
         """Lock the group's row (its gseqs are taken under this lock, so gseq order is commit order); None when
         there is no such group (never made, or gone). A large group's members are not read: a sender's
         membership is asked alone."""
-        row = self._one("lock", conversation.id)
+        row = self.sql.one("lock", conversation.id)
         if row is None:
             return None
         gseq, storage, counted = (int(x or 0) for x in row)
-        members = None if storage == READ else [int(u) for (u,) in self._all("member_uids", conversation.id)]
+        members = None if storage == READ else [int(u) for (u,) in self.sql.all("member_uids", conversation.id)]
         return LockedGroup(conversation.id, gseq, storage, counted, members)
 
     def reach(self, draft: Draft, locked: LockedGroup | None) -> tuple[int, ...]:
@@ -179,7 +179,7 @@ class GroupStorage(GroupReads):
         """Whether gid is stored by read diffusion (a group that is stays so: remembered once seen)."""
         if gid in self._large:
             return True
-        row = self._one("storage", gid)
+        row = self.sql.one("storage", gid)
         if row is not None and int(row[0] or 0) == READ:
             self._large.add(gid)
             return True
@@ -192,7 +192,7 @@ class GroupStorage(GroupReads):
     def read_mark(self, uid: int, conversation: Conversation) -> tuple[int, int]:
         """(uid's newest message of the group, uid's read mark); NotAMember for anyone not a member now."""
         gid = conversation.id
-        row = self.large.read_mark(uid, gid) if self.is_large(gid) else self._one("read_mark", uid, gid)
+        row = self.large.read_mark(uid, gid) if self.is_large(gid) else self.sql.one("read_mark", uid, gid)
         if row is None:
             raise NotAMember(gid, uid, self.was_member(gid, uid) is not None)
         return int(row[0] or 0), int(row[1])
@@ -204,7 +204,7 @@ class GroupStorage(GroupReads):
         """What uid has not read in the group after read_mid, counted from the rows."""
         if self.is_large(conversation.id):
             return self.large.unread_after(uid, conversation.id, read_mid)
-        return int(self._one("unread_in", uid, conversation.peer, read_mid)[0])
+        return int(self.sql.one("unread_in", uid, conversation.peer, read_mid)[0])
 
     def set_unread(self, uid: int, conversation: Conversation, unread: int, newest: int) -> int | None:
         """Set what uid has unread in the group (counted from the rows) in Redis; return the course's {uid}_T
@@ -224,12 +224,12 @@ class GroupStorage(GroupReads):
         """Each of uid's small groups with what it holds unread and the newest mid that count covered (the
         large ones are counted by read_diffusion.py)."""
         return [(Conversation.group(int(gid)), int(n), int(newest or 0))
-                for gid, n, newest in self._all("unread_of", uid)]
+                for gid, n, newest in self.sql.all("unread_of", uid)]
 
     def unread_of_everyone(self) -> list[tuple[int, Conversation, int, int | None]]:
         """unread_of() of every user at once (a rebuild at start): (uid, conversation, unread, newest covered)."""
         return [(int(uid), Conversation.group(int(gid)), int(n), int(newest or 0))
-                for uid, gid, n, newest in self._all("unread_of_everyone")]
+                for uid, gid, n, newest in self.sql.all("unread_of_everyone")]
 
     def covered(self, conversation: Conversation, newest: int) -> tuple[int, int]:
         """What a count taken now covered: merged changes still on their way skip it (counters.py, MERGE)."""

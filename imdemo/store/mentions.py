@@ -8,6 +8,8 @@ import json
 
 import peewee
 
+from .statements import Statements
+
 EVERYONE = 0  # im_mention.uid of @all
 SQL = {
     "insert": "INSERT INTO im_mention (gid, uid, mid) VALUES (?, ?, ?)",
@@ -24,7 +26,7 @@ class Mentions:
 
     def __init__(self, db: peewee.Database):
         self.db = db
-        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        self.sql = Statements(db, SQL)
 
     def add(self, gid: int, mid: int, mentions: str) -> None:
         """Record whom message mid mentions (Message.mentions' JSON), inside its commit."""

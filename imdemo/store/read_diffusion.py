@@ -12,6 +12,7 @@ from .large_counters import LargeCounters
 from .message import MESSAGE_COLUMNS, NEVER_UNREAD, RECALL, SIGNALS, Draft, Message
 from .reader import with_targets
 from .rows import Rows
+from .statements import Statements
 
 COUNTED = f"msg_type NOT IN ({', '.join(str(kind) for kind in sorted(NEVER_UNREAD))})"  # as im_group.counted
 NOT_SIGNALS = f"t.msg_type NOT IN ({', '.join(str(kind) for kind in sorted(SIGNALS))})"  # history shows targets
@@ -84,13 +85,9 @@ class ReadDiffusion:
 
     def __init__(self, db: peewee.Database, rows: Rows, counters: LargeCounters):
         self.db, self.rows, self.counters = db, rows, counters
-        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        self.sql = Statements(db, SQL)
 
-    def _one(self, name: str, *params):
-        return self.db.execute_sql(self.sql[name], params).fetchone()
 
-    def _all(self, name: str, *params) -> list:
-        return self.db.execute_sql(self.sql[name], params).fetchall()
 
     def write(self, mid: int, draft: Draft, locked) -> None:
         """The message's row in its group's timeline; a message that counts accounts for what came before it, for its
@@ -107,14 +104,14 @@ class ReadDiffusion:
 
     def read_mark(self, uid: int, gid: int):
         """(the group's newest message, uid's read mark), or None for anyone not a member now."""
-        return self._one("read_mark", uid, gid)
+        return self.sql.one("read_mark", uid, gid)
 
     def unread_after(self, uid: int, gid: int, read_mid: int) -> int:
         return self.count(uid, gid, read_mid)[1]
 
     def count(self, uid: int, gid: int, read_mid: int) -> tuple[int, int]:
         """(the group's counted messages, what uid has not read after read_mid), from one snapshot."""
-        row = self._one("unread_after", read_mid, uid, uid, Conversation.group(gid).peer, read_mid, gid)
+        row = self.sql.one("unread_after", read_mid, uid, uid, Conversation.group(gid).peer, read_mid, gid)
         return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
 
     def set_unread(self, uid: int, gid: int, unread: int) -> None:
@@ -126,7 +123,7 @@ class ReadDiffusion:
         """{gid: the counted messages uid has accounted for} of each of uid's large groups, from the rows (a
         rebuild)."""
         result = {}
-        for gid, read_mid in self._all("memberships", uid):
+        for gid, read_mid in self.sql.all("memberships", uid):
             counted, unread = self.count(uid, int(gid), int(read_mid))
             result[int(gid)] = counted - unread
         return result
@@ -134,17 +131,17 @@ class ReadDiffusion:
     def accounted_of_everyone(self) -> list[tuple[int, int, int]]:
         """accounted_of() of every member of every large group at once (a rebuild at start): (uid, gid, L)."""
         recalled: dict[int, list[int]] = {}
-        for peer, mid in self._all("recalled_everywhere"):
+        for peer, mid in self.sql.all("recalled_everywhere"):
             conversation = Conversation.of_peer(int(peer))
             if conversation.kind == GROUP:
                 recalled.setdefault(conversation.id, []).append(int(mid))
-        return self._accounted(self._all("accounted_of_everyone"), recalled)
+        return self._accounted(self.sql.all("accounted_of_everyone"), recalled)
 
     def accounted_before(self, gid: int, target: Message) -> dict[int, int]:
         """{uid: L} of the current members who had target unread (not read past it, joined before it, not its
         sender), counted as it stands in this commit: a recall's (it no longer counts)."""
-        recalled = {gid: [int(mid) for (mid,) in self._all("recalled", Conversation.group(gid).peer)]}
-        rows = self._all("accounted_before", gid, target.mid, target.mid, target.sender)
+        recalled = {gid: [int(mid) for (mid,) in self.sql.all("recalled", Conversation.group(gid).peer)]}
+        rows = self.sql.all("accounted_before", gid, target.mid, target.mid, target.sender)
         return {uid: accounted for uid, _, accounted in self._accounted(rows, recalled)}
 
     def _accounted(self, rows, recalled: dict[int, list[int]]) -> list[tuple[int, int, int]]:
@@ -164,7 +161,7 @@ class ReadDiffusion:
 
     def in_timeline(self, gid: int, mid: int) -> bool:
         """Whether message mid is in gid's own timeline (not from before the group was large)."""
-        return self._one("in_timeline", gid, mid) is not None
+        return self.sql.one("in_timeline", gid, mid) is not None
 
     def present(self, gid: int, uids: list[int]) -> tuple[int, ...]:
         """Those of uids who are members of gid now, asked for by uid (never the whole membership)."""
@@ -175,23 +172,23 @@ class ReadDiffusion:
 
     def sees(self, uid: int, gid: int, mid: int) -> bool:
         """Whether message mid of gid lies within uid's join bounds (their history shows it)."""
-        return self._one("in_bounds", gid, uid, mid, mid) is not None
+        return self.sql.one("in_bounds", gid, uid, mid, mid) is not None
 
     def groups(self) -> list[tuple[int, int, int]]:
         """(gid, counted messages, newest gseq) of every large group (a rebuild)."""
-        return [(int(g), int(t or 0), int(q or 0)) for g, t, q in self._all("large_groups")]
+        return [(int(g), int(t or 0), int(q or 0)) for g, t, q in self.sql.all("large_groups")]
 
     def senders_between(self, uid: int, gid: int, after_mid: int, up_to_mid: int) -> list[int]:
-        return [int(s) for (s,) in self._all("senders_between", gid, after_mid, up_to_mid, uid)]
+        return [int(s) for (s,) in self.sql.all("senders_between", gid, after_mid, up_to_mid, uid)]
 
     def bounds(self, gid: int, uid: int) -> tuple[int, int] | None:
         """The mids between which uid sees gid's messages (the last membership's), or None: never a member."""
-        row = self._one("bounds", gid, uid)
+        row = self.sql.one("bounds", gid, uid)
         return None if row is None else (int(row[0]), NEVER if row[1] is None else int(row[1]))
 
     def after(self, gid: int, gseq: int, bounds: tuple[int, int], limit: int) -> list[tuple[int, Message]]:
         """(gseq, message) of gid after gseq within bounds, in gseq order, at most limit."""
-        found = [(int(r[0]), Message.from_row(r[1:])) for r in self._all("after", gid, gseq, *bounds, limit)]
+        found = [(int(r[0]), Message.from_row(r[1:])) for r in self.sql.all("after", gid, gseq, *bounds, limit)]
         return with_targets(self.db, found)  # an edit with its target, as it stands now
 
     def page(self, uid: int, gid: int, before: int | None, after: int | None, limit: int) -> list[Message]:
@@ -200,16 +197,16 @@ class ReadDiffusion:
         if bounds is None:
             return []
         if after is not None:
-            return [Message.from_row(r) for r in self._all("page_after", gid, *bounds, after, limit)]
-        rows = self._all("page_before", gid, *bounds, NEVER if before is None else before, limit)
+            return [Message.from_row(r) for r in self.sql.all("page_after", gid, *bounds, after, limit)]
+        rows = self.sql.all("page_before", gid, *bounds, NEVER if before is None else before, limit)
         return [Message.from_row(r) for r in reversed(rows)]
 
     def sees_file(self, uid: int, fid: int) -> tuple[int, str] | None:
         """(mid, cid) of the first message uid may see in a large group's timeline that carries file fid, or None:
         read diffusion's part of who may read a file (its messages are in no member's own timeline)."""
-        row = self._one("carrying", uid, fid)
+        row = self.sql.one("carrying", uid, fid)
         return (int(row[0]), Conversation.group(int(row[1])).cid) if row else None
 
     def newest(self, gid: int) -> int:
-        row = self._one("newest", gid)
+        row = self.sql.one("newest", gid)
         return int(row[0] or 0) if row else 0

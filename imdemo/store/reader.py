@@ -11,6 +11,7 @@ import peewee
 
 from .conversation import Conversation
 from .message import EDIT, MESSAGE_COLUMNS, SIGNALS, Message
+from .statements import Statements
 
 FROM_TIMELINE = f"SELECT {MESSAGE_COLUMNS} FROM im_msg_relation r JOIN im_msg_content c ON c.mid = r.mid"
 NOT_SIGNALS = f"c.msg_type NOT IN ({', '.join(str(kind) for kind in sorted(SIGNALS))})"
@@ -30,25 +31,24 @@ class MessageReader:
 
     def __init__(self, db: peewee.Database, own_timelines: dict | None = None):
         self.db = db
-        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        self.sql = Statements(db, SQL)
         # kind -> page(uid, id, before, after, limit): the messages a conversation keeps in a timeline of its own
         self.own_timelines = own_timelines or {}
 
-    def _all(self, name: str, *params) -> list:
-        return self.db.execute_sql(self.sql[name], params).fetchall()
 
     def timeline(self, uid: int, since: int, limit: int) -> list[tuple[int, Message]]:
         """uid's messages with seq > since, in seq order, as (seq, message); an edit with its target."""
-        found = [(int(r[0]), Message.from_row(r[1:])) for r in self._all("timeline", uid, since, limit)]
+        found = [(int(r[0]), Message.from_row(r[1:])) for r in self.sql.all("timeline", uid, since, limit)]
         return with_targets(self.db, found)
 
     def history(self, uid: int, conversation: Conversation, before: int | None, after: int | None,
                 limit: int) -> list[Message]:
         """Up to limit messages of uid's conversation, ascending by mid: before or after a mid (default: newest)."""
         if after is not None:
-            page = [Message.from_row(r) for r in self._all("history_after", uid, conversation.peer, after, limit)]
+            page = [Message.from_row(r) for r in self.sql.all("history_after", uid, conversation.peer, after, limit)]
         else:
-            rows = self._all("history_before", uid, conversation.peer, before if before is not None else 2**62, limit)
+            newest = before if before is not None else 2**62
+            rows = self.sql.all("history_before", uid, conversation.peer, newest, limit)
             page = [Message.from_row(r) for r in reversed(rows)]
         own = self.own_timelines.get(conversation.kind)
         if own is None:
@@ -58,7 +58,7 @@ class MessageReader:
         return merged[:limit] if after is not None else merged[-limit:]
 
     def user_exists(self, uid: int) -> bool:
-        return bool(self._all("user_exists", uid))
+        return bool(self.sql.all("user_exists", uid))
 
 
 def with_targets(db: peewee.Database, found: list[tuple[int, Message]]) -> list[tuple[int, Message]]:

@@ -12,6 +12,7 @@ import peewee
 from .database import is_sqlite
 from .errors import UnknownUser
 from .message import NEVER_UNREAD, Draft
+from .statements import Statements
 
 # im_msg_relation.type: a system message or a signal is a notice, never unread; a received message since
 # recalled is RECALLED, so every count of RECEIVED rows leaves it out (signals.py)
@@ -30,7 +31,7 @@ class Rows:
 
     def __init__(self, db: peewee.Database):
         self.db, self.param = db, db.param
-        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        self.sql = Statements(db, SQL)
         # SQLite's BEGIN IMMEDIATE holds the whole database: any order of row updates is safe there.
         # PostgreSQL locks rows as it updates them: take them in ascending uid order first, as every
         # transaction does, so two processes' transactions never wait on each other in a cycle.

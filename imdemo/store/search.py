@@ -15,6 +15,7 @@ from . import search_text
 from .conversation import Conversation
 from .message import MESSAGE_COLUMNS, TEXT, Message
 from .search_text import Term
+from .statements import Statements
 
 SEARCHABLE = (TEXT,)  # the kinds of message whose content is indexed (a system message is never a result)
 KINDS = ", ".join(str(kind) for kind in SEARCHABLE)
@@ -89,7 +90,7 @@ class SearchIndex:
                "large_groups": LARGE_GROUPS,
                "sides": "SELECT sender_id, recipient_id FROM im_msg_content WHERE mid = ?"}
         self.row = f"(?, {value})".replace("?", db.param)
-        self.sql = {name: text.replace("?", db.param) for name, text in sql.items()}
+        self.sql = Statements(db, sql)
 
     def add(self, messages: list[Message]) -> None:
         """Index the searchable ones of messages just written (inside their commit's transaction)."""

@@ -7,6 +7,7 @@ import peewee
 
 from .conversation import Conversation
 from .database import write_transaction
+from .statements import Statements
 
 SQL = {
     "set": "INSERT INTO im_conversation_setting (owner_uid, other_uid, muted, update_time) VALUES (?, ?, ?, ?)"
@@ -21,7 +22,7 @@ class ConversationSettings:
 
     def __init__(self, db: peewee.Database):
         self.db = db
-        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        self.sql = Statements(db, SQL)
 
     def set_muted(self, uid: int, conversation: Conversation, muted: bool) -> None:
         with write_transaction(self.db):

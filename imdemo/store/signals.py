@@ -21,6 +21,7 @@ from .mentions import Mentions
 from .message import EDIT, MESSAGE_COLUMNS, RECALL, SIGNALS, Draft, Message, Stored
 from .rows import CHUNK, RECALLED, RECEIVED
 from .search import SearchIndex
+from .statements import Statements
 from .unread import UnreadCounts
 
 SQL = {
@@ -57,7 +58,7 @@ class Signals:
     def __init__(self, db: peewee.Database, kinds: dict, unread: UnreadCounts, mentions: Mentions,
                  search: SearchIndex | None = None):
         self.db, self.kinds, self.unread, self.mentions, self.search = db, kinds, unread, mentions, search
-        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        self.sql = Statements(db, SQL)
 
     def message(self, mid: int) -> Message | None:
         """A message as it stands now (a signal's answer after a repeated client_msg_id)."""

@@ -16,6 +16,7 @@ from .database import hold_every_user, write_transaction
 from .errors import UnknownUser
 from .large_counters import LargeCounters
 from .read_diffusion import ReadDiffusion
+from .statements import Statements
 
 log = logging.getLogger(__name__)
 SQL = {
@@ -41,10 +42,8 @@ class UnreadCounts:
                  read_diffusion: ReadDiffusion):
         self.db, self.counters, self.kinds, self.large = db, counters, kinds, large
         self.read_diffusion = read_diffusion  # the large groups' rows: what each member has accounted for
-        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        self.sql = Statements(db, SQL)
 
-    def _one(self, name: str, *params):
-        return self.db.execute_sql(self.sql[name], params).fetchone()
 
     def mark_read(self, uid: int, conversation: Conversation, up_to: int | None) -> Read:
         """Move uid's read mark of a conversation forward to up_to (default: its newest message) and set what is
@@ -53,7 +52,7 @@ class UnreadCounts:
         counted = False
         try:
             with write_transaction(self.db, many_rows=False):
-                if self._one("lock_user", uid) is None:
+                if self.sql.one("lock_user", uid) is None:
                     raise UnknownUser(uid)
                 read = self._mark(uid, conversation, up_to)
                 counted = True
@@ -100,7 +99,7 @@ class UnreadCounts:
     def rebuild(self, uid: int) -> None:
         """Recount uid's unread messages from the database into Redis, the row locked against sends."""
         with write_transaction(self.db):
-            if self._one("lock_user", uid) is None:
+            if self.sql.one("lock_user", uid) is None:
                 return
             counts = [row for kind in self.kinds.values() for row in kind.unread_of(uid)]
             guards = (self.kinds[c.kind].covered(c, newest) for c, _, newest in counts)

@@ -12,6 +12,7 @@ import peewee
 
 from .blobs import Blobs
 from .database import write_transaction
+from .statements import Statements
 
 COLUMNS = "upload_id, uid, blob_id, length, \"offset\", name, filetype, sha256, fid, created_at, updated_at"
 SQL = {
@@ -62,7 +63,7 @@ class Uploads:
 
     def __init__(self, db: peewee.Database, blobs: Blobs):
         self.db, self.blobs = db, blobs
-        self.sql = {name: text.replace("?", db.param) for name, text in SQL.items()}
+        self.sql = Statements(db, SQL)
 
     def _run(self, name: str, *params):
         return self.db.execute_sql(self.sql[name], params)

@@ -1,0 +1,28 @@
+"""A store's own SQL, kept beside the store that runs it: statements written with `?` for a parameter, run in
+the database's own style (`?` on SQLite, `%s` on PostgreSQL)."""
+from __future__ import annotations
+
+import peewee
+
+
+class Statements:
+    """One store's named statements; `self.sql["name"]` is a statement's text, `one`/`all` run it."""
+
+    def __init__(self, db: peewee.Database, *tables: dict[str, str]):
+        self.db = db
+        self.text: dict[str, str] = {}
+        for table in tables:
+            self.add(table)
+
+    def add(self, table: dict[str, str]) -> None:
+        """More statements (a store that extends another brings its own)."""
+        self.text.update({name: text.replace("?", self.db.param) for name, text in table.items()})
+
+    def __getitem__(self, name: str) -> str:
+        return self.text[name]
+
+    def one(self, name: str, *params):
+        return self.db.execute_sql(self.text[name], params).fetchone()
+
+    def all(self, name: str, *params) -> list:
+        return self.db.execute_sql(self.text[name], params).fetchall()
