@@ -40,16 +40,21 @@ def _pairs(count: int, rng: random.Random):
             yield (a, b) if rng.random() < 0.5 else (b, a)
 
 
-def build(path: Path, count: int) -> dict:
-    """Create a database of count messages at path; return what the measurement needs to know."""
+def filler(mid: int, a: int, b: int) -> str:
+    return f"message {mid} from {a} to {b}, some words to make it look like a chat"
+
+
+def build(path: Path, count: int, text=filler) -> dict:
+    """Create a database of count messages at path, each saying text(mid, sender, recipient); return what the
+    measurement needs to know."""
     gc.disable()  # millions of tuples and no cycles: the collector would only walk them again and again
     try:
-        return _build(path, count)
+        return _build(path, count, text)
     finally:
         gc.enable()
 
 
-def _build(path: Path, count: int) -> dict:
+def _build(path: Path, count: int, text) -> dict:
     from imdemo.services.passwords import hash_password  # the project's own hash, made once for all users
     from imdemo.store.database import open_database
 
@@ -61,7 +66,7 @@ def _build(path: Path, count: int) -> dict:
         at = now + mid
         seq[a] += 1
         seq[b] += 1
-        contents.append((mid, f"message {mid} from {a} to {b}, some words to make it look like a chat", a, b, 0, at))
+        contents.append((mid, text(mid, a, b), a, b, 0, at))
         relations += [(a, b, mid, 0, seq[a], at), (b, a, mid, 1, seq[b], at)]
         newest[(a, b)], newest[(b, a)] = (mid, 0, at), (mid, 1, at)
         recent[(b, a)].append(mid)

@@ -224,9 +224,39 @@ def storm_rows(f: dict, figure: str = "storm") -> list[dict]:
             lambda s: f"{s['load_average']} / {s['load_average_end']}"))]
 
 
-ROWS = {"send": send_rows, "loop": loop_rows, "latency": latency_rows, "connections": connections_rows,
+def search_rows(f: dict) -> list[dict]:
+    if "skipped" in f:
+        return [_row("search", "skipped", f["skipped"])]
+    n = f"{f['messages'] // 1000:,}k" if f["messages"] < 1_000_000 else f"{f['messages'] // 10**6}M"
+    rows = [_row("search", f"{n} messages: {name} p50 / p99 ms (n)", f"{p['p50']} / {p['p99']} (n={p['n']})")
+            for name, p in f["latency_ms"].items()]
+    return rows + [
+        _row("search", "index MB / messages' text MB / their table MB (index over text)",
+             f"{f['index_mb']} / {f['text_mb']} / {f['content_table_mb']} ({f['index_over_text']}x)"),
+        _row("search", "built / indexed at upgrade (s)", f"{f['build_seconds']} / {f['index_seconds']}")]
+
+
+def media_rows(f: dict) -> list[dict]:
+    m = f["memory"]
+    rows = [_row("media", f"upload of {f['file_mb']} MB through the API (tus, 1 MiB chunks) / written directly "
+                          f"(MB/s, median of {f['runs']})", f"{f['api_mb_per_s']} / {f['direct_mb_per_s']} "
+                                                            f"(ratio {f['ratio']})"),
+            _row("media", "CPU ms a MB: the server's through the API / written directly",
+                 f"{f['api_cpu_ms_per_mb']} / {f['direct_cpu_ms_per_mb']}"),
+            _row("media", f"server RSS, {m['clients']} clients uploading {m['mb_each']} MB each at once: before / peak"
+                          " / after (MB)", f"{m['rss_before_mb']} / {m['rss_peak_mb']} / {m['rss_after_mb']}",
+                 f"growth < {m['mb_each']} MB", m["rss_growth_mb"] < m["mb_each"])]
+    for image in f["images"]:
+        rows.append(_row("media", f"image {image['pixels']} JPEG ({image['jpeg_kb']} kB): taken in / thumbnail "
+                                  "(CPU ms)", f"{image['whole_ms']} / {image['thumbnail_ms']}"))
+    return rows
+
+
+ROWS = {"media": media_rows, "send": send_rows,
+        "loop": loop_rows, "latency": latency_rows, "connections": connections_rows,
         "coldstart": coldstart_rows, "history": history_rows, "idle": idle_rows, "warmth": warmth_rows,
-        "groups": groups_rows, "storm": storm_rows, "storm-large": lambda f: storm_rows(f, "storm-large")}
+        "groups": groups_rows, "storm": storm_rows, "storm-large": lambda f: storm_rows(f, "storm-large"),
+        "search": search_rows}
 
 
 def rows_of(figures: dict) -> list[dict]:

@@ -37,6 +37,8 @@ class Config:
     # milliseconds over which a group's unread changes are merged (lecture 20); 0: counted in the send's commit.
     # 500 from the storm's figures (README, Performance): most of what merging buys, a badge at most 0.5 s late
     unread_merge: float = 500.0
+    max_upload_mb: int = 25  # the largest file a user may upload (SPEC section 16); 413 above
+    recall_window: float = 120.0  # seconds after sending during which its sender may recall a message (撤回)
     register_rate: int = 10  # new accounts per address a minute before 429 (each costs a 16 MiB scrypt); 0 = no limit
     reconcile: bool = False
     # the CPU the server runs on: "auto" one of the CPUs it may use, chosen by its pid; a number; "all" any of
@@ -45,6 +47,8 @@ class Config:
     # (bench/loop.py: 2.36 against 1.44 ms of CPU a message, 432 against 671 msg/s)
     cpu: str = "auto"
     inspect: bool | None = None  # None: on for the embedded default on loopback only
+    metrics: bool = True  # GET /metrics (Prometheus); off: nothing is recorded either
+    probe_password: str = ""  # the loop probe's two accounts (services/probes.py); empty: there are none
     session_ttl: float = 7 * 24 * 3600.0
     session_purge_interval: float = 3600.0  # seconds between deletions of expired sessions (also done at start)
     login_attempts: int = 5  # failed logins per username per window before 429
@@ -73,7 +77,7 @@ class Config:
         for f in dataclasses.fields(cls):
             raw = environ.get("IMDEMO_" + f.name.upper())
             negative = f"IMDEMO_NO_{f.name.upper()}"  # a flag --no-x is the variable IMDEMO_NO_X
-            if raw is None and f.name in ("demo", "inspect") and negative in environ:
+            if raw is None and f.name in ("demo", "inspect", "metrics") and negative in environ:
                 raw = str(not _parse("bool", environ[negative]))
             if raw is None and f.name in ("database", "redis"):
                 raw = environ.get(f"IMDEMO_{f.name.upper()}_URL")
@@ -125,11 +129,19 @@ FLAGS = [
                                                         "that grows past it switches once", None),
     ("--unread-merge", {"type": float, "metavar": "MS"},
      "merge a group's unread changes over MS milliseconds (lecture 20); 0 = in the send's commit", None),
+    ("--max-upload-mb", {"type": int, "metavar": "N"}, "the largest file a user may upload, in MiB; 413 above",
+     None),
+    ("--recall-window", {"type": float, "metavar": "SECONDS"},
+     "how long after sending its sender may recall a message (a group's owner: any time)", None),
     ("--register-rate", {"type": int, "metavar": "N"},
      "new accounts per client address per minute, then 429; 0 = no limit", None),
     ("--inspect", ON, "serve the inspector at /inspect (it shows every user's messages)",
      "on only for the local embedded demo"),
     ("--no-inspect", {"dest": "inspect", **OFF}, "never serve the inspector", "on only for the local embedded demo"),
+    ("--no-metrics", {"dest": "metrics", **OFF}, "neither record nor serve the Prometheus metrics at /metrics",
+     "served"),
+    ("--probe-password", {"metavar": "PASSWORD"}, "the password of the loop probe's two accounts (python -m "
+                                                  "imdemo.probe), made at start if missing", "no probe accounts"),
     ("--reconcile", ON, "rebuild the unread counters from the database and exit", None),
     ("--cpu", {"metavar": "N|auto|all"}, "the CPU the server runs on: N, auto (one of those it may use, by its "
                                          "pid: several processes spread), or all (any, as the system likes)", None),

@@ -53,6 +53,7 @@ class People:
     expired: str  # alice's token whose session row has expired
     logged_out: str  # alice's token after POST /api/logout
     gid: int = 0  # a group of alice and carol only
+    secret_mid: int = 0  # a message of the alice-carol conversation (for the routes that name one: recall, edit)
 
 
 def _people(app, chat: Chat) -> People:
@@ -70,7 +71,7 @@ def _people(app, chat: Chat) -> People:
     expired, logged_out = chat.login("alice").token, chat.login("alice").token
     expire_session(app, expired)
     chat.post(User(alice.uid, logged_out, "alice"), "/api/logout", status=204)
-    return People(app, chat, alice, bob, carol, expired, logged_out, gid)
+    return People(app, chat, alice, bob, carol, expired, logged_out, gid, first)
 
 
 def expire_session(app, token: str) -> None:
@@ -123,15 +124,20 @@ def _rows(app) -> dict:
 def _request(p: People, method: str, path: str, other: int) -> tuple[str, dict | None]:
     """The concrete URL and body of one documented route, aimed at other where it names a user, and at the
     alice-carol group where it names a group."""
-    url = path.replace("{cid}", str(other)).replace("{gid}", str(p.gid)).replace("{uid}", str(other))
+    url = path.replace("{cid}", str(other)).replace("{gid}", str(p.gid)).replace("{uid}", str(other)).replace(
+        "{mid}", str(p.secret_mid))
+    url = url.replace("{fid}", "1").replace("{upload_id}", "someupload")  # nobody's: 404 to anyone with a token
     if path == "/api/sync":
         url += "?since=0"
+    if path == "/api/search":
+        url += "?q=alice-carol+secret"
     bodies = {"/api/messages": {"to": other, "content": "through the matrix"},
               "/api/conversations/{cid}/read": {}, "/api/logout": {},
               "/api/groups": {"name": "through the matrix", "members": [other]},
               "/api/groups/{gid}": {"name": "renamed through the matrix"},
               "/api/groups/{gid}/members": {"uids": [p.bob.uid]},
-              "/api/groups/{gid}/messages": {"content": "through the matrix"}}
+              "/api/groups/{gid}/messages": {"content": "through the matrix"},
+              "/api/conversations/{cid}/messages/{mid}": {"content": "edited through the matrix"}}
     return url, (bodies.get(path, {}) if method in ("POST", "PATCH") else None)
 
 
@@ -167,7 +173,11 @@ def test_protected_route_refuses_every_bad_token_with_401_and_changes_nothing(pe
     wrong = {}
     for credential, headers in CREDENTIALS.items():
         response = _call(client, method, url, body, headers(p))
-        code = (response.json or {}).get("error", {}).get("code") if response.content_type.endswith("json") else None
+        if method == "HEAD":  # an answer to HEAD has no body (a tus client's offset question): the status says it
+            code = "unauthorized" if response.body == b"" else "a body"
+        else:
+            code = (response.json or {}).get("error", {}).get("code") if response.content_type.endswith("json") \
+                else None
         if response.status_int != 401 or code not in ("unauthorized", "invalid_token") or SECRET in response.text:
             wrong[credential] = (response.status, response.text[:200])
         if _private(p) != before or _rows(p.app) != rows:
@@ -229,6 +239,15 @@ def test_bobs_token_on_alices_conversation_sees_only_bobs_side(people):
     events = p.chat.get(p.bob, "/api/sync", since=0, limit=1000)["events"]
     assert {p.bob.uid} <= {e["message"]["from"] for e in events} | {e["message"]["to"] for e in events}
     assert all(p.bob.uid in (e["message"]["from"], e["message"]["to"]) for e in events)
+
+
+def test_search_never_finds_another_users_conversations(people):
+    p = people
+    assert len(p.chat.get(p.alice, "/api/search", q=SECRET)["results"]) == 7  # 3 + 3 replies + the group's
+    assert p.chat.get(p.bob, "/api/search", q=SECRET)["results"] == []
+    assert p.chat.get(p.bob, "/api/search", q=SECRET, conversation=f"u{p.carol.uid}")["results"] == []
+    error = p.chat.get(p.bob, "/api/search", q=SECRET, conversation=f"g{p.gid}", status=404)["error"]
+    assert error["code"] == "no_such_group"
 
 
 @pytest.mark.parametrize("method, path", [r for r in PROTECTED if r[0] == "GET"])

@@ -112,3 +112,13 @@ def test_quick_large_storm_delivers_by_gseq_once_in_order_and_counts_exactly_bef
         assert s["restart"]["wrong"] == 0 and s["restart"]["acknowledged_missing"] == 0
         assert s["restart"]["acknowledged"] >= s["messages"]  # every message sent was acknowledged, then the burst
     assert "storm-large" in printed
+
+
+def test_quick_media_bench_uploads_through_the_api_and_reports_memory_and_image_costs(tmp_path):
+    report, printed = quick_bench(tmp_path, "--only", "media", timeout=300)
+    media = report["figures"]["media"]
+    assert media["api_mb_per_s"] > 0 and media["direct_mb_per_s"] > 0
+    assert [image["pixels"] for image in media["images"]] == ["800 x 600", "1920 x 1080", "4000 x 3000"]
+    memory = media["memory"]
+    assert memory["clients"] == 4 and memory["rss_peak_mb"] >= memory["rss_before_mb"] > 0
+    assert "through the API" in printed

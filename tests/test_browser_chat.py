@@ -160,6 +160,8 @@ def test_scrolling_to_the_top_loads_older_pages(live, tabs):
     for i in range(65):
         sender, to = (alice_token, bob_uid) if i % 2 else (bob_token, alice_uid)
         server.send(sender, to, f"m{i}")
+    # all read: a conversation with unread messages opens on the first of them (test_browser_signals.py)
+    server.http.ok("POST", f"/api/conversations/u{bob_uid}/read", {}, token=alice_token)
     alice = tabs(server).login("alice", transport="long")
     alice.open_chat("Bob")
     expect(alice.bubbles).to_have_count(30)

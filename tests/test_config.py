@@ -33,7 +33,7 @@ def test_config_endpoint_tells_pages_where_the_websocket_is(make_config):
             app.close()
         assert body["ws_url"] == expected
         assert set(body) == {"ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts",
-                             "inspector"}
+                             "inspector", "max_upload_mb", "recall_window"}
         assert body["demo_accounts"] is False and body["inspector"] is False
 
 

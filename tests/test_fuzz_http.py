@@ -75,7 +75,7 @@ def uids(world) -> st.SearchStrategy:
 def route_fields(method: str, path: str) -> tuple[str, ...]:
     """The properties the document gives a route's body; all the known ones for a route that takes none."""
     op = DOCUMENT["paths"][path][method.lower()]
-    if "requestBody" not in op:
+    if "application/json" not in op.get("requestBody", {}).get("content", {}):  # none, or a tus chunk's bytes
         return FIELDS
     return tuple(sorted(op["requestBody"]["content"]["application/json"]["schema"]["properties"]))
 

@@ -12,7 +12,7 @@ import pytest
 WEB = Path(__file__).resolve().parent.parent / "web"
 LANG = WEB / "js" / "lang"
 SECTIONS = ["// -- the app: login, contacts, chat, status --", "// -- the inspector --", "// -- groups --",
-            "// -- the lab --", "// -- the language switch --"]
+            "// -- media --", "// -- the lab --", "// -- the language switch --", "// -- search --"]
 ENTRY = re.compile(r"""^\s*(?P<key>'[^']+'|"[^"]+"):\s*(?P<value>.+?),?\s*$""")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -81,9 +81,14 @@ ALLOWED = {
     "English": "i18n.js: the name of English written in English, the same whichever language is chosen",
     "Enter": "composer.js: the key's name in a KeyboardEvent",
     "Escape": "group-panel.js: the key's name in a KeyboardEvent",
+    "Tab": "mentions.js: the key's name in a KeyboardEvent",
+    "Notification": "notify.js: the name of the browser's notifications API, looked up on window",
     "AbortError": "the name of the DOMException an aborted fetch throws",
     "Accept": "an HTTP header's name", "Authorization": "an HTTP header's name",
     "Content-Type": "an HTTP header's name", "Retry-After": "an HTTP header's name",
+    "Location": "an HTTP header's name", "Tus-Resumable": "a tus header's name", "Upload-Length": "a tus header's name",
+    "Upload-Metadata": "a tus header's name", "Upload-Offset": "a tus header's name",
+    "Files": "attach.js: the type a drag of files carries (DataTransfer.types)",
     "Bearer ${}": "the Authorization header's scheme",
     "step step-${}": "inspect.js: a class list",
     "${} keys ${} args ${}": "inspect.js: a script call in Redis's own terms (KEYS, ARGV), shown as code",

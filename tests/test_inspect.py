@@ -274,3 +274,29 @@ def test_connections_show_each_pending_ack_with_its_age_and_sends_then_why_the_s
     wait_for(lambda: any(a["name"] == "WebSocket closed by the client" and a["info"] == {"uid": alice, "code": 1000,
                                                                                        "reason": ""}
                          for a in http.ok("GET", "/api/inspect/actions")["actions"]), message="the client's close")
+
+
+def test_a_large_group_send_shows_one_timeline_row_and_no_row_per_member(inspected):
+    app, chat = inspected
+    alice, bob, carol = chat.register("alice"), chat.register("bob"), chat.register("carol")
+    body = {"name": "big", "members": [bob.uid, carol.uid], "large": True}
+    gid = chat.post(alice, "/api/groups", body, status=201)["group"]["gid"]
+    seen = chat.get(None, "/api/inspect/actions")["next"]
+    mid = chat.post(bob, f"/api/conversations/g{gid}/messages", {"content": "once"}, status=201)["message"]["mid"]
+    send = next(a for a in chat.get(None, "/api/inspect/actions", after=seen)["actions"]
+                if a["name"] == f"POST /api/conversations/g{gid}/messages")
+    inserts = [s["sql"].split()[2] for s in send["steps"] if s["kind"] == "sql" and s["sql"].startswith("INSERT")]
+    # read diffusion: nothing per member (the search index's row is the message's, once)
+    assert inserts == ["im_msg_content", "im_group_timeline", "im_msg_search"]
+    scripts = [s["script"] for s in send["steps"] if s["kind"] == "lua"]
+    assert scripts == ["large.committed"]  # N, Q and the sender's L: no counter per member
+    published = [s for s in send["steps"] if s["kind"] == "redis" and s["command"][0] == "PUBLISH"]
+    assert len(published) == 1 and f'"groups":[["{mid}",{gid},2]]' in published[0]["command"][2]
+    state = chat.get(None, "/api/inspect/group", gid=gid)
+    timeline = state["tables"]["im_group_timeline"]
+    assert state["storage"] == "read" and [(r["gseq"], r["msg_type"]) for r in timeline] == [(2, 0), (1, 1)]
+    assert timeline[0]["mid"] == mid  # the text, after the system message that made the group
+    assert {u["uid"]: (u["redis"], u["database"]) for u in state["unread"]} == {
+        alice.uid: (1, 1), bob.uid: (0, 0), carol.uid: (1, 1)} and state["differences"] == []
+    app.redis.hset(f"{app.config.redis_prefix}{carol.uid}_L", str(gid), -3)
+    assert chat.get(None, "/api/inspect/group", gid=gid)["differences"] == [carol.uid]

@@ -195,3 +195,47 @@ def test_a_restart_rebuilds_large_group_unread_exactly_from_the_database(make_co
     assert {u.username: chat.get(u, "/api/unread") for u in (alice, bob, carol)} == expected
     assert expected["carol"]["groups"] == {str(gid): 4} and expected["bob"]["groups"] == {str(gid): 0}
     app.close()
+
+
+def test_replaying_the_own_timeline_from_its_start_keeps_a_group_cursor_that_is_past_the_join(world):
+    """The join event in the user's own timeline starts a group's place only when the client's cursor is not
+    already past it (a client replaying its own timeline from 0 keeps what it holds of the group)."""
+    app, chat, groups, p = world
+    gid = _large(chat, p["alice"], [p["bob"]])
+    for i in range(5):
+        groups.send(p["alice"], gid, f"m{i}")
+    answer = chat.get(p["bob"], "/api/sync", since=0, groups=f"{gid}:4")
+    assert [e["gseq"] for e in answer["events"] if e.get("group") == gid and "seq" not in e] == [5, 6]
+
+
+def test_search_finds_a_large_groups_messages_within_each_members_join_bounds(world):
+    """A large group's messages have no row in a member's timeline: search finds them through the group's own,
+    as history does: from each one's join, what a former member had, across the switch once each."""
+    app, chat, groups, p = world
+    alice, bob, carol, dave, erin, frank = (p[n] for n in ("alice", "bob", "carol", "dave", "erin", "frank"))
+
+    def found(user, q, **params) -> list[str]:
+        return [r["message"]["content"] for r in chat.get(user, "/api/search", q=q, **params)["results"]]
+
+    gid = groups.create(alice, "grows", [bob, carol])["gid"]
+    groups.send(bob, gid, "爬山 small")
+    groups.add(alice, gid, [dave, erin])  # 5 > LARGE_AT: switches
+    assert groups.info(alice, gid)["group"]["storage"] == "read"
+    groups.send(carol, gid, "爬山 large")
+    chat.client.delete(f"/api/groups/{gid}/members/{carol.uid}", headers=carol.headers, status=204)
+    groups.add(alice, gid, [frank])
+    groups.send(alice, gid, "爬山 later")
+    assert found(alice, "爬山") == ["爬山 later", "爬山 large", "爬山 small"]  # newest first, each once
+    assert found(alice, "爬山", conversation=f"g{gid}", limit=2) == ["爬山 later", "爬山 large"]
+    assert found(dave, "爬山") == ["爬山 later", "爬山 large"]  # joined at the switch
+    assert found(carol, "爬山") == ["爬山 large", "爬山 small"]  # left before the last one
+    assert found(frank, "爬山") == ["爬山 later"]
+    assert found(alice, "爬山", before=found_mid(chat, alice, "爬山 large")) == ["爬山 small"]
+    outsider = chat.register("grace")
+    assert found(outsider, "爬山") == []
+    chat.get(outsider, "/api/search", 404, q="爬山", conversation=f"g{gid}")
+
+
+def found_mid(chat: Chat, user: User, content: str) -> int:
+    return next(r["message"]["mid"] for r in chat.get(user, "/api/search", q=content)["results"]
+                if r["message"]["content"] == content)

@@ -1,4 +1,6 @@
-"""The README's nginx config in front of two app processes routes HTTP, long polls and WebSocket."""
+"""The README's nginx config in front of two app processes routes HTTP, long polls and WebSocket, and uploads:
+their chunks spread over both processes, and either serves the file (its bytes in the database, its links signed
+with the secret both share)."""
 import os
 import re
 import shutil
@@ -47,7 +49,7 @@ def proxied(tmp_path, database_url, make_config):
             return False
     try:
         wait_for(up, timeout=15, message="nginx to proxy /healthz")
-        yield http, port
+        yield http, port, apps
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)
@@ -56,7 +58,7 @@ def proxied(tmp_path, database_url, make_config):
 
 
 def test_http_long_poll_and_websocket_all_pass_through_nginx(proxied):
-    http, port = proxied
+    http, port, _ = proxied
     for name in ("alice", "bob"):
         http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
     (_, alice_token), (bob, bob_token) = http.login("alice"), http.login("bob")
@@ -76,3 +78,53 @@ def test_http_long_poll_and_websocket_all_pass_through_nginx(proxied):
     polled_messages = [e["message"] for e in polled["body"]["events"] if e["type"] == "message"]
     assert polled_messages and polled_messages == sent[:len(polled_messages)]
     socket.close()
+
+
+def test_nginx_keeps_metrics_off_the_public_side(proxied):
+    """Each process serves /metrics on its own port, for Prometheus; through nginx there is none, however the
+    path is spelled (nginx matches the decoded, merged path)."""
+    import urllib.error
+    import urllib.request
+
+    def status_of(url: str) -> int:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as e:
+            return e.code
+    http, _, apps = proxied
+    for path in ("/metrics", "//metrics", "/%6Detrics", "/./metrics", "/metrics?name[]=imdemo_deliveries_total"):
+        assert status_of(http.base + path) == 404, path
+    assert [status_of(app.http.base + "/metrics") for app in apps] == [200, 200]
+
+def test_an_upload_spread_over_both_processes_is_served_by_either(proxied):
+    import base64
+    import hashlib
+    from http.client import HTTPConnection
+
+    http, port, _ = proxied
+    http.ok("POST", "/api/register", {"username": "alice", "password": "pw1234"})
+    _, token = http.login("alice")
+    data = bytes(range(256)) * 4096 * 3  # 3 MiB: three chunks of 1 MiB, each going to either process
+    tus = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {token}"}
+    meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in
+                    {"filename": "spread.bin", "sha256": hashlib.sha256(data).hexdigest()}.items())
+    conn = HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/api/uploads/", headers={**tus, "Upload-Length": str(len(data)), "Upload-Metadata": meta})
+    created = conn.getresponse()
+    created.read()
+    location = created.getheader("Location")
+    for offset in range(0, len(data), 1 << 20):
+        conn = HTTPConnection("127.0.0.1", port, timeout=30)  # a new connection: another process
+        conn.request("PATCH", location, body=data[offset:offset + (1 << 20)], headers={
+            **tus, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"})
+        answer = conn.getresponse()
+        answer.read()
+        assert answer.status == 204, answer.status
+    fid = http.ok("GET", location, token=token)["file"]["fid"]
+    links = [http.ok("POST", "/api/files/links", {"fids": [fid]}, token=token)["links"][str(fid)] for _ in range(2)]
+    for link in links:  # signed by either process, read through either
+        for _ in range(2):
+            conn = HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", link["url"])
+            assert conn.getresponse().read() == data

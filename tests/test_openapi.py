@@ -13,6 +13,8 @@ from hypothesis_jsonschema import from_schema
 
 from imdemo.api.openapi import DOCUMENT
 
+from .media import upload
+
 
 def _api_routes(app):
     routes = set()
@@ -39,11 +41,13 @@ def test_openapi_marks_public_routes_and_every_schema_reference_resolves(client)
     public = {p for p, ops in document["paths"].items() for op in ops.values() if op.get("security") == []}
     assert public == {"/api/register", "/api/login", "/api/config", "/healthz", "/api/openapi.json",
                       "/api/inspect/actions", "/api/inspect/state", "/api/inspect/group",
-                      "/api/inspect/connections"}
+                      "/api/inspect/connections", "/api/inspect/traces", "/api/inspect/uploads",
+                      "/api/uploads/"}  # tus discovery (OPTIONS) needs no token
     refs = set(re.findall(r'"#/components/schemas/(\w+)"', client.get("/api/openapi.json").text))
     assert refs <= set(document["components"]["schemas"])
     for path in public - {"/api/register", "/api/login", "/api/inspect/actions", "/api/inspect/state",
-                          "/api/inspect/group", "/api/inspect/connections"}:
+                          "/api/inspect/group", "/api/inspect/connections", "/api/inspect/traces",
+                          "/api/inspect/uploads", "/api/uploads/"}:
         client.get(path, status=200)
 
 
@@ -52,8 +56,10 @@ def test_openapi_marks_public_routes_and_every_schema_reference_resolves(client)
 DOCUMENTED = settings(max_examples=100, deadline=None, database=None, print_blob=True,
                       suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                              HealthCheck.filter_too_much])
+# The tus routes take their input in headers and raw bytes (test_uploads.py sends them as tus clients do)
 TAKES_INPUT = sorted((path, method) for path, ops in DOCUMENT["paths"].items() for method, op in ops.items()
-                     if op.get("parameters") or "requestBody" in op)
+                     if (op.get("parameters") or "requestBody" in op)
+                     and not any(p["in"] == "header" for p in op.get("parameters", ())))
 WAIT_AT_MOST = 0.01  # seconds: /api/sync accepts any timeout in 0..30; waiting it out would only be slow
 
 
@@ -75,6 +81,11 @@ def _stated_in_words(path: str, request: dict, me: int) -> bool:
     or on two parameters together); test_the_rules_stated_in_words_are_refused checks them."""
     if path == "/api/messages":
         return request["body"]["to"] == me
+    if path == "/api/conversations/{cid}/messages" and request["body"] is not None:  # a send to the caller's own
+        if str(request["path"]["cid"]).removeprefix("u") == str(me):  # cid: self_message, as `to` above
+            return True
+    if isinstance(request["body"], dict) and request["body"].get("mentions"):
+        return True  # members only, @all the owner only, groups only: the mentions field says so in words
     both = "before" in request["query"] and "after" in request["query"]
     return both and "bad_cursor" in DOCUMENT["paths"][path]["get"].get("description", "")
 
@@ -92,6 +103,7 @@ def documented(make_config):
     chat.send(bob, alice.uid, "hello")
     gid = chat.post(alice, "/api/groups", {"name": "g", "members": [bob.uid]}, 201)["group"]["gid"]
     chat.post(bob, f"/api/groups/{gid}/messages", {"content": "hello group"}, 201)
+    upload(chat.client, alice, b"a file of alice's", "a.txt")  # file 1, for links and attachments
     yield chat, alice
     app.close()
 
@@ -161,6 +173,8 @@ def test_the_rules_stated_in_words_are_refused(documented):
     words = DOCUMENT["info"]["description"]
     assert "self_message" in words and "bad_cursor" in words
     assert chat.send(alice, alice.uid, "me?", status=400)["error"]["code"] == "self_message"
+    assert chat.post(alice, f"/api/conversations/u{alice.uid}/messages", {"content": "me?"}, 400)["error"]["code"] \
+        == "self_message"
     for path in ("/api/conversations/{cid}/messages", "/api/groups/{gid}/messages"):
         op = DOCUMENT["paths"][path]["get"]
         assert "bad_cursor" in op["description"], path  # where a client reads about the operation
@@ -173,13 +187,16 @@ BODY_ROUTES = [(path, method) for path, method in TAKES_INPUT if "requestBody" i
 
 
 def _accepted_body(path: str, bob: int) -> dict:
-    """A body each route accepts from alice in the documented world."""
+    """A body each route accepts from alice in the documented world (the message of a recall or an edit is one
+    she has just sent)."""
     return {"/api/register": {"username": "zed", "password": "pw1234"},
             "/api/login": {"username": "alice", "password": "pw1234"},
             "/api/messages": {"to": bob, "content": "hi"}, "/api/groups": {"name": "g2", "members": [bob]},
             "/api/groups/{gid}": {"name": "renamed"}, "/api/groups/{gid}/members": {"uids": [bob]},
             "/api/groups/{gid}/messages": {"content": "hi"}, "/api/conversations/{cid}/messages": {"content": "hi"},
-            "/api/conversations/{cid}/settings": {"muted": True}}.get(path, {})
+            "/api/conversations/{cid}/settings": {"muted": True},
+            "/api/files/check": {"sha256": "0" * 64, "size": 1}, "/api/files/links": {"fids": [1]},
+            "/api/conversations/{cid}/messages/{mid}": {"content": "edited"}}.get(path, {})
 
 
 def _what_alice_sees(chat, alice) -> list:
@@ -193,7 +210,8 @@ def test_a_body_property_the_document_does_not_list_is_refused_and_changes_nothi
     """A client's typo ("contnet") is an error the client sees, not a field the server drops in silence."""
     chat, alice = documented
     bob = chat.get(alice, "/api/users")["users"][0]["uid"]
-    url, body = path.format(cid=bob, gid=1), _accepted_body(path, bob)
+    mine = chat.send(alice, bob, "to recall or edit")["message"]["mid"]
+    url, body = path.format(cid=bob, gid=1, mid=mine), _accepted_body(path, bob)
     typo = {**body, "contnet": "hello"}
     assert not jsonschema.Draft202012Validator(_schema_of(path, method)).is_valid(typo)
     before = _what_alice_sees(chat, alice)
@@ -218,7 +236,7 @@ def test_an_empty_query_value_is_refused_as_the_document_says(documented, path, 
     the document's pattern refuses it; the same holds for every query value: leave it out instead."""
     chat, alice = documented
     assert not jsonschema.Draft202012Validator(_param_schema(path, name)).is_valid("")
-    url = path.format(cid=alice.uid + 1, gid=1)
+    url = path.format(cid=alice.uid + 1, gid=1, fid=1)
     answer = chat.client.get(f"{url}?{name}=", headers=alice.headers, status="*")
     assert answer.status_int == 400 and answer.json["error"]["code"] == f"invalid_{name}", answer.text
 

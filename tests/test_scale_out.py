@@ -356,3 +356,37 @@ def test_concurrent_group_sends_through_both_processes_keep_gseqs_gapless_and_on
     why = Counter(line.split(":")[0] for err in logs for line in err.splitlines() if line.startswith("peewee."))
     print(f"\ntwo processes: {len(stored)} messages, {changes} membership changes, "
           f"{sum(err.count('failed together') for err in logs)} group commits retried one send at a time {dict(why)}")
+
+
+def test_a_large_groups_messages_through_one_process_reach_its_members_on_the_other(cluster, database_url):
+    """Read diffusion across processes: one PUBLISH a commit, each process's gateway listening to the group once
+    for the members it holds; by gseq, each once, in order; unread N - L the same through either process."""
+    a, b = cluster
+    users = _users(a.http, ["alice", "bob", "carol"])
+    (alice, alice_token), (bob, bob_token), (carol, carol_token) = users
+    gid = a.http.ok("POST", "/api/groups", {"name": "big", "members": [bob, carol], "large": True},
+                    token=alice_token)["group"]["gid"]
+    cursors = {}
+    for name, process, token in (("bob", b, bob_token), ("carol", a, carol_token)):
+        answer = process.http.ok("GET", "/api/sync?since=0&limit=1000", token=token)
+        cursors[name] = (answer["next"], answer["groups_next"])
+    sockets = {}
+    for name, process, token in (("bob", b, bob_token), ("carol", a, carol_token)):
+        client = WsClient(process.ws_url)
+        client.hello(token, cursors[name][0], groups=cursors[name][1])
+        sockets[name] = client
+    try:
+        sent = [a.http.ok("POST", f"/api/groups/{gid}/messages", {"content": f"m{i}"}, token=alice_token)["message"]
+                for i in range(3)]
+        sent += [b.http.ok("POST", f"/api/groups/{gid}/messages", {"content": "from b"}, token=bob_token)["message"]]
+        for name, client in sockets.items():
+            frames = client.recv_until(lambda f: f.get("group") == gid and f.get("gseq") == sent[-1]["gseq"])
+            pushed = [f for f in frames if f.get("group") == gid and f.get("type") == "message"]
+            assert [f["message"] for f in pushed] == sent, name
+            client.send({"type": "ack", "group": gid, "gseq": sent[-1]["gseq"]})
+        for process in (a, b):
+            assert process.http.ok("GET", "/api/unread", token=carol_token)["groups"] == {str(gid): 4}
+            assert process.http.ok("GET", "/api/unread", token=bob_token)["groups"] == {str(gid): 0}
+    finally:
+        for client in sockets.values():
+            client.close()

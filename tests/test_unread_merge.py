@@ -152,3 +152,13 @@ def test_a_window_with_nothing_of_a_group_gathered_is_no_action_in_the_inspector
     merger.flush()  # the window closes with nothing gathered
     merges = [a["info"] for a in inspector.actions_after(0)["actions"] if a["name"] == "unread merge"]
     assert merges == [{"groups": [gid]}]
+
+
+def test_a_large_groups_message_is_never_handed_to_the_merge(merged):
+    """Read diffusion counts nothing per member: nothing of a large group waits for a merge window."""
+    app, chat, groups = merged()
+    alice, bob = chat.register("alice"), chat.register("bob")
+    gid = chat.post(alice, "/api/groups", {"name": "big", "members": [bob.uid], "large": True}, 201)["group"]["gid"]
+    chat.post(alice, f"/api/groups/{gid}/messages", {"content": "counted as N - L"}, 201)
+    assert app.services.messages.writer.merger.waiting(gid) == {} and not app.services.messages.writer.merger._pending
+    assert chat.get(bob, "/api/unread")["groups"] == {str(gid): 1}

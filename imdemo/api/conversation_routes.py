@@ -16,7 +16,8 @@ def add_conversation_routes(app: bottle.Bottle, s: Services) -> None:
 
     def send(me, conversation):
         body = json_body()
-        message, created = s.messages.send(me, conversation, body.get("content"), body.get("client_msg_id"))
+        message, created = s.messages.send(me, conversation, body.get("content"), body.get("client_msg_id"),
+                                           body.get("attachment"), body.get("mentions"))
         return {"message": message}, 201 if created else 200
 
     def history(me, conversation):

@@ -18,11 +18,12 @@ STATUS = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.TooLarge: 413,
+    errors.Unprocessable: 422,
     errors.RateLimited: 429,
     errors.Unavailable: 503,
 }
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 413: "too_large", 500: "internal_error", 503: "unavailable"}
+         405: "method_not_allowed", 413: "too_large", 422: "unprocessable", 500: "internal_error", 503: "unavailable"}
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> bottle.HTTPResponse:

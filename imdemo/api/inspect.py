@@ -38,10 +38,20 @@ def add_inspect_routes(app: bottle.Bottle, inspector: Inspector, web_root: str, 
         ours()
         return inspector.connections()
 
+    @app.get("/api/inspect/traces", auth=False, trace=False)
+    def traces():
+        ours()
+        return inspector.message_traces()
+
     @app.get("/api/inspect/state", auth=False, trace=False)
     def state():
         ours()
         return inspector.pair(query("a"), query("b"))
+
+    @app.get("/api/inspect/uploads", auth=False, trace=False)
+    def uploads():
+        ours()
+        return inspector.uploads()
 
     @app.get("/api/inspect/group", auth=False, trace=False)
     def group():

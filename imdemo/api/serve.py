@@ -37,6 +37,8 @@ class HttpServer:
         self.thread.join(timeout=10)
 
 
+LEFTOVER = 64 * 1024  # bytes of an unread request body still worth reading to keep a connection
+UPLOADS = "/api/uploads/"  # tus PATCH bodies are streamed by the route itself, whatever their framing
 _ERROR_HEADERS = (("Content-Type", "application/json; charset=utf-8"), ("X-Content-Type-Options", "nosniff"),
                   ("Cache-Control", "no-store"))
 
@@ -62,6 +64,13 @@ class _FramedRequest(server.HTTPRequest):
             self.close_connection = True
         return True
 
+    def send_headers(self):
+        """Close the connection rather than read a large body the app left unread (a refused upload chunk):
+        cheroot would read all of it at once, into memory, to keep the connection alive."""
+        if getattr(self.rfile, "remaining", 0) > LEFTOVER:
+            self.close_connection = True
+        return super().send_headers()
+
     def _refuse(self, code: str, message: str) -> None:
         """Answer 400 in the JSON error shape and close: the framing of what follows is unknown."""
         self.close_connection = True
@@ -78,8 +87,12 @@ class _Connection(server.HTTPConnection):
 def _dechunked(app):
     """Cheroot hands the app a chunked body already decoded, with no length. Bottle would decode it a
     second time (and refuse it), so read it here, at most one byte past the limit (that answers 413),
-    and hand it on with its length. A malformed chunk is bad input: 400, and the app never runs."""
+    and hand it on with its length. A malformed chunk is bad input: 400, and the app never runs. An upload's
+    chunk (tus PATCH) is the exception: its route streams it to the database, up to the upload's length."""
     def wsgi_app(environ, start_response):
+        if environ.get("HTTP_TRANSFER_ENCODING") is not None and environ.get("PATH_INFO", "").startswith(UPLOADS):
+            del environ["HTTP_TRANSFER_ENCODING"]  # decoded by cheroot as it is read: no length, read to its end
+            return app(environ, start_response)
         if environ.pop("HTTP_TRANSFER_ENCODING", None) is not None:
             try:
                 body = environ["wsgi.input"].read(MAX_BODY + 1)

@@ -10,6 +10,9 @@ from ..services import conversations as named
 from ..services.errors import BadInput, ImdemoError
 from ..store.conversation import Conversation
 
+CLOSE_TIMEOUT = 4408  # heartbeat or ACK timeout: the client resumes from the seq it holds
+CLOSE_UNAUTHORIZED = 4401  # no valid hello, a logout, an ended session
+
 
 def parse(raw) -> dict:
     """Return a client frame as a dict, or raise BadInput."""
@@ -45,9 +48,10 @@ def read_call(services: Services, frame: dict) -> tuple[Callable, Conversation]:
 
 
 def error_frame(frame: dict | None, e: ImdemoError) -> dict:
-    """The error frame answering a refused frame; for a send, naming its client_msg_id (which of several
-    sends in flight failed)."""
+    """The error frame answering a refused frame; for a send (a recall, an edit), naming its client_msg_id
+    (which of several in flight failed)."""
     reply = {"type": "error", "code": e.code, "message": e.message}
-    if frame is not None and frame["type"] == "send" and isinstance(frame.get("client_msg_id"), str):
+    named = frame is not None and isinstance(frame.get("client_msg_id"), str)
+    if named and frame["type"] in ("send", "recall", "edit"):
         reply["client_msg_id"] = frame["client_msg_id"]
     return reply

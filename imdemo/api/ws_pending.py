@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..services.feed import event_key as key_of  # what an event is acknowledged by
+from ..services.feed import key_named as named
+
 
 @dataclass
 class Pending:
@@ -37,7 +40,7 @@ class Unacked:
         delivered receipt is due)."""
         received = False
         for done in [k for k in self._items if isinstance(k, int) and k <= seq]:
-            received = self._items.pop(done).event["message"].get("to") == uid or received
+            received = self._items.pop(done).event.get("message", {}).get("to") == uid or received
         return received
 
     def ack_group(self, gid: int, gseq: int) -> None:
@@ -55,15 +58,6 @@ class Unacked:
         """Each pending event: its seq (or group and gseq), its age, how often it was sent (the inspector's)."""
         return [{**named(key), "age": round(now - item.first_sent, 1), "sends": item.sends}
                 for key, item in sorted(self._items.items(), key=lambda pair: _order(pair[0]))]
-
-
-def key_of(event: dict):
-    """What an event is acknowledged by: its seq, or a large group's (gid, gseq)."""
-    return event["seq"] if "seq" in event else (event["group"], event["gseq"])
-
-
-def named(key) -> dict:
-    return {"seq": key} if isinstance(key, int) else {"group": key[0], "gseq": key[1]}
 
 
 def _order(key) -> tuple:

@@ -20,7 +20,8 @@ from ..services import Services
 from ..services.errors import ImdemoError, unavailable_causes
 from ..services.feed import Feed
 from ..services.large_sync import parse_cursors
-from .ws_session import CLOSE_UNAUTHORIZED, WINDOW, Session
+from .ws_frames import CLOSE_UNAUTHORIZED
+from .ws_session import WINDOW, Session
 
 log = logging.getLogger(__name__)
 HELLO_TIMEOUT = 5.0
@@ -47,6 +48,7 @@ class WebSocketGateway:
         self.failure: OSError | None = None  # why it could not listen, for start() to raise
         if services.inspector is not None:  # the inspector (a service) reads the connections through this view
             services.inspector.watch_connections(self.connections)
+        services.watch.count_connections(lambda: len(self.sessions))  # read when /metrics is scraped
 
     def start(self, host: str, port: int) -> WebSocketGateway:
         """Listen on host:port in a background thread; return once it accepts connections."""
@@ -121,6 +123,7 @@ class WebSocketGateway:
             await self._converse(websocket)
         finally:
             self._open.discard(websocket)
+            self.services.watch.closed(close_code(websocket))
 
     async def _converse(self, websocket) -> None:
         try:
@@ -136,7 +139,8 @@ class WebSocketGateway:
         cursor = await self.run_blocking(self.services.sync.acknowledge, uid, since)
         feed = Feed(uid, cursor, WINDOW)
         await self.run_blocking(self.services.sync.large.follow, feed, cursors)  # not listened to yet: safe off-loop
-        session = Session(websocket, self, uid, token, feed, array_frames=batch)
+        session = Session(websocket, self, uid, token, feed, array_frames=batch,
+                          watch=self.services.watch.connection(uid))
         stop_listening = self.services.sync.subscribe(
             uid, lambda notice: self.loop.call_soon_threadsafe(session.on_notice, notice))
         self.sessions.add(session)
@@ -191,3 +195,12 @@ class WebSocketGateway:
         if self.services.inspector is not None:
             self.services.inspector.note("WebSocket hello", uid=uid, since=since, groups=cursors)
         return uid, token, since, frame.get("batch") is True, cursors
+
+
+def close_code(websocket) -> int:
+    """The code of the close that ended a connection: the one this side sent first, else the client's (1006:
+    none, the connection was cut)."""
+    protocol = websocket.protocol
+    if protocol.close_sent is not None and not protocol.close_rcvd_then_sent:
+        return protocol.close_sent.code
+    return protocol.close_rcvd.code if protocol.close_rcvd is not None else 1006

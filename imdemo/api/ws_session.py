@@ -13,20 +13,20 @@ import time
 from dataclasses import dataclass, field
 
 from ..services.auth import token_hash
-from ..services.errors import BadInput, ImdemoError, Unauthorized
+from ..services.delivery_watch import NO_WATCH, PushWatch
+from ..services.errors import Unauthorized
 from ..services.feed import Feed
 from ..services.large_sync import apply
-from .ws_frames import error_frame, parse, read_call, send_call
+from .ws_frames import CLOSE_TIMEOUT, CLOSE_UNAUTHORIZED
+from .ws_inbound import FramesIn
 from .ws_pending import Unacked, key_of, named
 
 WINDOW = 256  # unacknowledged message events per connection
 SESSION_CHECK = 60.0  # seconds between checks that the connection's session is still alive
-CLOSE_TIMEOUT = 4408
-CLOSE_UNAUTHORIZED = 4401
 
 
 @dataclass(eq=False)  # compared and hashed by identity: the gateway keeps a set of them
-class Session:
+class Session(FramesIn):
     """The server's state of one authenticated connection; freed with it. What to push next is its Feed's to
     say (services/feed.py, the same cursor the long poll uses); this holds the connection's own state: what
     waits for an ACK, when the peer was last heard, how it closed."""
@@ -42,6 +42,12 @@ class Session:
     last_heard: float = field(default_factory=time.monotonic)
     closed_why: str = ""  # the reason this side closed with, once it has
     followed: set[int] = field(default_factory=set)  # the large groups whose events the gateway hands this
+    watch: PushWatch = field(default_factory=lambda: NO_WATCH.connection(0))  # its metrics and message trace
+
+    @property
+    def window(self) -> int:
+        """Pushed events awaiting an ACK at most: a slow reader gets the rest from the database later."""
+        return WINDOW
 
     @property
     def token_hash(self) -> str:
@@ -60,6 +66,7 @@ class Session:
             asyncio.ensure_future(self._close(CLOSE_UNAUTHORIZED, "logged out"))
             return
         self.feed.take(notice)
+        self.watch.noticed(notice)
         self.wake.set()
 
     def follow_groups(self) -> None:
@@ -115,8 +122,7 @@ class Session:
                     await self.send_all(out)
                     out = []
                 out += await self._follow(self._hold(await self._read_behind()))
-            out += feed.hints  # after the events they may describe (an unread count, a read marker)
-            feed.hints.clear()
+            out += feed.take_hints()  # after the events they may describe (an unread count, a read marker)
             await self.send_all(out)
 
     async def _read_behind(self) -> list[dict]:
@@ -146,6 +152,7 @@ class Session:
 
     def _hold(self, events: list[dict]) -> list[dict]:
         """Keep events pending until acknowledged (by seq; a large group's by gid and gseq); return them."""
+        self.watch.pushing(events)
         return self.pending.hold(events, time.monotonic())
 
     async def _watch(self) -> None:
@@ -171,13 +178,8 @@ class Session:
                 if self.gateway.note is not None:
                     self.gateway.note("WebSocket retransmission", uid=self.uid, **named(key_of(item.event)),
                                       sends=item.sends)
+            self.watch.retransmitted(len(overdue))
             await self.send_all([item.event for item in overdue])
-
-    def _as_caller(self, change, *args):
-        """Make a change as this connection's user, checking first that the session still lives (in the same
-        worker call: a frame that writes is refused the moment its session has ended, not a minute later)."""
-        self.gateway.services.auth.authenticate(self.token)
-        return change(self.uid, *args)
 
     async def _session_alive(self) -> bool:
         try:
@@ -194,62 +196,3 @@ class Session:
         self.closed_why = reason
         self.pending.clear()  # freed now, not after the peer answers the close
         await self.websocket.close(code, reason)
-
-    async def _read(self) -> None:
-        async for raw in self.websocket:
-            self.last_heard = time.monotonic()
-            if self.gateway.note is not None:
-                shown = raw if isinstance(raw, str) else repr(raw[:64])
-                self.gateway.note("WebSocket frame in", uid=self.uid, frame=shown)
-            frame = None
-            try:
-                frame = parse(raw)
-                reply = await self._handle(frame)
-            except ImdemoError as e:
-                if isinstance(e, Unauthorized):
-                    return await self._close(CLOSE_UNAUTHORIZED, e.code)
-                reply = error_frame(frame, e)
-            except self.gateway.unavailable:
-                reply = {"type": "error", "code": "unavailable", "message": "the service is busy; try again"}
-            if reply is not None:
-                await self.send(reply)
-
-    async def _handle(self, frame: dict) -> dict | None:
-        kind = frame.get("type")
-        if kind == "ping":
-            return {"type": "pong"}
-        if kind == "ack":
-            return await (self._ack_group(frame) if "group" in frame else self._ack(frame.get("seq")))
-        if kind == "send":
-            send, conversation = send_call(self.gateway.services, frame)
-            message, _ = await self.gateway.run_blocking(self._as_caller, send, conversation, frame.get("content"),
-                                                         frame.get("client_msg_id"))
-            return {"type": "sent", "client_msg_id": message["client_msg_id"], "message": message}
-        if kind == "read":
-            mark, conversation = read_call(self.gateway.services, frame)
-            await self.gateway.run_blocking(self._as_caller, mark, conversation, frame.get("up_to"))
-            return None
-        raise BadInput(f"unknown frame type {kind!r}", "unknown_type")
-
-    async def _ack_group(self, frame: dict) -> None:
-        """A cumulative ACK of one large group's events: {"type": "ack", "group": gid, "gseq": N}."""
-        gid, gseq = frame.get("group"), frame.get("gseq")
-        if any(isinstance(x, bool) or not isinstance(x, int) or x < 0 for x in (gid, gseq)):
-            raise BadInput("a group's ack needs a whole-number group and gseq", "invalid_seq")
-        was_full = len(self.pending) >= WINDOW
-        self.pending.ack_group(gid, gseq)
-        if was_full:
-            self.wake.set()  # the window has room again
-
-    async def _ack(self, seq) -> None:
-        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-            raise BadInput("ack needs a whole-number seq", "invalid_seq")
-        seq = min(seq, self.feed.position)  # nobody acknowledges what was never sent
-        was_full = len(self.pending) >= WINDOW
-        # whether this ACK covers a 1:1 message sent to this user (a delivered receipt is due; a group shows who
-        # has read instead, so its messages' ACKs cost nothing more)
-        received = self.pending.ack(seq, self.uid)
-        if was_full:
-            self.wake.set()  # the window has room again
-        if received:  # the user's own sends coming back need no receipt; a later ACK records past them
-            await self.gateway.run_blocking(self.gateway.services.sync.acknowledge_pushed, self.uid, seq)

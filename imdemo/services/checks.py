@@ -53,6 +53,11 @@ def content(value) -> str:
     return text(value, "content", 1, MAX_CONTENT)
 
 
+def caption(value) -> str:
+    """Return the text sent with an image or file: none, or up to 1000 characters after trimming."""
+    return "" if value is None else text(value, "content", 0, MAX_CONTENT)
+
+
 def client_msg_id(value) -> str | None:
     if value is None:
         return None

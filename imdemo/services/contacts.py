@@ -1,11 +1,13 @@
 """Services layer: recent contacts (1:1 conversations and groups in one list), unread counts, and each
-user's settings of a conversation (muted)."""
+user's settings of a conversation (muted). Each entry carries the caller's own read mark (a page lands on the
+first unread) and a group's whether someone mentioned the caller since (store/mentions.py)."""
 from __future__ import annotations
 
 from ..store.conversation import Conversation
 from ..store.counters import UnreadCounters
 from ..store.direct import DirectStorage
 from ..store.groups import GroupStorage
+from ..store.mentions import Mentions
 from ..store.message import message_view
 from ..store.notices import Notifier
 from ..store.reconcile import Reconciler
@@ -21,8 +23,8 @@ class ContactService:
 
     def __init__(self, users: UserStore, direct: DirectStorage, groups: GroupStorage, counters: UnreadCounters,
                  settings: ConversationSettings, reconciler: Reconciler, sync: SyncService, notifier: Notifier,
-                 rules: dict):
-        self.users, self.direct, self.groups, self.counters = users, direct, groups, counters
+                 rules: dict, mentions: Mentions):
+        self.users, self.direct, self.groups, self.counters, self.mentions = users, direct, groups, counters, mentions
         self.settings, self.reconciler, self.sync = settings, reconciler, sync
         self.notifier, self.rules = notifier, rules
 
@@ -49,12 +51,14 @@ class ContactService:
         contacts = [(last.mid, {"user": user_view(people[other]), "last_message": message_view(last),
                                 "unread": unread["conversations"].get(str(other), 0), "peer_read_mid": peer_read,
                                 "peer_delivered_mid": max(peer_delivered, peer_read),  # read implies received
-                                "muted": Conversation.direct(other) in muted})
-                    for other, peer_read, peer_delivered, last in rows if other in people]
+                                "read_mid": read_mid, "muted": Conversation.direct(other) in muted})
+                    for other, peer_read, peer_delivered, read_mid, last in rows if other in people]
+        mentioned = self.mentions.mentioned(uid)
         contacts += [(last.mid, {"group": group_view(group), "last_message": message_view(last), "member": member,
-                                 "unread": unread["groups"].get(str(group.gid), 0),
+                                 "unread": unread["groups"].get(str(group.gid), 0), "read_mid": read_mid,
+                                 "mentioned": group.gid in mentioned,
                                  "muted": Conversation.group(group.gid) in muted})
-                     for group, member, last in self.groups.contacts(uid, limit)]
+                     for group, member, read_mid, last in self.groups.contacts(uid, limit)]
         contacts.sort(key=lambda entry: entry[0], reverse=True)  # mids grow with time across conversations
         return {"total_unread": unread["total"], "contacts": [c for _, c in contacts[:limit]], "seq": seq,
                 "groups_seq": groups_seq}

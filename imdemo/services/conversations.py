@@ -49,6 +49,15 @@ class DirectRules:
         if not self.reader.user_exists(conversation.id):
             raise NotFound(f"no user with uid {conversation.id}", "no_such_user")
 
+    def may_mention(self, conversation: Conversation) -> None:
+        raise BadInput("mentions are for groups", "mentions_in_group_only")
+
+    def audience(self, uid: int, conversation: Conversation, most: int) -> list[int]:
+        """Who sees uid typing here: the other user (400 yourself, 404 nobody)."""
+        self.may_send(uid, conversation)
+        self.readable(uid, conversation)
+        return [conversation.id]
+
     def refused(self, conversation: Conversation, e: Exception) -> ImdemoError:
         return NotFound(f"no user with uid {conversation.id}", "no_such_user")
 
@@ -90,6 +99,18 @@ class GroupRules:
         """Nothing for a current member; 403 for a former one, 404 for anyone else."""
         if not self.readable(uid, conversation):
             raise self.refused(conversation, NotAMember(conversation.id, uid, former=True))
+
+    def may_mention(self, conversation: Conversation) -> None:
+        """Members and everyone may be mentioned (checked in the commit: mentions.py)."""
+
+    def audience(self, uid: int, conversation: Conversation, most: int) -> list[int] | None:
+        """Who sees uid typing here: the other current members, or None in a group of more than most (403 for a
+        former member, 404 for anyone else)."""
+        self.member(uid, conversation)
+        group = self.groups.group(conversation.id)
+        if group is None or group.member_count > most:
+            return None
+        return [m.uid for m in self.groups.members(conversation.id) if m.uid != uid]
 
     def refused(self, conversation: Conversation, e: Exception) -> ImdemoError:
         """403 for a former member, 404 for anyone else."""

@@ -38,6 +38,12 @@ class TooLarge(ImdemoError):
     code = "too_large"
 
 
+class Unprocessable(ImdemoError):
+    """Well-formed, but what it carries cannot be taken (a file whose bytes do not match their sha256)."""
+
+    code = "unprocessable"
+
+
 class RateLimited(ImdemoError):
     code = "rate_limited"
 

@@ -103,6 +103,16 @@ class Feed:
             for place in (self.mine, *self.groups.values()):
                 place.unsure = True
 
+    def take_hints(self) -> list[dict]:
+        """The live hints notices brought, in order, to be written after the events they came with; of several
+        unread counts of one conversation only the last. Each is the count right after its own message, and the
+        events of every notice taken so far go out before them: a page that took an earlier count after the
+        later messages (which it counts itself) would lower its badge below the truth."""
+        hints = list(self.hints)
+        self.hints.clear()
+        last = {_counted(h): i for i, h in enumerate(hints) if h.get("type") == "unread"}
+        return [h for i, h in enumerate(hints) if h.get("type") != "unread" or last[_counted(h)] == i]
+
     @property
     def behind(self) -> bool:
         """Whether events may lie after a position that only the database has."""
@@ -132,6 +142,16 @@ class Feed:
         return {str(gid): place.position for gid, place in self.groups.items()}
 
 
+def event_key(event: dict):
+    """What names a message event in a user's stream: its seq, or a large group's (gid, gseq)."""
+    return event["seq"] if "seq" in event else (event["group"], event["gseq"])
+
+
+def key_named(key) -> dict:
+    """An event's key as the fields of a frame or a note: {"seq"}, or {"group", "gseq"}."""
+    return {"seq": key} if isinstance(key, int) else {"group": key[0], "gseq": key[1]}
+
+
 def following(events, since: int, limit: int, key: str = "seq") -> list[dict]:
     """The events among events (in order) that continue since without a gap: since + 1, since + 2, ..., at
     most limit, by key (a seq, or a large group's gseq). Those at or below since are skipped; the run stops at
@@ -144,6 +164,11 @@ def following(events, since: int, limit: int, key: str = "seq") -> list[dict]:
         if event[key] == since + len(run) + 1:
             run.append(event)
     return run
+
+
+def _counted(hint: dict) -> tuple:
+    """The conversation an unread hint counts (its name without the count)."""
+    return tuple(sorted((k, v) for k, v in hint.get("conversation", {}).items() if k != "unread"))
 
 
 class Inbox:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 
+from ..store.media_state import MediaState
+from ..store.message_trace import MessageTraces
 from ..store.state import StateReader
 from ..store.trace import Trace
 from . import checks
@@ -13,8 +15,9 @@ from .errors import NotFound
 class Inspector:
     """Show learners the machinery: the trace of actions and the state of a pair of users."""
 
-    def __init__(self, trace: Trace, state: StateReader):
-        self.trace, self.state = trace, state
+    def __init__(self, trace: Trace, state: StateReader, traces: MessageTraces, media: MediaState | None = None,
+                 large_at: int = 0):
+        self.trace, self.state, self.traces, self.media, self.large_at = trace, state, traces, media, large_at
         self._connections: Callable[[], list[dict]] = list  # none, until the api layer's gateway shows its own
         self._waiting: Callable[[int], dict[int, int]] = lambda gid: {}  # merged unread changes not applied yet
 
@@ -39,9 +42,13 @@ class Inspector:
 
     def actions_after(self, action_id=0) -> dict:
         action_id = checks.integer(action_id, "after", 0)
-        self.trace.watch()  # the page polls this: record while it is open
+        self.traces.inspected()  # the page polls this: record while it is open, here and in every process
         actions = self.trace.after(action_id)
         return {"actions": actions, "next": actions[-1]["id"] if actions else action_id}
+
+    def message_traces(self) -> dict:
+        """Return the messages traced lately, newest first, each with its steps in every process (lecture 19)."""
+        return {"traces": self.traces.latest()}
 
     def pair(self, a, b) -> dict:
         """Return both users' rows and keys, with every difference between Redis and the database."""
@@ -56,6 +63,11 @@ class Inspector:
             if u["redis_conversations"].get(other, 0) != n]
         return state
 
+    def uploads(self) -> dict:
+        """Return the recent uploads: each one's row, the chunk rows of its bytes, the file it became and the
+        messages carrying that file."""
+        return {"uploads": self.media.recent() if self.media is not None else []}
+
     def group(self, gid) -> dict:
         """Return a group's rows and each member's unread field in Redis beside the database's count, and the
         messages waiting for the merge window (--unread-merge) to be counted; the members whose Redis count
@@ -69,6 +81,7 @@ class Inspector:
             u["waiting"] = waiting.get(u["uid"], 0) if u["member"] else 0
         state["differences"] = [u["uid"] for u in state["unread"]
                                 if u["redis"] != u["database"] and u["redis"] + u["waiting"] != u["database"]]
+        state["large_at"] = self.large_at
         return state
 
 

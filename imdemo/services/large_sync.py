@@ -12,7 +12,7 @@ import re
 
 from ..store.groups import GroupStorage
 from ..store.large_counters import LargeCounters
-from ..store.message import message_view
+from ..store.message import group_event, message_view
 from .errors import BadInput
 from .feed import Feed
 
@@ -89,8 +89,8 @@ class LargeGroupSync:
             return []
         if newest - since > GAP_AFTER:
             return [{"type": "gap", "group": gid, "after": since, "gseq": newest}]
-        return [{"type": "message", "group": gid, "gseq": gseq, "message": message_view(m)}
-                for gseq, m in self.groups.large.after(gid, since, bounds, limit)]
+        found = self.groups.large.after(gid, since, bounds, limit)
+        return [group_event(gid, gseq, message_view(m)) for gseq, m in found]
 
     def read(self, feed: Feed, room: int) -> list[dict]:
         """Read every large group the feed is behind in (on the feed's own thread)."""
@@ -103,9 +103,14 @@ class LargeGroupSync:
 
 
 def apply(feed: Feed, change: tuple | None) -> None:
-    """Apply a change_of() to a feed (on the feed's own thread)."""
+    """Apply a change_of() to a feed (on the feed's own thread): a join starts the group's place at the message
+    that joined (a re-join: nothing of the gap), unless the client's cursor is past it already (it replays its
+    own timeline from further back than its group cursor); a leave ends it."""
     if change is None:
         return
-    feed.leave(change[1])  # a re-join starts again at the join: nothing of the gap
+    place = feed.groups.get(change[1])
+    if change[0] == "join" and place is not None and place.position >= change[2]:
+        return
+    feed.leave(change[1])
     if change[0] == "join":
         feed.join(*change[1:])

@@ -14,26 +14,34 @@ from ..store.writer import MessageWriter
 from . import checks
 from .conversations import REFUSALS
 from .errors import BadInput, RateLimited
+from .files import FileService, attached
+from .mentions import mentioned
 
 
 class MessageService:
     """Send, history and mark-read, one of each, whatever the conversation."""
 
     def __init__(self, writer: MessageWriter, reader: MessageReader, unread: UnreadCounts, notifier: Notifier,
-                 attempts: Attempts, rules: dict, *, send_rate: int):
+                 attempts: Attempts, rules: dict, *, send_rate: int, files: FileService | None = None):
         self.writer, self.reader, self.unread, self.notifier = writer, reader, unread, notifier
-        self.attempts, self.rules, self.send_rate = attempts, rules, send_rate
+        self.attempts, self.rules, self.send_rate, self.files = attempts, rules, send_rate, files
 
-    def send(self, sender: int, conversation: Conversation, content, client_msg_id=None) -> tuple[dict, bool]:
+    def send(self, sender: int, conversation: Conversation, content, client_msg_id=None,
+             attachment=None, mentions=None) -> tuple[dict, bool]:
         """Store a message in a conversation (in the timeline of everyone in it) and tell them; return (message,
-        created). The same client_msg_id again returns the first message and stores nothing."""
-        content = checks.content(content)
+        created). The same client_msg_id again returns the first message and stores nothing. With an attachment
+        (a file id the sender may read: theirs, or one they see in a message) it is an image or file message,
+        its content an optional caption. A group's message may mention members (mentions.py)."""
+        content = checks.content(content) if attachment is None else checks.caption(content)
         client_msg_id = checks.client_msg_id(client_msg_id)
+        media = {} if attachment is None else attached(self.files.readable(sender, attachment, "attachment"))
         rules = self.rules[conversation.kind]
         rules.may_send(sender, conversation)
+        draft = Draft(sender, conversation, content, client_msg_id, **media,
+                      **mentioned(rules, conversation, mentions))
         self._limit_rate(sender)
         try:
-            stored = self.writer.append(Draft(sender, conversation, content, client_msg_id))
+            stored = self.writer.append(draft)
         except REFUSALS as e:
             raise rules.refused(conversation, e) from None
         return message_view(stored.message), stored.created

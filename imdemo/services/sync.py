@@ -20,6 +20,7 @@ from ..store.notices import Notifier
 from ..store.reader import MessageReader
 from ..store.users import UserStore
 from . import checks
+from .delivery_watch import NO_WATCH, DeliveryWatch
 from .errors import BadInput
 from .feed import Feed, Inbox
 from .large_sync import LargeGroupSync, parse_cursors
@@ -31,10 +32,12 @@ class SyncService:
     """Read a user's timeline after a seq, waiting for it when asked to."""
 
     def __init__(self, users: UserStore, reader: MessageReader, direct: DirectStorage, counters: UnreadCounters,
-                 notifier: Notifier, large: LargeGroupSync, release: Callable[[], None]):
+                 notifier: Notifier, large: LargeGroupSync, release: Callable[[], None],
+                 watch: DeliveryWatch = NO_WATCH):
         self.users, self.reader, self.direct, self.counters, self.notifier = users, reader, direct, counters, notifier
         self.large = large  # the compound cursor's per-group part
         self.release = release  # hands the database connection back before a long wait
+        self.watch = watch  # the metrics and the message trace of each answer
         self._stopping = threading.Event()
 
     def sync(self, uid: int, since=0, timeout=0, limit=200, hints_since=None, groups=None) -> dict:
@@ -48,9 +51,9 @@ class SyncService:
         if hints_since is not None and not HINT_CURSOR.fullmatch(str(hints_since)):
             raise BadInput("hints_since must be a cursor from hints_next", "invalid_hints_since")
         self.acknowledge(uid, since)
-        feed, inbox = Feed(uid, since, limit), Inbox()
+        feed, inbox, noticed = Feed(uid, since, limit), Inbox(), []
         self.large.follow(feed, cursors)
-        stops = [self.notifier.listen(uid, inbox), *(self.notifier.listen_group(gid, inbox) for gid in feed.groups)
+        stops = [self._listen(uid, inbox), *(self.notifier.listen_group(gid, inbox) for gid in feed.groups)
                  ] if timeout else []  # before reading: nothing slips between
         try:
             if hints_since is None:  # a client without a hint cursor gets the hints from now on
@@ -59,6 +62,7 @@ class SyncService:
             while True:  # after a wake-up, the events a notice brought need no database read
                 for notice in inbox.take():
                     feed.take(notice)
+                    noticed.append(notice)  # its commit's time and trace id, for the watch
                 events = feed.arrived_events(limit) or self.read_all(feed, limit)
                 hints, hints_next = self.notifier.hints_after(uid, hints_since)
                 left = deadline - time.monotonic()
@@ -69,6 +73,7 @@ class SyncService:
         finally:
             for stop in stops:
                 stop()
+        self.watch.answered(uid, bool(stops), events, noticed)
         mine = sum(1 for event in events if "seq" in event)
         return {"events": events + hints, "next": feed.position, "groups_next": feed.cursors(),
                 "hints_next": hints_next, "has_more": mine == limit}
@@ -78,8 +83,19 @@ class SyncService:
         large groups its user's own events say they joined or left."""
         events = self.read(feed, limit) if feed.mine.behind else []
         for event in events:
-            self.large.joined(feed, event["message"])
+            if event["type"] == "message":
+                self.large.joined(feed, event["message"])
         return events + self.large.read(feed, limit)
+
+    def _listen(self, uid: int, inbox: Inbox) -> Callable[[], None]:
+        """Listen for uid's notices, counted as a long poll open until the returned function is called."""
+        stop = self.notifier.listen(uid, inbox)
+        self.watch.long_polls(1)
+
+        def stopped() -> None:
+            stop()
+            self.watch.long_polls(-1)
+        return stopped
 
     def shut_down(self) -> None:
         """Answer every waiting long poll now, so the server can stop without waiting out their timeouts."""
@@ -110,7 +126,7 @@ class SyncService:
         """
         if not newer_exists and since >= self.last_seq(uid):
             return []
-        return [message_event(seq, m) for seq, m in self.reader.timeline(uid, since, limit)]
+        return [message_event(seq, m, uid) for seq, m in self.reader.timeline(uid, since, limit)]
 
     def acknowledge(self, uid: int, seq: int) -> int:
         """Record that uid's client holds everything up to seq (at most uid's newest); tell the senders it

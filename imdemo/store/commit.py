@@ -3,7 +3,9 @@
 Messages: answer repeated client_msg_ids, lock the conversations they go to (a group's row, before any
 user's), find whose timelines each reaches, take every one of those users' seqs at once (their rows locked,
 in ascending uid order), write each message through its kind of conversation (direct.py, groups.py), and
-count them unread with one script as the last step before the commit. A group change (group_changes.py)
+count them unread with one script as the last step before the commit. A recall, an edit or a mention has its
+services' rule checked on what the commit locked, and its rows changed, by signals.py, whose recounts after a
+recall come last. A group change (group_changes.py)
 is a commit of its own: its rules run on the locked group and its system messages are written by the same
 steps. Nothing here asks what kind a conversation is: each kind is asked for its part.
 """
@@ -17,8 +19,10 @@ from .conversation import GROUP, Conversation
 from .counters import UnreadCounters
 from .errors import NotAMember, UnknownGroup
 from .group_changes import ChangingGroup, GroupChange
-from .message import MESSAGE_COLUMNS, SYSTEM, Draft, Message, Stored
+from .message import MESSAGE_COLUMNS, NEVER_UNREAD, Draft, Message, Stored
 from .rows import Rows
+from .search import SearchIndex
+from .signals import Refused, Signals
 
 FIND = f"SELECT {MESSAGE_COLUMNS} FROM im_msg_content c WHERE c.sender_id = ? AND c.client_msg_id = ?"
 
@@ -26,8 +30,10 @@ FIND = f"SELECT {MESSAGE_COLUMNS} FROM im_msg_content c WHERE c.sender_id = ? AN
 class Commit:
     """One commit's writes, step by step."""
 
-    def __init__(self, db: peewee.Database, rows: Rows, kinds: dict, counters: UnreadCounters):
+    def __init__(self, db: peewee.Database, rows: Rows, kinds: dict, counters: UnreadCounters, signals: Signals,
+                 search: SearchIndex | None = None):
         self.db, self.rows, self.kinds, self.counters = db, rows, kinds, counters
+        self.signals, self.search = signals, search
         self.find_sql = FIND.replace("?", db.param)
         self.after: list = []  # (kind, its locked state) of the commit being written: committed() once it is in
 
@@ -49,13 +55,19 @@ class Commit:
         counted the users whose counters the unread script moved, once it has run."""
         outcomes, new, seen = self._dedupe(drafts)
         locked = self._lock({drafts[i].conversation for i in new})
+        batch = self.signals.batch([drafts[i] for i in new])  # the targets of recalls and edits, locked
         reach = {}
         for i in new:
             d = drafts[i]
             try:
                 reach[i] = self.kinds[d.conversation.kind].reach(d, locked[d.conversation])
+                if d.rule is not None:
+                    reach[i] = batch.check(d, reach[i], locked[d.conversation])
             except (NotAMember, UnknownGroup) as refused:
                 outcomes[i] = refused
+            except Refused as refused:
+                outcomes[i] = refused.args[0]
+                reach.pop(i, None)
         wanted: dict[int, int] = {}
         for uids in reach.values():
             for uid in uids:
@@ -70,12 +82,16 @@ class Commit:
                 seqs[uid] = seq[uid]
             d = drafts[i]
             kind, state = self.kinds[d.conversation.kind], locked[d.conversation]
-            made.append((i, kind.write(d, seqs, now, state), seqs, kind.own_timeline(state)))
+            message = batch.wrote(i, d, kind.write(d, seqs, now, state), state)
+            made.append((i, message, seqs, kind.own_timeline(state)))
         for conversation, state in locked.items():
             self.kinds[conversation.kind].finish(state)
             self.after.append((self.kinds[conversation.kind], state))
-        if made:  # the last step before the commit
+        if self.search is not None:  # the text messages' tokens, in the same transaction (search.py)
+            self.search.add([m for _, m, _, _ in made])
+        if made:  # the last steps before the commit
             counted.update(self._count(made, last, outcomes))
+            batch.settle(outcomes, counted)
         for i, d in enumerate(drafts):  # repeats of a send within this commit get its first outcome
             if outcomes[i] is None:
                 first = outcomes[seen[(d.sender, d.client_msg_id)]]
@@ -144,7 +160,7 @@ class Commit:
         singles, summed = [], {}
         for n, (_, m, seqs, _) in enumerate(made):
             mode = self.kinds[m.conversation.kind].unread
-            if m.kind == SYSTEM or mode == "merged":
+            if m.kind in NEVER_UNREAD or mode == "merged":
                 continue
             for uid in seqs:
                 if uid == m.sender:
@@ -155,7 +171,8 @@ class Commit:
                 else:
                     summed[key] = summed.get(key, 0) + 1
         increments = [increment for _, increment in singles] + [(f, u, k) for (f, u), k in summed.items()]
-        counts, ready = self.counters.on_messages(increments, last)
+        # nothing to count nor any seq to cache (a large group's messages only): no script at all
+        counts, ready = self.counters.on_messages(increments, last) if increments or last else ([], True)
         after = {n: counts[j] for j, (n, _) in enumerate(singles)}
         for n, (i, m, seqs, own) in enumerate(made):
             total, conversation = after.get(n, (0, 0))

@@ -69,6 +69,14 @@ class Conversation:
         """This conversation, in which sender wrote, as uid sees it: a 1:1 message's recipient sees u<sender>."""
         return Conversation(DIRECT, sender) if self == Conversation(DIRECT, uid) else self
 
+    def shared_name(self, uid: int) -> str:
+        """A name every side gives this conversation, uid being one of them: g<gid>, or u<low>u<high> for a 1:1
+        chat (as each of its two users sees it, u<the other>, it has two cids)."""
+        if self.kind == GROUP:
+            return self.cid
+        low, high = sorted((uid, self.id))
+        return f"u{low}u{high}"
+
     def named(self) -> dict:
         """How hints and frames name it: {"uid": u} or {"group": g}."""
         return {"uid": self.id} if self.kind == DIRECT else {"group": self.id}

@@ -156,6 +156,26 @@ class UnreadCounters:
                 *(self.keys.group_counted(gid) for gid in covered)]
         self._replace(keys=keys, args=args)
 
+    def replace_everyone(self, uids: list[int], counts: dict[int, dict[str, int]],
+                         covered: dict[int, dict[int, int]]) -> None:
+        """replace() for every user at once (a rebuild before serving, every user's row held): counts, {uid:
+        {field: unread}}; covered, {gid: {uid: newest mid the count covered}}. Pipelined plain commands, in
+        chunks: one script per user would cost a round trip each."""
+        k = self.keys
+        for part in _chunks(uids):
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.delete(*(k.conversation_unread(uid) for uid in part))
+                pipe.mset({k.total_unread(uid): sum(counts.get(uid, {}).values()) for uid in part})
+                for uid in part:
+                    fields = {f: n for f, n in counts.get(uid, {}).items() if n > 0}
+                    if fields:
+                        pipe.hset(k.conversation_unread(uid), mapping=fields)
+                pipe.execute()
+        with self.client.pipeline(transaction=False) as pipe:
+            for gid, marks in covered.items():
+                pipe.hset(k.group_counted(gid), mapping=marks)
+            pipe.execute()
+
     def merge(self, gid: int, field: str, messages: list[tuple[int, int]], members: list[int]) -> bool:
         """Count a group's messages [(mid, sender)] unread for its members at once (each skips its own and
         what a recount covered); return whether the store is ready."""
@@ -203,3 +223,7 @@ class UnreadCounters:
         if previous > seq:
             self.client.set(key, previous)
         return previous if previous < seq else None
+
+
+def _chunks(items: list, size: int = 1000) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]

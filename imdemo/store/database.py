@@ -105,6 +105,14 @@ def write_transaction(db: peewee.Database, many_rows: bool = True):
             _cache(db, REST_CACHE_KIB)
 
 
+def hold_every_user(db: peewee.Database) -> None:
+    """Inside a write transaction: keep every user's row from changing until it ends (no message lands
+    meanwhile). SQLite's write lock already holds the whole database; PostgreSQL locks the table against the
+    sends' row updates (a SHARE lock: reads go on)."""
+    if not is_sqlite(db):
+        db.execute_sql("LOCK TABLE im_user IN SHARE MODE")
+
+
 def _cache(db: peewee.Database, kib: int) -> None:
     """Size this connection's page cache (shrinking it frees the pages). On the driver's connection itself: a
     tuning step, not one of the store's statements the inspector shows."""

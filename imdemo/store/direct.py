@@ -14,7 +14,7 @@ from .conversation import DIRECT_PEERS, Conversation
 from .counters import UnreadCounters
 from .database import write_transaction
 from .errors import UnknownUser
-from .message import MESSAGE_COLUMNS, Draft, Message
+from .message import MESSAGE_COLUMNS, SIGNALS, Draft, Message
 from .rows import Rows
 
 SQL = {
@@ -24,7 +24,8 @@ SQL = {
                        " update_time) VALUES (?, ?, ?, 0, 0, ?, ?), (?, ?, ?, 1, 0, ?, ?)"
                        " ON CONFLICT (owner_uid, other_uid) DO UPDATE SET mid = excluded.mid,"
                        " type = excluded.type, update_time = excluded.update_time",
-    "contacts": f"SELECT ct.other_uid, p.read_mid, p.delivered_mid, {MESSAGE_COLUMNS} FROM im_msg_contact ct"
+    "contacts": f"SELECT ct.other_uid, p.read_mid, p.delivered_mid, ct.read_mid, {MESSAGE_COLUMNS}"
+                " FROM im_msg_contact ct"
                 " JOIN im_msg_content c ON c.mid = ct.mid"
                 " LEFT JOIN im_msg_contact p ON p.owner_uid = ct.other_uid AND p.other_uid = ct.owner_uid"
                 " WHERE ct.owner_uid = ? ORDER BY ct.mid DESC LIMIT ?",
@@ -40,6 +41,9 @@ SQL = {
                         f" AND type = 1 AND {DIRECT_PEERS}",
     "set_delivered": "UPDATE im_msg_contact SET delivered_mid = ? WHERE owner_uid = ? AND other_uid = ?"
                      " AND delivered_mid < ? RETURNING other_uid",
+    "unread_of_everyone": "SELECT ct.owner_uid, ct.other_uid, (SELECT COUNT(*) FROM im_msg_relation r"
+                          " WHERE r.owner_uid = ct.owner_uid AND r.other_uid = ct.other_uid AND r.type = 1"
+                          " AND r.mid > ct.read_mid) FROM im_msg_contact ct",
     # What each 1:1 conversation of a user holds unread: received after its read mark (a rebuild's count)
     "unread_of": "SELECT ct.other_uid, (SELECT COUNT(*) FROM im_msg_relation r WHERE r.owner_uid = ct.owner_uid"
                  " AND r.other_uid = ct.other_uid AND r.type = 1 AND r.mid > ct.read_mid) FROM im_msg_contact ct"
@@ -75,14 +79,19 @@ class DirectStorage:
         return draft.sender, locked.id
 
     def write(self, draft: Draft, seqs: dict[int, int], now: int, locked: Conversation) -> Message:
-        """The content row, a row in each timeline, and both contact rows moved to the message."""
+        """The content row, a row in each timeline, and both contact rows moved to the message (a signal moves
+        none: it is about an older message, not the conversation's newest)."""
         sender, recipient = draft.sender, locked.id
         mid = self.rows.insert_content(draft, now)
-        self.db.execute_sql(self.sql["insert_relations"], (
-            sender, recipient, mid, seqs[sender], now, recipient, sender, mid, seqs[recipient], now))
-        self.db.execute_sql(self.sql["upsert_contacts"], (
-            sender, recipient, mid, now, now, recipient, sender, mid, now, now))
-        return Message(mid, sender, draft.conversation, draft.content, draft.client_msg_id, now, draft.kind)
+        if draft.kind in SIGNALS:
+            self.rows.index(mid, draft, seqs, now)
+        else:
+            self.db.execute_sql(self.sql["insert_relations"], (
+                sender, recipient, mid, seqs[sender], now, recipient, sender, mid, seqs[recipient], now))
+            self.db.execute_sql(self.sql["upsert_contacts"], (
+                sender, recipient, mid, now, now, recipient, sender, mid, now, now))
+        return Message(mid, sender, draft.conversation, draft.content, draft.client_msg_id, now, draft.kind,
+                       attachment=draft.attachment, target_mid=draft.target, mentions=draft.mentions)
 
     def finish(self, locked: Conversation) -> None:
         """Nothing to record once a commit's messages are written."""
@@ -93,6 +102,10 @@ class DirectStorage:
     def own_timeline(self, locked: Conversation) -> bool:
         """A 1:1 conversation keeps no timeline of its own: its messages are in its two users'."""
         return False
+
+    def owner(self, conversation: Conversation) -> None:
+        """A 1:1 conversation has no owner (who may recall others' messages)."""
+        return None
 
     # --- read marks (in the owner's contact row) ---
 
@@ -124,11 +137,17 @@ class DirectStorage:
         """Each of uid's 1:1 conversations with what it holds unread, counted from the rows."""
         return [(Conversation.of_peer(int(peer)), int(n), None) for peer, n in self._all("unread_of", uid)]
 
+    def unread_of_everyone(self) -> list[tuple[int, Conversation, int, int | None]]:
+        """unread_of() of every user at once (a rebuild at start): (uid, conversation, unread, None)."""
+        return [(int(uid), Conversation.of_peer(int(peer)), int(n), None)
+                for uid, peer, n in self._all("unread_of_everyone")]
+
     # --- recent contacts and delivered marks ---
 
-    def contacts(self, uid: int, limit: int) -> list[tuple[int, int, int, Message]]:
-        """uid's 1:1 conversations, newest first: (other uid, their read and delivered marks, last message)."""
-        return [(int(r[0]), int(r[1] or 0), int(r[2] or 0), Message.from_row(r[3:]))
+    def contacts(self, uid: int, limit: int) -> list[tuple[int, int, int, int, Message]]:
+        """uid's 1:1 conversations, newest first: (other uid, their read and delivered marks, uid's own read mark,
+        last message)."""
+        return [(int(r[0]), int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), Message.from_row(r[4:]))
                 for r in self._all("contacts", uid, limit)]
 
     def peer_marks(self, uid: int, other: int) -> tuple[int, int]:

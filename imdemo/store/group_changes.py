@@ -23,7 +23,7 @@ from .message import SYSTEM, Draft, Stored
 
 SQL = {
     "insert_group": "INSERT INTO im_group (name, owner_uid, gseq, last_mid, member_count, created_at, storage,"
-                    " text_count) VALUES (?, ?, 0, 0, 0, ?, ?, 0) RETURNING gid",
+                    " counted) VALUES (?, ?, 0, 0, 0, ?, ?, 0) RETURNING gid",
     "join": "INSERT INTO im_group_member (gid, uid, role, joined_mid, left_mid, read_mid, joined_at)"
             " VALUES (?, ?, ?, ?, NULL, ?, ?) ON CONFLICT (gid, uid) DO UPDATE SET role = excluded.role,"
             " joined_mid = excluded.joined_mid, left_mid = NULL, read_mid = excluded.read_mid,"
@@ -128,7 +128,7 @@ class ChangingGroup:
         for uid in self.members:
             unread = self.groups.count_unread(uid, conversation, self.members[uid].read_mid)
             self.groups.counters.set_conversation(uid, conversation.unread_field, 0, (self.gid, stored.message.mid))
-            self.groups.large.counters.account(uid, self.gid, self.locked.text_count - unread, exactly=True)
+            self.groups.large.counters.account(uid, self.gid, self.locked.counted - unread, exactly=True)
             self.counted.add(uid)
         self.locked.storage, self.locked.members = READ, None
         self.row = GroupRow(self.gid, self.row.name, self.row.owner, self.row.member_count, self.row.created_ms, READ)
@@ -140,7 +140,7 @@ class ChangingGroup:
         self.db.execute_sql(self.sql["join"], (self.gid, uid, role, mid, mid, now))
         self.members[uid] = Member(uid, role, mid, mid)
         if self.large:  # nothing before the join counts for them
-            self.groups.large.counters.account(uid, self.gid, self.locked.text_count, exactly=True)
+            self.groups.large.counters.account(uid, self.gid, self.locked.counted, exactly=True)
             self.counted.add(uid)
         else:
             self.locked.members = sorted({*self.locked.members, uid})

@@ -25,7 +25,7 @@ SQL = {
                  " WHERE m.uid = ? AND m.left_mid IS NULL AND g.member_count > 0 ORDER BY g.last_mid DESC",
     # A recent-contacts entry per group derives from the membership and the group's newest message (for a
     # former member, the message that removed them): no contact row per member per message.
-    "contacts": f"SELECT {GROUP_COLUMNS}, m.left_mid, {MESSAGE_COLUMNS} FROM im_group_member m"
+    "contacts": f"SELECT {GROUP_COLUMNS}, m.left_mid, m.read_mid, {MESSAGE_COLUMNS} FROM im_group_member m"
                 " JOIN im_group g ON g.gid = m.gid JOIN im_msg_content c ON c.mid = COALESCE(m.left_mid, g.last_mid)"
                 " WHERE m.uid = ? AND g.member_count > 0 ORDER BY c.mid DESC LIMIT ?",
     # The senders of the messages a read covers: their screens show who has read.
@@ -92,9 +92,9 @@ class GroupReads:
         """The groups uid is a member of now, the most recently active first."""
         return [GroupRow.from_row(r) for r in self._all("groups_of", uid)]
 
-    def contacts(self, uid: int, limit: int) -> list[tuple[GroupRow, bool, Message]]:
-        """uid's groups as recent contacts, newest first: (group, still a member, last message)."""
-        return [(GroupRow.from_row(r), r[6] is None, Message.from_row(r[7:]))
+    def contacts(self, uid: int, limit: int) -> list[tuple[GroupRow, bool, int, Message]]:
+        """uid's groups as recent contacts, newest first: (group, still a member, uid's read mark, last message)."""
+        return [(GroupRow.from_row(r), r[6] is None, int(r[7] or 0), Message.from_row(r[8:]))
                 for r in self._all("contacts", uid, limit)]
 
     def senders_between(self, uid: int, gid: int, after_mid: int, up_to_mid: int) -> list[int]:

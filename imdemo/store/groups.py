@@ -19,16 +19,17 @@ from .counters import UnreadCounters
 from .errors import NotAMember, UnknownGroup
 from .group_reads import GroupReads
 from .large_counters import LargeCounters
-from .message import TEXT, Draft, Message
+from .message import NEVER_UNREAD, SIGNALS, Draft, Message
 from .read_diffusion import ReadDiffusion
 from .rows import Rows
 
 WRITE, READ = 0, 1  # im_group.storage: write diffusion, read diffusion
 PEER = group_peer_sql("m.gid")  # the group's peer in im_msg_relation, from a membership row
 SQL = {
-    "lock": "UPDATE im_group SET gseq = gseq WHERE gid = ? AND member_count > 0 RETURNING gseq, storage, text_count",
+    "lock": "UPDATE im_group SET gseq = gseq WHERE gid = ? AND member_count > 0 RETURNING gseq, storage, counted",
     "member_uids": "SELECT uid FROM im_group_member WHERE gid = ? AND left_mid IS NULL ORDER BY uid",
-    "advance": "UPDATE im_group SET gseq = ?, last_mid = ?, text_count = ? WHERE gid = ?",
+    # a signal (a recall, an edit) is not the group's newest message: last_mid stays where it was (NULL)
+    "advance": "UPDATE im_group SET gseq = ?, last_mid = COALESCE(?, last_mid), counted = ? WHERE gid = ?",
     "storage": "SELECT storage FROM im_group WHERE gid = ?",
     # A current member's newest message of the group (a small group's: in their timeline) and their read mark
     "read_mark": "SELECT (SELECT MAX(r.mid) FROM im_msg_relation r WHERE r.owner_uid = m.uid"
@@ -36,6 +37,11 @@ SQL = {
                  " WHERE m.uid = ? AND m.gid = ? AND m.left_mid IS NULL",
     "set_read": "UPDATE im_group_member SET read_mid = ? WHERE uid = ? AND gid = ? AND read_mid < ?",
     "unread_in": "SELECT COUNT(*) FROM im_msg_relation WHERE owner_uid = ? AND other_uid = ? AND type = 1 AND mid > ?",
+    "unread_of_everyone": f"SELECT m.uid, m.gid, (SELECT COUNT(*) FROM im_msg_relation r WHERE r.owner_uid = m.uid"
+                          f" AND r.other_uid = {PEER} AND r.type = 1 AND r.mid > m.read_mid),"
+                          " (SELECT MAX(r.mid) FROM im_msg_relation r WHERE r.owner_uid = m.uid"
+                          f" AND r.other_uid = {PEER}) FROM im_group_member m JOIN im_group g ON g.gid = m.gid"
+                          " WHERE m.left_mid IS NULL AND g.storage = 0",
     # What each current small group of a user holds unread, and the newest mid that count covered (a rebuild's)
     "unread_of": f"SELECT m.gid, (SELECT COUNT(*) FROM im_msg_relation r WHERE r.owner_uid = m.uid"
                  f" AND r.other_uid = {PEER} AND r.type = 1 AND r.mid > m.read_mid),"
@@ -48,15 +54,20 @@ SQL = {
 @dataclass
 class LockedGroup:
     """A group whose row a commit holds locked: its last gseq, how it stores messages, its current members (a
-    small group's; a large one's are not read), its text messages so far, its newest message."""
+    small group's; a large one's are not read), the messages so far that count as unread, its newest message."""
 
     gid: int
     gseq: int
     storage: int
-    text_count: int
+    counted: int
     members: list[int] | None  # in uid order; None for a large group
-    newest: int = 0  # the newest message a commit wrote here (0: none yet)
-    own: dict[int, int] = field(default_factory=dict)  # a large group's senders: uid -> the text count they read
+    newest: int = 0  # the newest message a commit wrote here (0: none yet; a signal is never the newest)
+    taken_from: int = -1  # the gseq the commit found (finish() records the group's row only if it moved)
+    accounted: dict[int, int] = field(default_factory=dict)  # a large group's recall: uid -> L, raised after it
+
+    def __post_init__(self):
+        self.taken_from = self.gseq
+    own: dict[int, int] = field(default_factory=dict)  # a large group's senders: uid -> the counted messages they read
 
 
 class GroupStorage(GroupReads):
@@ -84,9 +95,9 @@ class GroupStorage(GroupReads):
         row = self._one("lock", conversation.id)
         if row is None:
             return None
-        gseq, storage, text_count = (int(x or 0) for x in row)
+        gseq, storage, counted = (int(x or 0) for x in row)
         members = None if storage == READ else [int(u) for (u,) in self._all("member_uids", conversation.id)]
-        return LockedGroup(conversation.id, gseq, storage, text_count, members)
+        return LockedGroup(conversation.id, gseq, storage, counted, members)
 
     def reach(self, draft: Draft, locked: LockedGroup | None) -> tuple[int, ...]:
         """A small group's message reaches every current member's timeline, a large group's none (it goes in the
@@ -102,28 +113,65 @@ class GroupStorage(GroupReads):
         raise UnknownGroup(gid)
 
     def write(self, draft: Draft, seqs: dict[int, int], now: int, locked: LockedGroup) -> Message:
-        """The content row with the group's next gseq, then its rows: a small group's in each member's timeline;
-        a large group's in the group's own (and in the timelines seqs names: those a membership change joins
-        or removes)."""
+        """The content row, then its rows: a small group's in each member's timeline; a large group's in the
+        group's own (and in the timelines seqs names: those a membership change joins or removes). A message
+        takes the group's next gseq. A signal (a recall, an edit) is about a message in the group's order and is
+        never the group's newest: in a small group it takes no gseq and goes in the timelines seqs names (those
+        holding its target); in a large group it takes a gseq, so that its members' group cursors bring it."""
+        if draft.kind in SIGNALS and locked.storage != READ:
+            mid = self.rows.insert_content(draft, now)
+            self.rows.index(mid, draft, seqs, now)
+            return Message(mid, draft.sender, draft.conversation, draft.content, draft.client_msg_id, now, draft.kind,
+                           target_mid=draft.target)
         locked.gseq += 1
-        locked.text_count += draft.kind == TEXT
-        mid = locked.newest = self.rows.insert_content(draft, now, locked.gseq)
+        locked.counted += draft.kind not in NEVER_UNREAD
+        mid = self.rows.insert_content(draft, now, locked.gseq)
+        if draft.kind not in SIGNALS:
+            locked.newest = mid
         if seqs:
             self.rows.index(mid, draft, seqs, now)
         if locked.storage == READ:
             self.large.write(mid, draft, locked)
         return Message(mid, draft.sender, draft.conversation, draft.content, draft.client_msg_id, now, draft.kind,
-                       locked.gseq, draft.event)
+                       locked.gseq, draft.event, draft.attachment, target_mid=draft.target, mentions=draft.mentions)
 
     def finish(self, locked: LockedGroup | None) -> None:
-        """Record the group's newest message, its last gseq and its text count (its row is locked)."""
-        if locked is not None and locked.newest:
-            self.db.execute_sql(self.sql["advance"], (locked.gseq, locked.newest, locked.text_count, locked.gid))
+        """Record the group's newest message, its last gseq and its counted messages (its row is locked)."""
+        if locked is not None and locked.gseq != locked.taken_from:
+            self.db.execute_sql(self.sql["advance"], (locked.gseq, locked.newest or None, locked.counted, locked.gid))
 
     def committed(self, locked: LockedGroup) -> None:
-        """After the commit: a large group's counts in Redis (its text count, its senders' read marks)."""
-        if locked is not None and locked.storage == READ and locked.newest:
+        """After the commit: a large group's counts in Redis (its counted messages, its senders' read marks)."""
+        if locked is not None and locked.storage == READ and locked.gseq != locked.taken_from:
             self.large.committed(locked)
+            if locked.accounted:
+                self.large.counters.account_many(locked.gid, locked.accounted)
+
+    # --- signals in a large group (store/signals.py asks: its messages are in no member's timeline) ---
+
+    def sees(self, uid: int, target: Message) -> bool:
+        """Whether uid may see target here, as their history shows it: within their join bounds."""
+        return self.large.sees(uid, target.conversation.id, target.mid)
+
+    def present(self, gid: int, uids: list[int]) -> tuple[int, ...]:
+        """Those of uids who are members now (whom a message may mention)."""
+        return self.large.present(gid, uids)
+
+    def holding_rows(self, target: Message, locked: LockedGroup, holding) -> tuple[int, ...]:
+        """The current members whose own timelines hold target: a message from before the group was large."""
+        if self.large.in_timeline(locked.gid, target.mid):
+            return ()
+        return holding(target.mid, tuple(m.uid for m in self.members(locked.gid)))
+
+    def recalled(self, target: Message, locked: LockedGroup) -> None:
+        """A recall of target (in this commit): every member who had it unread accounts for it, in Redis after
+        the commit (N - L: the group's count stays, their L rises)."""
+        locked.accounted.update(self.large.accounted_before(locked.gid, target))
+
+    def owner(self, conversation: Conversation) -> int | None:
+        """Who owns the group (may recall any message in it), read under its lock in a commit."""
+        row = self.group(conversation.id)
+        return row.owner if row is not None else None
 
     # --- read marks (in the membership row) and unread ---
 
@@ -177,6 +225,11 @@ class GroupStorage(GroupReads):
         large ones are counted by read_diffusion.py)."""
         return [(Conversation.group(int(gid)), int(n), int(newest or 0))
                 for gid, n, newest in self._all("unread_of", uid)]
+
+    def unread_of_everyone(self) -> list[tuple[int, Conversation, int, int | None]]:
+        """unread_of() of every user at once (a rebuild at start): (uid, conversation, unread, newest covered)."""
+        return [(int(uid), Conversation.group(int(gid)), int(n), int(newest or 0))
+                for uid, gid, n, newest in self._all("unread_of_everyone")]
 
     def covered(self, conversation: Conversation, newest: int) -> tuple[int, int]:
         """What a count taken now covered: merged changes still on their way skip it (counters.py, MERGE)."""

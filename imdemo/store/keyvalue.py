@@ -34,8 +34,8 @@ class Keys:
         database up to (a read, a rebuild): merged changes skip what it covered."""
         return f"{self.prefix}g{gid}_W"
 
-    def group_texts(self, gid: int) -> str:
-        """A large group's text messages so far (read diffusion's N)."""
+    def large_counted(self, gid: int) -> str:
+        """A large group's messages that count as unread so far (read diffusion's N)."""
         return f"{self.prefix}g{gid}_N"
 
     def group_newest(self, gid: int) -> str:
@@ -69,6 +69,10 @@ class Keys:
 
     def attempts(self, kind: str, who: str) -> str:
         return f"{self.prefix}attempts:{kind}:{who}"
+
+    def trace(self, trace_id: str) -> str:
+        """A short-lived list of one message's steps in every process (the inspector's trace, message_trace.py)."""
+        return f"{self.prefix}imdemo:trace:{trace_id}"
 
     @property
     def notices(self) -> str:

@@ -1,13 +1,13 @@
 """Store layer: the unread counts of large groups (read diffusion), with no write per member per message.
 
-A large group counts its text messages (`g{gid}_N`, the database's im_group.text_count) and keeps its newest
-gseq (`g{gid}_Q`, so an idle poll needs no SQL); each member keeps, in the hash `{uid}_L`, how many of the
-group's text messages they have accounted for: read, sent themselves, or sent before they joined. What a member
-has unread is N - L: one subtraction, whatever the number of members (lecture 20's read diffusion: the group
-keeps the sequence, each member a cursor). A message moves N only; a member's own send, read, join or leave
-moves their L. Both only ever rise (a read or a send accounts for more), so two processes' updates landing in
-either order keep the larger, which is the right one. The database stays the truth: store/reconcile.py sets
-them again from it at every start.
+A large group counts its messages that count as unread (text, pictures, files; not its changes: `g{gid}_N`,
+the database's im_group.counted) and keeps its newest gseq (`g{gid}_Q`, so an idle poll needs no SQL); each
+member keeps, in the hash `{uid}_L`, how many of them they have accounted for: read, sent themselves, or sent
+before they joined. What a member has unread is N - L: one subtraction, whatever the number of members
+(lecture 20's read diffusion: the group keeps the sequence, each member a cursor). A message moves N only; a
+member's own send, read, join or leave moves their L. Both only ever rise (a read or a send accounts for
+more), so two processes' updates landing in either order keep the larger, which is the right one. The
+database stays the truth: store/reconcile.py sets them again from it at every start.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import redis
 
 from .keyvalue import Keys
 
-# KEYS: N, Q, then the L hash of each sender. ARGV: gid, text count, gseq, then each sender's accounted count.
+# KEYS: N, Q, then the L hash of each sender. ARGV: gid, counted messages, gseq, then each sender's accounted count.
 COMMITTED = """
 local function raise(key, value)
   if tonumber(redis.call('GET', key) or '-1') < tonumber(value) then redis.call('SET', key, value) end
@@ -63,16 +63,26 @@ class LargeCounters:
         """The Lua scripts by name, for the inspector's trace."""
         return {"large.committed": self._committed, "large.account": self._account, "large.unread": self._unread}
 
-    def committed(self, gid: int, text_count: int, gseq: int, senders: dict[int, int]) -> None:
-        """After a commit: the group's text count and newest gseq, and each sender's accounted count (a send
+    def committed(self, gid: int, counted: int, gseq: int, senders: dict[int, int]) -> None:
+        """After a commit: the group's counted messages and newest gseq, and each sender's accounted count (a send
         accounts for everything before it)."""
         k = self.keys
-        self._committed(keys=[k.group_texts(gid), k.group_newest(gid), *(k.large_accounted(u) for u in senders)],
-                        args=[gid, text_count, gseq, *senders.values()])
+        self._committed(keys=[k.large_counted(gid), k.group_newest(gid), *(k.large_accounted(u) for u in senders)],
+                        args=[gid, counted, gseq, *senders.values()])
 
     def account(self, uid: int, gid: int, accounted: int, exactly: bool = False) -> None:
-        """Raise (or, exactly, set) how many of gid's text messages uid has accounted for."""
+        """Raise (or, exactly, set) how many of gid's counted messages uid has accounted for."""
         self._account(keys=[self.keys.large_accounted(uid)], args=[gid, accounted, "set" if exactly else "raise"])
+
+    def account_many(self, gid: int, accounted: dict[int, int]) -> None:
+        """Raise each {uid: accounted count} of gid (a recall's: it no longer counts for those who had it unread),
+        pipelined in chunks."""
+        items = list(accounted.items())
+        for at in range(0, len(items), 1000):
+            with self.client.pipeline(transaction=False) as pipe:
+                for uid, value in items[at:at + 1000]:
+                    self._account(keys=[self.keys.large_accounted(uid)], args=[gid, value, "raise"], client=pipe)
+                pipe.execute()
 
     def forget(self, uid: int, gid: int) -> None:
         """uid left gid: it counts nothing for them any more."""
@@ -83,9 +93,9 @@ class LargeCounters:
         flat = self._unread(keys=[self.keys.large_accounted(uid)], args=[self.keys.prefix])
         return {int(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
 
-    def set_group(self, gid: int, text_count: int, gseq: int) -> None:
+    def set_group(self, gid: int, counted: int, gseq: int) -> None:
         """Set a group's N and Q from the database (a rebuild)."""
-        self.client.mset({self.keys.group_texts(gid): text_count, self.keys.group_newest(gid): gseq})
+        self.client.mset({self.keys.large_counted(gid): counted, self.keys.group_newest(gid): gseq})
 
     def replace(self, uid: int, accounted: dict[int, int]) -> None:
         """Set uid's L from the database (a rebuild): {gid: accounted count}."""
@@ -95,6 +105,17 @@ class LargeCounters:
             if accounted:
                 pipe.hset(key, mapping=accounted)
             pipe.execute()
+
+    def replace_everyone(self, uids: list[int], accounted: dict[int, dict[int, int]]) -> None:
+        """replace() for every user at once (a rebuild before serving), pipelined in chunks."""
+        for at in range(0, len(uids), 1000):
+            part = uids[at:at + 1000]
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.delete(*(self.keys.large_accounted(uid) for uid in part))
+                for uid in part:
+                    if accounted.get(uid):
+                        pipe.hset(self.keys.large_accounted(uid), mapping=accounted[uid])
+                pipe.execute()
 
     def newest(self, gid: int) -> int | None:
         """The group's newest gseq, or None when the store has lost it."""

@@ -1,5 +1,6 @@
 """Store layer: the course's tables (im_user, im_msg_content, im_msg_relation, im_msg_contact), groups
-(im_group, im_group_member), each user's conversation settings and sessions.
+(im_group, im_group_member), each user's conversation settings and sessions; media (im_blob, im_blob_chunk,
+im_upload, im_file: media_models.py).
 
 The models are declared once per database by `declare_models`, not bound globally, so two apps in one
 process (a test that restarts the server, say) never share a connection by accident.
@@ -9,6 +10,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import peewee as pw
+
+from .media_models import declare_media_models
 
 
 def declare_models(db: pw.Database) -> SimpleNamespace:
@@ -38,15 +41,25 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         content = pw.TextField()
         sender_id = pw.IntegerField()
         recipient_id = pw.IntegerField()  # a uid, or minus the gid for a group's message
-        msg_type = pw.SmallIntegerField(default=0)  # 0 text, 1 system (a group's membership change)
+        msg_type = pw.SmallIntegerField(default=0)  # 0 text, 1 system, 2 image, 3 file, 10 recall, 11 edit (message.py)
         client_msg_id = pw.CharField(max_length=64, null=True)
         create_time = pw.BigIntegerField()
         gseq = pw.BigIntegerField(null=True)  # a group message's place in the group's one order
         event = pw.TextField(null=True)  # a system message's structured event, as JSON
+        fid = pw.BigIntegerField(null=True, index=True)  # the file an image or file message carries: who may read it
+        attachment = pw.TextField(null=True)  # that file as the message shows it, as JSON (files never change)
+        target_mid = pw.BigIntegerField(null=True)  # a recall's or an edit's target (message.py: signals)
+        recalled_by = pw.IntegerField(null=True)  # who recalled it; its content is erased, who and when stay
+        edited_at = pw.BigIntegerField(null=True)  # when its content was last edited
+        mentions = pw.TextField(null=True)  # whom a group message mentions, as JSON: [uid, ...] or "all"
 
         class Meta:
             table_name = "im_msg_content"
             indexes = ((("sender_id", "client_msg_id"), True),)
+
+    # A recall finds its target's edits by this (to erase their text too). Partial: only signals have a target,
+    # so an ordinary message adds nothing to it.
+    MsgContent.add_index(MsgContent.index(MsgContent.target_mid, where=MsgContent.target_mid.is_null(False)))
 
     class MsgRelation(Base):
         """The per-user index: one row per message in each timeline it reaches: two for a 1:1 message, one
@@ -55,7 +68,9 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         owner_uid = pw.IntegerField()
         other_uid = pw.IntegerField()  # the conversation: the other party's uid, or minus the gid of a group
         mid = pw.BigIntegerField()
-        type = pw.SmallIntegerField()  # 0 sent by the owner, 1 received, 2 a system message (never unread)
+        # 0 sent by the owner, 1 received, 2 a notice: a system message or a signal (never unread), 3 received
+        # and since recalled (never unread: every count of type 1 leaves it out)
+        type = pw.SmallIntegerField()
         seq = pw.BigIntegerField()
         create_time = pw.BigIntegerField()
 
@@ -97,7 +112,7 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         # How its messages are stored: 0 write diffusion (a relation row per member), 1 read diffusion (one row
         # in im_group_timeline, lecture 20's 万人群). DEFAULT in the table too: rows are inserted by plain SQL.
         storage = pw.SmallIntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])
-        text_count = pw.BigIntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])  # its text messages so far
+        counted = pw.BigIntegerField(default=0, constraints=[pw.SQL("DEFAULT 0")])  # messages counted as unread
         switched_mid = pw.BigIntegerField(null=True)  # the system message at which it switched to read diffusion
 
         class Meta:
@@ -112,7 +127,7 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         mid = pw.BigIntegerField()
         sender_id = pw.IntegerField()
         msg_type = pw.SmallIntegerField()
-        text_count = pw.BigIntegerField()  # the group's text messages up to and including this one
+        counted = pw.BigIntegerField()  # the group's counted messages up to and including this one
 
         class Meta:
             table_name = "im_group_timeline"
@@ -135,6 +150,18 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
             primary_key = pw.CompositeKey("gid", "uid")
             indexes = ((("uid", "gid"), False),)
 
+    class Mention(Base):
+        """Who a group message mentions (uid 0: everyone, the owner's @all): read with the member's read mark,
+        the contact entry's "mentioned" until they read past it."""
+
+        gid = pw.IntegerField()
+        uid = pw.IntegerField()
+        mid = pw.BigIntegerField()
+
+        class Meta:
+            table_name = "im_mention"
+            primary_key = pw.CompositeKey("gid", "uid", "mid")
+
     class ConversationSetting(Base):
         """One user's settings of one conversation (muted), by its peer as im_msg_relation names it."""
 
@@ -156,6 +183,7 @@ def declare_models(db: pw.Database) -> SimpleNamespace:
         class Meta:
             table_name = "im_session"
 
-    every = [User, MsgContent, MsgRelation, MsgContact, Group, GroupTimeline, GroupMember, ConversationSetting,
-             Session]
+    media = declare_media_models(Base)
+    every = [User, MsgContent, MsgRelation, MsgContact, Group, GroupTimeline, GroupMember, Mention,
+             ConversationSetting, Session, *media.values()]
     return SimpleNamespace(**{model.__name__: model for model in every}, all=every)

@@ -3,25 +3,15 @@
 A notice says what happened to a user (a new seq, a read marker, an unread hint) and may carry the message
 events it announces, so a listener that expects exactly those seqs needs no database read; a missed notice
 costs latency, never a message (the database has everything by seq). Every process hears every user's
-notices (it may hold any user's connections), so the notices of one action, or of a whole group commit,
-travel together as one PUBLISH on one channel, in one of two shapes:
+notices (it may hold any user's connections), so the notices of one action, or of a whole commit, travel
+together as one PUBLISH on one channel (its shape: notice_payload.py).
 
-    [[uid, notice], ...]                                   hints, a logout: small, nothing shared
-    {"bodies": {key: body}, "notices": [[uid, notice], ...],   messages: each body once, however many
-     "fanout": [[key, [uid, ...], [seq, ...]], ...]}       members it reaches; an event in a notice is
-                                                           [seq, key] and is handed to listeners as
-                                                           {"type": "message", "seq": seq, "message": body}
-
-A group's message reaches hundreds of timelines with nothing else to say to them, so it goes in "fanout"
-(optional): its members and their seqs as two plain lists, not a notice each (for 500 members a third of the
-bytes, and far less to build and to parse); each local member's events are made from them on arrival.
-
-One listener thread per process reads that channel and hands each notice to its user's local listeners.
-The same code path works in-process (fakeredis) and across processes (Redis).
+One listener thread per process reads that channel and hands each notice to its user's local listeners, and
+each large group's events to the listeners of that group. The same code path works in-process (fakeredis) and
+across processes (Redis).
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -29,25 +19,26 @@ from collections.abc import Callable
 
 import redis
 
+from .hints import Hints
 from .keyvalue import Keys
+from .notice_payload import Payload
 
 log = logging.getLogger(__name__)
 Listener = Callable[[dict], None]
-HINTS_KEPT = 100  # per user
-HINTS_SECONDS = 120
 
 
 class Notifier:
     """Publish notices to users and deliver the notices of local users to their listeners."""
 
     def __init__(self, client: redis.Redis, keys: Keys):
-        self.client, self.keys = client, keys
+        self.client, self.keys, self.hints = client, keys, Hints(client, keys)
         self._listeners: dict[int, set[Listener]] = {}
         self._group_listeners: dict[int, set[Listener]] = {}  # a large group's gid -> this process's listeners
         self._watchers: list[tuple[str, Callable[[int, dict], None]]] = []  # (key, watcher): every user's
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self.heard: Callable[[str, list[str], int], None] | None = None  # (trace id, its mids, users held here)
 
     def publish(self, uid: int, notice: dict) -> None:
         """Send notice to every process that holds a listener of uid; keep its hints a while for pollers."""
@@ -56,47 +47,32 @@ class Notifier:
     def publish_many(self, notices: list[tuple[int, dict]], keep_hints: bool = True,
                      bodies: dict[str, dict] | None = None,
                      fanout: list[tuple[str, list[int], list[int]]] | None = None,
-                     groups: list[tuple[str, int, int]] | None = None) -> None:
+                     groups: list[tuple[str, int, int]] | None = None, stamp: dict | None = None) -> None:
         """Publish several (uid, notice) as one message, in one round trip.
 
-        keep_hints: also keep each notice's hints for HINTS_SECONDS, for pollers between two requests.
+        keep_hints: also keep each notice's hints a while (hints.py), for pollers between two requests.
         Without it the hints are live only (pushed to WebSockets), as a send's unread hint: a poller
         learns of the message itself by seq, and counts it.
         bodies: the messages the notices' events name by key ([seq, key]), each published once.
         fanout: (key, uids, seqs) of messages that reach many timelines: an event [seq, key] for each uid.
         groups: (key, gid, gseq) of messages in a large group's own timeline: heard by its members' listeners.
+        stamp: with bodies, {"at": the commit's time, "trace": an id}, either optional: each notice and group event
+        delivered from the payload carries them (the send-to-push latency, one message's trace across processes).
         """
-        shaped = notices if bodies is None else {"bodies": bodies, "notices": notices}
-        if fanout:
-            shaped["fanout"] = fanout
-        if groups:
-            shaped["groups"] = groups
-        payload = json.dumps(shaped, ensure_ascii=False, separators=(",", ":"))
+        payload = Payload(notices, bodies, fanout or [], groups or [], stamp or {}).encode()
         if not keep_hints:
             self.client.publish(self.keys.notices, payload)
             return
         with self.client.pipeline(transaction=False) as pipe:
             for uid, notice in notices:
-                for hint in notice.get("hints", ()):
-                    pipe.xadd(self.keys.hints(uid), {"h": json.dumps(hint, separators=(",", ":"))},
-                              maxlen=HINTS_KEPT, approximate=True)
                 if notice.get("hints"):
-                    pipe.expire(self.keys.hints(uid), HINTS_SECONDS)
+                    self.hints.keep(pipe, uid, notice["hints"])
             pipe.publish(self.keys.notices, payload)
             pipe.execute()
 
     def hints_after(self, uid: int, cursor: str | None) -> tuple[list[dict], str]:
-        """Return the hints for uid after cursor, and the cursor to ask from next.
-
-        Hints (read, delivered, unread) are live, not durable: a poller that was between two requests
-        when one was published finds it here for HINTS_SECONDS. Without a cursor, start from now.
-        """
-        key = self.keys.hints(uid)
-        if not cursor:
-            newest = self.client.xrevrange(key, "+", "-", count=1)
-            return [], newest[0][0] if newest else "0-0"
-        entries = self.client.xrange(key, "(" + cursor, "+", count=HINTS_KEPT)
-        return [json.loads(fields["h"]) for _, fields in entries], entries[-1][0] if entries else cursor
+        """Return the hints for uid after cursor, and the cursor to ask from next (hints.py)."""
+        return self.hints.after(uid, cursor)
 
     def wake_all(self) -> None:
         """Wake every local listener (a lost subscription, a shutdown): each re-reads what it waits for."""
@@ -201,53 +177,33 @@ class Notifier:
 
     def _dispatch(self, data: str) -> None:
         try:
-            payload = json.loads(data)
-            bodies = payload["bodies"] if isinstance(payload, dict) else None
-            notices = [(int(uid), notice) for uid, notice in (payload["notices"] if bodies is not None else payload)]
-            fanout = [(key, uids, seqs) for key, uids, seqs in (payload.get("fanout", ()) if bodies else ())]
-            timelines = [(key, int(gid), int(gseq)) for key, gid, gseq in (payload.get("groups", ()) if bodies else ())]
+            payload = Payload.decode(data)
         except (ValueError, TypeError, KeyError, AttributeError):
             log.warning("ignored a message on %s that is not a list of notices: %.80r", self.keys.notices, data)
             return
         for key, watcher in self._watchers:
-            for uid, notice in notices:
+            for uid, notice in payload.notices:
                 if key in notice:
                     watcher(uid, notice)
         with self._lock:  # who this process holds: only their notices are made and delivered
-            mine = {uid: notice for uid, notice in notices if uid in self._listeners}
-            reached = [(key, uids, seqs, self._listeners.keys() & uids) for key, uids, seqs in fanout]
-            held = mine.keys() | {uid for *_, here in reached for uid in here}
-            groups = {uid: list(self._listeners[uid]) for uid in held}
-        for key, uids, seqs, here in reached:
-            at = dict(zip(uids, seqs, strict=False)) if here else {}
-            for uid in here:
-                notice = mine.setdefault(uid, {"seq": 0})
-                notice.setdefault("events", []).append([at[uid], key])
-                notice["seq"] = max(notice.get("seq", 0), at[uid])
-        if timelines:
-            self._dispatch_groups(timelines, bodies)
-        for uid, notice in mine.items():
-            if bodies is not None and "events" in notice:  # in seq order, whichever part of the payload named them
-                notice["events"] = [{"type": "message", "seq": seq, "message": bodies[key]}
-                                    for seq, key in sorted(notice["events"])]
-            for listener in groups[uid]:
-                try:
-                    listener(notice)
-                except Exception:  # one broken listener must not silence the others
-                    log.exception("notice listener failed")
-
-    def _dispatch_groups(self, timelines: list[tuple[str, int, int]], bodies: dict) -> None:
-        """Hand each large group's events to this process's listeners of that group, in gseq order."""
+            held = set(self._listeners)
+            held_groups = set(self._group_listeners) if payload.groups else set()
+        notices = payload.for_users(held)
+        by_group = payload.for_groups(held_groups)
         with self._lock:
-            held = {gid: list(self._group_listeners.get(gid, ())) for _, gid, _ in timelines}
-        events: dict[int, list[dict]] = {}
-        for key, gid, gseq in timelines:
-            if held[gid]:
-                events.setdefault(gid, []).append({"type": "message", "group": gid, "gseq": gseq,
-                                                   "message": bodies[key]})
-        for gid, group_events in events.items():
-            for listener in held[gid]:
-                try:
-                    listener({"group_events": group_events})
-                except Exception:  # one broken listener must not silence the others
-                    log.exception("notice listener failed")
+            users = {uid: list(self._listeners.get(uid, ())) for uid in notices}
+            groups = {gid: list(self._group_listeners.get(gid, ())) for gid in by_group}
+        if "trace" in payload.stamp and self.heard is not None:
+            self.heard(payload.stamp["trace"], list(payload.bodies or ()), len(notices) + len(by_group))
+        for gid, events in by_group.items():
+            self._deliver(groups[gid], {"group_events": events, **payload.stamp})
+        for uid, notice in notices.items():
+            self._deliver(users[uid], notice)
+
+    @staticmethod
+    def _deliver(listeners: list[Listener], notice: dict) -> None:
+        for listener in listeners:
+            try:
+                listener(notice)
+            except Exception:  # one broken listener must not silence the others
+                log.exception("notice listener failed")

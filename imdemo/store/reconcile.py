@@ -19,8 +19,9 @@ class Reconciler:
         self.users, self.unread, self.counters = users, unread, counters
         self._lock = threading.Lock()
 
-    def reconcile(self) -> int:
-        """Recount every user, one locked row at a time so sends may go on; return how many users.
+    def reconcile(self, at_once: bool = False) -> int:
+        """Recount every user, one locked row at a time so sends may go on (at_once: all together, every row
+        held for the moment it takes: a start); return how many users.
 
         The ready marker is set first and checked last: a flush while recounting removes it, and the
         recount runs again, so no user is left with lost counters behind a marker that says all is well.
@@ -30,7 +31,9 @@ class Reconciler:
                 self.counters.mark_ready()
                 self.unread.rebuild_groups()
                 uids = self.users.all_uids()
-                for uid in uids:
+                if at_once:
+                    self.unread.rebuild_everyone(uids)
+                for uid in [] if at_once else uids:
                     self.unread.rebuild(uid)
                 if self.counters.is_ready():
                     return len(uids)
@@ -39,7 +42,7 @@ class Reconciler:
         """Recount every user before serving: the store may be empty (the embedded default, a flushed Redis)
         or a process may have died between a transaction's unread script and its commit."""
         started = time.monotonic()
-        users = self.reconcile()
+        users = self.reconcile(at_once=True)
         log.info("unread counters of %d users rebuilt from the database in %.0f ms", users,
                  (time.monotonic() - started) * 1000)
 

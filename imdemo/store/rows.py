@@ -11,14 +11,17 @@ import peewee
 
 from .database import is_sqlite
 from .errors import UnknownUser
-from .message import SYSTEM, Draft
+from .message import NEVER_UNREAD, Draft
 
-SENT, RECEIVED, NOTICE = 0, 1, 2  # im_msg_relation.type: a system message is a notice, never unread
+# im_msg_relation.type: a system message or a signal is a notice, never unread; a received message since
+# recalled is RECALLED, so every count of RECEIVED rows leaves it out (signals.py)
+SENT, RECEIVED, NOTICE, RECALLED = 0, 1, 2, 3
 CHUNK = 500  # rows or uids per statement: well inside every database's limit of bound parameters
 INSERT_RELATION = "INSERT INTO im_msg_relation (owner_uid, other_uid, mid, type, seq, create_time)"
 SQL = {
     "insert_content": "INSERT INTO im_msg_content (content, sender_id, recipient_id, msg_type, client_msg_id,"
-                      " create_time, gseq, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING mid",
+                      " create_time, gseq, event, fid, attachment, target_mid, mentions)"
+                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING mid",
 }
 
 
@@ -63,7 +66,7 @@ class Rows:
         """Insert the content row, stored once; return its mid."""
         row = self.db.execute_sql(self.sql["insert_content"], (
             draft.content, draft.sender, draft.conversation.peer, draft.kind, draft.client_msg_id, now, gseq,
-            draft.event)).fetchone()
+            draft.event, draft.fid, draft.attachment, draft.target, draft.mentions)).fetchone()
         return int(row[0])
 
     def index(self, mid: int, draft: Draft, seqs: dict[int, int], now: int) -> None:
@@ -80,7 +83,7 @@ class Rows:
 
 
 def _relation_type(draft: Draft, uid: int) -> int:
-    return NOTICE if draft.kind == SYSTEM else SENT if uid == draft.sender else RECEIVED
+    return NOTICE if draft.kind in NEVER_UNREAD else SENT if uid == draft.sender else RECEIVED
 
 
 def _chunks(items: list) -> list[list]:

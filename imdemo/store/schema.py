@@ -13,6 +13,7 @@ import peewee
 from playhouse.migrate import SchemaMigrator, migrate
 
 from .models import declare_models
+from .search_schema import create_search_index
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def upgrade(db: peewee.Database) -> list[str]:
                 migrate(migrator.add_column(table, field.column_name, field))
                 added.append(f"{table}.{field.column_name}")
     db.create_tables(models, safe=True)  # new tables, and the indexes of old ones that lack them
+    create_search_index(db)  # not a model: SQLite's FTS5 table or PostgreSQL's tsvector (search_schema.py)
     if added:
         log.info("schema upgraded in place: added %s", ", ".join(added))
     return added

@@ -1,17 +1,19 @@
 """Store layer: read raw state for the inspector: two users' rows in the course's four tables and their
 unread keys, or one group's rows (im_group, im_group_member, its latest messages and their relation rows)
-and each member's unread field; always next to the database's own count of what is unread."""
+and each member's unread field; always next to the database's own count of what is unread. A recall shows
+as its erased row (recalled_by), its own rows (target_mid) and RECALLED relation rows (type 3)."""
 from __future__ import annotations
 
 import peewee
 import redis
 
-from .conversation import Conversation
+from .conversation import GROUP, Conversation
 from .keyvalue import Keys
 
 ROWS = {
     "im_user": "SELECT uid, username, nickname, seq FROM im_user WHERE uid IN (?, ?) ORDER BY uid",
-    "im_msg_content": "SELECT mid, sender_id, recipient_id, content, client_msg_id, create_time FROM im_msg_content"
+    "im_msg_content": "SELECT mid, sender_id, recipient_id, msg_type, content, client_msg_id, create_time, target_mid,"
+                      " recalled_by, edited_at FROM im_msg_content"
                       " WHERE (sender_id = ? AND recipient_id = ?) OR (sender_id = ? AND recipient_id = ?)"
                       " ORDER BY mid DESC LIMIT 20",
     "im_msg_relation": "SELECT owner_uid, other_uid, mid, type, seq, create_time FROM im_msg_relation"
@@ -20,12 +22,17 @@ ROWS = {
     "im_msg_contact": "SELECT owner_uid, other_uid, mid, type, read_mid, create_time, update_time FROM im_msg_contact"
                       " WHERE (owner_uid = ? AND other_uid = ?) OR (owner_uid = ? AND other_uid = ?)",
 }
+SHOWN_MEMBERS = 50  # a large group's members are many: the inspector shows the longest-standing ones
 GROUP_ROWS = {
-    "im_group": "SELECT gid, name, owner_uid, gseq, last_mid, member_count, created_at FROM im_group WHERE gid = ?",
+    "im_group": "SELECT gid, name, owner_uid, gseq, last_mid, member_count, created_at, storage, counted,"
+                " switched_mid FROM im_group WHERE gid = ?",
     "im_group_member": "SELECT gid, uid, role, joined_mid, left_mid, read_mid, joined_at FROM im_group_member"
-                       " WHERE gid = ? ORDER BY joined_mid, uid",
-    "im_msg_content": "SELECT mid, sender_id, recipient_id, msg_type, gseq, content, event, client_msg_id, create_time"
-                      " FROM im_msg_content WHERE recipient_id = ? ORDER BY mid DESC LIMIT 10",
+                       f" WHERE gid = ? ORDER BY joined_mid, uid LIMIT {SHOWN_MEMBERS}",
+    "im_group_timeline": "SELECT gid, gseq, mid, sender_id, msg_type, counted FROM im_group_timeline"
+                         " WHERE gid = ? ORDER BY gseq DESC LIMIT 20",
+    "im_msg_content": "SELECT mid, sender_id, recipient_id, msg_type, gseq, content, event, client_msg_id, create_time,"
+                      " target_mid, recalled_by, edited_at, mentions FROM im_msg_content WHERE recipient_id = ?"
+                      " ORDER BY mid DESC LIMIT 10",
     "im_msg_relation": "SELECT owner_uid, other_uid, mid, type, seq, create_time FROM im_msg_relation"
                        " WHERE other_uid = ? ORDER BY mid DESC, owner_uid LIMIT 60",
 }
@@ -71,7 +78,20 @@ class StateReader:
         tables["im_group_member"] = self._rows(GROUP_ROWS["im_group_member"], (gid,))
         for table in ("im_msg_content", "im_msg_relation"):
             tables[table] = self._rows(GROUP_ROWS[table], (peer,))
-        return {"tables": tables, "unread": [self._member_unread(gid, row) for row in tables["im_group_member"]]}
+        large = bool(tables["im_group"][0]["storage"])
+        if large:  # its messages are in its own timeline; its members' unread is N - L
+            tables["im_group_timeline"] = self._rows(GROUP_ROWS["im_group_timeline"], (gid,))
+        count = self._member_unread_large if large else self._member_unread
+        return {"tables": tables, "storage": "read" if large else "write",
+                "unread": [count(gid, row) for row in tables["im_group_member"]]}
+
+    def _member_unread_large(self, gid: int, member: dict) -> dict:
+        """A large group's member: N - L in Redis beside the database's count from the group's timeline."""
+        uid, groups = int(member["uid"]), self.kinds[GROUP]
+        current = member["left_mid"] is None
+        counted = groups.large.count(uid, gid, int(member["read_mid"]))[1] if current else 0
+        return {"uid": uid, "member": current, "key": self.keys.large_accounted(uid), "field": str(gid),
+                "redis": groups.large_unread(uid).get(gid, 0), "database": counted}
 
     def _member_unread(self, gid: int, member: dict) -> dict:
         uid, conversation = int(member["uid"]), Conversation.group(gid)

@@ -23,8 +23,9 @@ def _clean(value):
         return HIDDEN
     if isinstance(value, str) and "session:" in value:
         return value.split("session:")[0] + "session:" + HIDDEN
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
+    if isinstance(value, (bytes, bytearray, memoryview)) or hasattr(value, "adapted"):  # psycopg2's Binary too
+        raw = bytes(getattr(value, "adapted", value))
+        return f"‹{len(raw):,} bytes›" if len(raw) > 64 else raw.decode("utf-8", "replace")
     return value
 
 
@@ -69,6 +70,16 @@ class Trace:
             return
         self._publish({"name": name, "info": {k: _clean(v) for k, v in info.items()}, "at": time.time(),
                        "steps": []})
+
+    def current(self) -> dict | None:
+        """The action this thread is recording, if any (none while nobody watches)."""
+        return getattr(self._local, "action", None)
+
+    def annotate(self, **info) -> None:
+        """Add to what the current action says of itself (why a shortcut was or was not given, say)."""
+        current = getattr(self._local, "action", None)
+        if current is not None:
+            current["info"].update({k: _clean(v) for k, v in info.items()})
 
     def step(self, kind: str, **data) -> None:
         current = getattr(self._local, "action", None)

@@ -12,7 +12,7 @@ import peewee
 
 from .conversation import Conversation
 from .counters import UnreadCounters
-from .database import write_transaction
+from .database import hold_every_user, write_transaction
 from .errors import UnknownUser
 from .large_counters import LargeCounters
 from .read_diffusion import ReadDiffusion
@@ -85,6 +85,18 @@ class UnreadCounts:
             in_t = self.counters.read(uid)[0]
         return in_t + sum(self.large.unread(uid).values())
 
+    def recount(self, uid: int, conversation: Conversation, changed_mid: int) -> tuple[int, int] | None:
+        """Inside a commit holding uid's row: a message at changed_mid no longer counts (recalled); unless uid
+        had read past it, count what uid has unread in the conversation from the rows and set it in Redis
+        (merged changes on their way skip what the count covered). Return (unread, total), or None."""
+        kind = self.kinds[conversation.kind]
+        mark = kind.read_mark(uid, conversation)
+        if mark is None or mark[1] >= changed_mid:
+            return None
+        newest, read_mid = mark
+        unread = kind.count_unread(uid, conversation, read_mid)
+        return unread, self.total(uid, kind.set_unread(uid, conversation, unread, newest))
+
     def rebuild(self, uid: int) -> None:
         """Recount uid's unread messages from the database into Redis, the row locked against sends."""
         with write_transaction(self.db):
@@ -95,10 +107,28 @@ class UnreadCounts:
             self.counters.replace(uid, {c.unread_field: n for c, n, _ in counts}, dict(g for g in guards if g))
             self.large.replace(uid, self.read_diffusion.accounted_of(uid))
 
+    def rebuild_everyone(self, uids: list[int]) -> None:
+        """rebuild() of every user at once, from a few set-based statements, with every user's row held for
+        the moment it takes (a start: 10,000 users in a second instead of ten)."""
+        with write_transaction(self.db):
+            hold_every_user(self.db)
+            counts: dict[int, dict[str, int]] = {}
+            covered: dict[int, dict[int, int]] = {}
+            for kind in self.kinds.values():
+                for uid, conversation, n, newest in kind.unread_of_everyone():
+                    counts.setdefault(uid, {})[conversation.unread_field] = n
+                    if (guard := kind.covered(conversation, newest)) is not None:
+                        covered.setdefault(guard[0], {})[uid] = guard[1]
+            accounted: dict[int, dict[int, int]] = {}
+            for uid, gid, value in self.read_diffusion.accounted_of_everyone():
+                accounted.setdefault(uid, {})[gid] = value
+            self.counters.replace_everyone(uids, counts, covered)
+            self.large.replace_everyone(uids, accounted)
+
     def rebuild_groups(self) -> None:
         """Set every large group's N and Q from the database."""
-        for gid, text_count, gseq in self.read_diffusion.groups():
-            self.large.set_group(gid, text_count, gseq)
+        for gid, counted, gseq in self.read_diffusion.groups():
+            self.large.set_group(gid, counted, gseq)
 
     def recount_after_failure(self, uid: int) -> None:
         """A transaction failed, maybe after its unread script ran (the commit itself can fail): Redis may be

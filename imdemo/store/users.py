@@ -66,6 +66,9 @@ class UserStore:
                 self.User.username.in_([name for name, _ in users])).tuples())
         return [by_name[name] for name, _ in users]
 
+    def set_password(self, uid: int, password_hash: str) -> None:
+        self.User.update(password_hash=password_hash).where(self.User.uid == uid).execute()
+
     def by_username(self, username: str) -> UserRow | None:
         user = self.User.get_or_none(self.User.username == username)
         return self._row(user) if user else None

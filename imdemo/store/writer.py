@@ -7,10 +7,12 @@ to the merged counting (merge.py): no caller is called back.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import peewee
 
+from ..metrics import NO_METRICS, NoMetrics
 from .announce import Announcer
 from .commit import Commit
 from .commit_queue import CommitQueue
@@ -19,7 +21,7 @@ from .database import write_transaction
 from .errors import UnknownUser
 from .group_changes import GroupChange
 from .merge import UnreadMerger
-from .message import SYSTEM, Draft, Stored
+from .message import NEVER_UNREAD, Draft, Stored
 from .unread import UnreadCounts
 
 log = logging.getLogger(__name__)
@@ -30,9 +32,11 @@ class MessageWriter:
 
     def __init__(self, db: peewee.Database, commit: Commit, announcer: Announcer, unread: UnreadCounts,
                  store_was_lost: Callable[[], None], merger: UnreadMerger | None = None,
-                 alone: Callable[[], bool] = lambda: False):
+                 alone: Callable[[], bool] = lambda: False, metrics: NoMetrics = NO_METRICS):
         self.db, self.commit, self.announcer, self.unread = db, commit, announcer, unread
         self.store_was_lost, self.merger = store_was_lost, merger
+        self.metrics = metrics  # imdemo/metrics.py: each commit's time and the messages it stored
+        self._took = 0.0  # seconds the last transaction took, for the metrics
         self.queue = CommitQueue(self._write, alone=alone)
 
     def append(self, draft: Draft) -> Stored:
@@ -109,9 +113,11 @@ class MessageWriter:
         """Run write(counted) in a write transaction; if it fails after the unread script moved counters
         (counted), recount those users from the database."""
         counted: set[int] = set()
+        started = time.perf_counter()
         try:
             with write_transaction(self.db, many_rows):
                 result = write(counted)
+            self._took = time.perf_counter() - started
         except Exception:
             self.commit.rolled_back()
             for uid in counted:
@@ -124,9 +130,10 @@ class MessageWriter:
         """What follows a commit: its announcement, and its group messages' merged unread counting."""
         if not created:
             return
+        self.metrics.committed(created, self._took)
         self.announcer.committed(created)
         if self.merger is not None:
-            merged = [s for s in created if s.message.kind != SYSTEM and
+            merged = [s for s in created if s.message.kind not in NEVER_UNREAD and s.seqs and  # in members' timelines
                       self.commit.kinds[s.message.conversation.kind].unread == "merged"]
             if merged:
                 self.merger.add(merged)

@@ -2,6 +2,7 @@
  * so two tabs of one browser can be two users. A conversation is named by its key (conversation.js):
  * `u<uid>` or `g<gid>`. */
 import {pathOf, sendingTo} from './conversation.js';
+import {newClientMsgId} from './dom.js';
 import {Wire} from './wire.js';
 
 const TOKEN_KEY = 'imdemo.token';
@@ -102,10 +103,36 @@ export class Api {
     return this.call('GET', '/api/contacts');
   }
 
-  /** Send to a conversation; a repeated clientMsgId answers with the message stored the first time. */
-  async send(key, content, clientMsgId) {
+  /** Send to a conversation; a repeated clientMsgId answers with the message stored the first time. With an
+   * attachment (a file id), content is its optional caption; a group's message may mention members: mentions
+   * is [uid, ...] or 'all'. */
+  async send(key, content, clientMsgId, {attachment = null, mentions = undefined} = {}) {
     const {path, body} = sendingTo(key);
-    return (await this.call('POST', path, {...body, content, client_msg_id: clientMsgId})).message;
+    const media = attachment === null ? {} : {attachment, content: content || undefined};
+    return (await this.call('POST', path, {...body, content, client_msg_id: clientMsgId, mentions, ...media}))
+      .message;
+  }
+
+  /** Recall (撤回) a message of a conversation (key: its cid); the message as it stands after. */
+  async recall(key, mid) {
+    const path = `/api/conversations/${key}/messages/${mid}/recall`;
+    return (await this.call('POST', path, {client_msg_id: newClientMsgId()})).message;
+  }
+
+  /** Give a message a new text; the message as it stands after. */
+  async edit(key, mid, content) {
+    const path = `/api/conversations/${key}/messages/${mid}`;
+    return (await this.call('PATCH', path, {content, client_msg_id: newClientMsgId()})).message;
+  }
+
+  /** Tell the others in a conversation that I am typing (a live hint; at most every 2 s, else 429). */
+  typing(key) {
+    return this.call('POST', `/api/conversations/${key}/typing`);
+  }
+
+  /** Mute or unmute a conversation, for me: {conversation, muted}. */
+  setMuted(key, muted) {
+    return this.call('PUT', `/api/conversations/${key}/settings`, {muted});
   }
 
   /** A page of one conversation, ascending: {messages, has_more} and, for 1:1, peer_read_mid and

@@ -1,7 +1,7 @@
 /** Pages: the entry point: show the login view or the messenger, and wire the tab's one sync loop to
  * the store and the views. Every change on screen flows sync loop -> store / chat view -> DOM. */
 import {Api, ApiError} from './api.js';
-import {ChatView} from './chat-view.js';
+import {AnchoredChatView} from './anchored-chat-view.js';
 import {ContactsView} from './contacts-view.js';
 import {LabPanel} from './lab.js';
 import {$, avatar, displayName} from './dom.js';
@@ -9,7 +9,9 @@ import {translate} from './i18n.js';
 import {mountLanguageSwitches} from './language-switch.js';
 import {LoginView} from './login-view.js';
 import {MemberPicker} from './member-picker.js';
+import {Notifications} from './notify.js';
 import {Outbox} from './outbox.js';
+import {SearchView} from './search-view.js';
 import {StatusView} from './status-view.js';
 import {Store} from './store.js';
 import {SyncLoop} from './sync.js';
@@ -55,8 +57,11 @@ async function startMessenger(me, config, login) {
   const loop = new SyncLoop(api, config, me.uid);
   const outbox = new Outbox(api);
   const picker = new MemberPicker(store);
-  const chat = new ChatView($('.chat', root), {api, store, outbox, picker, onClose: () => chat.close()});
+  const chat = new AnchoredChatView($('.chat', root), {api, store, outbox, picker, config,
+    onClose: () => chat.close(), maxUploadBytes: (config.max_upload_mb || 25) * 1024 * 1024});
+  const notifications = new Notifications($('.notify-ask', root), store, (key) => chat.open(key));
   new ContactsView($('.sidebar', root), store, (key) => chat.open(key));
+  new SearchView($('.sidebar', root), {api, store, onOpen: (key, mid) => chat.openAt(key, mid)});
   $('.new-group', root).addEventListener('click', async () => {
     const key = await picker.createGroup();
     if (key) chat.open(key);
@@ -67,10 +72,21 @@ async function startMessenger(me, config, login) {
   loop.addEventListener('message', (event) => {
     store.apply(event.detail);
     chat.onMessage(event.detail.message);
+    notifications.message(event.detail.message);
   });
-  for (const type of ['read', 'delivered', 'unread']) {
+  for (const type of ['read', 'delivered', 'unread', 'settings']) {
     loop.addEventListener(type, (event) => store.apply(event.detail));
   }
+  // Signals in the stream (lecture 9): a recall or an edit changes a message wherever it shows; typing is live.
+  loop.addEventListener('recalled', (event) => {
+    store.apply(event.detail);
+    chat.onRecalled(event.detail);
+  });
+  loop.addEventListener('edited', (event) => {
+    store.apply(event.detail);
+    chat.onEdited(event.detail.message);
+  });
+  loop.addEventListener('typing', (event) => chat.typing.show(event.detail));
   let loaded = false;
   loop.addEventListener('connected', (event) => {
     // Hints sent while we were away are lost: read the counts again, and resend what failed.

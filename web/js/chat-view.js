@@ -1,34 +1,57 @@
 /** Pages: the chat view: the open conversation, 1:1 or group (named by its key, u<uid> or g<gid>), newest
  * at the bottom; older pages load when scrolled to the top; live messages come from the sync loop;
  * opening it, and each message that arrives while it is on screen, marks the conversation read. A group
- * has a members panel; someone no longer in a group sees a note where the composer was. */
+ * has a members panel; someone no longer in a group sees a note where the composer was. Opened with unread
+ * messages, it lands on the first of them (first-unread.js; newer pages then load when scrolled to the
+ * bottom). Signals: a recall or an edit redraws its message, who types shows under the title, @ offers
+ * the group's members, and the header has the mute switch. */
+import {Attacher} from './attach.js';
+import {Attachments} from './attachment-view.js';
 import {Composer} from './composer.js';
 import {$} from './dom.js';
+import {landingPage} from './first-unread.js';
 import {GroupPanel} from './group-panel.js';
 import {i18n} from './i18n.js';
+import {MentionPicker} from './mentions.js';
+import {MessageActions} from './message-actions.js';
 import {MessageList} from './message-list.js';
+import {MuteToggle} from './mute.js';
+import {TypingSender, TypingView} from './typing.js';
 
 const PAGE = 30;
 const NEAR_EDGE = 80;  // pixels: "at the top" loads older messages, "at the bottom" follows new ones
 
 export class ChatView {
-  constructor(root, {api, store, outbox, picker, onClose}) {
+  constructor(root, {api, store, outbox, picker, onClose, config = {}, maxUploadBytes}) {
     this.root = root;
     this.api = api;
     this.store = store;
     this.outbox = outbox;
     this.ol = $('.messages', root);
-    this.list = new MessageList(this.ol, store.me, store.nameOf);
+    this.list = new MessageList(this.ol, store.me, store.nameOf, new Attachments(api));
+    this.attacher = new Attacher(root, {api, outbox, currentKey: () => this.key, maxBytes: maxUploadBytes});
+    this.actions = new MessageActions({api, store, recallWindow: config.recall_window,
+      onChanged: (message) => this.list.update(message)});
+    this.list.decorate = (item, message) => this.actions.decorate(item, message);
     this.composer = new Composer($('.composer', root), (text) => this.send(text));
+    this.mentions = new MentionPicker($('.composer', root), store);
+    this.typing = new TypingView($('.typing', root), store);
+    this.typingSender = new TypingSender(api);
+    this.composer.box.addEventListener('input', () => this.typingSender.input(this.key, this.composer.box.value));
+    this.mute = new MuteToggle($('.mute-toggle', root), store);
     this.panel = new GroupPanel($('.group-panel', root), $('.members-toggle', root), {store, picker});
     this.key = null;
     this.loaded = false;  // the first page of the open conversation has arrived
     this.hasMore = false;
+    this.hasNewer = false;  // landed on the first unread: newer pages wait below, loaded by scrolling down
     this.loading = false;
     this.generation = 0;  // bumped by each open, so an answer for a conversation left behind is ignored
     this.readTimer = null;
     this.readUpTo = 0;  // the newest mid this view has marked read
-    this.ol.addEventListener('scroll', () => this.loadOlder());
+    this.ol.addEventListener('scroll', () => {
+      this.loadOlder();
+      this.loadNewer();
+    });
     store.addEventListener('marks', () => this.key !== null && this.list.setMarks(store.marks(this.key)));
     store.addEventListener('conversation', (event) => event.detail === this.key && this.showHeader());
     i18n.addEventListener('change', () => this.key !== null && this.showHeader());
@@ -38,26 +61,36 @@ export class ChatView {
     document.addEventListener('visibilitychange', () => this.readSoon());
   }
 
-  async open(key) {
+  async open(key, {newest = false} = {}) {
     const generation = ++this.generation;
+    const contact = this.store.conversation(key);  // what is unread, before the click clears it
+    const landing = {unread: newest ? 0 : contact.unread, readMid: contact.read_mid || 0, me: this.store.me.uid};
     this.key = key;
     this.readUpTo = 0;
     this.store.setOpen(key);
     this.store.clearUnread(key);  // the badge drops on the click; the read itself follows the first page
-    this.list.clear(this.store.conversation(key));
+    this.list.clear(contact);
     this.panel.show(key);
+    this.actions.key = key;
+    this.mentions.setConversation(key);
+    this.typing.open(key);
+    this.mute.show(key);
     this.showHeader();
     this.composer.focus();
     this.list.setMarks(this.store.marks(key));
     this.setHasMore(false);
+    this.hasNewer = false;
     for (const item of this.outbox.pendingFor(key)) this.showPending(item);
     this.loading = true;
+    let line = null;
     try {
-      const page = await this.api.history(key, {limit: PAGE});
+      const {page, hasNewer, firstUnread} = await this.firstPage(key, landing);
       if (generation !== this.generation) return;
       for (const message of page.messages) this.list.upsert(message);
       this.store.notePage(key, page);
       this.setHasMore(page.has_more);
+      this.hasNewer = hasNewer;
+      line = firstUnread && this.list.markFirstUnread(firstUnread.mid);
       this.loaded = true;
     } catch (error) {
       this.loaded = false;  // resume() tries again once the connection is back
@@ -65,9 +98,22 @@ export class ChatView {
     } finally {
       if (generation === this.generation) this.loading = false;
     }
-    this.scrollToBottom();
+    this.land(line);
     this.readSoon(true);
     this.fillViewport();
+  }
+
+  /** The page a conversation opens on: from its first unread message, else its newest (first-unread.js);
+   * anchored-chat-view.js opens one at a message. {page, hasNewer, firstUnread}. */
+  firstPage(key, landing) {
+    return landingPage(this.api, key, landing, PAGE);
+  }
+
+  /** Where the reader is put once the first page is in: the "new messages" line at the top, else the newest
+   * message. */
+  land(line) {
+    if (line) this.ol.scrollTop += line.getBoundingClientRect().top - this.ol.getBoundingClientRect().top;
+    else this.scrollToBottom();
   }
 
   /** After a reconnect: load the open conversation if its first page never came. */
@@ -105,7 +151,9 @@ export class ChatView {
   /** A message from the sync loop or a send answer: show it if it belongs here, read it if it is theirs. */
   onMessage(message) {
     if (this.key === null || this.store.conversationOf(message) !== this.key) return;
+    this.typing.heard(message);
     if (this.hasMore && message.mid < this.list.firstMid()) return;  // belongs to a page not loaded yet
+    if (this.hasNewer) return;  // below pages not loaded yet: they bring it
     const mine = message.from === this.store.me.uid;
     const follow = mine || this.nearBottom();
     if (!this.list.upsert(message)) return;
@@ -113,9 +161,21 @@ export class ChatView {
     if (!mine && message.kind !== 'system') this.readSoon();  // a system message is never unread
   }
 
+  /** A recall ({conversation, mid, by}) or an edit (the message as it stands) of a message shown here. */
+  onRecalled({conversation, mid, by}) {
+    const message = conversation === this.key && this.list.messages.get(mid);
+    if (message) this.list.update({...message, content: '', recalled_by: by});
+  }
+
+  onEdited(message) {
+    if (this.key !== null && this.store.conversationOf(message) === this.key) this.list.update(message);
+  }
+
   send(text) {
     if (this.key === null) return;
-    this.outbox.send(this.key, text);
+    this.outbox.send(this.key, text, {mentions: this.mentions.take(text)});
+    this.typingSender.sent(this.key);
+    if (this.hasNewer) this.open(this.key, {newest: true});  // my message goes at the bottom: show it there
     this.scrollToBottom();
   }
 
@@ -158,6 +218,24 @@ export class ChatView {
       this.ol.classList.remove('loading-older');
     }
     this.fillViewport();
+  }
+
+  /** Landed on the first unread: load the next newer page when scrolled near the bottom. */
+  async loadNewer() {
+    if (this.loading || !this.hasNewer || !this.nearBottom()) return;
+    const generation = this.generation;
+    this.loading = true;
+    try {
+      const page = await this.api.history(this.key, {after: this.list.lastMid(), limit: PAGE});
+      if (generation !== this.generation) return;
+      for (const message of page.messages) this.list.upsert(message);
+      this.hasNewer = page.has_more;
+    } catch (error) {
+      console.warn('imdemo: could not load newer messages:', error.message);
+    } finally {
+      if (generation === this.generation) this.loading = false;
+    }
+    this.readSoon();
   }
 
   /** A first page too short to scroll cannot be scrolled to the top: load more until it can. */

@@ -1,9 +1,14 @@
 /** Pages: the contacts view: recent contacts newest first, people and groups alike (avatar, name, last
  * message, its time, an unread badge), everyone else to start a conversation, and the total unread, also
- * in the tab title. Each entry opens its conversation by key (u<uid> or g<gid>). */
+ * in the tab title. Each entry opens its conversation by key (u<uid> or g<gid>). A muted conversation keeps
+ * a dot instead of a number and stays out of the total; a group where someone mentioned me says so until
+ * I read it; a recalled last message shows who recalled it. */
+import {mediaPreview} from './attachment-view.js';
 import {userKey} from './conversation.js';
 import {$, avatar, displayName, el, shortTime} from './dom.js';
 import {i18n, locale, t} from './i18n.js';
+import {recalledNodes} from './recall.js';
+import {shownTotal} from './store-signals.js';
 
 export class ContactsView {
   constructor(root, store, onOpen) {
@@ -27,7 +32,7 @@ export class ContactsView {
     const everyone = [...this.store.users.values()]
       .sort((a, b) => displayName(a).localeCompare(displayName(b), locale()));  // in Chinese: by pinyin
     this.everyoneList.replaceChildren(...everyone.map((user) => this.userItem(user)));
-    this.showTotal(this.store.total);
+    this.showTotal(shownTotal(this.store));
   }
 
   showTotal(total) {
@@ -38,19 +43,24 @@ export class ContactsView {
 
   contactItem(conversation) {
     const {last_message: last, unread} = conversation;
-    const {who, text, nodes} = conversation.preview(last);  // nodes: a group's system line, in our words
-    const badge = unread > 0
-      ? el('span', {class: 'badge', text: unread > 99 ? '99+' : String(unread), title: t('contacts.badge', {count: unread})})
+    const {who, text, nodes} = last.recalled_by !== undefined  // nodes: our words, with names as data
+      ? {who: null, nodes: recalledNodes(last, this.store.nameOf)} : conversation.preview(last);
+    const badge = unread > 0 ? badgeOf(unread, conversation.muted) : null;
+    const mentioned = conversation.mentioned
+      ? el('span', {class: 'mention-mark', text: t('contacts.mentioned')}) : null;
+    const mutedMark = conversation.muted
+      ? el('span', {class: 'muted-mark', role: 'img', 'aria-label': t('contacts.muted'), title: t('contacts.muted')})
       : null;
     return el('li', {},
       el('button', {type: 'button', class: `contact${conversation.isGroup ? ' group' : ''}`, dataset: {key: conversation.key}, 'aria-current': this.current(conversation.key)},
         conversation.avatar(),
         el('span', {class: 'contact-main'},
           el('span', {class: 'contact-line'},
-            el('strong', {class: 'contact-name', translate: 'no', text: conversation.title}),
+            el('strong', {class: 'contact-name', translate: 'no', text: conversation.title}), mutedMark,
             el('time', {class: 'contact-time', datetime: last.created_at, text: shortTime(last.created_at)})),
           el('span', {class: 'contact-line'},
-            el('span', {class: 'preview', translate: nodes ? undefined : 'no'}, this.speaker(who), ...(nodes || [text])),
+            el('span', {class: 'preview', translate: nodes ? undefined : 'no'}, mentioned, this.speaker(who),
+              ...(nodes || [mediaPreview(last, text)])),
             badge))));
   }
 
@@ -73,4 +83,11 @@ export class ContactsView {
   current(key) {
     return key === this.store.openKey ? 'true' : undefined;
   }
+}
+
+/** An unread badge: the number, or, for a muted conversation, a dot that says it in words. */
+function badgeOf(unread, muted) {
+  const title = t('contacts.badge', {count: unread});
+  if (muted) return el('span', {class: 'badge dot', role: 'img', title, 'aria-label': title});
+  return el('span', {class: 'badge', text: unread > 99 ? '99+' : String(unread), title});
 }

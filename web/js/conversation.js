@@ -44,13 +44,16 @@ export class UserConversation {
     this.unread = 0;
     this.peer_read_mid = 0;
     this.delivered_mid = 0;
+    this.read_mid = 0;  // how far I have read: the first unread lies after it (first-unread.js)
+    this.muted = false;  // no notification, a dot for a badge, out of the title's count
+    this.mentioned = false;  // only groups have mentions
   }
 
   /** Take a snapshot entry from GET /api/contacts, keeping a delivered mark this tab heard since. */
   static from(entry, before) {
     const conversation = new UserConversation(entry.user);
     Object.assign(conversation, {last_message: entry.last_message, unread: entry.unread,
-      peer_read_mid: entry.peer_read_mid,
+      peer_read_mid: entry.peer_read_mid, read_mid: entry.read_mid || 0, muted: Boolean(entry.muted),
       delivered_mid: Math.max(entry.peer_delivered_mid || 0, before?.delivered_mid || 0)});
     return conversation;
   }

@@ -26,12 +26,16 @@ export class GroupConversation {
     this.members = [];  // [{user, role, read_mid}] as GET /api/groups/<gid> last said
     this.reads = new Map();  // uid -> read_mid of each other current member
     this.ticket = 0;  // the newest request for the members: an older answer never lands on a newer one
+    this.read_mid = 0;  // how far I have read: the first unread lies after it (first-unread.js)
+    this.muted = false;  // no notification, a dot for a badge, out of the title's count
+    this.mentioned = false;  // someone mentioned me (or everyone) past read_mid: "[Mentioned]"
   }
 
   static from(entry, before, me, nameOf) {
     const conversation = new GroupConversation(entry.group, me, nameOf);
     Object.assign(conversation, {last_message: entry.last_message, unread: entry.unread, member: entry.member,
-      members: before?.members || [], reads: before?.reads || new Map(), ticket: before?.ticket || 0});
+      members: before?.members || [], reads: before?.reads || new Map(), ticket: before?.ticket || 0,
+      read_mid: entry.read_mid || 0, muted: Boolean(entry.muted), mentioned: Boolean(entry.mentioned)});
     return conversation;
   }
 

@@ -3,6 +3,7 @@
 // words come from the language tables; what the server traced (names, SQL, keys, rows) is data, marked
 // translate="no", and stays as it is in either language.
 import {i18n, locale, t, translate} from "./i18n.js";
+import {phrase} from "./dom.js";
 import {mountLanguageSwitches} from "./language-switch.js";
 
 const NOISE = /^(GET \/api\/sync|GET \/api\/unread|WebSocket frame|WebSocket events_after|WebSocket acknowledge)/;
@@ -68,6 +69,10 @@ function actionView(action) {
   const time = el("time", "muted", when.toLocaleTimeString(locale()));
   time.dateTime = when.toISOString();
   head.append(data("strong", "", action.name), " ", time);
+  if (action.trace) {  // its way across processes is in the traces pane
+    head.append(" ", el("span", "trace-chip"));
+    head.lastChild.append(...phrase("inspect.traces.trace", {id: data("code", "", action.trace)}));
+  }
   const gloss = GLOSSES.find(([pattern]) => pattern.test(action.name));
   if (gloss) head.append(" ", el("span", "gloss", t(gloss[1])));
   const info = Object.entries(action.info).map(([k, v]) => `${k} ${show(v)}`).join(" · ");
@@ -168,10 +173,14 @@ function renderGroup({ok, body}) {
     : t("group.inspect.agrees");
   verdict.className = `verdict ${differing.length ? "bad" : "good"}`;
   const unread = document.getElementById("unread");
-  unread.replaceChildren(el("h3", "", t("group.inspect.unread", {field: `g${body.tables.im_group[0].gid}`})));
+  const group = body.tables.im_group[0], large = body.storage === "read";
+  unread.replaceChildren(el("p", "storage", t(large ? "group.inspect.read_diffusion" : "group.inspect.write_diffusion",
+                                              {members: group.member_count, large_at: body.large_at})),
+    el("h3", "", t(large ? "group.inspect.unread_large" : "group.inspect.unread", {field: `g${group.gid}`})));
   for (const u of body.unread) {
     const line = el("div", `change${body.differences.includes(u.uid) ? " differs" : ""}`);
-    line.append(data("span", "", `${u.key} ${u.field} = ${u.redis}`), ` · ${t("group.inspect.database", {n: u.database})}`,
+    const shown = large ? `g${group.gid}_N − ${u.key}[${u.field}] = ${u.redis}` : `${u.key} ${u.field} = ${u.redis}`;
+    line.append(data("span", "", shown), ` · ${t("group.inspect.database", {n: u.database})}`,
       u.waiting ? ` · ${t("group.inspect.waiting", {n: u.waiting})}` : "",  // merged changes (--unread-merge)
       u.member ? "" : ` · ${t("group.inspect.former")}`);
     line.dataset.uid = String(u.uid);
@@ -179,6 +188,33 @@ function renderGroup({ok, body}) {
   }
   const tables = document.getElementById("tables");
   tables.replaceChildren(...Object.entries(body.tables).map(([name, rows]) => tableView(name, rows)));
+}
+
+/** Show the recent uploads: each one's row, the chunk rows holding its bytes, the file it became (the server's
+ * finding) and the messages that carry it. */
+async function showUploads(event) {
+  if (event) event.preventDefault();
+  showState = showUploads;
+  const response = await fetch("/api/inspect/uploads");
+  lastState = {ok: response.ok, body: await response.json(), render: renderUploads};
+  renderUploads(lastState);
+}
+
+function renderUploads({ok, body}) {
+  const verdict = verdictLine({ok, body});
+  if (!verdict) return;
+  verdict.textContent = body.uploads.length ? t("inspect.uploads.count", {n: body.uploads.length})
+    : t("inspect.uploads.none");
+  verdict.className = "verdict";
+  document.getElementById("unread").replaceChildren();
+  const tables = document.getElementById("tables");
+  tables.replaceChildren(...body.uploads.flatMap((one) => {
+    const [upload] = one.im_upload;
+    const head = el("h3", "upload-head", t(upload.fid ? "inspect.uploads.file" : "inspect.uploads.partial",
+      {offset: upload.offset, length: upload.length, chunks: one.im_blob_chunk.length}));
+    head.prepend(data("code", "", upload.name), " · ");
+    return [head, ...Object.entries(one).map(([name, rows]) => tableView(name, rows))];
+  }));
 }
 
 /** Draw what is on screen again in the language just chosen; nothing is fetched again. */
@@ -196,6 +232,7 @@ hideNoise.addEventListener("change", () => {
 document.getElementById("clear").addEventListener("click", () => actionsList.replaceChildren());
 document.getElementById("pair").addEventListener("submit", showPair);
 document.getElementById("group").addEventListener("submit", showGroup);
+document.getElementById("uploads").addEventListener("submit", showUploads);
 setInterval(() => showState(), 2000);
 showPair();
 pollActions();

@@ -101,7 +101,7 @@ class LabSocket {
         continue;
       }
       lab.observe?.({way: 'in', conn: this.id, frame, cursor});
-      if (frame.type === 'message' && frame.seq === cursor + 1) cursor = frame.seq;  // as the loop moves it
+      if (frame.seq !== undefined && frame.seq === cursor + 1) cursor = frame.seq;  // as the loop moves it
       kept.push(frame);
     }
     if (kept.length === frames.length) this.onmessage?.(event);

@@ -1,10 +1,13 @@
 /** Pages: the messages of the open conversation, oldest at the top: stored messages in mid order, each
  * shown once however it arrives (history page, sync event, send answer), then this tab's messages
  * still on their way. Own messages carry a mark: sending, failed, sent, delivered or read; in a group,
- * "read by k of n" too. A group shows who said what, and its membership changes as lines of their own. */
+ * "read by k of n" too. A group shows who said what, and its membership changes as lines of their own.
+ * A recalled message is a line saying who recalled it, an edited one says so beside its time, and a
+ * conversation opened with unread messages has a "new messages" line above the first of them. */
 import {clockTime, dayLabel, el} from './dom.js';
 import {eventNodes} from './group-events.js';
 import {i18n, t} from './i18n.js';
+import {recalledNodes} from './recall.js';
 
 const MARKS = {
   sending: ['◷', 'mark.sending'],
@@ -15,14 +18,16 @@ const MARKS = {
 };
 
 export class MessageList {
-  constructor(ol, me, nameOf) {
+  constructor(ol, me, nameOf, attachments) {
     this.ol = ol;
     this.me = me;
     this.nameOf = nameOf;  // uid -> the name this page knows them by
+    this.attachments = attachments;  // draws the file a message carries (attachment-view.js)
     this.byMid = new Map();  // mid -> li
     this.messages = new Map();  // mid -> message, to say system lines and "read by" again in a new language
     this.marks = {read: 0, delivered: 0};
     this.group = false;  // a group's messages name their senders
+    this.decorate = null;  // (item, message) -> adds what may be done to it (message-actions.js)
     i18n.addEventListener('change', () => this.relabel());
   }
 
@@ -59,10 +64,32 @@ export class MessageList {
     return true;
   }
 
+  /** Show a stored message again, in its place, as it stands now (recalled, edited); false if not shown. */
+  update(message) {
+    const old = this.byMid.get(message.mid);
+    if (!old) return false;
+    const item = this.item(message, message.from === this.me.uid ? this.stateOf(message.mid) : null);
+    item.dataset.mid = String(message.mid);
+    old.replaceWith(item);
+    this.byMid.set(message.mid, item);
+    this.messages.set(message.mid, message);
+    return true;
+  }
+
+  /** The "new messages" line, above the first unread message. */
+  markFirstUnread(mid) {
+    this.ol.querySelector('li.new-messages')?.remove();
+    const first = this.byMid.get(mid);
+    if (!first) return null;
+    const line = el('li', {class: 'new-messages', role: 'separator'}, el('span', {text: t('chat.new_messages')}));
+    first.before(line);
+    return line;
+  }
+
   /** Show (or update) a message of this tab that the server has not confirmed yet. */
-  showPending({id, content, state, created_at: createdAt, onRetry}) {
+  showPending({id, content, state, created_at: createdAt, onRetry, file}) {
     if (this.ol.querySelector(`li[data-pending="${CSS.escape(id)}"]`)) this.dropPending(id);
-    const item = this.item({from: this.me.uid, content, created_at: createdAt}, state);
+    const item = this.item({from: this.me.uid, content, created_at: createdAt, attachment: file}, state);
     item.dataset.pending = id;
     if (state === 'failed') {
       item.querySelector('.meta').append(el('button', {type: 'button', class: 'retry', text: t('message.retry'), onclick: onRetry}));
@@ -112,19 +139,32 @@ export class MessageList {
 
   item(message, state) {
     if (message.kind === 'system') return this.systemLine(message);
+    if (message.recalled_by !== undefined) return this.recalledLine(message);
     const mine = message.from === this.me.uid;
     const meta = el('span', {class: 'meta'}, el('time', {datetime: message.created_at, text: clockTime(message.created_at)}));
     const sender = this.group && !mine ? el('span', {class: 'sender', translate: 'no', text: this.nameOf(message.from)})
       : null;
     const item = el('li', {class: `msg ${mine ? 'mine' : 'theirs'}`, dataset: {day: dayLabel(message.created_at)}},
-      el('div', {class: 'bubble'}, sender, el('p', {class: 'text', translate: 'no', text: message.content}), meta));
+      el('div', {class: 'bubble'}, sender, message.attachment ? this.attachments.node(message.attachment) : null,
+        message.content || !message.attachment ? el('p', {class: 'text', translate: 'no', text: message.content}) : null,
+        meta));
+    if (message.edited_at) meta.prepend(el('span', {class: 'edited', title: message.edited_at, text: t('message.edited')}));
     if (mine) {
       meta.append(el('span', {class: 'mark'}));
       if (this.group && message.mid) meta.prepend(el('span', {class: 'read-by', hidden: true}));
       if (this.group && message.mid) this.mark(item, message.mid);
       else setMark(item, state);
     }
+    if (this.decorate && message.mid) this.decorate(item, message);
     return item;
+  }
+
+  /** Where a recalled message was: who recalled it, at the time it was sent. */
+  recalledLine(message) {
+    return el('li', {class: 'system recalled', dataset: {day: dayLabel(message.created_at)}},
+      el('span', {class: 'system-line'},
+        el('span', {class: 'system-text'}, ...recalledNodes(message, this.nameOf)),
+        el('time', {datetime: message.created_at, text: clockTime(message.created_at)})));
   }
 
   /** A membership change of a group: a line of its own, in the page's language, with its time. */
@@ -148,11 +188,20 @@ export class MessageList {
       const message = this.messages.get(mid);
       if (message.kind === 'system') {
         item.querySelector('.system-text').replaceChildren(...eventNodes(message.event, this.nameOf, message.content));
+      } else if (message.recalled_by !== undefined) {
+        item.querySelector('.system-text').replaceChildren(...recalledNodes(message, this.nameOf));
       } else if (item.querySelector('.read-by')) {
         this.mark(item, mid);
       }
     }
     for (const button of this.ol.querySelectorAll('button.retry')) button.textContent = t('message.retry');
+    for (const edited of this.ol.querySelectorAll('.edited')) edited.textContent = t('message.edited');
+    for (const more of this.ol.querySelectorAll('.msg-more')) {
+      more.title = t('message.actions');
+      more.setAttribute('aria-label', more.title);
+    }
+    const line = this.ol.querySelector('li.new-messages span');
+    if (line) line.textContent = t('chat.new_messages');
     this.placeDays();
   }
 
@@ -161,10 +210,12 @@ export class MessageList {
     for (const heading of this.ol.querySelectorAll('li.day')) heading.remove();
     let day = null;
     for (const item of [...this.ol.children]) {
+      if (item.classList.contains('new-messages')) continue;  // it goes with the message below it
       if (item.dataset.day !== day) {
         day = item.dataset.day;
         const date = item.querySelector('time').dateTime;
-        this.ol.insertBefore(el('li', {class: 'day'}, el('time', {datetime: date, text: day})), item);
+        const above = item.previousElementSibling?.classList.contains('new-messages') ? item.previousElementSibling : item;
+        this.ol.insertBefore(el('li', {class: 'day'}, el('time', {datetime: date, text: day})), above);
       }
     }
   }

@@ -13,9 +13,12 @@ export class Outbox extends EventTarget {
     this.items = new Map();  // client_msg_id -> {id, to (a conversation key), content, state, created_at, error, retryable}
   }
 
-  /** Queue a message to a conversation and send it; 'update' and 'sent' events tell how it goes. */
-  send(to, content) {
-    const item = {id: newClientMsgId(), to, content, state: 'sending', created_at: new Date().toISOString()};
+  /** Queue a message to a conversation and send it; 'update' and 'sent' events tell how it goes. A file is
+   * sent as {attachment: fid, file: the file as shown while it goes}; a group's message may mention members
+   * ({mentions: [uid, ...] or 'all'}). */
+  send(to, content, {attachment = null, file = null, mentions = undefined} = {}) {
+    const item = {id: newClientMsgId(), to, content, attachment, file, mentions, state: 'sending',
+      created_at: new Date().toISOString()};
     this.items.set(item.id, item);
     this.attempt(item);
     return item;
@@ -25,7 +28,8 @@ export class Outbox extends EventTarget {
     this.update(item, 'sending');
     for (;;) {
       try {
-        const message = await this.api.send(item.to, item.content, item.id);
+        const message = await this.api.send(item.to, item.content, item.id,
+          {attachment: item.attachment, mentions: item.mentions});
         this.items.delete(item.id);
         this.dispatchEvent(new CustomEvent('sent', {detail: {item, message}}));
         return;

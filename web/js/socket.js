@@ -83,7 +83,7 @@ class Session {
     if (messages) this.send({type: 'ack', seq: this.link.since()});
   }
 
-  /** Handle one event or answer; return 1 for a message event (to acknowledge), else 0. */
+  /** Handle one event or answer; return 1 for an event with a seq (to acknowledge), else 0. */
   take(frame) {
     if (frame.type === 'welcome') {
       this.heartbeat = Number(frame.heartbeat) || this.heartbeat;
@@ -91,9 +91,9 @@ class Session {
       this.link.connected();
     } else if (frame.type === 'error') {
       console.warn('imdemo: the server refused a frame:', frame.code, frame.message);
-    } else if (frame.type !== 'pong' && frame.type !== 'sent') {
+    } else if (frame.type !== 'pong' && frame.type !== 'sent' && frame.type !== 'changed') {
       this.link.deliver([frame]);
-      return frame.type === 'message' ? 1 : 0;
+      return frame.seq !== undefined ? 1 : 0;  // a message, a recall, an edit: durable, acknowledged
     }
     return 0;
   }

@@ -16,6 +16,7 @@ import {UserConversation, groupKey, keyNamed, keyOf, userKey} from './conversati
 import {displayName} from './dom.js';
 import {GroupConversation} from './group-conversation.js';
 import {t} from './i18n.js';
+import {applyEdited, applyRecalled, applySettings, mentionsMe} from './store-signals.js';
 
 export class Store extends EventTarget {
   constructor(api, me) {
@@ -91,6 +92,9 @@ export class Store extends EventTarget {
     else if (event.type === 'read') this.applyRead(event);
     else if (event.type === 'delivered') this.notePeer(userKey(event.to), {delivered: event.up_to});
     else if (event.type === 'unread') this.applyUnread(event.conversation);
+    else if (event.type === 'recalled') applyRecalled(this, event);
+    else if (event.type === 'edited') applyEdited(this, event.message);
+    else if (event.type === 'settings') applySettings(this, event);
   }
 
   applyMessage(message) {
@@ -99,9 +103,10 @@ export class Store extends EventTarget {
     if (contact.last_message && message.mid <= contact.last_message.mid) return;
     contact.last_message = message;
     if (message.kind === 'system') this.applySystem(contact, message);
-    else if (message.from !== this.me.uid && !this.isReading(key)) {
+    else if (message.from !== this.me.uid && !this.isReading(key) && message.recalled_by === undefined) {
       contact.unread += 1;
       this.total += 1;
+      if (mentionsMe(message, this.me.uid)) contact.mentioned = true;
     }
     this.changed();
   }
@@ -190,9 +195,10 @@ export class Store extends EventTarget {
   /** Drop a conversation's badge and its share of the total at once; markRead tells the server. */
   clearUnread(key) {
     const contact = this.contacts.get(key);
-    if (!contact || !contact.unread) return;
+    if (!contact || (!contact.unread && !contact.mentioned)) return;
     this.total = Math.max(0, this.total - contact.unread);
     contact.unread = 0;
+    contact.mentioned = false;  // read: a mention there is read too
     this.changed();
   }
 
@@ -200,7 +206,9 @@ export class Store extends EventTarget {
    * am no longer in: it counts nothing unread for me any more). */
   async markRead(key, upTo) {
     this.clearUnread(key);
-    if (!this.conversation(key).canSend) return;
+    const contact = this.conversation(key);
+    if (!contact.canSend) return;
+    contact.read_mid = Math.max(contact.read_mid || 0, upTo || 0);
     try {
       await this.api.markRead(key, upTo);
     } catch (error) {

@@ -1,8 +1,10 @@
 /** Pages: the tab's one sync loop. It keeps the seq cursor, runs the chosen transport, reconnects with
  * backoff when the connection is lost, and hands each event to the views as a DOM event of its type
- * ('message', 'read', 'delivered', 'unread'), plus 'status', 'connected' and 'unauthorized'.
+ * ('message', 'recalled', 'edited', 'read', 'delivered', 'unread', 'settings', 'typing'), plus 'status',
+ * 'connected' and 'unauthorized'.
  *
- * The cursor is the only thing a transport needs to resume: every message event has the user's seq,
+ * The cursor is the only thing a transport needs to resume: every message event (a recall, an edit too:
+ * signals travel in the same stream, lecture 9) has the user's seq,
  * an event at or below the cursor was processed already and is dropped, so a resend or an overlap
  * after a reconnect never shows twice. It is kept in sessionStorage, so a reload resumes too.
  *
@@ -144,7 +146,7 @@ export class SyncLoop extends EventTarget {
   deliver(events) {
     this.heardAt = Date.now();
     for (const event of events) {
-      if (event.type === 'message') {
+      if (event.seq !== undefined) {  // durable: a message, a recall, an edit (hints have no seq)
         if (event.seq <= this.cursor) continue;
         // Seqs have no gaps: one past a gap waits for the one before it (a frame lost on the way),
         // which the server sends again, since the ACK (the cursor) does not cover it.

@@ -61,7 +61,7 @@ export class RowWriter {
 
   frameIn({conn, frame, fate, cursor}) {
     const what = frame.type;
-    if (what === 'message') return this.message(conn, frame.seq, fate, cursor);
+    if (frame.seq !== undefined) return this.message(conn, frame.seq, fate, cursor, what);  // a recall, an edit too
     if (what === 'welcome') return rowOf('in', what, [code(what)], {tone: 'strong'});
     if (what === 'error') {
       return rowOf('in', what, phrase('lab.row.error', {type: code(what), code: code(frame.code)}), {tone: 'bad'});
@@ -69,7 +69,7 @@ export class RowWriter {
     return rowOf('in', what, [code(what)], {tone: 'muted'});
   }
 
-  message(conn, seq, fate, cursor) {
+  message(conn, seq, fate, cursor, what = 'message') {
     const times = this.arrived(conn, [seq]);
     const marks = [];
     if (times > 1) marks.push(mark('retransmission', {n: times - 1}));
@@ -77,13 +77,13 @@ export class RowWriter {
     else if (seq <= cursor) marks.push(mark('duplicate'));
     else if (seq > cursor + 1) marks.push(mark('gap', {missing: code(cursor + 1)}));
     const tone = fate === 'lost' ? 'lost' : times > 1 ? 'warn' : '';
-    return rowOf('in', 'message', phrase('lab.row.seq', {what: code('message'), seq: code(seq)}),
+    return rowOf('in', 'message', phrase('lab.row.seq', {what: code(what), seq: code(seq)}),
       {marks, tone, data: {seq}});
   }
 
   pollIn({poll, batch, failed, fate}) {
     if (failed) return rowOf('in', 'events', phrase('lab.row.no_answer'), {tone: 'bad'});
-    const seqs = batch.events.filter((event) => event.type === 'message').map((event) => event.seq);
+    const seqs = batch.events.filter((event) => event.seq !== undefined).map((event) => event.seq);
     const marks = [];
     if (seqs.length && this.arrived('poll', seqs) > 1) marks.push(mark('again', {since: code(poll.since)}));
     if (fate === 'lost') marks.push(mark('lost'));

@@ -1,0 +1,76 @@
+/** Pages: "李四 is typing…". While I type in a conversation, the others hear of it (POST .../typing, at most
+ * every INTERVAL ms: the server relays it live to their WebSocket connections, stores nothing, and says
+ * nothing in a group of more than 100); in the conversation I have open, whoever types shows under its
+ * title until SHOWN ms pass without word from them, or their message arrives. */
+import {el, phrase} from './dom.js';
+import {i18n, locale} from './i18n.js';
+
+const INTERVAL = 3000;  // ms between two signals of mine: above the server's 2 s, so none is refused
+const SHOWN = 6000;  // ms a signal shows: two of them may be missed before it goes
+
+/** Tell the others, now and then, that I type. */
+export class TypingSender {
+  constructor(api) {
+    this.api = api;
+    this.sentAt = new Map();  // key -> when I last said so
+  }
+
+  /** The composer of conversation key holds text: say so, unless I said it a moment ago. */
+  input(key, text) {
+    const now = Date.now();
+    if (!key || !text.trim() || now - (this.sentAt.get(key) || 0) < INTERVAL) return;
+    this.sentAt.set(key, now);
+    this.api.typing(key).catch(() => {});  // a hint: lost, it is simply not shown
+  }
+
+  /** My message went: the next keystroke may say so at once. */
+  sent(key) {
+    this.sentAt.delete(key);
+  }
+}
+
+/** Show who types in the open conversation. */
+export class TypingView {
+  constructor(line, store) {
+    this.line = line;
+    this.store = store;
+    this.key = null;
+    this.typing = new Map();  // uid -> timer that hides them
+    i18n.addEventListener('change', () => this.render());
+  }
+
+  open(key) {
+    this.key = key;
+    for (const timer of this.typing.values()) clearTimeout(timer);
+    this.typing.clear();
+    this.render();
+  }
+
+  /** A typing hint {conversation, by}. */
+  show({conversation, by}) {
+    if (conversation !== this.key || by === this.store.me.uid) return;
+    clearTimeout(this.typing.get(by));
+    this.typing.set(by, setTimeout(() => this.stop(by), SHOWN));
+    this.render();
+  }
+
+  /** A message arrived: its sender has stopped typing it. */
+  heard(message) {
+    if (this.typing.has(message.from)) this.stop(message.from);
+  }
+
+  stop(uid) {
+    clearTimeout(this.typing.get(uid));
+    this.typing.delete(uid);
+    this.render();
+  }
+
+  render() {
+    const names = [...this.typing.keys()].map((uid) => this.store.nameOf(uid));
+    this.line.hidden = names.length === 0;
+    if (!names.length) return;
+    const list = new Intl.ListFormat(locale(), {type: 'conjunction'}).format(names);  // the names are data
+    const key = names.length === 1 ? 'typing.one' : 'typing.many';
+    this.line.replaceChildren(...phrase(key, {names: el('span', {translate: 'no', text: list})}));
+  }
+}
