@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import collections
 import multiprocessing
+import os
 import re
 import secrets
 import shutil
@@ -39,7 +40,7 @@ from playhouse.db_url import connect
 if __package__ in (None, ""):  # run as a script: make `bench` and `imdemo` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import groups, latency, loop, send, serve_timed, storm, storm_load  # noqa: E402
+from bench import fanout, groups, latency, loop, send, serve_timed, storm, storm_load  # noqa: E402
 from bench.clients import Http, accounts  # noqa: E402
 from bench.common import Context, Server, percentiles  # noqa: E402
 from bench.crowd import GroupPlan, build  # noqa: E402
@@ -177,6 +178,16 @@ def _storm(ctx: Context, server: Server, probe, args) -> dict:
             "latency_p50_ms": figures["latency_ms"]["p50"]}
 
 
+def _fanout(ctx: Context, server: Server, probe, args) -> dict:
+    """Profile bench/fanout.py's load: a large group's message, one in flight, to --online connections."""
+    measured = fanout.run_on(server, args.people, args.gid, args.online, args.messages,
+                             on_start=lambda: probe.start(server.pid))
+    print(f"fanout: {measured['us_a_connection']} us a connection, delivery to all p50 "
+          f"{measured['delivery_to_all_ms']['p50']} ms, {measured['frames_a_member_message']} frames a member a "
+          f"message", flush=True)
+    return measured
+
+
 def _loop(ctx: Context, server: Server, probe, args) -> dict:
     """Profile bench/loop.py's load: --clients pairs, each sending 1:1 over WebSocket and waiting for the
     receiver's ACK to come back as a delivered receipt; a second's warm-up first, as the figure has."""
@@ -242,13 +253,15 @@ def _pairs(mp, server: Server, users: list, seconds: float) -> dict:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python bench/profile.py")
-    parser.add_argument("load", choices=["http", "ws", "noop", "pairs", "loop", "group", "storm"], nargs="?",
-                        default="http")
+    parser.add_argument("load", choices=["http", "ws", "noop", "pairs", "loop", "group", "storm", "fanout"],
+                        nargs="?", default="http")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=send.CLIENTS)
     parser.add_argument("--members", type=int, default=500, help="the group's size (group and storm loads)")
     parser.add_argument("--large", action="store_true", help="group and storm: the group by read diffusion")
-    parser.add_argument("--online", type=int, default=storm.CONNECTED, help="storm: members connected")
+    parser.add_argument("--online", type=int, default=storm.CONNECTED, help="storm, fanout: members connected")
+    parser.add_argument("--messages", type=int, default=300, help="fanout: messages, one in flight")
+    parser.add_argument("--levers", help="start the server through serve_levers.py with these levers")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--stacks", metavar="PATH", help="also keep py-spy's collapsed stacks (for a flame graph)")
     parser.add_argument("--timed", action="store_true", help="no py-spy: the server adds up each part's CPU time")
@@ -267,17 +280,24 @@ def main(argv: list[str]) -> int:
         out = Path(tmp) / ("timings.json" if args.timed else "stacks.txt")
         probe = serve_timed.Timings(out) if args.timed else Spy(out, args)
         launch = {"run": TIMED, "run_args": (str(out),)} if args.timed else {}
-        if args.load in ("group", "storm"):  # its users and sessions are in the database before the server starts
+        if args.load == "fanout":
+            args.large = True
+        if args.levers and args.timed:  # serve_timed.py applies them before its wrappers
+            os.environ["BENCH_LEVERS"] = args.levers
+        elif args.levers:
+            launch = {"run": storm.LEVERS, "run_args": (args.levers,)}
+        if args.load in ("group", "storm", "fanout"):  # users and sessions are in the database before the server
             plans = (GroupPlan("profile", args.members, args.large),) if args.large or args.load == "group" else ()
             args.people, gids = build(f"sqlite:///{Path(tmp) / 'crowd.db'}", args.members, plans, prefix="p")
             args.gid = gids[0] if gids else None
             launch["database"] = f"sqlite:///{Path(tmp) / 'crowd.db'}"
             launch["flags"] = ("--large-group-at", str(args.members))  # stored as built
         with Server(ctx, **launch) as server:
-            measured = {"group": _group, "storm": _storm, "loop": _loop}.get(args.load, _clients)(ctx, server, probe,
-                                                                                                  args)
+            measured = {"group": _group, "storm": _storm, "loop": _loop, "fanout": _fanout}.get(
+                args.load, _clients)(ctx, server, probe, args)
             report = probe.report(server.pid, measured["messages"], measured["cpu_ms"])
-        what = f"one group of {args.members}" if args.load in ("group", "storm") else f"{args.clients} clients"
+        what = (f"one group of {args.members}" if args.load in ("group", "storm", "fanout")
+                else f"{args.clients} clients")
         what = f"{args.clients} pairs" if args.load == "loop" else what
         how = "its parts timed in the server" if args.timed else "py-spy sampling the GIL holder"
         print(f"{args.load}: {measured['rate']}/s with {what}, {how}; server CPU {measured['cpu_ms']} ms per "

@@ -9,11 +9,19 @@ built (bench/large-levers.md; nothing in imdemo/ changes):
   in the group right before the event, nothing else waiting for it, no write under way, room in its window and
   its socket's buffer), with the websockets library's broadcast(): one encoding of the frame for all of them,
   no wake-up of each connection's push task; the others take the usual way. Implies encode_once;
+- raw_frames: as broadcast, and the frame itself made once: a server's frames are not masked, so the same bytes
+  are written to every caught-up connection's socket (websockets' broadcast() still frames it for each);
 - ack_index: a connection's pending large-group events kept per group in gseq order, so an ACK pops what it
-  covers instead of scanning every pending event; the push skips the join/leave check when no system
-  message came;
+  covers instead of scanning every pending event;
+- skip_follow: the push skips the join/leave check when no system message came;
 - coalesce_MS: a batch client's push waits MS milliseconds after a wake-up, so the events of several commits
-  share one frame (and one ACK).
+  share one frame (and one ACK);
+- lazy_bounds: a poll (or a hello) follows each of the member's large groups without reading their join bounds
+  from the database; they are read the first time a read of that group needs them (an idle poll reads none);
+- newest_at_once: as lazy_bounds, and the groups' newest gseqs in one MGET instead of a GET each;
+- settled_places: as newest_at_once, and a group whose cursor is at the newest gseq just read is not behind (a
+  poll reads nothing of it; as measured for short polls: a long poll or a hello must listen before it reads
+  the newest gseqs, or a message committed in between waits for the next wake-up).
 """
 from __future__ import annotations
 
@@ -74,8 +82,9 @@ def encode_once() -> None:
     ws_session.Session.send = send
 
 
-def broadcast() -> None:
+def broadcast(raw: bool = False) -> None:
     from websockets.asyncio.server import broadcast as write_all
+    from websockets.frames import Frame, Opcode
 
     from imdemo.api import ws_server, ws_session
 
@@ -129,7 +138,13 @@ def broadcast() -> None:
             session.pending.hold([event], now)
             if self.note is not None:
                 self.note("WebSocket frame out", uid=session.uid, frame=event)
-        write_all([session.websocket for session in direct], event.text)
+        if not raw:
+            write_all([session.websocket for session in direct], event.text)
+            return
+        # a server's frames are not masked: one frame's bytes are the same for every connection
+        data = Frame(Opcode.TEXT, event.text.encode()).serialize(mask=False)
+        for session in direct:
+            session.websocket.transport.write(data)
     ws_server.WebSocketGateway._group_notice = _group_notice
 
 
@@ -166,6 +181,11 @@ def ack_index() -> None:
         init(self, *args, **kwargs)
         self.pending = Unacked()
     ws_session.Session.__init__ = __init__
+
+
+def skip_follow() -> None:
+    from imdemo.api import ws_session
+
     follow = ws_session.Session._follow
 
     async def _follow(self, events):
@@ -194,10 +214,62 @@ def coalesce(ms: float):
     return apply
 
 
+class Bounds:
+    """A member's join bounds in a large group, read from the database the first time a read needs them."""
+
+    def __init__(self, load):
+        self._load, self._value = load, None
+
+    def __iter__(self):
+        if self._value is None:
+            self._value = self._load()
+        return iter(self._value)
+
+
+def lazy_bounds() -> None:
+    from imdemo.services import large_sync
+
+    def follow(self, feed, cursors):
+        for gid in self.counters.unread(feed.uid):
+            newest = self.newest(gid)
+            feed.join(gid, min(cursors.get(gid, newest), newest), Bounds(lambda gid=gid: self.bounds(feed.uid, gid)))
+    large_sync.LargeGroupSync.follow = follow
+
+
+def newest_at_once() -> None:
+    from imdemo.services import large_sync
+
+    def follow(self, feed, cursors):
+        gids = list(self.counters.unread(feed.uid))
+        keys = [self.counters.keys.group_newest(gid) for gid in gids]
+        for gid, newest in zip(gids, self.counters.client.mget(keys) if keys else [], strict=True):
+            newest = self.groups.large.newest(gid) if newest is None else int(newest)
+            feed.join(gid, min(cursors.get(gid, newest), newest), Bounds(lambda gid=gid: self.bounds(feed.uid, gid)))
+    large_sync.LargeGroupSync.follow = follow
+
+
+def settled_places() -> None:
+    from imdemo.services import large_sync
+
+    def follow(self, feed, cursors):
+        gids = list(self.counters.unread(feed.uid))
+        keys = [self.counters.keys.group_newest(gid) for gid in gids]
+        for gid, newest in zip(gids, self.counters.client.mget(keys) if keys else [], strict=True):
+            newest = self.groups.large.newest(gid) if newest is None else int(newest)
+            new = gid not in feed.groups
+            feed.join(gid, min(cursors.get(gid, newest), newest), Bounds(lambda gid=gid: self.bounds(feed.uid, gid)))
+            if new:  # the newest gseq was read just now: the place is behind only when the cursor is short of it
+                place = feed.groups[gid]
+                place.announced, place.unsure = newest, False
+    large_sync.LargeGroupSync.follow = follow
+
+
 def lever(name: str):
     if name.startswith("coalesce_"):
         return coalesce(float(name.removeprefix("coalesce_")))
-    return {"encode_once": encode_once, "broadcast": broadcast, "ack_index": ack_index}[name]
+    return {"encode_once": encode_once, "broadcast": broadcast, "raw_frames": lambda: broadcast(raw=True),
+            "ack_index": ack_index, "skip_follow": skip_follow, "lazy_bounds": lazy_bounds,
+            "newest_at_once": newest_at_once, "settled_places": settled_places}[name]
 
 
 def main(argv: list[str]) -> int:

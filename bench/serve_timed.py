@@ -124,6 +124,7 @@ def install() -> None:
 
     from websockets.asyncio.connection import Connection
 
+    import imdemo.api.ws_inbound as ws_inbound
     import imdemo.api.ws_session as ws
     import imdemo.app
     from imdemo.api.ws_pending import Unacked
@@ -156,7 +157,7 @@ def install() -> None:
                               (loop, "run_in_executor", "hand-off: run_in_executor"),
                               (loop, "call_soon_threadsafe", "hand-off: call_soon_threadsafe")]:
         setattr(owner, name, timed(part, getattr(owner, name)))
-    ws.parse = timed("ws parse", ws.parse)
+    ws_inbound.parse = timed("ws parse", ws_inbound.parse)  # the frames in are read by FramesIn
     # the event's JSON, made once per connection it is pushed to (Session.send): apart from the write itself
     ws.json = types.SimpleNamespace(dumps=timed("ws json", json.dumps), loads=json.loads)
     ws.Session._handle = timed_async("ws frame", ws.Session._handle, lambda a: f"ws frame: {a[1].get('type')}"
@@ -243,6 +244,11 @@ def main(argv: list[str]) -> int:
         out.with_suffix(".tmp").replace(out)  # whole, or not there yet
     signal.signal(signal.SIGUSR1, dump)
     sys.path.insert(0, str(ROOT))
+    if os.environ.get("BENCH_LEVERS"):  # profile.py --levers: the levers first, so the wrappers time them
+        from bench.serve_levers import lever
+        for name in os.environ["BENCH_LEVERS"].split(","):
+            if name != "none":
+                lever(name)()
     install()
     import run  # the repository's run.py
 

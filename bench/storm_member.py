@@ -39,6 +39,7 @@ class Member:
         self.from_history: set[int] = set()  # mids a gap's history read gave (a live push of one is dropped)
         self.last_mid = 0  # the newest of the group's messages held, any kind (where a gap's history starts)
         self.repeats = self.gaps = self.frames = self.errors = self.reconnects = self.acks = 0
+        self.on_hold = None  # called after each message held (bench/fanout.py waits on it)
 
     async def connect(self) -> None:
         groups = {str(self.gid): self.gseq} if self.gseq is not None else None
@@ -139,6 +140,8 @@ class Member:
         if m.get("kind") == "text" and m["content"].startswith("t="):
             self.held.append(m["mid"])
             self.latency.append((now - float(m["content"][2:])) * 1000)
+            if self.on_hold is not None:
+                self.on_hold(len(self.held))
 
     async def _gap(self, gap: dict) -> None:
         """Read what the gap skipped from the group's history (after the newest message held), as the page does;
