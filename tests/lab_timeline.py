@@ -1,16 +1,19 @@
 """Browser test helpers for the lab: use one of its controls, and read its timeline as rows of words.
 
 A timeline row reads "way what detail marks", e.g. "in message 1 retransmission duplicate", from the
-data-* attributes the page puts on it, so it reads the same in every language."""
+data-* attributes the page puts on it, so it reads the same in every language. A large group's event or
+ACK names its group and gseq ("in message g7:5", "out ack g7:5"), a poll's answer its seqs, then each
+large group's "g7:5"."""
 from __future__ import annotations
 
 import re
 
 from .helpers import wait_for
 
-ROWS = """rows => rows.map(r => [r.dataset.way, r.dataset.what,
-    r.dataset.seq ?? r.dataset.seqs ?? r.dataset.since ?? r.dataset.code ?? '', r.dataset.marks]
-  .filter(Boolean).join(' '))"""
+ROWS = """rows => rows.map(r => { const d = r.dataset;
+    const gseq = d.gseq !== undefined ? `g${d.group}:${d.gseq}` : '';
+    const answer = [d.seqs, d.gseqs].filter(Boolean).join(' ');
+    return [d.way, d.what, gseq || d.seq || answer || d.since || d.code || '', d.marks].filter(Boolean).join(' '); })"""
 
 
 def rows(tab) -> list[str]:

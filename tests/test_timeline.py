@@ -17,7 +17,7 @@ MEMBERS = 2 * CHUNK + 3  # three chunks of rows, the last one short
 
 @pytest.fixture
 def big(make_config):
-    app = create_app(make_config(max_group_members=MEMBERS))
+    app = create_app(make_config(max_group_members=MEMBERS, large_group_at=MEMBERS))  # write diffusion at any size
     chat = Chat(webtest.TestApp(app.wsgi))
     owner = chat.register("owner")
     others = [app.services.auth.users.create(f"member_{i:04d}", f"member {i}", "not-a-login").uid

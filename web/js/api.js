@@ -171,9 +171,12 @@ export class Api {
     return this.call('DELETE', `/api/groups/${gid}/members/${uid}`);
   }
 
-  /** The timeline after seq since, waiting up to timeout seconds: {events, next, has_more}. */
-  sync(since, timeout, {signal, limit = 500, hintsSince = null} = {}) {
-    const hints = hintsSince ? `&hints_since=${encodeURIComponent(hintsSince)}` : '';
-    return this.call('GET', `/api/sync?since=${since}&timeout=${timeout}&limit=${limit}${hints}`, undefined, {signal});
+  /** The timeline after seq since and each large group's after its gseq (groups: `gid:gseq,...`), waiting
+   * up to timeout seconds: {events, next, groups_next, hints_next, has_more}. */
+  sync(since, timeout, {signal, limit = 500, hintsSince = null, groups = ''} = {}) {
+    const query = new URLSearchParams({since: String(since), timeout: String(timeout), limit: String(limit)});
+    if (hintsSince) query.set('hints_since', hintsSince);
+    if (groups) query.set('groups', groups);
+    return this.call('GET', `/api/sync?${query}`, undefined, {signal});
   }
 }

@@ -3,6 +3,7 @@
 import {Api, ApiError} from './api.js';
 import {AnchoredChatView} from './anchored-chat-view.js';
 import {ContactsView} from './contacts-view.js';
+import {groupKey} from './conversation.js';
 import {LabPanel} from './lab.js';
 import {$, avatar, displayName} from './dom.js';
 import {translate} from './i18n.js';
@@ -87,6 +88,11 @@ async function startMessenger(me, config, login) {
     chat.onEdited(event.detail.message);
   });
   loop.addEventListener('typing', (event) => chat.typing.show(event.detail));
+  loop.addEventListener('gap', (event) => {
+    // More of a large group was missed than the server replays: its newest page and exact counts instead.
+    store.refresh().catch(() => {});
+    chat.reload(groupKey(event.detail.group));
+  });
   let loaded = false;
   loop.addEventListener('connected', (event) => {
     // Hints sent while we were away are lost: read the counts again, and resend what failed.
@@ -109,6 +115,7 @@ async function startMessenger(me, config, login) {
   try {
     await store.load();
     loaded = true;
+    loop.groups.start(store.groupsSeq);  // each large group from its newest: the snapshot counts the rest
   } catch (error) {
     console.warn('imdemo: could not load contacts yet:', error.message);
   }

@@ -53,7 +53,11 @@ export class ChatView {
       this.loadNewer();
     });
     store.addEventListener('marks', () => this.key !== null && this.list.setMarks(store.marks(this.key)));
-    store.addEventListener('conversation', (event) => event.detail === this.key && this.showHeader());
+    store.addEventListener('conversation', (event) => {
+      if (event.detail !== this.key) return;
+      this.showHeader();
+      this.list.relabel();  // the members may have brought names the list did not know yet
+    });
     i18n.addEventListener('change', () => this.key !== null && this.showHeader());
     outbox.addEventListener('update', (event) => this.showPending(event.detail));
     outbox.addEventListener('sent', (event) => this.onMessage(event.detail.message));
@@ -69,7 +73,6 @@ export class ChatView {
     this.readUpTo = 0;
     this.store.setOpen(key);
     this.store.clearUnread(key);  // the badge drops on the click; the read itself follows the first page
-    this.list.clear(contact);
     this.panel.show(key);
     this.actions.key = key;
     this.mentions.setConversation(key);
@@ -77,6 +80,14 @@ export class ChatView {
     this.mute.show(key);
     this.showHeader();
     this.composer.focus();
+    await this.showNewest(landing, generation);
+  }
+
+  /** Show the open conversation's newest page, from the server: when it opens, and when a large group's
+   * gap (more missed while away than the server replays) stands for what was missed. */
+  async showNewest(landing = {unread: 0}, generation = ++this.generation) {
+    const key = this.key;
+    this.list.clear(this.store.conversation(key));
     this.list.setMarks(this.store.marks(key));
     this.setHasMore(false);
     this.hasNewer = false;
@@ -114,6 +125,11 @@ export class ChatView {
   land(line) {
     if (line) this.ol.scrollTop += line.getBoundingClientRect().top - this.ol.getBoundingClientRect().top;
     else this.scrollToBottom();
+  }
+
+  /** A large group's gap: if it is on screen, its newest page replaces what was shown. */
+  reload(key) {
+    if (key === this.key) this.showNewest();
   }
 
   /** After a reconnect: load the open conversation if its first page never came. */

@@ -5,8 +5,9 @@
  * I read it; a recalled last message shows who recalled it. */
 import {mediaPreview} from './attachment-view.js';
 import {userKey} from './conversation.js';
-import {$, avatar, displayName, el, shortTime} from './dom.js';
-import {i18n, locale, t} from './i18n.js';
+import {$, avatar, byName, displayName, el, shortTime} from './dom.js';
+import {i18n, t} from './i18n.js';
+import {PagedList} from './paged-list.js';
 import {recalledNodes} from './recall.js';
 import {shownTotal} from './store-signals.js';
 
@@ -14,25 +15,45 @@ export class ContactsView {
   constructor(root, store, onOpen) {
     this.store = store;
     this.recentList = $('.recent', root);
-    this.everyoneList = $('.everyone', root);
+    this.everyone = new PagedList({itemOf: (user) => this.userItem(user), changed: () => this.renderEveryone(true),
+      listClass: 'everyone', words: {find: 'contacts.find', shown: 'contacts.shown', more: 'contacts.more',
+        none: 'contacts.none'}});
+    $('.everyone', root).replaceWith(this.everyone.root);
     this.empty = $('.recent-empty', root);
     this.totalText = $('.me-total', root);
     root.addEventListener('click', (event) => {
       const button = event.target.closest('button[data-key]');
       if (button) onOpen(button.dataset.key);
     });
+    this.people = [];  // everyone but me, by name
+    this.sorted = null;  // the version of the store's people they were sorted at (people.js), or null
+    this.drawn = null;  // what the list was drawn for: that version and the open conversation
     store.addEventListener('change', () => this.render());
-    i18n.addEventListener('change', () => this.render());
+    i18n.addEventListener('change', () => {
+      this.sorted = this.drawn = null;  // another language, another order and other words
+      this.render();
+    });
   }
 
   render() {
     const recent = this.store.recent();
     this.recentList.replaceChildren(...recent.map((contact) => this.contactItem(contact)));
     this.empty.hidden = recent.length > 0;
-    const everyone = [...this.store.users.values()]
-      .sort((a, b) => displayName(a).localeCompare(displayName(b), locale()));  // in Chinese: by pinyin
-    this.everyoneList.replaceChildren(...everyone.map((user) => this.userItem(user)));
+    this.renderEveryone();
     this.showTotal(shownTotal(this.store));
+  }
+
+  /** Everyone by name (in Chinese: by pinyin), sorted again only when someone is new or renamed, drawn
+   * again only then, when another conversation opens, or when the list's search or "Show more" asks. */
+  renderEveryone(asked = false) {
+    if (this.sorted !== this.store.users.version) {
+      this.sorted = this.store.users.version;
+      this.people = [...this.store.users.values()].sort(byName);
+    }
+    const drawn = `${this.sorted} ${this.store.openKey}`;
+    if (!asked && drawn === this.drawn) return;
+    this.drawn = drawn;
+    this.everyone.render(this.people);
   }
 
   showTotal(total) {

@@ -61,6 +61,7 @@ export class UserConversation {
   get title() { return displayName(this.user); }
   get subtitle() { return `@${this.user.username}`; }
   get canSend() { return true; }
+  get readOnSend() { return false; }  // a message of mine marks nothing read
   avatar(size) { return avatar(this.user, size); }
 
   /** The preview of a message in recent contacts: who said it ('you', a name, or null: nobody named) and

@@ -67,6 +67,15 @@ function format(name, when) {
   return formatters.get(key).format(when);
 }
 
+const collators = new Map();  // locale -> Intl.Collator: localeCompare(b, locale) builds one per call, which
+// sorting ten thousand people (a 万人群's members) turns into seconds
+
+/** Compare two users by the name shown, in the chosen language's order (in Chinese: by pinyin). */
+export function byName(a, b) {
+  if (!collators.has(locale())) collators.set(locale(), new Intl.Collator(locale(), {numeric: true}));  // 2 < 10
+  return collators.get(locale()).compare(displayName(a), displayName(b));
+}
+
 /** A message time for the contacts list: the clock today, the weekday this week, else the date. */
 export function shortTime(iso) {
   const when = new Date(iso);

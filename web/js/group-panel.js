@@ -1,13 +1,15 @@
-/** Pages: the members panel of the open group: who is in it, with their roles; any member adds people
- * or leaves, the owner renames the group and removes members (after a question in the member's row:
- * Remove or Cancel, Esc cancels). On a wide screen the panel sits beside the conversation, which
- * narrows; on a narrow one it covers the messages, never the composer (style.css). Each change the server makes is a system
- * message that comes back through the sync loop to every member's tab; this tab applies its own at once
- * from the server's answer (group-changes.js). The store's 'conversation' event redraws this panel: the
- * panel never edits its own list. */
+/** Pages: the members panel of the open group: how the group is stored (write or read diffusion, and what
+ * that means), who is in it, with their roles (a page of them at a time: paged-list.js); any member
+ * adds people or leaves, the owner renames the group and removes members (after a question in the
+ * member's row: Remove or Cancel, Esc cancels). On a wide screen the panel sits beside the conversation,
+ * which narrows; on a narrow one it covers the messages, never the composer (style.css). Each change the
+ * server makes is a system message that comes back through the sync loop to every member's tab; this tab
+ * applies its own at once from the server's answer (group-changes.js). The store's 'conversation' event
+ * redraws this panel: the panel never edits its own list. */
 import {avatar, displayName, el, phrase} from './dom.js';
 import {GroupChanges} from './group-changes.js';
-import {i18n, t} from './i18n.js';
+import {i18n, locale, t} from './i18n.js';
+import {PagedList} from './paged-list.js';
 import {groupErrorText} from './member-picker.js';
 
 export class GroupPanel {
@@ -42,7 +44,14 @@ export class GroupPanel {
       event.preventDefault();
       this.act((c) => this.changes.rename(c.gid, this.nameInput.value.trim()));
     });
-    this.list = el('ul', {class: 'member-list'});
+    this.storage = el('span', {class: 'storage-kind'});
+    this.storageAbout = el('span', {class: 'storage-about'});
+    this.storageLine = el('p', {class: 'group-storage'}, this.storage, this.storageAbout);
+    this.members = new PagedList({itemOf: (member) => this.memberItem(this.conversation(), member),
+      userOf: (member) => member.user, changed: () => this.render(), listClass: 'member-list',
+      words: {find: 'group.members_find', shown: 'group.members_shown', more: 'group.members_more',
+        none: 'group.members_none'}});
+    this.list = this.members.list;
     this.addButton = el('button', {type: 'button', class: 'ghost add-members',
       onclick: () => this.act((c) => this.picker.addMembers(c))});
     this.leaveButton = el('button', {type: 'button', class: 'ghost leave',
@@ -50,13 +59,15 @@ export class GroupPanel {
     this.error = el('p', {class: 'form-error', role: 'alert', hidden: true});
     this.root.setAttribute('aria-labelledby', 'group-panel-title');
     this.root.replaceChildren(el('header', {class: 'group-panel-head'}, this.heading, this.closeButton),
-      this.renameForm, this.list, el('div', {class: 'group-actions'}, this.addButton, this.leaveButton), this.error);
+      this.storageLine, this.renameForm, this.members.root,
+      el('div', {class: 'group-actions'}, this.addButton, this.leaveButton), this.error);
   }
 
   /** Follow the conversation the chat view opened (any kind: the panel is for groups only). */
   show(key) {
     this.key = key;
     this.confirming = null;
+    this.members.reset();
     this.error.hidden = true;
     this.setOpen(false);
   }
@@ -80,15 +91,23 @@ export class GroupPanel {
     this.toggle.textContent = t('group.members');
     if (!member) this.root.hidden = true;
     if (!member || this.root.hidden) return;
-    this.heading.textContent = t('group.members_title', {n: c.members.length || c.group.member_count});
+    const n = c.members.length || c.group.member_count;
+    this.heading.textContent = t('group.members_title', {n: n.toLocaleString(locale())});
     this.closeButton.textContent = t('group.close');
+    const storage = c.group.storage;  // 'write' or 'read'; unknown until the server lists the members
+    this.storageLine.hidden = !storage;
+    this.storageLine.dataset.storage = storage || '';
+    if (storage) {
+      this.storage.textContent = t(`group.storage.${storage}`);
+      this.storageAbout.textContent = t(`group.storage.${storage}.about`);
+    }
     this.renameForm.hidden = !c.isOwner;
     this.renameLabel.textContent = t('group.name');
     this.renameButton.textContent = t('group.rename');
     if (document.activeElement !== this.nameInput) this.nameInput.value = c.title;
     this.addButton.textContent = t('group.add_members');
     this.leaveButton.textContent = t('group.leave');
-    this.list.replaceChildren(...c.members.map((m) => this.memberItem(c, m)));
+    this.members.render(c.members, c.group.member_count);
   }
 
   memberItem(c, {user, role}) {

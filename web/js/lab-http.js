@@ -32,7 +32,8 @@ async function reach(path, options, next) {
 
 /** A GET /api/sync; an answer the lab loses is a failed request. */
 async function poll(url, path, options, next) {
-  const request = {since: Number(url.searchParams.get('since')), timeout: Number(url.searchParams.get('timeout'))};
+  const request = {since: Number(url.searchParams.get('since')), timeout: Number(url.searchParams.get('timeout')),
+    groups: url.searchParams.get('groups') || ''};
   lab.observe?.({way: 'out', poll: request});
   let response;
   try {

@@ -1,6 +1,7 @@
 /** Pages: the inspector's pane of open WebSocket connections, for the lab: whose each is, how far its
  * cursor has gone, how long it has been silent, and every message event still waiting for its ACK (seq,
- * age, times sent). It polls GET /api/inspect/connections; every value goes in as text. */
+ * age, times sent; a large group's by its group and gseq, g7:5). It polls GET /api/inspect/connections;
+ * every value goes in as text. */
 import {code, el, phrase} from './dom.js';
 import {i18n, t} from './i18n.js';
 
@@ -12,7 +13,8 @@ function pendingTable(pending) {
   const head = el('tr', {}, ...['lab.inspect.seq', 'lab.inspect.age', 'lab.inspect.sends'].map(
     (key) => el('th', {text: t(key)})));
   return el('table', {}, head, ...pending.map((item) => el('tr', {class: item.sends > 1 ? 'late' : ''},
-    el('td', {}, code(item.seq)), el('td', {text: t('lab.inspect.seconds', {seconds: item.age})}),
+    el('td', {}, code(item.seq ?? `g${item.group}:${item.gseq}`)),
+    el('td', {text: t('lab.inspect.seconds', {seconds: item.age})}),
     el('td', {text: String(item.sends)}))));
 }
 

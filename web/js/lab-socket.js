@@ -17,9 +17,11 @@ import {lab, take} from './lab-hooks.js';
 let opened = 0;  // numbers this tab's connections, so the timeline tells them apart
 
 export class LabSockets {
-  /** cursor(): the sync loop's cursor, which the timeline compares each pushed seq with. */
-  constructor(cursor) {
+  /** cursor(): the sync loop's seq, which the timeline compares each pushed seq with; gseq(gid): its cursor
+   * of a large group (undefined: none yet), for that group's pushes. */
+  constructor(cursor, gseq) {
     this.cursor = cursor;
+    this.gseq = gseq;
     this.live = new Set();
   }
 
@@ -82,7 +84,8 @@ class LabSocket {
   }
 
   /** Frames as they come: each told with the cursor the sync loop has when it takes it (a frame may
-   * carry several events, in seq order); a message the lab loses is taken out. */
+   * carry several events, in order: the seq of the user's own timeline, or a large group's gseq); a
+   * message the lab loses is taken out. */
   receive(event) {
     if (this.isCut()) return;
     if (!lab.observe && !lab.faults.dropNext) return this.onmessage?.(event);
@@ -95,13 +98,22 @@ class LabSocket {
     const frames = Array.isArray(parsed) ? parsed : [parsed];
     const kept = [];
     let cursor = this.sockets.cursor();
+    const gseqs = new Map();  // gid -> the loop's cursor of that group as this frame moves it
     for (const frame of frames) {
       if (frame.type === 'message' && lab.faults.dropNext && take('dropNext')) {
         lab.observe?.({way: 'in', conn: this.id, frame, fate: 'lost'});
         continue;
       }
-      lab.observe?.({way: 'in', conn: this.id, frame, cursor});
-      if (frame.seq !== undefined && frame.seq === cursor + 1) cursor = frame.seq;  // as the loop moves it
+      if (frame.gseq !== undefined) {
+        const at = gseqs.has(frame.group) ? gseqs.get(frame.group) : this.sockets.gseq(frame.group);
+        lab.observe?.({way: 'in', conn: this.id, frame, cursor: at});
+        if (at === undefined || frame.gseq === at + 1 || (frame.type === 'gap' && frame.gseq > at)) {
+          gseqs.set(frame.group, frame.gseq);  // as the loop moves it (group-cursors.js)
+        }
+      } else {
+        lab.observe?.({way: 'in', conn: this.id, frame, cursor});
+        if (frame.seq !== undefined && frame.seq === cursor + 1) cursor = frame.seq;  // as the loop moves it
+      }
       kept.push(frame);
     }
     if (kept.length === frames.length) this.onmessage?.(event);

@@ -20,7 +20,7 @@ export class LabPanel {
   constructor(messenger, loop, wire) {
     this.messenger = messenger;
     this.config = loop.config;  // the server's timers, taken again at each reconnect
-    this.sockets = new LabSockets(() => loop.cursor);
+    this.sockets = new LabSockets(() => loop.cursor, (gid) => loop.groups.get(gid));
     wire.tap({fetch: labFetch, socket: (url, next) => this.sockets.socket(url, next)});
     this.timeline = new Timeline();
     this.experiments = new Experiments(this.config, {

@@ -2,7 +2,7 @@
  * to one. It is a modal <dialog>: Tab stays inside it, Esc closes it, Enter in the name field submits,
  * and on a phone it covers the screen. People are picked from everyone the page knows (GET /api/users),
  * asked again as it opens: someone who registered since shows up in the list when the answer comes. */
-import {avatar, displayName, el} from './dom.js';
+import {avatar, byName, displayName, el} from './dom.js';
 import {GroupChanges} from './group-changes.js';
 import {t} from './i18n.js';
 
@@ -77,16 +77,15 @@ export class MemberPicker {
 
   /** Everyone this page knows but those excluded, by name. */
   people(exclude) {
-    return [...this.store.users.values()].filter((user) => !exclude.has(user.uid))
-      .sort((a, b) => displayName(a).localeCompare(displayName(b)));
+    return [...this.store.users.values()].filter((user) => !exclude.has(user.uid)).sort(byName);
   }
 
   /** Put the people not listed yet into the open list, in name order; what is picked and focused stays. */
   addNewPeople(list, nobody, exclude, filter) {
+    const shown = new Map([...list.children].map((item) => [Number(item.dataset.uid), item]));  // once: thousands
     let next = null;
     for (const user of this.people(exclude).reverse()) {
-      const shown = list.querySelector(`li[data-uid="${user.uid}"]`);
-      next = shown || list.insertBefore(personItem(user), next);
+      next = shown.get(user.uid) || list.insertBefore(personItem(user), next);
     }
     nobody.hidden = list.children.length > 0;
     filterList(list, filter);

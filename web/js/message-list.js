@@ -176,7 +176,8 @@ export class MessageList {
   }
 
   /** Say again, in the language just chosen, what the list writes itself: times, days, marks, Retry, a
-   * group's system lines and "read by". */
+   * group's system lines and "read by"; and the names in them, which a group's member list may have just
+   * taught the page (a 万人群's members are more than GET /api/users lists). */
   relabel() {
     for (const item of this.ol.querySelectorAll('li.msg, li.system')) {
       const time = item.querySelector('.meta time, .system-line time');
@@ -193,6 +194,8 @@ export class MessageList {
       } else if (item.querySelector('.read-by')) {
         this.mark(item, mid);
       }
+      const sender = item.querySelector('.sender');
+      if (sender) sender.textContent = this.nameOf(message.from);  // a name learned since it was drawn
     }
     for (const button of this.ol.querySelectorAll('button.retry')) button.textContent = t('message.retry');
     for (const edited of this.ol.querySelectorAll('.edited')) edited.textContent = t('message.edited');

@@ -1,12 +1,14 @@
 /** Pages: the WebSocket transport (SPEC section 6), behind the same run(link, signal) interface as
  * the polling transports in transports.js.
  *
- * hello {token, since, batch: true} first; the server answers welcome, then every message event after
- * since, then live events: one a frame, or several in one frame (a JSON array, in order) when they are
- * ready together, as a busy group's commit makes them. Each frame's message events are acknowledged with
- * the cursor (cumulative, so once a frame), and the server stops resending them. A ping goes out every
- * heartbeat seconds; hearing nothing for twice that means the connection is dead, and the sync loop
- * reconnects from the cursor. Close 4401 means a bad token. The socket is opened through link.wire
+ * hello {token, since, batch: true, groups: {"<gid>": gseq}} first (the compound cursor: the seq, and a
+ * gseq per large group); the server answers welcome, then every message event after the cursor, then live
+ * events: one a frame, or several in one frame (a JSON array, in order) when they are ready together, as a
+ * busy group's commit makes them. Each frame's message events are acknowledged with the cursor (cumulative,
+ * so once a frame): {type: 'ack', seq} for the user's own timeline, {type: 'ack', group, gseq} for each
+ * large group the frame brought something of; the server stops resending what an ACK covers. A ping goes
+ * out every heartbeat seconds; hearing nothing for twice that means the connection is dead, and the sync
+ * loop reconnects from the cursor. Close 4401 means a bad token. The socket is opened through link.wire
  * (wire.js): the browser's own WebSocket, unless something watches the traffic there.
  */
 import {ApiError, NetworkError} from './api.js';
@@ -64,7 +66,8 @@ class Session {
 
   open() {
     this.heardAt = Date.now();
-    this.send({type: 'hello', token: this.link.api.token, since: this.link.since(), batch: true});
+    this.send({type: 'hello', token: this.link.api.token, since: this.link.since(), batch: true,
+      groups: this.link.groups.hello()});
   }
 
   receive(data) {
@@ -77,13 +80,22 @@ class Session {
       return;  // not ours to understand; the watchdog still counts it as a sign of life
     }
     const frames = Array.isArray(parsed) ? parsed : [parsed];
-    let messages = 0;
-    for (const frame of frames) messages += this.take(frame);
+    let own = false;  // an event of the user's own timeline (by seq)
+    const groups = new Set();  // the large groups this frame brought events of (by gseq)
+    for (const frame of frames) {
+      if (!this.take(frame)) continue;
+      if (frame.gseq !== undefined) groups.add(frame.group);
+      else if (frame.seq !== undefined) own = true;  // a message, a recall, an edit: durable
+    }
     // Acknowledge even a resent event the loop dropped, or the server would keep resending it.
-    if (messages) this.send({type: 'ack', seq: this.link.since()});
+    if (own) this.send({type: 'ack', seq: this.link.since()});
+    for (const gid of groups) {
+      const gseq = this.link.groups.get(gid);
+      if (gseq !== undefined) this.send({type: 'ack', group: gid, gseq});
+    }
   }
 
-  /** Handle one event or answer; return 1 for an event with a seq (to acknowledge), else 0. */
+  /** Handle one frame; return whether it was an event for the sync loop (else an answer: welcome, pong...). */
   take(frame) {
     if (frame.type === 'welcome') {
       this.heartbeat = Number(frame.heartbeat) || this.heartbeat;
@@ -93,9 +105,9 @@ class Session {
       console.warn('imdemo: the server refused a frame:', frame.code, frame.message);
     } else if (frame.type !== 'pong' && frame.type !== 'sent' && frame.type !== 'changed') {
       this.link.deliver([frame]);
-      return frame.seq !== undefined ? 1 : 0;  // a message, a recall, an edit: durable, acknowledged
+      return true;
     }
-    return 0;
+    return false;
   }
 
   /** Ping every heartbeat; give up on a connection silent for twice the heartbeat. */

@@ -1,15 +1,19 @@
 /** Pages: what signals do to the store (store.js): a recall or an edit changes the message it names where
  * the store keeps it (a contact's last message), a settings hint mutes a conversation, a message that
  * mentions me marks its group until I read it, and the count the title shows leaves muted conversations
- * out. Unread counts themselves move by the server's hints: a recall that dropped a badge sends one. */
+ * out. Unread counts themselves move by the server's hints: a recall that dropped a badge sends one (in a
+ * large group the counts are read again). */
 import {keyOf} from './conversation.js';
 
-/** {type: 'recalled', conversation, mid, by}: the last message of that conversation, if it is the one. */
-export function applyRecalled(store, {conversation, mid, by}) {
+/** {type: 'recalled', conversation, mid, by}: the last message of that conversation, if it is the one. A
+ * large group's recall (by gseq) comes with no unread hint, since no counter moved for it (SPEC 15's formula
+ * does the drop): while its badge shows, the counts are read again. */
+export function applyRecalled(store, {conversation, mid, by, gseq}) {
   const contact = store.contacts.get(conversation);
   if (!contact) return;
   if (contact.last_message?.mid === mid) contact.last_message = {...contact.last_message, content: '', recalled_by: by};
-  if (contact.mentioned) store.refresh();  // the mention may have been that message: the server knows
+  const uncounted = gseq !== undefined && contact.unread > 0;
+  if (contact.mentioned || uncounted) store.refresh();  // that message may have been the mention or unread
   store.changed();
 }
 

@@ -17,6 +17,7 @@ import {displayName} from './dom.js';
 import {GroupConversation} from './group-conversation.js';
 import {t} from './i18n.js';
 import {applyEdited, applyRecalled, applySettings, mentionsMe} from './store-signals.js';
+import {People} from './people.js';
 
 export class Store extends EventTarget {
   constructor(api, me) {
@@ -24,12 +25,13 @@ export class Store extends EventTarget {
     this.api = api;
     this.me = me;
     this.contacts = new Map();  // key -> UserConversation or GroupConversation
-    this.users = new Map();  // uid -> user: everyone but me
+    this.users = new People();  // everyone but me
     this.total = 0;
     this.openKey = null;  // the conversation on screen, whose messages are read as they arrive
     this.nameOf = (uid) => (uid === me.uid ? t('group.you') : displayName(this.user(uid)));
     this.replay = null;  // events applied while a snapshot is on its way, applied again on top of it
     this.refreshing = null;  // the last snapshot asked for
+    this.groupsSeq = {};  // the snapshot's newest gseq of each large group: where the sync loop starts them
   }
 
   /** Load everyone and the recent contacts. */
@@ -42,9 +44,7 @@ export class Store extends EventTarget {
   async loadUsers() {
     let moved = false;
     for (const user of await this.api.users()) {
-      const known = this.users.get(user.uid);
-      moved ||= !known || ['username', 'nickname', 'avatar'].some((field) => known[field] !== user[field]);
-      this.users.set(user.uid, user);
+      moved = this.users.note(user) || moved;
       const contact = this.contacts.get(userKey(user.uid));
       if (contact) contact.user = user;
     }
@@ -70,12 +70,13 @@ export class Store extends EventTarget {
     const before = this.contacts;
     this.contacts = new Map();
     this.total = snapshot.total_unread;
+    this.groupsSeq = snapshot.groups_seq || {};
     for (const entry of snapshot.contacts) {
       const contact = entry.group
         ? GroupConversation.from(entry, before.get(groupKey(entry.group.gid)), this.me.uid, this.nameOf)
         : UserConversation.from(entry, before.get(userKey(entry.user.uid)));
       this.contacts.set(contact.key, contact);
-      if (entry.user) this.users.set(entry.user.uid, entry.user);
+      if (entry.user) this.users.note(entry.user);
     }
     for (const event of replay) this.apply(event);
     this.changed();
@@ -107,15 +108,18 @@ export class Store extends EventTarget {
       contact.unread += 1;
       this.total += 1;
       if (mentionsMe(message, this.me.uid)) contact.mentioned = true;
+    } else if (message.from === this.me.uid && contact.readOnSend) {
+      this.clearUnread(key);  // a large group: my message marked what came before it read (the server's)
     }
     this.changed();
   }
 
-  /** A membership change of a group: applied at once, then the member list asked for again. Removed, I
-   * keep the group and what I had, its unread count drops to 0 (as on the server) and I stop asking. */
+  /** A membership change of a group: applied at once, then the member list asked for again (a large
+   * group's only while it is open: it lists thousands, and opening it asks anyway). Removed, I keep the
+   * group and what I had, its unread count drops to 0 (as on the server) and I stop asking. */
   applySystem(contact, message) {
     this.applyChange(contact, message.event, message.mid);
-    if (contact.member) this.loadGroup(contact.gid);
+    if (contact.member && (!contact.large || contact.key === this.openKey)) this.loadGroup(contact.gid);
   }
 
   /** A change I made to a group, from the server's answer, before its system message comes (a poll may be
@@ -147,9 +151,14 @@ export class Store extends EventTarget {
       console.warn('imdemo: could not load the group:', error.message);  // the next change asks again
       return;
     }
+    let named = false;  // names are names, even in an answer a newer question has made old
+    for (const {user} of detail.members) if (user.uid !== this.me.uid) named = this.users.note(user) || named;
     const current = this.contacts.get(contact.key);  // a snapshot may have replaced it, keeping the ticket
-    if (!current || ticket !== current.ticket) return;
-    for (const {user} of detail.members) if (user.uid !== this.me.uid) this.users.set(user.uid, user);
+    if (!current || ticket !== current.ticket) {
+      if (!named) return;
+      this.dispatchEvent(new CustomEvent('conversation', {detail: contact.key}));  // its lines say the names
+      return this.changed();
+    }
     current.noteMembers(detail);
     this.dispatchEvent(new CustomEvent('conversation', {detail: current.key}));
     this.dispatchEvent(new Event('marks'));
@@ -246,7 +255,7 @@ export class Store extends EventTarget {
   }
 
   user(uid) {
-    return this.users.get(uid) || {uid, username: `user${uid}`, nickname: '', avatar: ''};
+    return this.users.get(uid);
   }
 
   newContact(uid) {

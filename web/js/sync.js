@@ -1,18 +1,21 @@
-/** Pages: the tab's one sync loop. It keeps the seq cursor, runs the chosen transport, reconnects with
+/** Pages: the tab's one sync loop. It keeps the cursor, runs the chosen transport, reconnects with
  * backoff when the connection is lost, and hands each event to the views as a DOM event of its type
- * ('message', 'recalled', 'edited', 'read', 'delivered', 'unread', 'settings', 'typing'), plus 'status',
- * 'connected' and 'unauthorized'.
+ * ('message', 'recalled', 'edited', 'read', 'delivered', 'unread', 'settings', 'typing', 'gap'), plus
+ * 'status', 'connected' and 'unauthorized'.
  *
- * The cursor is the only thing a transport needs to resume: every message event (a recall, an edit too:
- * signals travel in the same stream, lecture 9) has the user's seq,
- * an event at or below the cursor was processed already and is dropped, so a resend or an overlap
- * after a reconnect never shows twice. It is kept in sessionStorage, so a reload resumes too.
+ * The cursor is the only thing a transport needs to resume. It is compound (SPEC section 15): the seq of
+ * the user's own timeline, which every durable event of a 1:1 chat or a small group has (a message, and a
+ * recall or an edit too: signals travel in the same stream, lecture 9), and a gseq for each large group
+ * (group-cursors.js), whose events have no seq. An event at or below its cursor was processed already and
+ * is dropped, so a resend or an overlap after a reconnect never shows twice. Both are kept in
+ * sessionStorage, so a reload resumes too.
  *
  * The server's settings (GET /api/config: ws_url, heartbeat, ack_timeout, poll_interval...) are asked
  * again before each reconnect, and the WebSocket's welcome says its timers too: a server restarted with
  * other flags is followed without a reload. 'config' tells the views when they changed.
  */
 import {ApiError} from './api.js';
+import {GroupCursors} from './group-cursors.js';
 import {WebSocketTransport} from './socket.js';
 import {LongPoll, ShortPoll} from './transports.js';
 import {Backoff, sleep} from './wait.js';
@@ -32,6 +35,7 @@ export class SyncLoop extends EventTarget {
     this.config = config;
     this.cursorKey = `imdemo.seq.${uid}`;
     this.cursor = Number(sessionStorage.getItem(this.cursorKey)) || 0;
+    this.groups = new GroupCursors(uid);  // the large groups' gseqs: the cursor's other half
     this.status = {state: 'connecting', chosen: null, transport: null};
     this.heardAt = 0;
     this.resumed = false;  // false until the first connection: later ones are resumptions
@@ -77,7 +81,8 @@ export class SyncLoop extends EventTarget {
         wire: this.api.wire,
         config: this.config,
         since: () => this.cursor,
-        deliver: (events) => signal.aborted || this.deliver(events),
+        groups: this.groups,
+        deliver: (events, groupsNext) => signal.aborted || this.deliver(events, groupsNext),
         heard: () => { this.heardAt = Date.now(); },
         settings: (values) => signal.aborted || this.configure(values),
         connected: () => {
@@ -142,20 +147,29 @@ export class SyncLoop extends EventTarget {
     this.resumed = true;
   }
 
-  /** Apply a batch in order: drop message events at or below the cursor, move the cursor past the rest. */
-  deliver(events) {
+  /** Apply a batch in order: drop the events already processed, move the cursors past the rest; then take
+   * the server's large-group cursors, when a poll's answer brings them (groups_next). */
+  deliver(events, groupsNext = null) {
     this.heardAt = Date.now();
     for (const event of events) {
-      if (event.seq !== undefined) {  // durable: a message, a recall, an edit (hints have no seq)
-        if (event.seq <= this.cursor) continue;
-        // Seqs have no gaps: one past a gap waits for the one before it (a frame lost on the way),
-        // which the server sends again, since the ACK (the cursor) does not cover it.
-        if (event.seq > this.cursor + 1) continue;
-        this.cursor = event.seq;
-      }
-      this.dispatchEvent(new CustomEvent(event.type, {detail: event}));
+      if (this.fresh(event)) this.dispatchEvent(new CustomEvent(event.type, {detail: event}));
     }
+    if (groupsNext) this.groups.adopt(groupsNext);
     sessionStorage.setItem(this.cursorKey, String(this.cursor));
+    this.groups.save();
+  }
+
+  /** Whether an event is new: a large group's (a message, a recall, an edit or a gap) by its gseq, a durable
+   * event of the user's own timeline by its seq; hints (read, delivered, unread, typing) always are. */
+  fresh(event) {
+    if (event.gseq !== undefined) return this.groups.take(event);
+    if (event.seq === undefined) return true;  // a hint: read, delivered, unread, typing, settings
+    // Seqs have no gaps: one past a gap waits for the one before it (a frame lost on the way), which the
+    // server sends again, since the ACK (the cursor) does not cover it.
+    if (event.seq <= this.cursor || event.seq > this.cursor + 1) return false;
+    this.cursor = event.seq;
+    if (event.type === 'message') this.groups.follow(event.message);  // a join to a large group: its gseq
+    return true;
   }
 
   setStatus(state, chosen, transport, extra = {}) {

@@ -1,6 +1,8 @@
 /** Pages: the lab's timeline in words: what each frame, request or note the transports told the lab is,
  * and what is remarkable about it: a retransmission (a seq this connection brought before), a duplicate
  * the sync loop drops (at or below its cursor), a gap (a seq past the one missing), a fault of the lab.
+ * A large group's events and ACKs go by its gseq instead of a seq (the compound cursor, SPEC section 15):
+ * the same marks, against the loop's cursor of that group, and its gap event (more missed than a page).
  *
  * A row is {way: 'out' | 'in' | 'note', what, label, marks: [{kind, label}], tone, data}; a label is the
  * nodes of a table string, whose data (frame types, seqs, codes, ids, requests) sits in <code>, the same
@@ -9,6 +11,7 @@
  */
 import {code, phrase} from './dom.js';
 import {t} from './i18n.js';
+import {answerLabel, gseqKey, gseqLabel, pollLabel} from './timeline-labels.js';
 
 export class RowWriter {
   constructor() {
@@ -16,7 +19,7 @@ export class RowWriter {
   }
 
   reset() {
-    this.seen = new Map();  // connection ('poll' for the polls) -> Map(seq -> times it arrived)
+    this.seen = new Map();  // connection ('poll' for the polls) -> Map(seq, or 'g<gid>:<gseq>' -> times it arrived)
     this.firstMid = new Map();  // client_msg_id -> the mid its first answer named
   }
 
@@ -49,8 +52,13 @@ export class RowWriter {
     const what = frame.type;
     const [marks, tone] = fate === 'withheld' ? [[mark('withheld')], 'lost'] : [[], what === 'ping' ? 'muted' : ''];
     if (what === 'hello') {
-      const label = phrase('lab.row.since', {what: code(what), since: code(frame.since)});
+      const groups = Object.entries(frame.groups || {}).map(([gid, gseq]) => `g${gid}:${gseq}`).join(' ');
+      const params = {what: code(what), since: code(frame.since), groups: code(groups)};
+      const label = phrase(groups ? 'lab.row.since_groups' : 'lab.row.since', params);
       return rowOf('out', what, label, {tone: 'strong', data: {since: frame.since}});
+    }
+    if (what === 'ack' && frame.group !== undefined) {
+      return rowOf('out', what, gseqLabel(what, frame), {marks, tone, data: {group: frame.group, gseq: frame.gseq}});
     }
     if (what === 'ack') {
       const label = phrase('lab.row.seq', {what: code(what), seq: code(frame.seq)});
@@ -61,12 +69,29 @@ export class RowWriter {
 
   frameIn({conn, frame, fate, cursor}) {
     const what = frame.type;
+    if (frame.gseq !== undefined) return this.groupEvent(conn, frame, fate, cursor);
     if (frame.seq !== undefined) return this.message(conn, frame.seq, fate, cursor, what);  // a recall, an edit too
     if (what === 'welcome') return rowOf('in', what, [code(what)], {tone: 'strong'});
     if (what === 'error') {
       return rowOf('in', what, phrase('lab.row.error', {type: code(what), code: code(frame.code)}), {tone: 'bad'});
     }
     return rowOf('in', what, [code(what)], {tone: 'muted'});
+  }
+
+  /** A large group's push, by its gseq, against the loop's cursor of that group (undefined: none yet). */
+  groupEvent(conn, frame, fate, cursor) {
+    const times = this.arrived(conn, [gseqKey(frame)]);
+    const marks = times > 1 ? [mark('retransmission', {n: times - 1})] : [];
+    if (fate === 'lost') marks.push(mark('lost'));
+    else if (cursor !== undefined && frame.gseq <= cursor) marks.push(mark('duplicate'));
+    else if (frame.type === 'gap') marks.push(mark('gap_event'));
+    else if (cursor !== undefined && frame.gseq > cursor + 1) {
+      marks.push(mark('gseq_gap', {missing: code(cursor + 1), group: code(`g${frame.group}`)}));
+    }
+    const tone = fate === 'lost' ? 'lost' : times > 1 || frame.type === 'gap' ? 'warn' : '';
+    const label = frame.type === 'gap' ? phrase('lab.row.gap', {what: code('gap'), group: code(`g${frame.group}`),
+      after: code(frame.after), gseq: code(frame.gseq)}) : gseqLabel(frame.type, frame);
+    return rowOf('in', frame.type, label, {marks, tone, data: {group: frame.group, gseq: frame.gseq}});
   }
 
   message(conn, seq, fate, cursor, what = 'message') {
@@ -83,12 +108,17 @@ export class RowWriter {
 
   pollIn({poll, batch, failed, fate}) {
     if (failed) return rowOf('in', 'events', phrase('lab.row.no_answer'), {tone: 'bad'});
-    const seqs = batch.events.filter((event) => event.seq !== undefined).map((event) => event.seq);
+    const seqs = batch.events.filter((event) => event.seq !== undefined)
+      .map((event) => event.seq);
+    const gseqs = batch.events.filter((event) => event.gseq !== undefined).map(gseqKey);
     const marks = [];
-    if (seqs.length && this.arrived('poll', seqs) > 1) marks.push(mark('again', {since: code(poll.since)}));
+    if (seqs.length + gseqs.length && this.arrived('poll', [...seqs, ...gseqs]) > 1) {
+      marks.push(mark('again', {since: code(poll.since)}));
+    }
     if (fate === 'lost') marks.push(mark('lost'));
-    const tone = fate === 'lost' ? 'lost' : seqs.length ? '' : 'muted';
-    return rowOf('in', 'events', answerLabel(batch, seqs), {marks, tone, data: {seqs: seqs.join(' ')}});
+    const tone = fate === 'lost' ? 'lost' : seqs.length + gseqs.length ? '' : 'muted';
+    return rowOf('in', 'events', answerLabel(batch, seqs), {marks, tone,
+      data: {seqs: seqs.join(' '), gseqs: gseqs.join(' ')}});
   }
 
   sentIn({id, mid, again}) {
@@ -106,20 +136,8 @@ export class RowWriter {
   }
 }
 
-/** What a poll's answer brought: its messages' seqs, else the hints it carried, and its next cursor. */
-function answerLabel(batch, seqs) {
-  const next = code(batch.next);
-  if (seqs.length === 1) return phrase('lab.row.events', {first: code(seqs[0]), next});
-  if (seqs.length) return phrase('lab.row.events_range', {first: code(seqs[0]), last: code(seqs.at(-1)), next});
-  const hints = [...new Set(batch.events.map((event) => event.type))];
-  if (hints.length) return phrase('lab.row.hints', {types: code(hints.join(', ')), next});
-  return phrase('lab.row.nothing', {next});
-}
-
-function pollOut({since, timeout}) {
-  const params = {what: code('GET /api/sync'), since: code(since)};
-  const label = timeout ? phrase('lab.row.since_wait', {...params, timeout}) : phrase('lab.row.since', params);
-  return rowOf('out', 'poll', label, {data: {since}});
+function pollOut(poll) {
+  return rowOf('out', 'poll', pollLabel(poll), {data: {since: poll.since}});
 }
 
 function sendOut({id, again}) {

@@ -4,7 +4,9 @@
  *                                when the connection is lost, and the sync loop (the tab's one
  *                                reconnect loop) waits and runs it again.
  *   link.since()                 the highest seq this tab has processed: the cursor to resume from
- *   link.deliver(events)         hand a batch of events to the sync loop, in order
+ *   link.groups                  the other half of the cursor: a gseq per large group (group-cursors.js)
+ *   link.deliver(events, next)   hand a batch of events to the sync loop, in order (next: a poll answer's
+ *                                groups_next, the server's large-group cursors after it)
  *   link.connected()             the session is up (the loop resets its backoff and catches up)
  *   link.settings(values)        the server said its timers (the WebSocket's welcome)
  *   link.config                  the server's settings when the session began (GET /api/config)
@@ -31,7 +33,7 @@ export class ShortPoll {
       const batch = await poll(link, 0, {signal, hintsSince});
       hintsSince = batch.hints_next;
       link.connected();
-      link.deliver(batch.events);
+      link.deliver(batch.events, batch.groups_next);
       if (!batch.has_more) await sleep(link.config.poll_interval * 1000, signal);
     }
   }
@@ -50,7 +52,7 @@ export class LongPoll {
       const batch = await syncWithDeadline(link, timeout, hintsSince, signal);
       hintsSince = batch.hints_next;
       link.connected();
-      link.deliver(batch.events);
+      link.deliver(batch.events, batch.groups_next);
       timeout = batch.has_more ? 0 : LONG_POLL_SECONDS;
     }
   }
@@ -73,7 +75,7 @@ async function syncWithDeadline(link, timeout, hintsSince, signal) {
   }
 }
 
-/** One GET /api/sync after the cursor. */
+/** One GET /api/sync after the cursor: the seq, and each large group's gseq. */
 function poll(link, timeout, options) {
-  return link.api.sync(link.since(), timeout, options);
+  return link.api.sync(link.since(), timeout, {...options, groups: link.groups.query()});
 }
