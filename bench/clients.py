@@ -104,14 +104,15 @@ def latency_ms(message: dict) -> float | None:
     return (time.time() - float(content[2:])) * 1000 if content.startswith("t=") else None
 
 
-async def ws_open(ws_port: int, token: str, since: int = 0, open_timeout: float = 60, batch: bool = False):
-    """Connect, say hello (batch: ask for several events in one frame, as the page does), wait for welcome;
-    return the connection (websockets asyncio client)."""
+async def ws_open(ws_port: int, token: str, since: int = 0, open_timeout: float = 60, batch: bool = False,
+                  groups: dict | None = None):
+    """Connect, say hello (batch: ask for several events in one frame, as the page does; groups: the gseq held of
+    each large group, {gid: gseq}), wait for welcome; return the connection (websockets asyncio client)."""
     from websockets.asyncio.client import connect
 
     ws = await connect(f"ws://127.0.0.1:{ws_port}/", compression=None, ping_interval=None,
                        open_timeout=open_timeout, close_timeout=1, max_queue=None)
-    hello = {"type": "hello", "token": token, "since": since}
+    hello = {"type": "hello", "token": token, "since": since, **({"groups": groups} if groups else {})}
     await ws.send(json.dumps({**hello, "batch": True} if batch else hello))
     welcome = json.loads(await ws.recv())
     if welcome.get("type") != "welcome":
@@ -120,12 +121,14 @@ async def ws_open(ws_port: int, token: str, since: int = 0, open_timeout: float 
 
 
 async def ws_frames(ws, on_message=None):
-    """Yield frames other than message events; ack every message event as the web page does."""
+    """Yield frames other than message events; ack every message event as the web page does: by its seq, or a
+    large group's (read diffusion, no seq) by its group and gseq."""
     async for raw in ws:
         frame = json.loads(raw)
         if frame.get("type") == "message":
             if on_message is not None:
                 on_message(frame)
-            await ws.send(json.dumps({"type": "ack", "seq": frame["seq"]}))
+            ack = {"seq": frame["seq"]} if "seq" in frame else {"group": frame["group"], "gseq": frame["gseq"]}
+            await ws.send(json.dumps({"type": "ack", **ack}))
             continue
         yield frame

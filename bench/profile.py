@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import collections
 import multiprocessing
+import os
 import re
 import secrets
 import shutil
@@ -39,9 +40,10 @@ from playhouse.db_url import connect
 if __package__ in (None, ""):  # run as a script: make `bench` and `imdemo` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import groups, latency, loop, send, serve_timed, storm, storm_load  # noqa: E402
+from bench import fanout, groups, latency, loop, send, serve_timed, storm, storm_load  # noqa: E402
 from bench.clients import Http, accounts  # noqa: E402
 from bench.common import Context, Server, percentiles  # noqa: E402
+from bench.crowd import GroupPlan, build  # noqa: E402
 
 # The parts of a send, each named by the frames that mark it; a sample goes to the first part any of its
 # frames matches, so SQL run inside any step counts as SQL, and fakeredis inside the unread step as that step.
@@ -52,6 +54,9 @@ PARTS = [
     ("unread counters: the Lua step", ("on_messages (imdemo/store/counters.py",)),
     ("the ACK's acked seq (SET ... GET)", ("advance_acked (imdemo/store/counters.py",)),
     ("notice: JSON + PUBLISH", ("publish_many (imdemo/store/notices.py",)),
+    ("large group: its counters' Lua step (N, Q, the senders' L)", ("committed (imdemo/store/large_counters.py",)),
+    # a large group's message on the event loop: handed to every connection following it, then each pushes it
+    ("large group: fan-out to the connections (event loop)", ("_group_notice (imdemo/api/ws_server.py",)),
     ("notice: dispatch to local listeners", ("_dispatch (imdemo/store/notices.py",)),
     ("notice: the listener thread's read (get_message)", ("_run (imdemo/store/notices.py",)),
     ("notice: building it (announce)", ("committed (imdemo/store/announce.py",)),
@@ -70,8 +75,16 @@ PARTS = [
     ("thread hand-offs (executor, futures, call_soon_threadsafe)", (
         "concurrent/futures/", "call_soon_threadsafe", "run_in_executor", "_read_from_self", "_write_to_self",
         "_call_set_state", "_copy_future_state", "_chain_future", "wrap_future")),
+    # the per-connection part of a push: its JSON, the write (websockets' framing, the socket), the ACKs
+    ("WebSocket push: the event's JSON, per connection", ("send (imdemo/api/ws_session.py:93", "json/encoder.py")),
+    ("WebSocket push: the write (websockets, the socket)", ("send (websockets/asyncio/connection.py",
+                                                           "write (asyncio/selector_events.py")),
+    ("WebSocket ACK by group (parse, pending)", ("_ack_group (imdemo/api/ws_session.py",
+                                                 "ack_group (imdemo/api/ws_pending.py")),
+    ("WebSocket frames in (parse, websockets' reading)", ("ws_frames.py", "data_received (websockets/",
+                                                          "recv_events (websockets/", "parse (websockets/")),
     # not ws_server.py's _serve: the event loop thread's root frame, under which asyncio's own time is too
-    ("WebSocket push + ACK", ("imdemo/api/ws_session.py", "imdemo/api/ws_frames.py", "websockets/",
+    ("WebSocket push + ACK, the rest", ("imdemo/api/ws_session.py", "imdemo/api/ws_frames.py", "websockets/",
                               "run_blocking (imdemo/api/ws_server.py", "_converse (imdemo/api/ws_server.py")),
     ("asyncio's own (the event loop, tasks, selector)", ("asyncio/", "selectors.py")),
     ("HTTP (cheroot, Bottle) and the route", ("cheroot/", "bottle.py", "imdemo/api/")),
@@ -125,14 +138,13 @@ class Spy:
 
 
 def _group(ctx: Context, server: Server, probe, args) -> dict:
-    """Profile one group of --members: one sender, one message in flight, one member connected."""
-    (_, sender_token), (receiver, receiver_token), others = groups.people(ctx, server.port, args.members)
-    sender = Http(server.port, sender_token)
-    gid = sender.ok("POST", "/api/groups", {"name": "profile", "members": [receiver, *others]})["group"]["gid"]
+    """Profile one group of --members (built with the database, write or --large read diffusion): one sender,
+    one message in flight, one member connected."""
+    sender = Http(server.port, args.people[0][1])
     mp = multiprocessing.get_context("spawn")
     pipe, child = mp.Pipe()
-    proc = mp.Process(target=latency.receiver_main, args=("websocket", server.port, server.ws_port, receiver_token,
-                                                          0.0, child))
+    proc = mp.Process(target=latency.receiver_main, args=("websocket", server.port, server.ws_port,
+                                                          args.people[1][1], 0.0, child))
     proc.start()
     try:
         if not pipe.poll(60) or pipe.recv() != "ready":
@@ -141,7 +153,7 @@ def _group(ctx: Context, server: Server, probe, args) -> dict:
         probe.start(server.pid)
         cpu, started, sent, samples = server.cpu_seconds(), time.monotonic(), 0, []
         for _ in range(args.windows):
-            window = groups._send(sender, gid, pipe, 10**6, args.seconds / args.windows)
+            window = groups._send(sender, args.gid, pipe, 10**6, args.seconds / args.windows)
             sent, samples = sent + window[0], samples + window[1]
             if args.windows > 1:  # what each part costs as the relation table grows
                 _window_line(probe, server, window[0], sent)
@@ -149,18 +161,31 @@ def _group(ctx: Context, server: Server, probe, args) -> dict:
     finally:
         proc.terminate()
         proc.join()
+        sender.close()
     return {"rate": round(sent / elapsed, 1), "cpu_ms": round(cpu * 1000 / sent, 2), "cores": round(cpu / elapsed, 2),
             "latency_p50_ms": percentiles(samples)["p50"], "messages": sent}
 
 
 def _storm(ctx: Context, server: Server, probe, args) -> dict:
-    """Profile the storm's load (bench/storm.py) on the group of the database main() built."""
-    load = storm_load.Storm(server, args.people, storm.CONNECTED, storm.SENDERS, storm.RATE)
+    """Profile the storm's load (bench/storm.py) on the group of the database main() built (--online members
+    connected; a small group is made through the API, a --large one was built with the database)."""
+    load = storm_load.Storm(server, args.people, args.online, storm.SENDERS, storm.RATE, gid=args.gid)
     figures = storm.summary(load.run(args.seconds, on_start=lambda: probe.start(server.pid)))
     print(f"storm: misses {figures['misses']}, delivery p50 {figures['latency_ms']['p50']} ms, p99 "
-          f"{figures['latency_ms']['p99']} ms", flush=True)
+          f"{figures['latency_ms']['p99']} ms, {figures['messages']} messages at {figures['rate']} msg/s, "
+          f"{figures['frames_per_member_message']} frames a member a message", flush=True)
     return {**{k: figures[k] for k in ("rate", "cpu_ms", "cores", "messages")},
             "latency_p50_ms": figures["latency_ms"]["p50"]}
+
+
+def _fanout(ctx: Context, server: Server, probe, args) -> dict:
+    """Profile bench/fanout.py's load: a large group's message, one in flight, to --online connections."""
+    measured = fanout.run_on(server, args.people, args.gid, args.online, args.messages,
+                             on_start=lambda: probe.start(server.pid))
+    print(f"fanout: {measured['us_a_connection']} us a connection, delivery to all p50 "
+          f"{measured['delivery_to_all_ms']['p50']} ms, {measured['frames_a_member_message']} frames a member a "
+          f"message", flush=True)
+    return measured
 
 
 def _loop(ctx: Context, server: Server, probe, args) -> dict:
@@ -228,11 +253,15 @@ def _pairs(mp, server: Server, users: list, seconds: float) -> dict:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python bench/profile.py")
-    parser.add_argument("load", choices=["http", "ws", "noop", "pairs", "loop", "group", "storm"], nargs="?",
-                        default="http")
+    parser.add_argument("load", choices=["http", "ws", "noop", "pairs", "loop", "group", "storm", "fanout"],
+                        nargs="?", default="http")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=send.CLIENTS)
     parser.add_argument("--members", type=int, default=500, help="the group's size (group and storm loads)")
+    parser.add_argument("--large", action="store_true", help="group and storm: the group by read diffusion")
+    parser.add_argument("--online", type=int, default=storm.CONNECTED, help="storm, fanout: members connected")
+    parser.add_argument("--messages", type=int, default=300, help="fanout: messages, one in flight")
+    parser.add_argument("--levers", help="start the server through serve_levers.py with these levers")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--stacks", metavar="PATH", help="also keep py-spy's collapsed stacks (for a flame graph)")
     parser.add_argument("--timed", action="store_true", help="no py-spy: the server adds up each part's CPU time")
@@ -251,14 +280,24 @@ def main(argv: list[str]) -> int:
         out = Path(tmp) / ("timings.json" if args.timed else "stacks.txt")
         probe = serve_timed.Timings(out) if args.timed else Spy(out, args)
         launch = {"run": TIMED, "run_args": (str(out),)} if args.timed else {}
-        if args.load == "storm":  # its users and sessions are in the database before the server starts
-            args.people = storm_load.build(Path(tmp) / "storm.db", args.members)
-            launch["database"] = f"sqlite:///{Path(tmp) / 'storm.db'}"
+        if args.load == "fanout":
+            args.large = True
+        if args.levers and args.timed:  # serve_timed.py applies them before its wrappers
+            os.environ["BENCH_LEVERS"] = args.levers
+        elif args.levers:
+            launch = {"run": storm.LEVERS, "run_args": (args.levers,)}
+        if args.load in ("group", "storm", "fanout"):  # users and sessions are in the database before the server
+            plans = (GroupPlan("profile", args.members, args.large),) if args.large or args.load == "group" else ()
+            args.people, gids = build(f"sqlite:///{Path(tmp) / 'crowd.db'}", args.members, plans, prefix="p")
+            args.gid = gids[0] if gids else None
+            launch["database"] = f"sqlite:///{Path(tmp) / 'crowd.db'}"
+            launch["flags"] = ("--large-group-at", str(args.members))  # stored as built
         with Server(ctx, **launch) as server:
-            measured = {"group": _group, "storm": _storm, "loop": _loop}.get(args.load, _clients)(ctx, server, probe,
-                                                                                                  args)
+            measured = {"group": _group, "storm": _storm, "loop": _loop, "fanout": _fanout}.get(
+                args.load, _clients)(ctx, server, probe, args)
             report = probe.report(server.pid, measured["messages"], measured["cpu_ms"])
-        what = f"one group of {args.members}" if args.load in ("group", "storm") else f"{args.clients} clients"
+        what = (f"one group of {args.members}" if args.load in ("group", "storm", "fanout")
+                else f"{args.clients} clients")
         what = f"{args.clients} pairs" if args.load == "loop" else what
         how = "its parts timed in the server" if args.timed else "py-spy sampling the GIL holder"
         print(f"{args.load}: {measured['rate']}/s with {what}, {how}; server CPU {measured['cpu_ms']} ms per "

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from playhouse.db_url import connect
 
-GROWING = ("im_msg_content", "im_msg_relation")  # insert-only: content once, relation once per timeline
+# insert-only: content once, relation once per member's timeline (write diffusion), the group's own timeline
+# once (read diffusion)
+GROWING = ("im_msg_content", "im_msg_relation", "im_group_timeline")
 COMPARED = {"im_user": "uid", "im_group": "gid", "im_group_member": "gid, uid",
             "im_msg_contact": "owner_uid, other_uid", "im_session": "token_hash"}
 

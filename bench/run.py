@@ -23,14 +23,28 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` and `imdemo` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import coldstart, connections, groups, history, idle, latency, loop, media, search, send, storm, warmth  # noqa: E402
+from bench import (  # noqa: E402
+    coldstart,
+    connections,
+    groups,
+    history,
+    idle,
+    latency,
+    loop,
+    media,
+    search,
+    send,
+    storm,
+    storm_large,
+    warmth,
+)
 from bench.baseline import BEFORE_GROUPS  # noqa: E402
 from bench.common import ROOT, Context  # noqa: E402
 from bench.report import rows_of, table  # noqa: E402
 
 FIGURES = {"send": send, "loop": loop, "latency": latency, "connections": connections, "coldstart": coldstart,
-           "history": history, "idle": idle, "warmth": warmth, "groups": groups, "storm": storm, "search": search,
-           "media": media}
+           "history": history, "idle": idle, "warmth": warmth, "groups": groups, "storm": storm,
+           "storm-large": storm_large, "search": search, "media": media}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

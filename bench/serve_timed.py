@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +100,14 @@ def thread_cpu() -> dict[str, float]:
     return out
 
 
+def _bucket(n: int) -> str:
+    """A frame's number of events, in powers of two: "2", "3-4", "5-8", ..."""
+    low = 1
+    while low * 2 < n:
+        low *= 2
+    return str(n) if n <= 2 else f"{low + 1}-{low * 2}"
+
+
 def statement(args) -> str:
     """Name an execute_sql call by its verb and first table: "sql: INSERT im_msg_relation"."""
     words = str(args[0]).split()
@@ -115,14 +124,18 @@ def install() -> None:
 
     from websockets.asyncio.connection import Connection
 
+    import imdemo.api.ws_inbound as ws_inbound
     import imdemo.api.ws_session as ws
     import imdemo.app
+    from imdemo.api.ws_pending import Unacked
+    from imdemo.api.ws_server import WebSocketGateway
     from imdemo.services.auth import AuthService
     from imdemo.services.feed import Feed
     from imdemo.services.messages import MessageService
     from imdemo.services.sync import SyncService
     from imdemo.store.announce import Announcer
     from imdemo.store.counters import UnreadCounters
+    from imdemo.store.large_counters import LargeCounters
     from imdemo.store.notices import Notifier
 
     loop = asyncio.base_events.BaseEventLoop
@@ -133,15 +146,24 @@ def install() -> None:
                               (SyncService, "acknowledge_pushed", "delivered"), (SyncService, "events_after", "read"),
                               (UnreadCounters, "advance_acked", "acked seq"), (AuthService, "authenticate", "auth"),
                               (ws.Session, "on_notice", "ws on_notice"), (Feed, "arrived_events", "ws arrived"),
+                              # a large group's message: its counters, then on the event loop the fan-out to the
+                              # connections following it (each one's on_notice inside), their pending events
+                              (LargeCounters, "committed", "lua large"),
+                              (WebSocketGateway, "_group_notice", "ws group fan-out"),
+                              (Unacked, "hold", "ws pending"), (Unacked, "ack_group", "ws pending"),
+                              (Unacked, "ack", "ws pending"),
                               (Connection, "data_received", "ws receive"),
                               (concurrent.futures.thread._WorkItem, "run", "pool"),
                               (loop, "run_in_executor", "hand-off: run_in_executor"),
                               (loop, "call_soon_threadsafe", "hand-off: call_soon_threadsafe")]:
         setattr(owner, name, timed(part, getattr(owner, name)))
-    ws.parse = timed("ws parse", ws.parse)
-    ws.Session._handle = timed_async("ws frame", ws.Session._handle, lambda a: f"ws frame: {a[1].get('type')}")
+    ws_inbound.parse = timed("ws parse", ws_inbound.parse)  # the frames in are read by FramesIn
+    # the event's JSON, made once per connection it is pushed to (Session.send): apart from the write itself
+    ws.json = types.SimpleNamespace(dumps=timed("ws json", json.dumps), loads=json.loads)
+    ws.Session._handle = timed_async("ws frame", ws.Session._handle, lambda a: f"ws frame: {a[1].get('type')}"
+                                     + (" group" if "group" in a[1] else ""))
     ws.Session.send = timed_async("ws write", ws.Session.send, lambda a: "ws write: " + (
-        a[1]["type"] if isinstance(a[1], dict) else "+".join(f["type"] for f in a[1])))
+        a[1]["type"] if isinstance(a[1], dict) else f"{_bucket(len(a[1]))} events"))
     open_database = imdemo.app.open_database
 
     def timed_database(*args, **kwargs):
@@ -186,9 +208,11 @@ class Timings:
 
     @staticmethod
     def by_part(parts: dict[str, tuple[float, float]]) -> dict[str, float]:
-        """The ms of the SQL, the Lua step, the PUBLISH and the dispatch, wherever they ran."""
+        """The ms of the SQL, the Lua steps, the PUBLISH and the dispatch, and of the WebSocket's fan-out, JSON,
+        writes and frames in, wherever they ran."""
         return {name: sum(ms for k, (ms, _) in parts.items() if k.split("/")[-1].startswith(name))
-                for name in ("sql", "lua", "publish", "dispatch")}
+                for name in ("sql", "lua", "publish", "dispatch", "ws group fan-out", "ws json", "ws write",
+                             "ws pending", "ws frame")}
 
     def report(self, pid: int, messages: int, cpu_ms: float) -> str:
         """Each part's CPU ms a message, inclusive and without its inner parts, and what no part covers."""
@@ -220,6 +244,11 @@ def main(argv: list[str]) -> int:
         out.with_suffix(".tmp").replace(out)  # whole, or not there yet
     signal.signal(signal.SIGUSR1, dump)
     sys.path.insert(0, str(ROOT))
+    if os.environ.get("BENCH_LEVERS"):  # profile.py --levers: the levers first, so the wrappers time them
+        from bench.serve_levers import lever
+        for name in os.environ["BENCH_LEVERS"].split(","):
+            if name != "none":
+                lever(name)()
     install()
     import run  # the repository's run.py
 

@@ -31,8 +31,11 @@ class Config:
     lab: bool = False  # the lab's short timers (LAB_TIMERS) unless flags say otherwise
     send_rate: int = 20
     max_group_members: int = 10_000
-    # a group with more members than this is stored by read diffusion (SPEC 15; the crossover measured by
-    # bench/groups.py, README Performance): a small group that grows past it switches once, for good
+    # a group with more members than this is stored by read diffusion (SPEC 15): a small group that grows past
+    # it switches once, for good. 200, not the sender's crossover (read diffusion's message costs less from
+    # 2-10 members on: bench/groups.py, README Performance), because each large group adds an SQL statement and
+    # about 0.1 ms to every idle poll of each of its members and gives up "read by k of n": kept for the big
+    # groups, which a user is in few of (write diffusion costs 18 ms a message at 200 against 1.6)
     large_group_at: int = 200
     # milliseconds over which a group's unread changes are merged (lecture 20); 0: counted in the send's commit.
     # 500 from the storm's figures (README, Performance): most of what merging buys, a badge at most 0.5 s late
@@ -126,7 +129,11 @@ FLAGS = [
     ("--max-group-members", {"type": int, "metavar": "N"}, "the most members a group may have", None),
     ("--large-group-at", {"type": int, "metavar": "N"}, "a group with more members is stored by read diffusion "
                                                         "(one row a message, lecture 20's 万人群); a small one "
-                                                        "that grows past it switches once", None),
+                                                        "that grows past it switches once. Read diffusion is "
+                                                        "cheaper to send from a few members on, but each large "
+                                                        "group costs every member's idle poll an SQL statement "
+                                                        "and has no read receipts: the default keeps it for "
+                                                        "big groups", None),
     ("--unread-merge", {"type": float, "metavar": "MS"},
      "merge a group's unread changes over MS milliseconds (lecture 20); 0 = in the send's commit", None),
     ("--max-upload-mb", {"type": int, "metavar": "N"}, "the largest file a user may upload, in MiB; 413 above",

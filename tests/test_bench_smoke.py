@@ -1,8 +1,9 @@
 """bench/run.py: a quick idle run starts the server, writes its figures as JSON, and idle waits cost no SQL;
 a quick 1:1 loop completes messages that every receiver holds once, without errors;
-a quick groups run counts one row per member and one PUBLISH a group message, and measures a baseline; a quick
-storm delivers every message to every connected member once, in order, and its counters are exact, merging off
-and on, before and after a SIGKILL.
+a quick groups run counts one row per member by write diffusion and one timeline row by read diffusion, one PUBLISH
+a group message, and measures a baseline; a quick storm delivers every message to every connected member once, in
+order, and its counters are exact, merging off and on, before and after a SIGKILL; so does a quick large storm (read
+diffusion, by group and gseq), and every message the server acknowledged is in the database after the kill.
 
 Only the shape and the SQL counts are checked; timings depend on the machine, so nothing here is timed.
 """
@@ -55,25 +56,33 @@ def test_quick_loop_bench_completes_messages_every_receiver_holds_once(tmp_path)
     assert "1:1 loop" in printed
 
 
-def test_quick_groups_bench_counts_one_row_per_member_and_one_publish_per_message(tmp_path):
+def test_quick_groups_bench_counts_rows_by_write_and_by_read_diffusion_and_one_publish_per_message(tmp_path):
     # HEAD stands in for the revision before groups: any clone has it, even a shallow one
     report, printed = quick_bench(tmp_path, "--only", "groups", "--baseline", "HEAD", timeout=900)
     groups = report["figures"]["groups"]
-    for n in (2, 10, 100, 500):
-        embedded = groups["embedded"][str(n)]
-        assert embedded["missed"] == 0 and embedded["latency_ms"]["n"] == embedded["messages"] > 0
-        assert embedded["cpu_ms"] >= 0  # /proc counts in 10 ms ticks: a few small messages may read 0
-        rows = embedded["rows"]  # write diffusion: the content once, a relation row and a seq per member
-        assert (rows["content"], rows["relation"]) == (1, n)
-        assert rows["others_by_table"] == {"im_user": n, "im_group": 1}  # no contact row per member
-    assert groups["embedded"]["500"]["cpu_ms"] > 0  # tens of ms a message: the figure is measured
+    for kind, sizes in (("write", (2, 50, 500)), ("read", (50, 500))):
+        for n in sizes:
+            embedded = groups["embedded"][kind][str(n)]
+            assert embedded["missed"] == 0 and embedded["latency_ms"]["n"] == embedded["messages"] > 0
+            assert embedded["cpu_ms"] >= 0  # /proc counts in 10 ms ticks: a few small messages may read 0
+            rows = embedded["rows"]
+            if kind == "write":  # the content once, a relation row and a seq per member
+                assert (rows["content"], rows["relation"], rows["timeline"]) == (1, n, 0)
+                assert rows["others_by_table"] == {"im_user": n, "im_group": 1}  # no contact row per member
+            else:  # the content once, one row in the group's own timeline, the group's row and the sender's mark
+                assert (rows["content"], rows["relation"], rows["timeline"]) == (1, 0, 1)
+                assert rows["others_by_table"] == {"im_group": 1, "im_group_member": 1}
+    assert groups["embedded"]["write"]["500"]["cpu_ms"] > 0  # tens of ms a message: the figure is measured
+    assert groups["crossover"]["rows"]["read_cheaper_from"] == 50  # 4 rows against 102 and 1,002
     if shutil.which("redis-server"):
         published = groups["published"]["sizes"]
-        assert all(published[str(n)]["publishes"] == 1 for n in (2, 10, 100, 500))  # one notice a commit
-        assert published["2"]["bytes"] < published["10"]["bytes"] < published["500"]["bytes"]
+        assert all(p["publishes"] == 1 for kind in published.values() for p in kind.values())  # one a commit
+        write, read = published["write"], published["read"]
+        assert write["2"]["bytes"] < write["50"]["bytes"] < write["500"]["bytes"]
+        assert read["50"]["bytes"] == read["500"]["bytes"] < write["50"]["bytes"]  # the group and gseq only
     one_to_one = groups["one_to_one"]
     assert one_to_one["errors"] == 0 and one_to_one["now_msgs_per_s"] > 0 and one_to_one["before_msgs_per_s"] > 0
-    assert "1:1 HTTP send" in printed
+    assert "1:1 HTTP send" in printed and "read diffusion" in printed
 
 
 def test_quick_storm_bench_delivers_every_message_once_in_order_and_counts_exactly_before_and_after_a_kill(tmp_path):
@@ -88,6 +97,21 @@ def test_quick_storm_bench_delivers_every_message_once_in_order_and_counts_exact
         assert s["counters"]["checked"] == storm["members"] and s["counters"]["wrong"] == 0
         assert s["restart"]["wrong"] == 0  # after SIGKILL and a restart on the same database
     assert "misses" in printed
+
+
+def test_quick_large_storm_delivers_by_gseq_once_in_order_and_counts_exactly_before_and_after_a_kill(tmp_path):
+    report, printed = quick_bench(tmp_path, "--only", "storm-large", timeout=600)
+    large = report["figures"]["storm-large"]
+    assert [s["large"] for s in large["storms"]] == [True]
+    for s in large["storms"]:
+        assert s["messages"] > 0 and s["misses"] == 0  # every connected member held every message once, in order
+        assert s["latency_ms"]["n"] == s["messages"] * s["online"]
+        assert s["sent"]["http"] > 0 and s["sent"]["ws"] > 0
+        assert s["counters"]["checked"] == s["online"] + s["sample"] and s["counters"]["wrong"] == 0
+        assert s["counters"]["offline_group_unread"] > 0  # the offline members' badges were really counted
+        assert s["restart"]["wrong"] == 0 and s["restart"]["acknowledged_missing"] == 0
+        assert s["restart"]["acknowledged"] >= s["messages"]  # every message sent was acknowledged, then the burst
+    assert "storm-large" in printed
 
 
 def test_quick_media_bench_uploads_through_the_api_and_reports_memory_and_image_costs(tmp_path):
