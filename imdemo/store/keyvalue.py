@@ -39,7 +39,7 @@ class Keys:
         return f"{self.prefix}g{gid}_N"
 
     def group_newest(self, gid: int) -> str:
-        """A large group's newest gseq, so an idle poll needs no SQL."""
+        """A large group's newest gseq, so an idle poll reads none of its messages."""
         return f"{self.prefix}g{gid}_Q"
 
     def large_accounted(self, uid: int) -> str:
