@@ -1,9 +1,9 @@
 """Store layer: the unread counts of large groups (read diffusion), with no write per member per message.
 
 A large group counts its messages that count as unread (text, pictures, files; not its changes: `g{gid}_N`,
-the database's im_group.counted) and keeps its newest gseq (`g{gid}_Q`, so an idle poll reads no message rows: only the member's join bounds, one statement a large
-group, bench/reader_side.py); each
-member keeps, in the hash `{uid}_L`, how many of them they have accounted for: read, sent themselves, or sent
+the database's im_group.counted) and keeps its newest gseq (`g{gid}_Q`, so an idle poll reads none of its
+messages, only the member's join bounds: one statement a large group, bench/reader_side.py); each member
+keeps, in the hash `{uid}_L`, how many of them they have accounted for: read, sent themselves, or sent
 before they joined. What a member has unread is N - L: one subtraction, whatever the number of members
 (lecture 20's read diffusion: the group keeps the sequence, each member a cursor). A message moves N only; a
 member's own send, read, join or leave moves their L. Both only ever rise (a read or a send accounts for
