@@ -137,6 +137,14 @@ def test_membership_changes_are_system_lines_that_move_every_tab(trio):
     expect(bob.group("Team").locator(".badge")).to_have_count(0)
 
     members.locator(".leave").click()  # the owner leaves: ownership passes to the longest-standing member
+    question = members.locator(".leave-question")
+    expect(question).to_contain_text("Leave Team? You keep what you have received")  # asked first
+    expect(question.locator(".cancel-leave")).to_be_focused()  # Enter twice leaves nothing
+    alice.page.keyboard.press("Escape")
+    expect(question).to_be_hidden()
+    expect(alice.page.locator(".composer")).to_be_visible()  # still a member
+    members.locator(".leave").click()
+    question.locator(".confirm-leave").click()
     expect(carol.system_lines).to_have_text(["Alice added you", "Alice renamed the group to “Team”",
                                              "Alice removed Bob", "Alice left", "The group’s owner is now you"])
     carol_panel = carol.open_members()
@@ -338,6 +346,7 @@ def test_on_short_polling_my_own_rename_and_leave_show_at_once_and_the_next_poll
     leaver.open_members()
     right_after_a_poll(leaver)
     leaver.page.locator(".group-panel .leave").click()
+    leaver.page.locator(".group-panel .confirm-leave").click()
     expect(leaver.page.locator(".not-member")).to_be_visible(timeout=2000)
     expect(leaver.page.locator(".composer")).to_be_hidden()
     expect(leaver.page.locator(".members-toggle")).to_be_hidden()

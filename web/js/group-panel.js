@@ -1,11 +1,11 @@
 /** Pages: the members panel of the open group: how the group is stored (write or read diffusion, and what
- * that means), who is in it, with their roles (a page of them at a time: paged-list.js); any member
- * adds people or leaves, the owner renames the group and removes members (after a question in the
- * member's row: Remove or Cancel, Esc cancels). On a wide screen the panel sits beside the conversation,
- * which narrows; on a narrow one it covers the messages, never the composer (style.css). Each change the
- * server makes is a system message that comes back through the sync loop to every member's tab; this tab
- * applies its own at once from the server's answer (group-changes.js). The store's 'conversation' event
- * redraws this panel: the panel never edits its own list. */
+ * that means), who is in it, with their roles (a page of them at a time: paged-list.js); any member adds
+ * people or leaves (after a question: Leave or Cancel), the owner renames the group and removes members
+ * (after a question in the member's row: Remove or Cancel); Esc cancels a question. On a wide screen the
+ * panel sits beside the conversation, which narrows; on a narrow one it covers the messages, never the
+ * composer (style.css). Each change the server makes is a system message that comes back through the sync
+ * loop to every member's tab; this tab applies its own at once from the server's answer (group-changes.js).
+ * The store's 'conversation' event redraws this panel: the panel never edits its own list. */
 import {avatar, displayName, el, phrase} from './dom.js';
 import {GroupChanges} from './group-changes.js';
 import {i18n, locale, t} from './i18n.js';
@@ -21,11 +21,13 @@ export class GroupPanel {
     this.changes = new GroupChanges(store);
     this.key = null;
     this.confirming = null;  // the uid whose removal the owner is asked to confirm
+    this.leaving = false;  // whether I am asked to confirm leaving
     this.build();
     toggle.addEventListener('click', () => this.setOpen(this.root.hidden));
     root.addEventListener('keydown', (event) => {  // Esc answers a question with Cancel, else closes the panel
       if (event.key !== 'Escape') return;
       if (this.confirming !== null) return this.askToRemove(null);
+      if (this.leaving) return this.askToLeave(false);
       this.setOpen(false);
       toggle.focus();
     });
@@ -54,19 +56,27 @@ export class GroupPanel {
     this.list = this.members.list;
     this.addButton = el('button', {type: 'button', class: 'ghost add-members',
       onclick: () => this.act((c) => this.picker.addMembers(c))});
-    this.leaveButton = el('button', {type: 'button', class: 'ghost leave',
-      onclick: () => this.act((c) => this.changes.leave(c.gid))});
+    this.leaveButton = el('button', {type: 'button', class: 'ghost leave', onclick: () => this.askToLeave(true)});
+    this.leaveText = el('p');
+    this.leaveYes = el('button', {type: 'button', class: 'ghost confirm-leave', onclick: () => {
+      this.leaving = false;
+      this.act((c) => this.changes.leave(c.gid));
+    }});
+    this.leaveNo = el('button', {type: 'button', class: 'ghost cancel-leave', onclick: () => this.askToLeave(false)});
+    this.leaveQuestion = el('div', {class: 'confirm leave-question', role: 'group', hidden: true},
+      this.leaveText, this.leaveYes, this.leaveNo);
     this.error = el('p', {class: 'form-error', role: 'alert', hidden: true});
     this.root.setAttribute('aria-labelledby', 'group-panel-title');
     this.root.replaceChildren(el('header', {class: 'group-panel-head'}, this.heading, this.closeButton),
       this.storageLine, this.renameForm, this.members.root,
-      el('div', {class: 'group-actions'}, this.addButton, this.leaveButton), this.error);
+      el('div', {class: 'group-actions'}, this.addButton, this.leaveButton), this.leaveQuestion, this.error);
   }
 
   /** Follow the conversation the chat view opened (any kind: the panel is for groups only). */
   show(key) {
     this.key = key;
     this.confirming = null;
+    this.leaving = false;
     this.members.reset();
     this.error.hidden = true;
     this.setOpen(false);
@@ -75,6 +85,7 @@ export class GroupPanel {
   setOpen(open) {
     this.root.hidden = !open;
     this.confirming = null;
+    this.leaving = false;
     this.toggle.setAttribute('aria-expanded', String(open));
     this.render();
     if (open) this.closeButton.focus();
@@ -107,6 +118,12 @@ export class GroupPanel {
     if (document.activeElement !== this.nameInput) this.nameInput.value = c.title;
     this.addButton.textContent = t('group.add_members');
     this.leaveButton.textContent = t('group.leave');
+    this.leaveButton.hidden = this.leaving;
+    this.leaveQuestion.hidden = !this.leaving;
+    this.leaveText.replaceChildren(...phrase('group.leave_confirm',
+      {name: el('span', {translate: 'no', text: c.title})}));
+    this.leaveYes.textContent = t('group.leave_yes');
+    this.leaveNo.textContent = t('group.cancel');
     this.members.render(c.members, c.group.member_count);
   }
 
@@ -133,6 +150,13 @@ export class GroupPanel {
     this.render();
     const focus = uid === null ? `[data-uid="${asked}"] .remove` : '.confirming .cancel-remove';
     this.list.querySelector(focus)?.focus();  // Cancel first: Enter twice must not remove anyone
+  }
+
+  /** Ask before I leave (true), or stop asking (false); the focus follows: Cancel first, as for a removal. */
+  askToLeave(asking) {
+    this.leaving = asking;
+    this.render();
+    (asking ? this.leaveNo : this.leaveButton).focus();
   }
 
   question(person) {

@@ -193,6 +193,8 @@ export default {
   'group.close': 'Close',
   'group.rename': 'Rename',
   'group.leave': 'Leave group',
+  'group.leave_confirm': 'Leave {name}? You keep what you have received and get nothing after.',
+  'group.leave_yes': 'Leave',
   'group.remove': 'Remove',
   'group.remove_named': 'Remove {name} from the group',
   'group.remove_confirm': 'Remove {name} from the group? They keep what they have received and get nothing after.',

@@ -193,6 +193,8 @@ export default {
   'group.close': '关闭',
   'group.rename': '修改群名',
   'group.leave': '退出群聊',
+  'group.leave_confirm': '退出{name}？你会保留已收到的消息，之后不再收到新消息。',
+  'group.leave_yes': '退出',
   'group.remove': '移出群聊',
   'group.remove_named': '将{name}移出群聊',
   'group.remove_confirm': '将{name}移出群聊？对方会保留已收到的消息，之后不再收到新消息。',
