@@ -217,7 +217,7 @@ export default {
   'group.inspect.unread': 'Each member’s unread count of the group: the {field} field of their _C hash in Redis, beside the database’s count',
   'group.inspect.write_diffusion': 'Stored by write diffusion: each message is a row in every member’s timeline (im_msg_relation); {members} members, a group of more than {large_at} is stored once for everyone.',
   'group.inspect.read_diffusion': 'Stored by read diffusion (a large group, lecture 20): each message is one row in the group’s own timeline (im_group_timeline) whatever the number of members; {members} members.',
-  'group.inspect.unread_large': 'Each member’s unread count: the group’s text messages (N) less what the member has accounted for (their _L hash: read, sent, or before they joined), beside the database’s count',
+  'group.inspect.unread_large': 'Each member’s unread count: the group’s messages that count as unread (N: text, pictures, files; not its changes) less what the member has accounted for (their _L hash: read, sent, or before they joined), beside the database’s count',
   'group.inspect.database': 'the database counts {n}',
   'group.inspect.waiting': '{n} more waiting for the merge window (--unread-merge)',
   'group.inspect.former': 'no longer a member',

@@ -217,7 +217,7 @@ export default {
   'group.inspect.unread': '每位成员在本群的未读数：Redis 中其 _C 哈希的 {field} 字段，旁边是数据库统计的数',
   'group.inspect.write_diffusion': '写扩散存储：每条消息在每位成员的时间线（im_msg_relation）里各写一行；现有 {members} 人，超过 {large_at} 人的群只存一份。',
   'group.inspect.read_diffusion': '读扩散存储（大群，第 20 讲）：每条消息只在群自己的时间线（im_group_timeline）里写一行，与人数无关；现有 {members} 人。',
-  'group.inspect.unread_large': '每位成员的未读数：群的文本消息数（N）减去该成员已计入的数（其 _L 哈希：读过的、自己发的、入群之前的），旁边是数据库统计的数',
+  'group.inspect.unread_large': '每位成员的未读数：群里计入未读的消息数（N：文字、图片、文件，不含群的变更）减去该成员已计入的数（其 _L 哈希：读过的、自己发的、入群之前的），旁边是数据库统计的数',
   'group.inspect.database': '数据库统计为 {n}',
   'group.inspect.waiting': '另有 {n} 条在合并窗口中等待计入（--unread-merge，合并变更）',
   'group.inspect.former': '已不是群成员',
