@@ -197,6 +197,26 @@ def test_a_restart_rebuilds_large_group_unread_exactly_from_the_database(make_co
     app.close()
 
 
+def test_a_poll_that_first_hears_of_the_switch_gets_what_was_sent_after_it(world):
+    """A client that polls from before its group grew large gives no cursor for it; the switch in its own
+    timeline starts the group's place there, not at the group's newest, so the messages sent between the
+    switch and that poll arrive (a short-polling page lost them: its badge said 3 for 5)."""
+    app, chat, groups, p = world
+    alice, bob, carol, dave, erin = (p[n] for n in ("alice", "bob", "carol", "dave", "erin"))
+    gid = groups.create(alice, "grows", [bob, carol, dave])["gid"]
+    caught_up = chat.get(carol, "/api/sync")  # while the group is small: nothing to follow by gseq
+    assert caught_up["groups_next"] == {}
+    groups.add(alice, gid, [erin])  # 5 > LARGE_AT: the switch, in carol's own timeline
+    groups.send(bob, gid, "large 1")
+    groups.send(bob, gid, "large 2")
+    answer = chat.get(carol, "/api/sync", since=caught_up["next"])
+    switch = [e for e in answer["events"] if "seq" in e and e["message"].get("event", {}).get("type") == "large"]
+    brought = [e for e in answer["events"] if e.get("group") == gid and "seq" not in e]
+    assert len(switch) == 1 and [e["message"]["content"] for e in brought] == ["large 1", "large 2"]
+    assert [e["gseq"] for e in brought] == [switch[0]["message"]["gseq"] + 1, switch[0]["message"]["gseq"] + 2]
+    assert answer["groups_next"] == {str(gid): brought[-1]["gseq"]}
+
+
 def test_replaying_the_own_timeline_from_its_start_keeps_a_group_cursor_that_is_past_the_join(world):
     """The join event in the user's own timeline starts a group's place only when the client's cursor is not
     already past it (a client replaying its own timeline from 0 keeps what it holds of the group)."""

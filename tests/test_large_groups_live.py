@@ -138,3 +138,26 @@ def test_a_long_poll_of_a_member_wakes_with_the_large_group_message(large):
     assert not thread.is_alive()
     assert [e["message"] for e in answer["events"] if e.get("group") == m.gid] == [sent]
     assert answer["groups_next"] == {str(m.gid): sent["gseq"]} and answer["next"] == since
+
+
+def test_a_socket_resuming_from_before_its_group_grew_large_gets_what_was_sent_after_the_switch(make_server):
+    """The hello gives no cursor for a group that was small when the client last heard: the switch it replays
+    starts the group there, so the messages sent after the switch while it was away are pushed."""
+    app, http = make_server(ack_timeout=1.0, heartbeat=5.0, large_group_at=3)
+    tokens = {}
+    for name in ("alice", "bob", "carol", "dave"):
+        http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
+        tokens[name] = http.login(name)
+    gid = http.ok("POST", "/api/groups", {"name": "grows", "members": [tokens["bob"][0], tokens["carol"][0]]},
+                  token=tokens["alice"][1])["group"]["gid"]
+    since = http.ok("GET", "/api/sync?since=0", token=tokens["carol"][1])["next"]  # while it is small
+    http.ok("POST", f"/api/groups/{gid}/members", {"uids": [tokens["dave"][0]]}, token=tokens["alice"][1])
+    for text in ("large 1", "large 2"):
+        http.ok("POST", f"/api/groups/{gid}/messages", {"content": text}, token=tokens["bob"][1])
+    carol = WsClient(f"ws://127.0.0.1:{app.config.websocket_port}/")
+    try:
+        carol.hello(tokens["carol"][1], since)  # no group cursors: it knew no large group
+        frames = carol.recv_until(lambda f: f.get("type") == "message" and f["message"].get("content") == "large 2")
+        assert [f["message"]["content"] for f in group_frames(frames, gid)] == ["large 1", "large 2"]
+    finally:
+        carol.close()

@@ -56,11 +56,13 @@ class Place:
 
 
 class GroupPlace(Place):
-    """A place in a large group's own timeline, within the member's join bounds (mids)."""
+    """A place in a large group's own timeline, within the member's join bounds (mids). An assumed place is the
+    server's guess (the group's newest), not a cursor the client gave: a join in the user's own timeline that
+    the client has not seen yet moves it back to the join."""
 
-    def __init__(self, gid: int, position: int, bounds: tuple[int, int], window: int):
+    def __init__(self, gid: int, position: int, bounds: tuple[int, int], window: int, assumed: bool = False):
         super().__init__(position, window, "gseq")
-        self.gid, self.bounds = gid, bounds
+        self.gid, self.bounds, self.assumed = gid, bounds, assumed
 
 
 class Feed:
@@ -81,10 +83,10 @@ class Feed:
     def announced(self) -> int:
         return self.mine.announced
 
-    def join(self, gid: int, gseq: int, bounds: tuple[int, int]) -> None:
+    def join(self, gid: int, gseq: int, bounds: tuple[int, int], assumed: bool = False) -> None:
         """Follow large group gid from gseq on (a place kept as it is when the feed follows it already)."""
         if gid not in self.groups:
-            self.groups[gid] = GroupPlace(gid, gseq, bounds, self.window)
+            self.groups[gid] = GroupPlace(gid, gseq, bounds, self.window, assumed)
 
     def leave(self, gid: int) -> None:
         self.groups.pop(gid, None)

@@ -44,10 +44,12 @@ class LargeGroupSync:
     def follow(self, feed: Feed, cursors: dict[int, int]) -> None:
         """Make feed follow every large group its user is in: from the client's gseq where it gave one (at most
         the group's newest), else from the newest (the client learns a group from its join event or from
-        its contacts, and gives its cursor from then on). A cursor for a group the user is not in is ignored."""
+        its contacts, and gives its cursor from then on), unless the feed then replays that join: a client
+        polling from before a group grew large gets what was sent after the switch (`apply`). A cursor for a
+        group the user is not in is ignored."""
         for gid in self.counters.unread(feed.uid):  # the fields of {uid}_L: the user's large groups
             newest = self.newest(gid)
-            feed.join(gid, min(cursors.get(gid, newest), newest), self.bounds(feed.uid, gid))
+            feed.join(gid, min(cursors.get(gid, newest), newest), self.bounds(feed.uid, gid), gid not in cursors)
 
     def newest_of(self, uid: int) -> dict[str, int]:
         """{gid: newest gseq} of each of uid's large groups: where a new client starts its cursors (as
@@ -104,12 +106,13 @@ class LargeGroupSync:
 
 def apply(feed: Feed, change: tuple | None) -> None:
     """Apply a change_of() to a feed (on the feed's own thread): a join starts the group's place at the message
-    that joined (a re-join: nothing of the gap), unless the client's cursor is past it already (it replays its
-    own timeline from further back than its group cursor); a leave ends it."""
+    that joined (a re-join: nothing of the gap), unless the client's own cursor is past it already (it replays
+    its own timeline from further back than its group cursor); a leave ends it. A place the server assumed
+    (the group's newest: the client gave no cursor) is not the client's: the join it has not seen moves it."""
     if change is None:
         return
     place = feed.groups.get(change[1])
-    if change[0] == "join" and place is not None and place.position >= change[2]:
+    if change[0] == "join" and place is not None and not place.assumed and place.position >= change[2]:
         return
     feed.leave(change[1])
     if change[0] == "join":
