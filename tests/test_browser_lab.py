@@ -181,6 +181,7 @@ def test_the_lab_is_collapsed_one_click_away_on_desktop_and_records_nothing_whil
     assert tab.page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
 
     tab.open_chat("李四")
+    wait_for_rows(tab, ["in read", "in unread"])  # the open's read and its hints, before the clear
     tab.page.click("#lab .tl-clear")
     expect(tab.page.locator("#lab .tl-row")).to_have_count(0)
     use(tab, "acks")
