@@ -14,6 +14,11 @@ CLOSE_TIMEOUT = 4408  # heartbeat or ACK timeout: the client resumes from the se
 CLOSE_UNAUTHORIZED = 4401  # no valid hello, a logout, an ended session
 
 
+def encode(frame: dict | list) -> str:
+    """A server frame's text: compact JSON, non-ASCII as itself."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
 def parse(raw) -> dict:
     """Return a client frame as a dict, or raise BadInput."""
     if not isinstance(raw, str):

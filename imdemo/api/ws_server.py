@@ -20,6 +20,7 @@ from ..services import Services
 from ..services.errors import ImdemoError, unavailable_causes
 from ..services.feed import Feed
 from ..services.large_sync import parse_cursors
+from .ws_fanout import GroupFanout
 from .ws_frames import CLOSE_UNAUTHORIZED
 from .ws_session import WINDOW, Session
 
@@ -36,8 +37,7 @@ class WebSocketGateway:
         self.note = services.inspector.note if services.inspector is not None else None  # the inspector's, when on
         self.unavailable = unavailable_causes()  # the store's failures that mean "try again soon"
         self.sessions: set[Session] = set()
-        self._groups: dict[int, set[Session]] = {}  # a large group's gid -> the connections that follow it
-        self._unlisten: dict[int, object] = {}  # gid -> stop listening to it
+        self.fanout = GroupFanout(self._listen_group, self.note)  # large groups' events to their connections here
         self._open: set = set()  # every connection, greeted or not, so stop() can cut the stuck ones
         self.pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="imdemo-ws-db")
         self.loop = asyncio.new_event_loop()
@@ -90,6 +90,11 @@ class WebSocketGateway:
         finally:
             self._ready.set()
             self.loop.close()
+
+    def _listen_group(self, gid: int):
+        """Listen to large group gid once for all its connections here: one hand-off to the event loop a commit."""
+        return self.services.sync.notifier.listen_group(
+            gid, lambda notice: self.loop.call_soon_threadsafe(self.fanout.deliver, gid, notice))
 
     async def _main(self, host: str, port: int) -> None:
         self._stop = self.loop.create_future()
@@ -159,26 +164,6 @@ class WebSocketGateway:
             if inspector is not None and not session.closed_why:  # the server's own closes are noted when made
                 inspector.note("WebSocket closed by the client", uid=uid, code=websocket.close_code,
                                reason=websocket.close_reason)
-
-    def follow_group(self, gid: int, session: Session) -> None:
-        """Hand session the events of large group gid. The gateway listens to each group once, however many of
-        its connections are members: one hand-off to the event loop a commit, then a loop over them there."""
-        followers = self._groups.setdefault(gid, set())
-        if not followers:
-            self._unlisten[gid] = self.services.sync.notifier.listen_group(
-                gid, lambda notice: self.loop.call_soon_threadsafe(self._group_notice, gid, notice))
-        followers.add(session)
-
-    def unfollow_group(self, gid: int, session: Session) -> None:
-        followers = self._groups.get(gid, set())
-        followers.discard(session)
-        if not followers and gid in self._unlisten:
-            self._unlisten.pop(gid)()
-            self._groups.pop(gid, None)
-
-    def _group_notice(self, gid: int, notice: dict) -> None:
-        for session in list(self._groups.get(gid, ())):
-            session.on_notice(notice)
 
     async def _hello(self, websocket) -> tuple[int, str, int, bool, dict[int, int]]:
         """Wait for the hello frame; return (uid, token, since, whether it asks for batched frames, its large

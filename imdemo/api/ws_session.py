@@ -8,16 +8,17 @@ once: a slow reader gets the rest from the database after it catches up, so memo
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass, field
+
+from websockets.protocol import State
 
 from ..services.auth import token_hash
 from ..services.delivery_watch import NO_WATCH, PushWatch
 from ..services.errors import Unauthorized
 from ..services.feed import Feed
 from ..services.large_sync import apply
-from .ws_frames import CLOSE_TIMEOUT, CLOSE_UNAUTHORIZED
+from .ws_frames import CLOSE_TIMEOUT, CLOSE_UNAUTHORIZED, encode
 from .ws_inbound import FramesIn
 from .ws_pending import Unacked, key_of, named
 
@@ -41,6 +42,7 @@ class Session(FramesIn):
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     last_heard: float = field(default_factory=time.monotonic)
     closed_why: str = ""  # the reason this side closed with, once it has
+    writing: bool = False  # the push task took events and has not written them all yet
     followed: set[int] = field(default_factory=set)  # the large groups whose events the gateway hands this
     watch: PushWatch = field(default_factory=lambda: NO_WATCH.connection(0))  # its metrics and message trace
 
@@ -72,14 +74,14 @@ class Session(FramesIn):
     def follow_groups(self) -> None:
         """Hear the large groups the feed follows, and no others (after a join or a leave)."""
         for gid in self.feed.groups.keys() - self.followed:
-            self.gateway.follow_group(gid, self)
+            self.gateway.fanout.follow(gid, self)
         for gid in self.followed - self.feed.groups.keys():
-            self.gateway.unfollow_group(gid, self)
+            self.gateway.fanout.unfollow(gid, self)
         self.followed = set(self.feed.groups)
 
     def unfollow_groups(self) -> None:
         for gid in self.followed:
-            self.gateway.unfollow_group(gid, self)
+            self.gateway.fanout.unfollow(gid, self)
         self.followed = set()
 
     async def run(self) -> None:
@@ -97,7 +99,7 @@ class Session(FramesIn):
     async def send(self, frame: dict | list) -> None:
         if self.gateway.note is not None:
             self.gateway.note("WebSocket frame out", uid=self.uid, frame=frame)
-        await self.websocket.send(json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
+        await self.websocket.send(encode(frame))
 
     async def send_all(self, frames: list[dict]) -> None:
         """Write frames in order: in one frame (a JSON array) when the client asked for it and there are
@@ -112,18 +114,48 @@ class Session(FramesIn):
     async def _push(self) -> None:
         """Write live hints and every message event after the cursors (the user's seq, each large group's gseq),
         in order, within the window."""
-        feed = self.feed
         while True:
             await self.wake.wait()
             self.wake.clear()
-            out = await self._follow(self._hold(feed.arrived_events(WINDOW - len(self.pending))))  # no reads for them
-            while len(self.pending) < WINDOW and feed.behind:
-                if out:  # what the notices brought goes first, in order
-                    await self.send_all(out)
-                    out = []
-                out += await self._follow(self._hold(await self._read_behind()))
-            out += feed.take_hints()  # after the events they may describe (an unread count, a read marker)
-            await self.send_all(out)
+            self.writing = True  # events taken and not yet written: the group fan-out must not overtake them
+            try:
+                await self._push_once()
+            finally:
+                self.writing = False
+
+    async def _push_once(self) -> None:
+        feed = self.feed
+        out = await self._follow(self._hold(feed.arrived_events(WINDOW - len(self.pending))))  # no reads for them
+        while len(self.pending) < WINDOW and feed.behind:
+            if out:  # what the notices brought goes first, in order
+                await self.send_all(out)
+                out = []
+            out += await self._follow(self._hold(await self._read_behind()))
+        out += feed.take_hints()  # after the events they may describe (an unread count, a read marker)
+        await self.send_all(out)
+
+    def caught_up(self, gid: int, events: list[dict], high_water: int) -> bool:
+        """Whether one commit's events of large group gid may be written to this connection at once, beside its
+        push task (ws_fanout.py): they continue its place in the group, nothing else is waiting or being
+        written, they fit its window, and its socket's buffer is short."""
+        feed, place = self.feed, self.feed.groups.get(gid)
+        if place is None or feed.behind or place.arrived or feed.hints or self.writing or self.wake.is_set():
+            return False
+        if len(self.pending) + len(events) > WINDOW:
+            return False
+        if any(event["gseq"] != place.position + 1 + i for i, event in enumerate(events)):
+            return False
+        transport = self.websocket.transport
+        return (self.websocket.state is State.OPEN and transport is not None
+                and transport.get_write_buffer_size() < high_water)
+
+    def take_directly(self, gid: int, events: list[dict], notice: dict) -> None:
+        """Take events that caught_up() allowed, as pushed now: the place moves past them, they wait for the
+        ACK (retransmitted when it does not come, as any push) and the watch times them."""
+        self.watch.noticed(notice)
+        place = self.feed.groups[gid]
+        place.position = place.announced = events[-1]["gseq"]
+        self._hold(list(events))
 
     async def _read_behind(self) -> list[dict]:
         """Read from the database what the feed is behind in: its own timeline by seq, each large group by gseq.
