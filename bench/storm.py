@@ -69,7 +69,7 @@ class Load:
     revision: str | None = None
     sample: int | None = None  # offline members whose counters are checked (None: all of them)
     levers: str | None = None  # server levers patched in at start-up (serve_levers.py), e.g. "encode_once"
-    ack_every: float = 0.0  # ms between a member's ACKs (0: once a frame, as the page does)
+    ack_every: float = 0.0  # ms between a member's ACKs (0: as the page does, storm_member.py)
 
     def label(self) -> str:
         extra = [f"at {self.revision}"] if self.revision else []
@@ -240,7 +240,7 @@ def main(argv: list[str]) -> int:
                         help="storms side by side, each with a set of serve_levers.py's levers (none, encode_once,"
                              " broadcast, ack_index, coalesce_MS; comma-joined), separated by |")
     parser.add_argument("--ack-every", default="0", metavar="MS[,MS...]",
-                        help="ms between a connected member's ACKs, side by side (0: once a frame, as the page)")
+                        help="ms between a connected member's ACKs, side by side (0: as the page does)")
     parser.add_argument("--rounds", type=int, default=1, help="run every storm this many times, in turns")
     parser.add_argument("--server-arg", action="append", default=[])
     parser.add_argument("--json", metavar="PATH")

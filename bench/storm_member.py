@@ -3,9 +3,10 @@ holds a connection.
 
 A member holds the group's messages in arrival order. Its cursors are the seq of its own timeline and, for a
 large group (read diffusion, SPEC 15), the group's gseq: an event at or below a cursor was pushed again before
-the ACK arrived and is dropped as the page drops it. It ACKs once a frame, as the page does: its seq when the
-frame brought events of its own timeline, the group and its gseq when it brought the group's. After a close it
-reconnects with both cursors (hello's since and groups) and sends again what was not answered (the same
+the ACK arrived and is dropped as the page drops it. It ACKs as the page does (web/js/socket.js): its seq once
+a frame that brought events of its own timeline; a large group's gseq within GROUP_ACK seconds of a frame that
+brought the group's, one ACK for every frame of it since (a small group's events are of its own timeline).
+After a close it reconnects with both cursors (hello's since and groups) and sends again what was not answered (the same
 client_msg_id, so nothing is stored twice). A gap event (more missed than the server replays) is read from the
 group's history, as the page pages it; a message pushed live that the history gave already is dropped.
 """
@@ -20,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 from .clients import Http, stamp, ws_open
 
+GROUP_ACK = 0.1  # seconds a large group's ACK waits for more frames to cover (the page's GROUP_ACK_MS)
 HOLD_WAIT = 120  # seconds the members wait, once the sends end, to hold every message (not held by then: missed)
 
 
@@ -29,7 +31,7 @@ class Member:
     def __init__(self, ports: tuple[int, int], uid: int, token: str, gid: int, batch: bool, gseq: int | None,
                  ack_every: float = 0.0):
         (self.port, self.ws_port), self.uid, self.token, self.gid, self.batch = ports, uid, token, gid, batch
-        self.ack_every = ack_every  # seconds between ACKs (a page that ACKs late, cumulatively); 0: once a frame
+        self.ack_every = ack_every  # seconds between ACKs of either kind (a lever); 0: as the page does
         self.owed = (False, False)  # ACKs not yet sent: of the member's own timeline, of the group
         self.cursor, self.gseq, self.ws, self.closing = 0, gseq, None, False  # gseq: None for a small group
         self.held = array("q")  # mids of the group's text messages, in the order held
@@ -78,8 +80,19 @@ class Member:
                     await self._gap(frame)
             if self.ack_every:
                 self.owed = (self.owed[0] or mine, self.owed[1] or group)
-            else:
-                await self._ack(mine, group)
+                continue
+            await self._ack(mine, False)
+            if group and not self.owed[1]:
+                self.owed = (False, True)
+                asyncio.get_running_loop().call_later(GROUP_ACK, lambda: asyncio.ensure_future(self._ack_group()))
+
+    async def _ack_group(self) -> None:
+        """The large group's ACK a frame made due (the page's ackLater)."""
+        self.owed = (False, False)
+        try:
+            await self._ack(False, True)
+        except (ConnectionClosed, AttributeError):  # reconnecting: the hello's cursors say it all
+            pass
 
     async def _ack(self, mine: bool, group: bool) -> None:
         if mine:
