@@ -163,7 +163,7 @@ def ack_index() -> None:
                 key = ws_pending.key_of(event)
                 if key not in self._items and isinstance(key, tuple):
                     self._by_group.setdefault(key[0], deque()).append(key)
-                self._items[key] = ws_pending.Pending(event, now)
+                self._items[key] = ws_pending.Pending(event, now, 1, now)
             return events
 
         def ack_group(self, gid, gseq):

@@ -12,6 +12,8 @@ CPU a message (bench/large-levers.md).
 """
 from __future__ import annotations
 
+import time
+
 from websockets.asyncio.server import broadcast
 
 from .ws_frames import encode
@@ -46,10 +48,12 @@ class GroupFanout:
     def deliver(self, gid: int, notice: dict) -> None:
         """One commit's events of group gid (a notice {"group_events": [...]}) to every connection following it."""
         events = notice.get("group_events", ())
+        first, count, now = events[0]["gseq"] if events else 0, len(events), time.monotonic()
+        together = count and all(event["gseq"] == first + i for i, event in enumerate(events))  # as a commit makes
         direct = []
         for session in list(self._followers.get(gid, ())):
-            if events and session.caught_up(gid, events, HIGH_WATER):
-                session.take_directly(gid, events, notice)
+            if together and session.caught_up(gid, first, count, HIGH_WATER):
+                session.take_directly(gid, events, notice, now)
                 direct.append(session)
             else:
                 session.on_notice(notice)

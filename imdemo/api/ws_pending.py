@@ -9,15 +9,12 @@ from ..services.feed import event_key as key_of  # what an event is acknowledged
 from ..services.feed import key_named as named
 
 
-@dataclass
+@dataclass(slots=True)  # one for each event pushed to each connection: 500 a message to a busy large group
 class Pending:
     event: dict
     sent_at: float
     sends: int = 1
     first_sent: float = 0.0
-
-    def __post_init__(self):
-        self.first_sent = self.first_sent or self.sent_at
 
 
 class Unacked:
@@ -32,7 +29,7 @@ class Unacked:
     def hold(self, events: list[dict], now: float) -> list[dict]:
         """Keep events until acknowledged; return them."""
         for event in events:
-            self._items[key_of(event)] = Pending(event, now)
+            self._items[key_of(event)] = Pending(event, now, 1, now)
         return events
 
     def ack(self, seq: int, uid: int) -> bool:

@@ -134,28 +134,28 @@ class Session(FramesIn):
         out += feed.take_hints()  # after the events they may describe (an unread count, a read marker)
         await self.send_all(out)
 
-    def caught_up(self, gid: int, events: list[dict], high_water: int) -> bool:
-        """Whether one commit's events of large group gid may be written to this connection at once, beside its
-        push task (ws_fanout.py): they continue its place in the group, nothing else is waiting or being
-        written, they fit its window, and its socket's buffer is short."""
-        feed, place = self.feed, self.feed.groups.get(gid)
-        if place is None or feed.behind or place.arrived or feed.hints or self.writing or self.wake.is_set():
+    def caught_up(self, gid: int, first: int, count: int, high_water: int) -> bool:
+        """Whether one commit's count events of large group gid, from gseq first on, may be written to this
+        connection at once, beside its push task (ws_fanout.py): they continue its place in the group, nothing
+        else is waiting or being written, they fit its window, and its socket's buffer is short. Asked of every
+        connection in the group for every commit: the cheapest questions first."""
+        feed = self.feed
+        place = feed.groups.get(gid)
+        if place is None or place.position != first - 1 or self.writing or self.wake.is_set():
             return False
-        if len(self.pending) + len(events) > WINDOW:
+        if place.arrived or feed.hints or feed.behind or len(self.pending) + count > WINDOW:
             return False
-        if any(event["gseq"] != place.position + 1 + i for i, event in enumerate(events)):
-            return False
-        transport = self.websocket.transport
-        return (self.websocket.state is State.OPEN and transport is not None
-                and transport.get_write_buffer_size() < high_water)
+        websocket = self.websocket
+        return websocket.state is State.OPEN and websocket.transport.get_write_buffer_size() < high_water
 
-    def take_directly(self, gid: int, events: list[dict], notice: dict) -> None:
+    def take_directly(self, gid: int, events: list[dict], notice: dict, now: float) -> None:
         """Take events that caught_up() allowed, as pushed now: the place moves past them, they wait for the
         ACK (retransmitted when it does not come, as any push) and the watch times them."""
         self.watch.noticed(notice)
         place = self.feed.groups[gid]
         place.position = place.announced = events[-1]["gseq"]
-        self._hold(list(events))
+        self.watch.pushing(events)
+        self.pending.hold(events, now)
 
     async def _read_behind(self) -> list[dict]:
         """Read from the database what the feed is behind in: its own timeline by seq, each large group by gseq.
