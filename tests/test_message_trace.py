@@ -55,7 +55,7 @@ def test_a_message_sent_while_watched_shows_each_step_of_its_way_to_a_long_poll(
 
 def test_a_large_groups_message_is_traced_to_each_push_and_its_ack_by_group(make_server):
     """A large group's events carry no seq: the trace names them by group and gseq, and the ACK by group closes
-    them."""
+    them. A member caught up in the group had it written with the others at once: the push says so."""
     from .helpers import WsClient
 
     app, http = make_server(inspect=True)
@@ -64,6 +64,10 @@ def test_a_large_groups_message_is_traced_to_each_push_and_its_ack_by_group(make
     client = WsClient(f"ws://127.0.0.1:{app.config.websocket_port}/")
     try:
         client.hello(bob_token, groups={str(gid): 0})
+        first = http.ok("POST", f"/api/conversations/g{gid}/messages", {"content": "first"}, token=token)["message"]
+        client.recv_until(lambda f: f.get("group") == gid and f["message"]["mid"] == first["mid"])
+        wait_for(lambda: all(not s.writing and not s.wake.is_set() for s in app.servers.ws.sessions),
+                 message="bob's push task to be idle: caught up in the group")
         http.ok("GET", "/api/inspect/actions")  # the inspector looks
         sent = http.ok("POST", f"/api/conversations/g{gid}/messages", {"content": "traced"}, token=token)["message"]
         pushed = client.recv_until(lambda f: f.get("group") == gid and f["message"]["mid"] == sent["mid"])[-1]
@@ -79,4 +83,5 @@ def test_a_large_groups_message_is_traced_to_each_push_and_its_ack_by_group(make
     assert [s["step"] for s in found] == ["request", "committed", "heard", "pushed", "acknowledged"]
     _, _, _, push, ack = found
     assert (push["uid"], push["group"], push["gseq"], push["transport"]) == (bob, gid, pushed["gseq"], "websocket")
+    assert push["way"] == "broadcast"
     assert (ack["uid"], ack["group"], ack["gseq"]) == (bob, gid, pushed["gseq"])

@@ -91,7 +91,7 @@ def test_one_messages_trace_shows_its_steps_in_both_processes_in_either_inspecto
     from_a = next(t for t in a.http.ok("GET", "/api/inspect/traces")["traces"] if t["trace"] == trace["trace"])
     assert from_a["steps"] == steps  # a's inspector shows the same way, from the same list
     pushed = next(s for s in steps if s["step"] == "pushed")
-    assert (pushed["uid"], pushed["transport"]) == (bob, "websocket")
+    assert (pushed["uid"], pushed["transport"], pushed["way"]) == (bob, "websocket", "push")
     socket.close()
 
 

@@ -154,7 +154,7 @@ class Session(FramesIn):
         self.watch.noticed(notice)
         place = self.feed.groups[gid]
         place.position = place.announced = events[-1]["gseq"]
-        self.watch.pushing(events)
+        self.watch.pushing(events, "broadcast")
         self.pending.hold(events, now)
 
     async def _read_behind(self) -> list[dict]:

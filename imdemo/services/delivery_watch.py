@@ -67,8 +67,9 @@ class PushWatch:
             for event in _events(notice):
                 self.traced[event_key(event)] = notice["trace"]
 
-    def pushing(self, events: list[dict]) -> None:
-        """Message events about to be written for the first time."""
+    def pushing(self, events: list[dict], way: str = "push") -> None:
+        """Message events about to be written for the first time: by the connection's own push task ("push"), or
+        with every other caught-up connection of a large group at once ("broadcast", api/ws_fanout.py)."""
         if not events:
             return
         self.metrics.pushed(len(events), self.committed_at)
@@ -78,7 +79,8 @@ class PushWatch:
                 key = event_key(event)
                 trace_id = self.traced.pop(key, None)
                 if trace_id is not None:
-                    self.traces.mark(trace_id, "pushed", uid=self.uid, **key_named(key), transport="websocket")
+                    self.traces.mark(trace_id, "pushed", uid=self.uid, **key_named(key), transport="websocket",
+                                     way=way)
                     self.acking[key] = trace_id
 
     def retransmitted(self, events: int) -> None:

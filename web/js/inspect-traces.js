@@ -12,9 +12,11 @@ const STEPS = ['request', 'committed', 'heard', 'pushed', 'answered', 'acknowled
 const pane = document.getElementById('traces');
 let last = [];
 
-/** What a step says besides its name: the user, the seq, the transport, the users held (data). */
+/** What a step says besides its name: the user, the seq (a large group's: group and gseq), the transport and
+ * the way of a push, the users held (data). */
 function details(step) {
-  const shown = ['name', 'uid', 'seq', 'mids', 'timelines', 'users_here', 'transport'].filter((key) => key in step);
+  const shown = ['name', 'uid', 'seq', 'group', 'gseq', 'mids', 'timelines', 'users_here', 'transport', 'way']
+    .filter((key) => key in step);
   return shown.map((key) => `${key} ${Array.isArray(step[key]) ? step[key].join(',') : step[key]}`).join(' · ');
 }
 

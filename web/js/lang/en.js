@@ -147,7 +147,7 @@ export default {
   'inspect.traces.step.request': 'the send reached this process',
   'inspect.traces.step.committed': 'stored in one commit and announced in one PUBLISH',
   'inspect.traces.step.heard': 'the notice reached this process over pub/sub; users_here: how many of its users it holds (a large group it follows counts once)',
-  'inspect.traces.step.pushed': 'pushed to the recipient’s WebSocket connection',
+  'inspect.traces.step.pushed': 'pushed to the recipient’s WebSocket connection; way push: by the connection’s own push task; way broadcast: a large group’s message written at once to every connection caught up in it, one encoding for all',
   'inspect.traces.step.answered': 'answered the recipient’s long poll',
   'inspect.traces.step.acknowledged': 'the recipient’s client acknowledged it (ACK)',
 

@@ -147,7 +147,7 @@ export default {
   'inspect.traces.step.request': '发送请求到达这个进程',
   'inspect.traces.step.committed': '在一次提交中写入，并用一次 PUBLISH 发布通知',
   'inspect.traces.step.heard': '通知经发布/订阅到达这个进程；users_here：它持有其中几个用户（它关注的一个大群算一个）',
-  'inspect.traces.step.pushed': '推送到接收方的长连接',
+  'inspect.traces.step.pushed': '推送到接收方的长连接；way push：由这个连接自己的推送任务写出；way broadcast：大群的消息一次写给群里所有已经跟上的连接，只编码一次',
   'inspect.traces.step.answered': '应答了接收方的长轮询',
   'inspect.traces.step.acknowledged': '接收方的客户端确认收到（ACK）',
 
