@@ -86,7 +86,8 @@ class Metrics(NoMetrics):
         self.stored = Counter("imdemo_messages_stored", "Messages stored, by kind of message and of conversation",
                               ["kind", "conversation"], registry=r)
         self.fanout = Histogram("imdemo_message_fanout_timelines", "Timelines one stored message was written to: "
-                                "2 for a 1:1 message, every member for a group's (write diffusion)",
+                                "2 for a 1:1 message, every member for a small group's (write diffusion), 1 for a "
+                                "large group's (its own timeline: read diffusion)",
                                 ["conversation"], buckets=TIMELINES, registry=r)
         self.commit = Histogram("imdemo_commit_seconds", "Seconds one commit of the writer took, from the start of "
                                 "its transaction to the end of its COMMIT", buckets=SECONDS, registry=r)
@@ -133,7 +134,7 @@ class Metrics(NoMetrics):
                 kind = KIND_NAMES.get(key[0], str(key[0]))
                 children = self._by_kind[key] = (self.stored.labels(kind, key[1]), self.fanout.labels(key[1]))
             children[0].inc()
-            children[1].observe(len(s.seqs))
+            children[1].observe(len(s.seqs) + s.own_timeline)  # a large group's: its own, and any it joins
 
     def pushed(self, events: int, committed_at: float | None) -> None:
         """Record message events written to a WebSocket for the first time; committed_at: the oldest one's

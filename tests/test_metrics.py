@@ -146,6 +146,23 @@ def test_a_group_message_shows_its_fanout_and_its_kind(server):
     assert metrics.value("imdemo_message_fanout_timelines_bucket", conversation="group", le="3.0") == 2
 
 
+def test_a_large_group_message_reached_one_timeline_its_groups_own(server):
+    _, http = server
+    for name in ("alice", "bob", "carol"):
+        http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
+    (_, token), (bob, _), (carol, _) = (http.login(n) for n in ("alice", "bob", "carol"))
+    body = {"name": "big", "members": [bob, carol], "large": True}
+    gid = http.ok("POST", "/api/groups", body, token=token)["group"]["gid"]
+    before = scrape(http)
+    http.ok("POST", f"/api/groups/{gid}/messages", {"content": "hi all"}, token=token)
+    after = scrape(http)
+
+    def grew(name: str, **labels) -> float:
+        return after.value(name, **labels) - before.value(name, **labels)
+    assert grew("imdemo_message_fanout_timelines_count", conversation="group") == 1
+    assert grew("imdemo_message_fanout_timelines_sum", conversation="group") == 1  # the group's own: read diffusion
+
+
 def test_metrics_never_show_user_content_names_tokens_or_a_code_the_client_chose(server):
     app, http = server
     secret_words = ["zebra_user_77", "Zebra Nickname 77", "unmistakable content 77", "Zebra Group 77"]
