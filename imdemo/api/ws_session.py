@@ -1,4 +1,4 @@
-"""API layer: one WebSocket connection after its hello: push, ACK and retransmission, heartbeat, frames.
+"""API layer: one WebSocket connection after its hello: push, ACK and retransmission (timers in ws_timers.py), frames.
 
 Every message event pushed stays pending until the client's cumulative ACK covers it. One not covered
 within ack_timeout is sent again with the same seq, at most ack_retries more times; then the connection
@@ -15,19 +15,18 @@ from websockets.protocol import State
 
 from ..services.auth import token_hash
 from ..services.delivery_watch import NO_WATCH, PushWatch
-from ..services.errors import Unauthorized
 from ..services.feed import Feed
 from ..services.large_sync import apply
-from .ws_frames import CLOSE_TIMEOUT, CLOSE_UNAUTHORIZED, encode
+from .ws_frames import CLOSE_UNAUTHORIZED, encode
 from .ws_inbound import FramesIn
-from .ws_pending import Unacked, key_of, named
+from .ws_pending import Unacked
+from .ws_timers import Timers
 
 WINDOW = 256  # unacknowledged message events per connection
-SESSION_CHECK = 60.0  # seconds between checks that the connection's session is still alive
 
 
 @dataclass(eq=False)  # compared and hashed by identity: the gateway keeps a set of them
-class Session(FramesIn):
+class Session(FramesIn, Timers):
     """The server's state of one authenticated connection; freed with it. What to push next is its Feed's to
     say (services/feed.py, the same cursor the long poll uses); this holds the connection's own state: what
     waits for an ACK, when the peer was last heard, how it closed."""
@@ -186,45 +185,3 @@ class Session(FramesIn):
         """Keep events pending until acknowledged (by seq; a large group's by gid and gseq); return them."""
         self.watch.pushing(events)
         return self.pending.hold(events, time.monotonic())
-
-    async def _watch(self) -> None:
-        """Retransmit what is overdue; close a connection that stays silent or never acknowledges."""
-        timers = self.gateway.config
-        tick = max(0.01, min(timers.ack_timeout, timers.heartbeat) / 5)
-        session_checked = time.monotonic()
-        while True:
-            await asyncio.sleep(tick)
-            now = time.monotonic()
-            if now - self.last_heard > 3 * timers.heartbeat:
-                return await self._close(CLOSE_TIMEOUT, "heartbeat timeout")
-            if now - session_checked > min(SESSION_CHECK, 2 * timers.heartbeat):
-                session_checked = now  # a logout closes at once (a notice); an expiry is found here
-                if not await self._session_alive():
-                    return await self._close(CLOSE_UNAUTHORIZED, "session ended")
-            overdue = self.pending.overdue(now, timers.ack_timeout)
-            if any(item.sends > timers.ack_retries for item in overdue):
-                return await self._close(CLOSE_TIMEOUT, "ack timeout")
-            for item in overdue:
-                item.sends += 1
-                item.sent_at = now
-                if self.gateway.note is not None:
-                    self.gateway.note("WebSocket retransmission", uid=self.uid, **named(key_of(item.event)),
-                                      sends=item.sends)
-            self.watch.retransmitted(len(overdue))
-            await self.send_all([item.event for item in overdue])
-
-    async def _session_alive(self) -> bool:
-        try:
-            await self.gateway.run_blocking(self.gateway.services.auth.authenticate, self.token)
-        except Unauthorized:
-            return False
-        except self.gateway.unavailable:  # the store is away for a moment: check again next time
-            pass
-        return True
-
-    async def _close(self, code: int, reason: str) -> None:
-        if self.gateway.note is not None:
-            self.gateway.note(f"WebSocket closed: {reason}", uid=self.uid, code=code)
-        self.closed_why = reason
-        self.pending.clear()  # freed now, not after the peer answers the close
-        await self.websocket.close(code, reason)
