@@ -216,3 +216,21 @@ def test_the_live_fan_out_writes_a_caught_up_members_message_with_the_others_at_
     for client in (bob, carol):
         assert client.recv_until(lambda f: f.get("gseq") == second["gseq"])[-1]["message"] == second
     assert [n for n, f in written if f["message"] == second] == [2]  # one write to both
+
+
+def removal(uid: int, seq: int) -> dict:
+    """The system message of uid's own timeline saying they were removed from group GID."""
+    return {"type": "message", "seq": seq, "message": {"mid": 500, "kind": "system", "group": GID,
+                                                       "event": {"type": "removed", "by": 2, "uids": [uid]}}}
+
+
+def test_a_removal_and_a_later_message_of_the_group_taken_together_leave_the_later_one_out(written):
+    """The removal's notice and the next commit's may both wait for the push task (the member is not caught up
+    once its own timeline is behind): the group's events after the removal never reach the removed member."""
+    s = session("removed")
+    fanout = fanout_of(s)
+    s.on_notice({"events": [removal(1, 6)], "seq": 6})
+    fanout.deliver(GID, {"group_events": [event(11)]})  # the own timeline is behind: the usual way
+    assert written == [] and list(s.feed.groups[GID].arrived) == [event(11)]
+    taken = s.feed.arrived_events(WINDOW)
+    assert taken == [removal(1, 6)] and GID not in s.feed.groups

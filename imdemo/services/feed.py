@@ -124,6 +124,8 @@ class Feed:
         """The events notices brought that continue their places, at most room: no database read for them.
         What does not follow (a gap, past room) is read instead."""
         events = self.mine.arrived_events(room)
+        for gid in {left_group(self.uid, event) for event in events} & self.groups.keys():
+            self.leave(gid)  # the user left or was removed: nothing of the group after it, even if it came along
         for place in self.groups.values():
             events += place.arrived_events(room - len(events))
         return events
@@ -142,6 +144,15 @@ class Feed:
     def cursors(self) -> dict[str, int]:
         """{gid: gseq} of every large group followed: what the client holds and asks from next."""
         return {str(gid): place.position for gid, place in self.groups.items()}
+
+
+def left_group(uid: int, event: dict) -> int | None:
+    """The group an event of uid's own timeline says uid left or was removed from, if it says so."""
+    message = event.get("message", {})
+    change = message.get("event") or {}
+    if message.get("kind") == "system" and change.get("type") in ("removed", "left") and uid in change.get("uids", ()):
+        return message.get("group")
+    return None
 
 
 def event_key(event: dict):
