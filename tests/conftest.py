@@ -14,7 +14,7 @@ from imdemo.api.serve import Servers
 from imdemo.app import App, create_app
 from imdemo.config import Config
 
-from .helpers import Http, free_port
+from .helpers import Http, LiveGroup, free_port
 
 REAL_REDIS = os.environ.get("IMDEMO_TEST_REDIS_URL", "")
 REAL_POSTGRES = os.environ.get("IMDEMO_TEST_POSTGRES_URL", "")
@@ -142,3 +142,19 @@ def make_server(make_config):
 @pytest.fixture
 def server(make_server) -> tuple[App, Http]:
     return make_server()
+
+
+@pytest.fixture
+def members(make_server):
+    """A live server with a small group (write diffusion) of alice, bob and carol; dave outside it."""
+    group = LiveGroup(make_server)
+    yield group
+    group.close()
+
+
+@pytest.fixture
+def large(make_server):
+    """The same with a large group (read diffusion)."""
+    group = LiveGroup(make_server, large=True)
+    yield group
+    group.close()

@@ -136,3 +136,50 @@ class WsClient:
             except OSError:
                 pass
             self.ws.sock.close()
+
+
+class LiveGroup:
+    """A live server with a group of alice (its owner), bob and carol, and dave outside it: stored by write
+    diffusion, or by read diffusion when large (SPEC 15)."""
+
+    def __init__(self, make_server, large: bool = False):
+        self.app, self.http = make_server(ack_timeout=1.0, heartbeat=5.0)
+        self.url = f"ws://127.0.0.1:{self.app.config.websocket_port}/"
+        self.clients: list[WsClient] = []
+        self.users = {}
+        for name in ("alice", "bob", "carol", "dave"):
+            self.http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
+            self.users[name] = self.http.login(name)
+        body = {"name": "big" if large else "live", "members": [self.uid("bob"), self.uid("carol")], "large": large}
+        self.gid = self.http.ok("POST", "/api/groups", body, token=self.token("alice"))["group"]["gid"]
+
+    def uid(self, name: str) -> int:
+        return self.users[name][0]
+
+    def token(self, name: str) -> str:
+        return self.users[name][1]
+
+    def cursors(self, name: str) -> tuple[int, dict]:
+        """The user's newest seq and each of their large groups' newest gseq."""
+        answer = self.http.ok("GET", "/api/sync?since=0&limit=1000", token=self.token(name))
+        return answer["next"], answer["groups_next"]
+
+    def seq(self, name: str) -> int:
+        return self.cursors(name)[0]
+
+    def connect(self, name: str, since: int | None = None, groups: dict | None = None) -> WsClient:
+        """A WebSocket of name's, from their newest cursors unless told others (closed after the test)."""
+        newest_seq, newest = self.cursors(name)
+        client = WsClient(self.url)
+        since, groups = newest_seq if since is None else since, newest if groups is None else groups
+        client.hello(self.token(name), since, groups=groups)
+        self.clients.append(client)
+        return client
+
+    def send(self, name: str, content: str, **extra) -> dict:
+        return self.http.ok("POST", f"/api/groups/{self.gid}/messages", {"content": content, **extra},
+                            token=self.token(name))["message"]
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()

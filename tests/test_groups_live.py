@@ -5,52 +5,7 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
-from .helpers import WsClient, wait_for
-
-
-class Members:
-    """A server with three members of one group (alice owns it), and dave outside it."""
-
-    def __init__(self, make_server):
-        self.app, self.http = make_server(ack_timeout=1.0, heartbeat=5.0)
-        self.url = f"ws://127.0.0.1:{self.app.config.websocket_port}/"
-        self.clients: list[WsClient] = []
-        self.users = {}
-        for name in ("alice", "bob", "carol", "dave"):
-            self.http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
-            self.users[name] = self.http.login(name)
-        members = [self.uid("bob"), self.uid("carol")]
-        self.gid = self.http.ok("POST", "/api/groups", {"name": "live", "members": members},
-                                token=self.token("alice"))["group"]["gid"]
-
-    def uid(self, name: str) -> int:
-        return self.users[name][0]
-
-    def token(self, name: str) -> str:
-        return self.users[name][1]
-
-    def seq(self, name: str) -> int:
-        return self.http.ok("GET", "/api/sync?since=0&limit=1000", token=self.token(name))["next"]
-
-    def connect(self, name: str, since: int | None = None) -> WsClient:
-        client = WsClient(self.url)
-        client.hello(self.token(name), self.seq(name) if since is None else since)
-        self.clients.append(client)
-        return client
-
-    def send(self, name: str, content: str, **extra) -> dict:
-        return self.http.ok("POST", f"/api/groups/{self.gid}/messages", {"content": content, **extra},
-                            token=self.token(name))["message"]
-
-
-@pytest.fixture
-def members(make_server):
-    m = Members(make_server)
-    yield m
-    for client in m.clients:
-        client.close()
+from .helpers import wait_for
 
 
 def message_frames(frames) -> list[dict]:

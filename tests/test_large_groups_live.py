@@ -7,53 +7,7 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 from .helpers import WsClient, wait_for
-
-
-class Large:
-    """A server with a large group of alice (its owner), bob and carol; dave outside it."""
-
-    def __init__(self, make_server):
-        self.app, self.http = make_server(ack_timeout=1.0, heartbeat=5.0)
-        self.url = f"ws://127.0.0.1:{self.app.config.websocket_port}/"
-        self.clients: list[WsClient] = []
-        self.users = {}
-        for name in ("alice", "bob", "carol", "dave"):
-            self.http.ok("POST", "/api/register", {"username": name, "password": "pw1234"})
-            self.users[name] = self.http.login(name)
-        body = {"name": "big", "members": [self.uid("bob"), self.uid("carol")], "large": True}
-        self.gid = self.http.ok("POST", "/api/groups", body, token=self.token("alice"))["group"]["gid"]
-
-    def uid(self, name: str) -> int:
-        return self.users[name][0]
-
-    def token(self, name: str) -> str:
-        return self.users[name][1]
-
-    def cursors(self, name: str) -> tuple[int, dict]:
-        answer = self.http.ok("GET", "/api/sync?since=0&limit=1000", token=self.token(name))
-        return answer["next"], answer["groups_next"]
-
-    def connect(self, name: str, groups: dict | None = None) -> WsClient:
-        since, newest = self.cursors(name)
-        client = WsClient(self.url)
-        client.hello(self.token(name), since, groups=newest if groups is None else groups)
-        self.clients.append(client)
-        return client
-
-    def send(self, name: str, content: str) -> dict:
-        return self.http.ok("POST", f"/api/groups/{self.gid}/messages", {"content": content},
-                            token=self.token(name))["message"]
-
-
-@pytest.fixture
-def large(make_server):
-    m = Large(make_server)
-    yield m
-    for client in m.clients:
-        client.close()
 
 
 def group_frames(frames, gid: int) -> list[dict]:
