@@ -19,7 +19,6 @@ from imdemo.api.ws_session import WINDOW, Session
 from imdemo.services.feed import Feed
 
 from .helpers import WsClient, wait_for
-from .test_large_groups_live import Large
 
 GID = 7
 
@@ -132,15 +131,6 @@ def test_an_unfollowed_connection_gets_nothing_and_the_group_is_unheard_with_its
     assert written == [] and stopped == [GID] and a.feed.groups[GID].position == 10
 
 
-@pytest.fixture
-def group(make_server):
-    """A live server with a large group of alice, bob and carol (test_large_groups_live.py's)."""
-    m = Large(make_server)
-    yield m
-    for client in m.clients:
-        client.close()
-
-
 class Reader(threading.Thread):
     """A member's connection that acknowledges each frame as the page does and keeps the group's messages."""
 
@@ -167,8 +157,8 @@ class Reader(threading.Thread):
             self.failure = e
 
 
-def test_members_on_both_ways_hold_every_message_of_concurrent_senders_once_in_gseq_order(group):
-    m = group
+def test_members_on_both_ways_hold_every_message_of_concurrent_senders_once_in_gseq_order(large):
+    m = large
     m.http.ok("POST", "/api/register", {"username": "erin", "password": "pw1234"})
     m.users["erin"] = m.http.login("erin")
     m.http.ok("POST", f"/api/groups/{m.gid}/members", {"uids": [m.uid("dave"), m.uid("erin")]},
@@ -200,18 +190,20 @@ def test_members_on_both_ways_hold_every_message_of_concurrent_senders_once_in_g
         assert sorted(c for _, c in reader.held) == sorted(f"{n} {i}" for n in senders for i in range(each))
 
 
-def test_the_live_fan_out_writes_a_caught_up_members_message_with_the_others_at_once(group, monkeypatch):
+def test_the_live_fan_out_writes_a_caught_up_members_message_with_the_others_at_once(large, monkeypatch):
     written = []
     real = ws_fanout.broadcast
     monkeypatch.setattr(ws_fanout, "broadcast",
                         lambda sockets, text: (written.append((len(sockets), json.loads(text))), real(sockets, text)))
-    m = group
+    m = large
     bob, carol = m.connect("bob"), m.connect("carol")
     first = m.send("alice", "first")
     for client in (bob, carol):
         client.recv_until(lambda f: f.get("gseq") == first["gseq"])
         client.send({"type": "ack", "group": m.gid, "gseq": first["gseq"]})
-    wait_for(lambda: all(not s.pending for s in m.app.servers.ws.sessions), message="the ACKs to arrive")
+    sessions = m.app.servers.ws.sessions
+    wait_for(lambda: len(sessions) == 2 and all(s.caught_up(m.gid, first["gseq"] + 1, 1, HIGH_WATER) for s in sessions),
+             message="both connections idle and caught up in the group")
     second = m.send("alice", "second")
     for client in (bob, carol):
         assert client.recv_until(lambda f: f.get("gseq") == second["gseq"])[-1]["message"] == second
@@ -234,3 +226,14 @@ def test_a_removal_and_a_later_message_of_the_group_taken_together_leave_the_lat
     assert written == [] and list(s.feed.groups[GID].arrived) == [event(11)]
     taken = s.feed.arrived_events(WINDOW)
     assert taken == [removal(1, 6)] and GID not in s.feed.groups
+
+
+def test_a_group_event_waits_while_the_own_timeline_is_read_from_the_database(written):
+    """A notice may announce the own timeline's seq without its event (read from the database instead): until
+    it is read, the group's events wait, since it may be the removal that ends the group."""
+    s = session("behind")
+    fanout = fanout_of(s)
+    s.on_notice({"seq": 6})
+    fanout.deliver(GID, {"group_events": [event(11)]})
+    assert written == [] and s.feed.arrived_events(WINDOW) == []
+    assert s.feed.groups[GID].position == 10 and list(s.feed.groups[GID].arrived) == [event(11)]

@@ -157,13 +157,14 @@ class Session(FramesIn, Timers):
         self.pending.hold(events, now)
 
     async def _read_behind(self) -> list[dict]:
-        """Read from the database what the feed is behind in: its own timeline by seq, each large group by gseq.
+        """Read from the database what the feed is behind in: its own timeline by seq first (alone: a join or a
+        leave there, followed before the next read, starts or ends a large group), then each large group by gseq.
         The places move on this thread; only the reads run in the pool."""
         feed, sync, events = self.feed, self.gateway.services.sync, []
         if feed.mine.behind:
             since, limit, newer_exists = feed.page(WINDOW - len(self.pending))
-            events += feed.read(await self.gateway.run_blocking(sync.events_after, self.uid, since, limit,
-                                                                newer_exists), limit)
+            return feed.read(await self.gateway.run_blocking(sync.events_after, self.uid, since, limit,
+                                                             newer_exists), limit)
         for place in feed.groups_behind():
             since, limit, newer_exists = place.page(max(1, WINDOW - len(self.pending) - len(events)))
             events += place.read(await self.gateway.run_blocking(sync.large.events_after, place.gid, since,

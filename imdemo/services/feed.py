@@ -126,6 +126,8 @@ class Feed:
         events = self.mine.arrived_events(room)
         for gid in {left_group(self.uid, event) for event in events} & self.groups.keys():
             self.leave(gid)  # the user left or was removed: nothing of the group after it, even if it came along
+        if self.mine.behind:  # its own timeline first, from the database: a leave there ends a group before its
+            return events     # events are taken (they wait, or are read again after it)
         for place in self.groups.values():
             events += place.arrived_events(room - len(events))
         return events
