@@ -2,7 +2,7 @@
 without the batching a busy machine brings (bench/large-levers.md measures the levers with it).
 
     python bench/fanout.py [--members 10000] [--online 50,500] [--messages 300] [--rounds 2]
-                           [--levers 'none|encode_once|broadcast'] [--json PATH]
+                           [--levers 'none|ack_index|skip_follow'] [--json PATH]
 
 A group of --members by read diffusion, built with the database (crowd.py); --online of them connected over
 WebSocket in one process of their own, acknowledging as the page does (storm_member.py: batch frames, an ACK
@@ -11,7 +11,8 @@ WebSocket `send` frame and the next only once every connected member holds it, s
 commit and its own frame to each connection, and an ACK covers the messages of 100 ms: the server's CPU a
 message (from /proc over --messages, after a warm-up) is the whole way of one message to that many
 connections, whatever else runs on the machine (it moves the wall clock, not this). (large-levers.md's sittings
-1 and 2 were measured before the page waited 100 ms: an ACK a frame.) Each lever set (serve_levers.py) and each --online are measured in turns, --rounds times, medians.
+1 and 2 were measured before the page waited 100 ms: an ACK a frame.) Each lever set (serve_levers.py) and each
+--online are measured in turns, --rounds times, medians.
 """
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ PARTS = [
     ("notice: JSON + PUBLISH", ("publish_many (imdemo/store/notices.py",)),
     ("large group: its counters' Lua step (N, Q, the senders' L)", ("committed (imdemo/store/large_counters.py",)),
     # a large group's message on the event loop: handed to every connection following it, then each pushes it
-    ("large group: fan-out to the connections (event loop)", ("_group_notice (imdemo/api/ws_server.py",)),
+    ("large group: fan-out to the connections (event loop)", ("GroupFanout.deliver (imdemo/api/ws_fanout.py",)),
     ("notice: dispatch to local listeners", ("_dispatch (imdemo/store/notices.py",)),
     ("notice: the listener thread's read (get_message)", ("_run (imdemo/store/notices.py",)),
     ("notice: building it (announce)", ("committed (imdemo/store/announce.py",)),

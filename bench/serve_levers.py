@@ -3,14 +3,8 @@ built (bench/large-levers.md; nothing in imdemo/ changes):
 
     python bench/serve_levers.py LEVER[,LEVER...]|none [run.py flags...]
 
-- encode_once: a large group's event is encoded to JSON once a commit (in the fan-out), and every connection
-  writes that text (a frame of several events joins their texts), instead of json.dumps per connection;
-- broadcast: the fan-out writes a large group's event itself to every connection that is caught up (its place
-  in the group right before the event, nothing else waiting for it, no write under way, room in its window and
-  its socket's buffer), with the websockets library's broadcast(): one encoding of the frame for all of them,
-  no wake-up of each connection's push task; the others take the usual way. Implies encode_once;
-- raw_frames: as broadcast, and the frame itself made once: a server's frames are not masked, so the same bytes
-  are written to every caught-up connection's socket (websockets' broadcast() still frames it for each);
+- (encode_once, broadcast and raw_frames were measured here and are built: a caught-up connection's events
+  are written with the others' in one broadcast(), encoded once, api/ws_fanout.py; their code left with them);
 - ack_index: a connection's pending large-group events kept per group in gseq order, so an ACK pops what it
   covers instead of scanning every pending event;
 - skip_follow: the push skips the join/leave check when no system message came;
@@ -26,126 +20,11 @@ built (bench/large-levers.md; nothing in imdemo/ changes):
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
-import time
 from collections import deque
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-class SharedEvent(dict):
-    """An event pushed to many connections, with its JSON made once."""
-
-    __slots__ = ("text",)
-
-
-def encoded(frame) -> str:
-    """A frame's JSON, reusing each shared event's (the same text json.dumps makes of it)."""
-    if isinstance(frame, SharedEvent):
-        return frame.text
-    if isinstance(frame, list):
-        return "[" + ",".join(encoded(f) for f in frame) + "]"
-    return _dumps(frame)
-
-
-def shared(notice: dict) -> dict:
-    """The notice with its large-group events made SharedEvents, each encoded once."""
-    if "group_events" not in notice:
-        return notice
-    events = []
-    for event in notice["group_events"]:
-        event = SharedEvent(event)
-        event.text = _dumps(event)
-        events.append(event)
-    return {**notice, "group_events": events}
-
-
-def encode_once() -> None:
-    from imdemo.api import ws_server, ws_session
-
-    def _group_notice(self, gid: int, notice: dict) -> None:
-        notice = shared(notice)
-        for session in list(self._groups.get(gid, ())):
-            session.on_notice(notice)
-
-    async def send(self, frame) -> None:
-        if self.gateway.note is not None:
-            self.gateway.note("WebSocket frame out", uid=self.uid, frame=frame)
-        await self.websocket.send(encoded(frame))
-    ws_server.WebSocketGateway._group_notice = _group_notice
-    ws_session.Session.send = send
-
-
-def broadcast(raw: bool = False) -> None:
-    from websockets.asyncio.server import broadcast as write_all
-    from websockets.frames import Frame, Opcode
-
-    from imdemo.api import ws_server, ws_session
-
-    encode_once()
-    high_water = 64 * 1024  # a slow reader's socket buffer: it takes the usual way, which waits for it
-    window = ws_session.WINDOW
-
-    async def _push(self) -> None:  # Session._push as built, marked busy from a wake-up to its last write
-        feed = self.feed
-        while True:
-            await self.wake.wait()
-            self.wake.clear()
-            self.writing = True  # events taken and not yet written: the fan-out must not overtake them
-            try:
-                out = await self._follow(self._hold(feed.arrived_events(window - len(self.pending))))
-                while len(self.pending) < window and feed.behind:
-                    if out:
-                        await self.send_all(out)
-                        out = []
-                    out += await self._follow(self._hold(await self._read_behind()))
-                out += feed.hints
-                feed.hints.clear()
-                await self.send_all(out)
-            finally:
-                self.writing = False
-    ws_session.Session._push = _push
-    ws_session.Session.writing = False
-
-    def caught_up(session, gid: int, gseq: int) -> bool:
-        feed, place = session.feed, session.feed.groups.get(gid)
-        return (place is not None and place.position == gseq - 1 and not place.unsure and not place.arrived
-                and not feed.mine.behind and not feed.hints and not session.wake.is_set() and not session.writing
-                and len(session.pending) < ws_session.WINDOW and session.websocket.state.name == "OPEN"
-                and session.websocket.transport.get_write_buffer_size() < high_water)
-
-    def _group_notice(self, gid: int, notice: dict) -> None:
-        notice = shared(notice)
-        events = notice.get("group_events", ())
-        direct = []
-        for session in list(self._groups.get(gid, ())):
-            if len(events) == 1 and caught_up(session, gid, events[0]["gseq"]):
-                direct.append(session)
-            else:
-                session.on_notice(notice)
-        if not direct:
-            return
-        event, now = events[0], time.monotonic()
-        for session in direct:
-            place = session.feed.groups[gid]
-            place.position = place.announced = event["gseq"]
-            session.pending.hold([event], now)
-            if self.note is not None:
-                self.note("WebSocket frame out", uid=session.uid, frame=event)
-        if not raw:
-            write_all([session.websocket for session in direct], event.text)
-            return
-        # a server's frames are not masked: one frame's bytes are the same for every connection
-        data = Frame(Opcode.TEXT, event.text.encode()).serialize(mask=False)
-        for session in direct:
-            session.websocket.transport.write(data)
-    ws_server.WebSocketGateway._group_notice = _group_notice
 
 
 def ack_index() -> None:
@@ -267,8 +146,7 @@ def settled_places() -> None:
 def lever(name: str):
     if name.startswith("coalesce_"):
         return coalesce(float(name.removeprefix("coalesce_")))
-    return {"encode_once": encode_once, "broadcast": broadcast, "raw_frames": lambda: broadcast(raw=True),
-            "ack_index": ack_index, "skip_follow": skip_follow, "lazy_bounds": lazy_bounds,
+    return {"ack_index": ack_index, "skip_follow": skip_follow, "lazy_bounds": lazy_bounds,
             "newest_at_once": newest_at_once, "settled_places": settled_places}[name]
 
 

@@ -127,8 +127,8 @@ def install() -> None:
     import imdemo.api.ws_inbound as ws_inbound
     import imdemo.api.ws_session as ws
     import imdemo.app
+    from imdemo.api.ws_fanout import GroupFanout
     from imdemo.api.ws_pending import Unacked
-    from imdemo.api.ws_server import WebSocketGateway
     from imdemo.services.auth import AuthService
     from imdemo.services.feed import Feed
     from imdemo.services.messages import MessageService
@@ -149,7 +149,7 @@ def install() -> None:
                               # a large group's message: its counters, then on the event loop the fan-out to the
                               # connections following it (each one's on_notice inside), their pending events
                               (LargeCounters, "committed", "lua large"),
-                              (WebSocketGateway, "_group_notice", "ws group fan-out"),
+                              (GroupFanout, "deliver", "ws group fan-out"),
                               (Unacked, "hold", "ws pending"), (Unacked, "ack_group", "ws pending"),
                               (Unacked, "ack", "ws pending"),
                               (Connection, "data_received", "ws receive"),

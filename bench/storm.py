@@ -68,7 +68,7 @@ class Load:
     batch: bool = True
     revision: str | None = None
     sample: int | None = None  # offline members whose counters are checked (None: all of them)
-    levers: str | None = None  # server levers patched in at start-up (serve_levers.py), e.g. "encode_once"
+    levers: str | None = None  # server levers patched in at start-up (serve_levers.py), e.g. "ack_index"
     ack_every: float = 0.0  # ms between a member's ACKs (0: as the page does, storm_member.py)
 
     def label(self) -> str:
@@ -237,8 +237,8 @@ def main(argv: list[str]) -> int:
                         help="also run each storm on revision REV (exported with git archive); repeatable")
     parser.add_argument("--only-baseline", action="store_true", help="run the revisions only, not this tree")
     parser.add_argument("--levers", default="", metavar="SET|SET...",
-                        help="storms side by side, each with a set of serve_levers.py's levers (none, encode_once,"
-                             " broadcast, ack_index, coalesce_MS; comma-joined), separated by |")
+                        help="storms side by side, each with a set of serve_levers.py's levers (none, ack_index,"
+                             " skip_follow, coalesce_MS; comma-joined), separated by |")
     parser.add_argument("--ack-every", default="0", metavar="MS[,MS...]",
                         help="ms between a connected member's ACKs, side by side (0: as the page does)")
     parser.add_argument("--rounds", type=int, default=1, help="run every storm this many times, in turns")
