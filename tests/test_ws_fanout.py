@@ -5,6 +5,7 @@ way, so nothing overtakes what it was owed before. On a live server, members on 
 concurrent senders once, in gseq order."""
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -52,6 +53,15 @@ def written(monkeypatch) -> list:
     return made
 
 
+def deliver(fanout: GroupFanout, *notices) -> None:
+    """Hand the fan-out notices as the notices thread does (on the event loop), then let the loop turn once."""
+    async def handed() -> None:
+        for notice in notices:
+            fanout.deliver(GID, notice)
+        await asyncio.sleep(0)
+    asyncio.run(handed())
+
+
 def fanout_of(*sessions) -> GroupFanout:
     fanout = GroupFanout(lambda gid: (lambda: None))
     for s in sessions:
@@ -61,7 +71,7 @@ def fanout_of(*sessions) -> GroupFanout:
 
 def test_caught_up_connections_take_a_commit_directly_in_one_write(written):
     a, b = session("a"), session("b")
-    fanout_of(a, b).deliver(GID, {"group_events": [event(11)]})
+    deliver(fanout_of(a, b), {"group_events": [event(11)]})
     assert len(written) == 1 and sorted(written[0][0]) == ["a", "b"]
     assert json.loads(written[0][1]) == event(11)
     for s in (a, b):
@@ -71,10 +81,24 @@ def test_caught_up_connections_take_a_commit_directly_in_one_write(written):
 
 def test_several_events_are_one_array_frame_or_a_frame_each_as_the_client_asked(written):
     a, b = session("array"), session("single", array_frames=False)
-    fanout_of(a, b).deliver(GID, {"group_events": [event(11), event(12)]})
+    deliver(fanout_of(a, b), {"group_events": [event(11), event(12)]})
     frames = {text: names for names, text in written}
     assert [json.loads(t) for t, names in frames.items() if names == ["array"]] == [[event(11), event(12)]]
     assert [json.loads(t) for names, t in written if names == ["single"]] == [event(11), event(12)]  # in order
+
+
+def test_commits_queued_on_a_busy_loop_are_written_together_and_an_idle_loop_writes_each_at_once(written):
+    """Notices that piled up while the loop was busy share one write (one frame for a batch client), as each
+    connection's push task would take them; on an idle loop each commit is written in the next turn."""
+    a, b = session("array"), session("single", array_frames=False)
+    fanout = fanout_of(a, b)
+    deliver(fanout, {"group_events": [event(11)]}, {"group_events": [event(12)]})
+    assert [(names, json.loads(t)) for names, t in written] == [
+        (["array"], [event(11), event(12)]), (["single"], event(11)), (["single"], event(12))]
+    written.clear()
+    deliver(fanout, {"group_events": [event(13)]})
+    assert [(sorted(names), json.loads(t)) for names, t in written] == [(["array", "single"], event(13))]
+    assert [p["gseq"] for p in a.pending.describe(time.monotonic())] == [11, 12, 13]
 
 
 def _behind_in_own_timeline(s):
@@ -115,7 +139,7 @@ def test_a_connection_with_something_before_the_commit_takes_it_the_usual_way(wr
     ready, other = session("ready"), session("other")
     reason(other)
     before = other.feed.groups[GID].position
-    fanout_of(ready, other).deliver(GID, {"group_events": [event(11)]})
+    deliver(fanout_of(ready, other), {"group_events": [event(11)]})
     assert [names for names, _ in written] == [["ready"]]
     assert other.wake.is_set() and other.feed.groups[GID].position == before  # its push task writes it, in order
     assert list(other.feed.groups[GID].arrived) == [event(11)]
@@ -127,7 +151,7 @@ def test_an_unfollowed_connection_gets_nothing_and_the_group_is_unheard_with_its
     fanout = GroupFanout(lambda gid: (lambda: stopped.append(gid)))
     fanout.follow(GID, a)
     fanout.unfollow(GID, a)
-    fanout.deliver(GID, {"group_events": [event(11)]})
+    deliver(fanout, {"group_events": [event(11)]})
     assert written == [] and stopped == [GID] and a.feed.groups[GID].position == 10
 
 
@@ -222,7 +246,7 @@ def test_a_removal_and_a_later_message_of_the_group_taken_together_leave_the_lat
     s = session("removed")
     fanout = fanout_of(s)
     s.on_notice({"events": [removal(1, 6)], "seq": 6})
-    fanout.deliver(GID, {"group_events": [event(11)]})  # the own timeline is behind: the usual way
+    deliver(fanout, {"group_events": [event(11)]})  # the own timeline is behind: the usual way
     assert written == [] and list(s.feed.groups[GID].arrived) == [event(11)]
     taken = s.feed.arrived_events(WINDOW)
     assert taken == [removal(1, 6)] and GID not in s.feed.groups
@@ -234,6 +258,6 @@ def test_a_group_event_waits_while_the_own_timeline_is_read_from_the_database(wr
     s = session("behind")
     fanout = fanout_of(s)
     s.on_notice({"seq": 6})
-    fanout.deliver(GID, {"group_events": [event(11)]})
+    deliver(fanout, {"group_events": [event(11)]})
     assert written == [] and s.feed.arrived_events(WINDOW) == []
     assert s.feed.groups[GID].position == 10 and list(s.feed.groups[GID].arrived) == [event(11)]

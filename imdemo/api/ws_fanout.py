@@ -12,6 +12,7 @@ CPU a message (bench/large-levers.md).
 """
 from __future__ import annotations
 
+import asyncio
 import time
 
 from websockets.asyncio.server import broadcast
@@ -30,6 +31,7 @@ class GroupFanout:
         self.note = note  # the inspector's, when on
         self._followers: dict[int, set] = {}  # gid -> the connections (Sessions) that follow it
         self._unlisten: dict[int, object] = {}  # gid -> stop listening to it
+        self._waiting: dict[int, list[dict]] = {}  # gid -> its notices not yet written (see deliver)
 
     def follow(self, gid: int, session) -> None:
         """Hand session the events of large group gid."""
@@ -46,17 +48,28 @@ class GroupFanout:
             self._followers.pop(gid, None)
 
     def deliver(self, gid: int, notice: dict) -> None:
-        """One commit's events of group gid (a notice {"group_events": [...]}) to every connection following it."""
-        events = notice.get("group_events", ())
+        """One commit's events of group gid (a notice {"group_events": [...]}), for every connection following it:
+        written in the loop's next turn, together with the group's other commits whose notices are queued on the
+        loop by then. A busy loop thus writes several commits in one frame, as each connection's push task does
+        with what piled up while it waited; an idle one writes each commit at once."""
+        waiting = self._waiting.setdefault(gid, [])
+        if not waiting:
+            asyncio.get_running_loop().call_soon(self._flush, gid)
+        waiting.append(notice)
+
+    def _flush(self, gid: int) -> None:
+        notices = self._waiting.pop(gid, [])
+        events = [event for notice in notices for event in notice.get("group_events", ())]
         first, count, now = events[0]["gseq"] if events else 0, len(events), time.monotonic()
-        together = count and all(event["gseq"] == first + i for i, event in enumerate(events))  # as a commit makes
+        together = count and all(event["gseq"] == first + i for i, event in enumerate(events))  # no other's between
         direct = []
         for session in list(self._followers.get(gid, ())):
             if together and session.caught_up(gid, first, count, HIGH_WATER):
-                session.take_directly(gid, events, notice, now)
+                session.take_directly(gid, events, notices, now)
                 direct.append(session)
             else:
-                session.on_notice(notice)
+                for notice in notices:
+                    session.on_notice(notice)
         if direct:
             self._write(direct, events)
 

@@ -147,10 +147,12 @@ class Session(FramesIn, Timers):
         websocket = self.websocket
         return websocket.state is State.OPEN and websocket.transport.get_write_buffer_size() < high_water
 
-    def take_directly(self, gid: int, events: list[dict], notice: dict, now: float) -> None:
-        """Take events that caught_up() allowed, as pushed now: the place moves past them, they wait for the
-        ACK (retransmitted when it does not come, as any push) and the watch times them."""
-        self.watch.noticed(notice)
+    def take_directly(self, gid: int, events: list[dict], notices: list[dict], now: float) -> None:
+        """Take events that caught_up() allowed (of the notices of one or more commits), as pushed now: the place
+        moves past them, they wait for the ACK (retransmitted when it does not come, as any push) and the watch
+        times them from the oldest commit."""
+        for notice in notices:
+            self.watch.noticed(notice)
         place = self.feed.groups[gid]
         place.position = place.announced = events[-1]["gseq"]
         self.watch.pushing(events, "broadcast")
