@@ -81,7 +81,8 @@ def test_a_large_groups_message_is_traced_to_each_push_and_its_ack_by_group(make
     finally:
         client.ws.close()
     assert [s["step"] for s in found] == ["request", "committed", "heard", "pushed", "acknowledged"]
-    _, _, _, push, ack = found
+    _, committed, _, push, ack = found
+    assert committed["timelines"] == 1  # the group's own (read diffusion), not one a member
     assert (push["uid"], push["group"], push["gseq"], push["transport"]) == (bob, gid, pushed["gseq"], "websocket")
     assert push["way"] == "broadcast"
     assert (ack["uid"], ack["group"], ack["gseq"]) == (bob, gid, pushed["gseq"])
