@@ -121,8 +121,9 @@ async def ws_open(ws_port: int, token: str, since: int = 0, open_timeout: float 
 
 
 async def ws_frames(ws, on_message=None):
-    """Yield frames other than message events; ack every message event as the web page does: by its seq, or a
-    large group's (read diffusion, no seq) by its group and gseq."""
+    """Yield frames other than message events; ack every message event at once: by its seq, or a large group's
+    (read diffusion, no seq) by its group and gseq. (The page waits up to 100 ms with a large group's ACK; here
+    each message's ACK stays part of its cost, as it is for write diffusion, so the two compare.)"""
     async for raw in ws:
         frame = json.loads(raw)
         if frame.get("type") == "message":

@@ -5,9 +5,9 @@ diffusion (one row in the group's own timeline, SPEC 15) side by side, the cross
 Every group is built in the database before the server starts (bench/crowd.py: 10,000 users in seconds, the
 groups through GroupService.create, each of the first N users, write or read diffusion as asked). One sender
 (every group's owner) posts to each group over HTTP (POST /api/groups/<gid>/messages), one message in flight:
-the next is sent when the connected member (a receiver process on a WebSocket, acknowledging as the page does:
-by seq, or a large group's event by group and gseq) holds the previous one, so each message is a group commit
-of its own. The other members are offline. The groups are measured in turns (every size of both kinds, then
+the next is sent when the connected member (a receiver process on a WebSocket, acknowledging each message at
+once: by seq, or a large group's event by group and gseq) holds the previous one, so each message is a group
+commit of its own. The other members are offline. The groups are measured in turns (every size of both kinds, then
 again), so the machine's noise falls on every one.
 
 - server CPU per message: /proc/<pid>/stat over each timed turn, divided by its messages (the send, the
