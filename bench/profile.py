@@ -55,8 +55,8 @@ PARTS = [
     ("the ACK's acked seq (SET ... GET)", ("advance_acked (imdemo/store/counters.py",)),
     ("notice: JSON + PUBLISH", ("publish_many (imdemo/store/notices.py",)),
     ("large group: its counters' Lua step (N, Q, the senders' L)", ("committed (imdemo/store/large_counters.py",)),
-    # a large group's message on the event loop: handed to every connection following it, then each pushes it
-    ("large group: fan-out to the connections (event loop)", ("GroupFanout.deliver (imdemo/api/ws_fanout.py",)),
+    # a large group's message on the event loop: written to every caught-up connection at once, the rest woken
+    ("large group: fan-out to the connections (event loop)", ("GroupFanout._flush (imdemo/api/ws_fanout.py",)),
     ("notice: dispatch to local listeners", ("_dispatch (imdemo/store/notices.py",)),
     ("notice: the listener thread's read (get_message)", ("_run (imdemo/store/notices.py",)),
     ("notice: building it (announce)", ("committed (imdemo/store/announce.py",)),

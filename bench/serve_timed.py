@@ -149,7 +149,7 @@ def install() -> None:
                               # a large group's message: its counters, then on the event loop the fan-out to the
                               # connections following it (each one's on_notice inside), their pending events
                               (LargeCounters, "committed", "lua large"),
-                              (GroupFanout, "deliver", "ws group fan-out"),
+                              (GroupFanout, "_flush", "ws group fan-out"),
                               (Unacked, "hold", "ws pending"), (Unacked, "ack_group", "ws pending"),
                               (Unacked, "ack", "ws pending"),
                               (Connection, "data_received", "ws receive"),
