@@ -261,3 +261,27 @@ def test_a_group_event_waits_while_the_own_timeline_is_read_from_the_database(wr
     deliver(fanout, {"group_events": [event(11)]})
     assert written == [] and s.feed.arrived_events(WINDOW) == []
     assert s.feed.groups[GID].position == 10 and list(s.feed.groups[GID].arrived) == [event(11)]
+
+
+def test_a_pass_that_reads_the_removal_from_the_database_follows_it_before_reading_the_group():
+    """A new connection's first pass (or one after a lost notice) reads its own timeline from the database: the
+    removal there ends the group before the group is read, so its next message is never read for the member."""
+    s = session("first pass")
+    s.feed.mine.unsure = s.feed.groups[GID].unsure = True  # as a new connection's places are
+    frames, read_groups = [], []
+
+    async def run_blocking(fn, *args):
+        return fn(*args)
+    sync = SimpleNamespace(
+        events_after=lambda uid, since, limit, newer: [removal(1, 6)],
+        large=SimpleNamespace(change_of=lambda uid, message: ("leave", GID),
+                              events_after=lambda gid, *rest: read_groups.append(gid) or [event(11)]))
+    s.gateway = SimpleNamespace(note=None, services=SimpleNamespace(sync=sync), run_blocking=run_blocking,
+                                fanout=GroupFanout(lambda gid: (lambda: None)))
+
+    async def send(text: str) -> None:
+        frames.append(json.loads(text))
+    s.websocket.send = send
+    asyncio.run(s._push_once())
+    assert read_groups == [] and GID not in s.feed.groups
+    assert frames == [removal(1, 6)]  # one event: a frame of its own
