@@ -134,7 +134,7 @@ class Metrics(NoMetrics):
                 kind = KIND_NAMES.get(key[0], str(key[0]))
                 children = self._by_kind[key] = (self.stored.labels(kind, key[1]), self.fanout.labels(key[1]))
             children[0].inc()
-            children[1].observe(len(s.seqs) + s.own_timeline)  # a large group's: its own, and any it joins
+            children[1].observe(s.timelines)
 
     def pushed(self, events: int, committed_at: float | None) -> None:
         """Record message events written to a WebSocket for the first time; committed_at: the oldest one's

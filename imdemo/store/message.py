@@ -88,6 +88,11 @@ class Stored:
     own_timeline: bool = False  # stored in its conversation's own timeline (a large group's: read diffusion)
     hints: tuple[tuple[int, dict], ...] = ()  # (uid, live hint) riding in the commit's notice: a recall's recounts
 
+    @property
+    def timelines(self) -> int:
+        """How many timelines it was written to: a row per member reached, and a large group's own."""
+        return len(self.seqs) + self.own_timeline
+
 
 def iso_time(ms: int) -> str:
     """Format epoch milliseconds as ISO 8601 UTC."""

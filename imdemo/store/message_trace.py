@@ -66,7 +66,7 @@ class MessageTraces:
         sender = stored[0].message.sender
         self.mark(trace_id, "request", at=action["at"], name=action["name"], uid=sender)
         self.mark(trace_id, "committed", mids=[s.message.mid for s in stored],
-                  timelines=sum(len(s.seqs) + s.own_timeline for s in stored))  # a large group's: its own
+                  timelines=sum(s.timelines for s in stored))
         return trace_id
 
     def mark(self, trace_id: str, step: str, at: float | None = None, **info) -> None:
