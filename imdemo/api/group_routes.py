@@ -6,7 +6,7 @@ from __future__ import annotations
 import bottle
 
 from ..services import Services
-from .requests import json_body
+from .requests import json_body, query
 
 
 def add_group_routes(app: bottle.Bottle, s: Services) -> None:
@@ -28,6 +28,10 @@ def add_group_routes(app: bottle.Bottle, s: Services) -> None:
     @app.route("/api/groups/<gid>", method="PATCH")
     def rename(me, gid):
         return s.groups.rename(me, gid, json_body().get("name"))
+
+    @app.get("/api/groups/<gid>/members")
+    def members(me, gid):
+        return s.groups.members_page(me, gid, query("after"), query("limit", 50), query("q"))
 
     @app.post("/api/groups/<gid>/members")
     def add(me, gid):

@@ -34,6 +34,8 @@ from .openapi_parts import (
 
 GROUP = obj(["group"], group=ref("Group"))
 GID = param("gid", "path", "gid")
+MEMBERS = {"type": "array", "items": obj(["user", "role", "read_mid"], user=ref("User"),
+                                         role={"enum": ["owner", "member"]}, read_mid=INT)}
 GROUP_PATHS = {
     "/api/groups": {
         "post": op("Make a group; the caller is its owner and a member. large: stored by read diffusion from its "
@@ -43,14 +45,19 @@ GROUP_PATHS = {
         "get": op("The caller's current groups", {"200": json_of(obj(["groups"], groups={
             "type": "array", "items": ref("Group")}))})},
     "/api/groups/{gid}": {
-        "get": op("A group and its members (members only)", {"200": json_of(obj(["group", "members"], group=ref(
-            "Group"), members={"type": "array", "items": obj(["user", "role", "read_mid"], user=ref("User"),
-                                                              role={"enum": ["owner", "member"]}, read_mid=INT)}))},
-                   params=[GID]),
+        "get": op("A group and all its members (members only; GET /api/groups/{gid}/members pages them)", {
+            "200": json_of(obj(["group", "members"], group=ref("Group"), members=MEMBERS))}, params=[GID]),
         "patch": op("Rename a group (its owner only)", {"200": json_of(GROUP)}, body(["name"], name="group_name"),
                      params=[GID])},
-    "/api/groups/{gid}/members": {"post": op("Add members (any member; present members are ignored)", {
-        "200": json_of(GROUP)}, body(["uids"], uids="uids"), params=[GID])},
+    "/api/groups/{gid}/members": {
+        "post": op("Add members (any member; present members are ignored)", {
+            "200": json_of(GROUP)}, body(["uids"], uids="uids"), params=[GID]),
+        "get": op("A page of a group's members, in the order of GET /api/groups/{gid} (members only)", {
+            "200": json_of(obj(["group", "members", "next"], group=ref("Group"), members=MEMBERS, next={
+                "type": ["string", "null"], "description": "the after of the next page; null on the last"}))},
+            params=[GID, param("after", schema="member_after"), param("limit", schema="member_limit"),
+                    param("q", schema="member_query")],
+            description="A 万人群's page reads a page of its ten thousand members at a time, and finds one by name.")},
     "/api/groups/{gid}/members/{uid}": {"delete": op(
         "Remove a member (the owner), or leave (anyone, themself)", {"204": {"description": "removed"}},
         params=[GID, param("uid", "path", "uid")])},

@@ -63,6 +63,11 @@ FIELDS = {
     "search_query": {"type": "string", "minLength": 1, "maxLength": search.MAX_QUERY, "pattern": VISIBLE,
                      "description": f"1 to {search.MAX_QUERY} characters after trimming"},
     "search_limit": {"type": "integer", "minimum": 1, "maximum": search.MAX_LIMIT, "default": 20},
+    "member_limit": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+    "member_after": {"type": "string", "pattern": "^[0-9]{1,18}\\.[0-9]{1,18}$", "description": "a page's next"},
+    "member_query": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": VISIBLE,
+                     "description": "only members whose username or nickname holds it (any case); 1 to 64 characters "
+                                    "after trimming"},
     "cid": {"type": "string", "pattern": "^[ug][1-9][0-9]{0,17}$"},
     "group_name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": VISIBLE,
                    "description": "1 to 64 characters after trimming"},

@@ -54,10 +54,28 @@ class GroupService:
         conversation = Conversation.group(self._gid(gid))
         self.rules.member(uid, conversation)
         members = self.groups.members(conversation.id)
+        return {"group": group_view(self.groups.group(conversation.id)), "members": self._members_view(members)}
+
+    def members_page(self, uid: int, gid, after=None, limit=50, holding=None) -> dict:
+        """A page of the group's members in get()'s order, after the cursor of the page before (its "next"),
+        optionally only those whose username or nickname holds a text: {group, members, next}, next None on
+        the last page. A 万人群's page shows its first members without its ten thousand (members only)."""
+        conversation = Conversation.group(self._gid(gid))
+        limit = checks.integer(limit, "limit", 1, 200)
+        start = _cursor(after)
+        holding = "" if holding is None else checks.text(holding, "q", 1, 64)
+        self.rules.member(uid, conversation)
+        members = self.groups.member_page(conversation.id, start, limit + 1, holding)
+        more = len(members) > limit
+        members = members[:limit]
+        last = members[-1] if more else None
+        return {"group": group_view(self.groups.group(conversation.id)), "members": self._members_view(members),
+                "next": f"{last.joined_mid}.{last.uid}" if last else None}
+
+    def _members_view(self, members) -> list[dict]:
         people = self.users.by_uids([m.uid for m in members])
-        return {"group": group_view(self.groups.group(conversation.id)), "members": [
-            {"user": user_view(people[m.uid]), "role": "owner" if m.role == OWNER else "member", "read_mid": m.read_mid}
-            for m in members if m.uid in people]}
+        return [{"user": user_view(people[m.uid]), "role": "owner" if m.role == OWNER else "member",
+                 "read_mid": m.read_mid} for m in members if m.uid in people]
 
     def rename(self, uid: int, gid, name) -> dict:
         """Give the group a new name (its owner only)."""
@@ -141,6 +159,16 @@ class GroupService:
 
     def _names(self, uids: list[int]) -> dict[int, str]:
         return {u.uid: u.nickname or u.username for u in self.users.by_uids(uids).values()}
+
+
+def _cursor(after) -> tuple[int, int]:
+    """A page's start: (0, 0) for the first, else the "joined_mid.uid" of the member before it."""
+    if after is None:
+        return 0, 0
+    joined, dot, uid = str(after).partition(".")
+    if not all(part.isascii() and part.isdigit() and len(part) < 19 for part in (joined, uid)) or not dot:
+        raise BadInput("after must be the next of the page before", "invalid_after")
+    return int(joined), int(uid)
 
 
 def _event(kind: str, by: int, uids: list[int], **extra) -> str:

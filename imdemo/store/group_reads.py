@@ -12,10 +12,17 @@ from .statements import Statements
 
 OWNER, MEMBER = 1, 0
 GROUP_COLUMNS = "g.gid, g.name, g.owner_uid, g.member_count, g.created_at, g.storage"
+PAGED = ("m.uid, m.role, m.read_mid, m.joined_mid FROM im_group_member m JOIN im_user u ON u.uid = m.uid"
+         " WHERE m.gid = ? AND m.left_mid IS NULL AND (m.joined_mid > ? OR (m.joined_mid = ? AND m.uid > ?))")
 SQL = {
     "group": f"SELECT {GROUP_COLUMNS} FROM im_group g WHERE g.gid = ? AND g.member_count > 0",
     "members": "SELECT uid, role, read_mid, joined_mid FROM im_group_member WHERE gid = ? AND left_mid IS NULL"
                " ORDER BY joined_mid, uid",
+    # A page of the current members in the same order, after a member's (joined_mid, uid), optionally only
+    # those whose username or nickname holds a text: a 万人群's ten thousand are never read at once.
+    "member_page": f"SELECT {PAGED} ORDER BY m.joined_mid, m.uid LIMIT ?",
+    "member_search": f"SELECT {PAGED} AND (LOWER(u.username) LIKE ? ESCAPE '\\' OR LOWER(u.nickname) LIKE ? ESCAPE"
+                     " '\\') ORDER BY m.joined_mid, m.uid LIMIT ?",
     "membership": "SELECT left_mid FROM im_group_member WHERE gid = ? AND uid = ?",
     # The members a former member left behind (joined before the message that removed them, not gone before
     # it: themself included), with that message's mid.
@@ -79,6 +86,17 @@ class GroupReads:
     def members(self, gid: int) -> list[Member]:
         """The current members, longest-standing first."""
         return [Member(int(u), int(r), int(m), int(j)) for u, r, m, j in self.sql.all("members", gid)]
+
+    def member_page(self, gid: int, after: tuple[int, int], limit: int, holding: str = "") -> list[Member]:
+        """Up to limit current members after the member at after (joined_mid, uid; (0, 0) for the first),
+        in the order of members(); with holding, only those whose username or nickname holds it (any case)."""
+        start = (gid, after[0], after[0], after[1])
+        if not holding:
+            rows = self.sql.all("member_page", *start, limit)
+        else:
+            pattern = "%" + holding.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = self.sql.all("member_search", *start, pattern, pattern, limit)
+        return [Member(int(u), int(r), int(m), int(j)) for u, r, m, j in rows]
 
     def read_marks_when_left(self, gid: int, uid: int) -> dict[int, int]:
         """{member: read mark} of the members former member uid left behind, each only as far as the message
