@@ -153,7 +153,17 @@ export class Api {
     return (await this.call('POST', '/api/groups', {name, members})).group;
   }
 
-  /** A group and its members: {group, members: [{user, role, read_mid}]}. */
+  /** A page of a group's members: {group, members, next}; after: the next of the page before; q: only those
+   * whose username or nickname holds it. */
+  groupMembers(gid, {after, limit, q} = {}) {
+    const query = new URLSearchParams();
+    if (after) query.set('after', after);
+    if (limit) query.set('limit', String(limit));
+    if (q) query.set('q', q);
+    return this.call('GET', `/api/groups/${gid}/members?${query}`);
+  }
+
+  /** A group and all its members: {group, members: [{user, role, read_mid}]}. */
   group(gid) {
     return this.call('GET', `/api/groups/${gid}`);
   }

@@ -26,7 +26,8 @@ export class GroupConversation {
     this.last_message = null;
     this.unread = 0;
     this.member = true;  // false once I left or was removed: I keep what I had, and can no longer send
-    this.members = [];  // [{user, role, read_mid}] as GET /api/groups/<gid> last said
+    this.members = [];  // [{user, role, read_mid}] as GET /api/groups/<gid> last said, or a large group's pages
+    this.next = null;  // a large group's members past those loaded: the next page's cursor (group-members.js)
     this.moved = new Map();  // uid -> in (true) or out (false), by the changes applied since it said so
     this.reads = new Map();  // uid -> read_mid of each other current member
     this.ticket = 0;  // the newest request for the members: an older answer never lands on a newer one
@@ -38,7 +39,8 @@ export class GroupConversation {
   static from(entry, before, me, nameOf) {
     const conversation = new GroupConversation(entry.group, me, nameOf);
     Object.assign(conversation, {last_message: entry.last_message, unread: entry.unread, member: entry.member,
-      members: before?.members || [], moved: before?.moved || new Map(), reads: before?.reads || new Map(),
+      members: before?.members || [], next: before?.next ?? null, moved: before?.moved || new Map(),
+      reads: before?.reads || new Map(),
       ticket: before?.ticket || 0, read_mid: entry.read_mid || 0, muted: Boolean(entry.muted),
       mentioned: Boolean(entry.mentioned)});
     return conversation;
@@ -88,13 +90,24 @@ export class GroupConversation {
     return this.setReads(Object.entries(page.read_marks || {}));
   }
 
-  /** The members as the server lists them, with their roles and read marks. */
-  noteMembers({group, members}) {
+  /** Whether members holds only the first pages of a large group's members. */
+  get partial() { return this.next !== null; }
+
+  /** The members as the server lists them (a large group's first page), with their roles and read marks. */
+  noteMembers({group, members, next = null}) {
     this.group = {...group};
     this.members = members;
+    this.next = next;
     this.moved = new Map();
     this.member = true;
     if (!this.large) this.setReads(members.map((m) => [m.user.uid, m.read_mid]));
+  }
+
+  /** A large group's next page of members, after those loaded. */
+  noteMoreMembers({members, next}) {
+    const present = new Set(this.members.map((m) => m.user.uid));
+    this.members = [...this.members, ...members.filter((m) => !present.has(m.user.uid))];
+    this.next = next;
   }
 
   /** Replace who the other members are; a read mark only ever moves forward. */
@@ -118,7 +131,7 @@ export class GroupConversation {
    * again only while the group is open, and a change may come before the answer to the one before it. */
   has(uid, present = new Set(this.members.map((m) => m.user.uid))) {
     if (this.moved.has(uid)) return this.moved.get(uid);
-    if (this.members.length) return present.has(uid);
+    if (this.members.length) return present.has(uid) || (this.partial ? null : false);
     return uid === this.me ? this.member : null;
   }
 

@@ -1,5 +1,6 @@
 /** Pages: the members panel of the open group: how the group is stored (write or read diffusion, and what
- * that means), who is in it, with their roles (a page of them at a time: paged-list.js); any member adds
+ * that means), who is in it, with their roles (a page of them at a time: paged-list.js; a large group's next
+ * page and a search by name come from the server: group-members.js); any member adds
  * people or leaves (after a question: Leave or Cancel), the owner renames the group and removes members
  * (after a question in the member's row: Remove or Cancel); Esc cancels a question. On a wide screen the
  * panel sits beside the conversation, which narrows; on a narrow one it covers the messages, never the
@@ -11,6 +12,8 @@ import {GroupChanges} from './group-changes.js';
 import {i18n, locale, t} from './i18n.js';
 import {PagedList} from './paged-list.js';
 import {groupErrorText} from './member-picker.js';
+
+const FOUND = 200;  // the most members a search of a large group shows (the server's page at most)
 
 export class GroupPanel {
   constructor(root, toggle, {store, picker}) {
@@ -51,6 +54,8 @@ export class GroupPanel {
     this.storageLine = el('p', {class: 'group-storage'}, this.storage, this.storageAbout);
     this.members = new PagedList({itemOf: (member) => this.memberItem(this.conversation(), member),
       userOf: (member) => member.user, changed: () => this.render(), listClass: 'member-list',
+      loadMore: () => this.store.groupMembers.more(this.conversation().gid),
+      search: (text) => this.store.groupMembers.find(this.conversation().gid, text, FOUND),
       words: {find: 'group.members_find', shown: 'group.members_shown', more: 'group.members_more',
         none: 'group.members_none'}});
     this.list = this.members.list;
@@ -102,7 +107,7 @@ export class GroupPanel {
     this.toggle.textContent = t('group.members');
     if (!member) this.root.hidden = true;
     if (!member || this.root.hidden) return;
-    const n = c.members.length || c.group.member_count;
+    const n = (!c.partial && c.members.length) || c.group.member_count;
     this.heading.textContent = t('group.members_title', {n: n.toLocaleString(locale())});
     this.closeButton.textContent = t('group.close');
     const storage = c.group.storage;  // 'write' or 'read'; unknown until the server lists the members
@@ -124,7 +129,7 @@ export class GroupPanel {
       {name: el('span', {translate: 'no', text: c.title})}));
     this.leaveYes.textContent = t('group.leave_yes');
     this.leaveNo.textContent = t('group.cancel');
-    this.members.render(c.members, c.group.member_count);
+    this.members.render(c.members, c.group.member_count, c.partial);
   }
 
   memberItem(c, {user, role}) {

@@ -2,11 +2,15 @@
  * @all), narrowed by what follows the @; arrows and Enter (or Tab) pick, Esc closes, a click picks too. A
  * pick writes "@name " into the text and remembers whom it named; when the message goes, those still named
  * in its text are its mentions ([uid, ...] or 'all', checked by the server: members only, @all the owner
- * only). A 1:1 chat offers nothing: only groups have mentions. */
+ * only). A 1:1 chat offers nothing: only groups have mentions. A large group's page holds only its first
+ * members (group-members.js): what follows the @ is also looked for on the server, and its answer joins the
+ * options if the same @ is still being typed. */
 import {displayName, el} from './dom.js';
 import {t} from './i18n.js';
 
 const QUERY = /(^|\s)@([^\s@]{0,32})$/;  // an @ being typed, at a word's start, before the caret
+const MOST = 20;  // options offered at most
+const LOOK_DELAY = 150;  // ms after the last key before a large group's server is asked
 
 export class MentionPicker {
   constructor(form, store) {
@@ -18,6 +22,7 @@ export class MentionPicker {
     this.options = [];
     this.active = 0;
     this.picked = new Map();  // "@name" -> uid, or 'all'
+    this.timer = 0;
     this.box.addEventListener('input', () => this.update());
     this.box.addEventListener('blur', () => setTimeout(() => this.close(), 150));  // after a click on an option
     // Capture, on the form: the picker's keys are handled before the composer's own Enter sends.
@@ -39,17 +44,19 @@ export class MentionPicker {
     return named.length ? [...new Set(named)] : undefined;
   }
 
-  candidates(query) {
+  candidates(query, found = []) {
     const conversation = this.store.conversation(this.key);
     if (!conversation.isGroup || !conversation.member) return [];
     const wanted = query.toLowerCase();
-    const people = conversation.members.map((m) => m.user).filter((user) => user.uid !== this.store.me.uid)
+    const loaded = new Set(conversation.members.map((m) => m.user.uid));
+    const people = [...conversation.members, ...found.filter((m) => !loaded.has(m.user.uid))].map((m) => m.user)
+      .filter((user) => user.uid !== this.store.me.uid)
       .filter((user) => [displayName(user), user.username].some((name) => name.toLowerCase().startsWith(wanted)))
       .map((user) => ({who: user.uid, name: displayName(user), note: `@${user.username}`}));
     const all = t('mention.all');
     const everyone = conversation.isOwner && all.toLowerCase().startsWith(wanted)
       ? [{who: 'all', name: all, note: t('mention.all_note')}] : [];
-    return [...everyone, ...people];
+    return [...everyone, ...people].slice(0, MOST);
   }
 
   update() {
@@ -57,6 +64,24 @@ export class MentionPicker {
     this.options = match && this.key !== null ? this.candidates(match[2]) : [];
     this.active = 0;
     this.render();
+    clearTimeout(this.timer);
+    const conversation = match && this.key !== null && this.store.conversation(this.key);
+    if (conversation?.isGroup && conversation.partial && match[2]) this.lookFor(conversation.gid, match[2]);
+  }
+
+  /** Ask the server for a large group's members named so (a moment after the typing stops); their options
+   * join those of the members loaded if the same @ is still being typed. */
+  lookFor(gid, query) {
+    const key = this.key;
+    this.timer = setTimeout(async () => {
+      const found = await this.store.groupMembers.find(gid, query, MOST).catch(() => null);
+      const match = QUERY.exec(this.box.value.slice(0, this.box.selectionStart));
+      if (!found || this.key !== key || !match || match[2] !== query) return;
+      const chosen = this.options[this.active];
+      this.options = this.candidates(query, found);
+      this.active = Math.max(0, this.options.findIndex((option) => option.who === chosen?.who));
+      this.render();
+    }, LOOK_DELAY);
   }
 
   render() {
@@ -98,6 +123,7 @@ export class MentionPicker {
   }
 
   close() {
+    clearTimeout(this.timer);
     this.options = [];
     this.list.hidden = true;
   }

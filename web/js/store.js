@@ -15,6 +15,7 @@
 import {UserConversation, groupKey, keyNamed, keyOf, userKey} from './conversation.js';
 import {displayName} from './dom.js';
 import {GroupConversation} from './group-conversation.js';
+import {GroupMembers} from './group-members.js';
 import {t} from './i18n.js';
 import {applyEdited, applyRecalled, applySettings, mentionsMe} from './store-signals.js';
 import {People} from './people.js';
@@ -26,6 +27,7 @@ export class Store extends EventTarget {
     this.me = me;
     this.contacts = new Map();  // key -> UserConversation or GroupConversation
     this.users = new People();  // everyone but me
+    this.groupMembers = new GroupMembers(this);  // asks the server for a group's members
     this.total = 0;
     this.openKey = null;  // the conversation on screen, whose messages are read as they arrive
     this.nameOf = (uid) => (uid === me.uid ? t('group.you') : displayName(this.user(uid)));
@@ -139,30 +141,9 @@ export class Store extends EventTarget {
     this.dispatchEvent(new Event('marks'));
   }
 
-  /** Ask for a group's members (roles, read marks); an answer older than the newest request is dropped. */
-  async loadGroup(gid) {
-    const contact = this.contacts.get(groupKey(gid));
-    if (!contact || !contact.member) return;
-    const ticket = ++contact.ticket;
-    let detail;
-    try {
-      detail = await this.api.group(gid);
-    } catch (error) {
-      console.warn('imdemo: could not load the group:', error.message);  // the next change asks again
-      return;
-    }
-    let named = false;  // names are names, even in an answer a newer question has made old
-    for (const {user} of detail.members) if (user.uid !== this.me.uid) named = this.users.note(user) || named;
-    const current = this.contacts.get(contact.key);  // a snapshot may have replaced it, keeping the ticket
-    if (!current || ticket !== current.ticket) {
-      if (!named) return;
-      this.dispatchEvent(new CustomEvent('conversation', {detail: contact.key}));  // its lines say the names
-      return this.changed();
-    }
-    current.noteMembers(detail);
-    this.dispatchEvent(new CustomEvent('conversation', {detail: current.key}));
-    this.dispatchEvent(new Event('marks'));
-    this.changed();
+  /** Ask for a group's members (roles, read marks; a large group's first page): group-members.js. */
+  loadGroup(gid) {
+    return this.groupMembers.load(gid);
   }
 
   /** A group I just made: known before its first message arrives, so the chat view can open it. */
