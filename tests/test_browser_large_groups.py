@@ -350,9 +350,18 @@ def test_a_large_group_of_hundreds_lists_its_members_a_page_at_a_time(live, tabs
     for route in held:
         route.continue_()
     tab.page.unroute(f"**/api/groups/{gid}/members?*")
+    for shown in (100, 150):
+        panel.locator(".list-more").click()
+        expect(panel.locator(".member")).to_have_count(shown)
+    server.http.ok("POST", f"/api/groups/{gid}/members", {"uids": [uids[200]]}, token=owner_token)  # a join
+    expect(panel.locator("h2")).to_have_text("Members (260)")
+    wait_for(lambda: tab.page.evaluate("1") and asked[-1] == f"{gid}/members?limit=150", message="150 asked again")
+    expect(panel.locator(".member")).to_have_count(150)  # the open panel is not folded back to one page
+    expect(panel.locator(".member").last).to_contain_text("user148")
     box = tab.page.locator(".composer textarea")
-    box.press_sequentially("@user20")  # user200 is gone; user201..209 are past the first page
-    expect(tab.page.locator(".mention-option .mention-name")).to_have_text([f"user20{i}" for i in range(1, 10)])
+    box.press_sequentially("@user20")  # user201..209 were never loaded; user200 joined again, so comes last
+    expect(tab.page.locator(".mention-option .mention-name")).to_have_text(
+        [f"user20{i}" for i in range(1, 10)] + ["user200"])
     box.press("Enter")
     expect(box).to_have_value("@user201 ")
     box.press_sequentially("hi")

@@ -6,14 +6,16 @@
 import {groupKey} from './conversation.js';
 
 export const MEMBER_PAGE = 50;  // members a page: the panel's "Show more" and the first page alike
+const MOST = 200;  // the server's largest page
 
 export class GroupMembers {
   constructor(store) {
     this.store = store;
   }
 
-  /** The members as they are now (a large group's first page); an answer older than the newest request is
-   * dropped. A group whose storage this page does not know yet is asked for a page first: the answer says. */
+  /** The members as they are now (a large group's first members, as many as were loaded: a join while the
+   * panel is open does not fold it back to one page); an answer older than the newest request is dropped.
+   * A group whose storage this page does not know yet is asked for a page first: the answer says. */
   async load(gid) {
     const {store} = this;
     const contact = store.contacts.get(groupKey(gid));
@@ -21,8 +23,9 @@ export class GroupMembers {
     const ticket = ++contact.ticket;
     let detail;
     try {
+      const limit = Math.min(MOST, Math.max(MEMBER_PAGE, contact.members.length));  // as many as were shown
       detail = contact.group.storage === 'write' ? await store.api.group(gid)
-        : await store.api.groupMembers(gid, {limit: MEMBER_PAGE});
+        : await store.api.groupMembers(gid, {limit});
       if (detail.next && detail.group.storage !== 'read') detail = await store.api.group(gid);
     } catch (error) {
       console.warn('imdemo: could not load the group:', error.message);  // the next change asks again
@@ -38,14 +41,15 @@ export class GroupMembers {
     this.tell(current.key, true);
   }
 
-  /** A large group's next page of members, after those loaded (the panel's "Show more"). */
-  async more(gid) {
+  /** A large group's next count members (a page at least), after those loaded (the panel's "Show more"). */
+  async more(gid, count = MEMBER_PAGE) {
     const contact = this.store.contacts.get(groupKey(gid));
     if (!contact || !contact.next) return;
     const {ticket, next} = contact;
     let page;
     try {
-      page = await this.store.api.groupMembers(gid, {after: next, limit: MEMBER_PAGE});
+      const limit = Math.min(MOST, Math.max(MEMBER_PAGE, count));
+      page = await this.store.api.groupMembers(gid, {after: next, limit});
     } catch (error) {
       console.warn('imdemo: could not load more members:', error.message);
       return;

@@ -54,7 +54,7 @@ export class GroupPanel {
     this.storageLine = el('p', {class: 'group-storage'}, this.storage, this.storageAbout);
     this.members = new PagedList({itemOf: (member) => this.memberItem(this.conversation(), member),
       userOf: (member) => member.user, changed: () => this.render(), listClass: 'member-list',
-      loadMore: () => this.store.groupMembers.more(this.conversation().gid),
+      loadMore: (count) => this.store.groupMembers.more(this.conversation().gid, count),
       search: (text) => this.store.groupMembers.find(this.conversation().gid, text, FOUND),
       words: {find: 'group.members_find', shown: 'group.members_shown', more: 'group.members_more',
         none: 'group.members_none'}});

@@ -33,7 +33,7 @@ export class PagedList {
     this.more = el('button', {type: 'button', class: 'ghost list-more', onclick: () => {
       this.shown += PAGE;
       changed();
-      if (this.partial && !this.query && this.loadMore && this.shown > this.loaded) this.loadMore();
+      if (this.partial && !this.query && this.loadMore && this.shown > this.loaded) this.loadMore(this.shown - this.loaded);
     }});
     this.root = el('div', {class: 'paged'}, this.find, this.list, this.none,
       el('div', {class: 'list-foot'}, this.count, this.more));
