@@ -68,6 +68,41 @@ def test_users_lists_everyone_but_the_caller(chat):
     assert bob.uid == alice.uid + 1
 
 
+def test_users_says_how_many_there_are_and_lists_the_first_limit_by_uid(chat):
+    alice = chat.register("alice")
+    others = [chat.register(f"user{i}") for i in range(5)]
+    listed = chat.get(alice, "/api/users", limit=3)
+    assert [u["uid"] for u in listed["users"]] == [u.uid for u in others[:3]]
+    assert listed["total"] == 5  # everyone but the caller, however many were listed
+    assert chat.get(others[0], "/api/users")["total"] == 5
+    assert len(chat.get(alice, "/api/users")["users"]) == 5
+
+
+def test_a_search_finds_users_past_the_first_thousand_by_name_in_any_case(app, chat):
+    """A 万人群's seed makes ten thousand users; "all contacts" lists 1,000: the rest are found by name."""
+    alice = chat.register("alice")
+    app.services.auth.users.create_many([(f"u{i:05d}", f"用户{i}") for i in range(1, 1201)], "x")
+    assert len(chat.get(alice, "/api/users")["users"]) == 1000
+    found = chat.get(alice, "/api/users", q="U0115")
+    assert [u["username"] for u in found["users"]] == [f"u0115{i}" for i in range(10)]
+    assert found["total"] == 1200
+    assert [u["nickname"] for u in chat.get(alice, "/api/users", q="用户1199")["users"]] == ["用户1199"]
+    assert len(chat.get(alice, "/api/users", q="u0")["users"]) == 50  # 50 unless asked
+    assert len(chat.get(alice, "/api/users", q="u0", limit=200)["users"]) == 200
+    assert chat.get(alice, "/api/users", q="alice")["users"] == []  # never the caller
+    assert chat.get(alice, "/api/users", q="a_i")["users"] == []  # _ is no wildcard
+
+
+@pytest.mark.parametrize("params, code", [
+    ({"q": ""}, "invalid_q"), ({"q": "  "}, "invalid_q"), ({"q": "x" * 65}, "invalid_q"),
+    ({"limit": "0"}, "invalid_limit"), ({"limit": "1001"}, "invalid_limit"),
+    ({"q": "a", "limit": "x"}, "invalid_limit"),
+])
+def test_a_bad_users_search_is_refused(chat, params, code):
+    alice = chat.register("alice")
+    assert chat.get(alice, "/api/users", 400, **params)["error"]["code"] == code
+
+
 def test_password_is_stored_salted_not_plain(app, chat):
     chat.register("alice", password="secret1")
     chat.register("bob", password="secret1")

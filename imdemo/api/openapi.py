@@ -89,8 +89,10 @@ PATHS = {
                                      password="login_password"), auth=False)},
     "/api/logout": {"post": op("End this session", {"204": {"description": "logged out"}})},
     "/api/me": {"get": op("The caller", {"200": json_of(USER)})},
-    "/api/users": {"get": op("Everyone but the caller", {"200": json_of(
-        obj(["users"], users={"type": "array", "items": ref("User")}))})},
+    "/api/users": {"get": op("Everyone but the caller: the first limit by uid, or those a search finds", {
+        "200": json_of(obj(["users", "total"], users={"type": "array", "items": ref("User")}, total={
+            **INT, "description": "how many users there are but the caller, whatever limit and q"}))},
+        params=[param("q", schema="member_query"), param("limit", schema="user_limit")])},
     "/api/contacts": {"get": op("Recent contacts, 1:1 conversations and groups in one list, newest first", {
         "200": json_of(obj(["total_unread", "contacts"], total_unread=INT, contacts={"type": "array", "items": {
             "oneOf": [obj(["user", "last_message", "unread"], user=ref("User"), last_message=ref("Message"),

@@ -66,8 +66,9 @@ FIELDS = {
     "member_limit": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
     "member_after": {"type": "string", "pattern": "^[0-9]{1,18}\\.[0-9]{1,18}$", "description": "a page's next"},
     "member_query": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": VISIBLE,
-                     "description": "only members whose username or nickname holds it (any case); 1 to 64 characters "
+                     "description": "only those whose username or nickname holds it (any case); 1 to 64 characters "
                                     "after trimming"},
+    "user_limit": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "default 1000, with q 50"},
     "cid": {"type": "string", "pattern": "^[ug][1-9][0-9]{0,17}$"},
     "group_name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": VISIBLE,
                    "description": "1 to 64 characters after trimming"},

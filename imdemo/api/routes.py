@@ -31,7 +31,7 @@ def add_account_routes(app: bottle.Bottle, s: Services, trust_proxy: bool = Fals
 
     @app.get("/api/users")
     def all_users(me):
-        return {"users": s.auth.everyone_but(me)}
+        return s.auth.everyone_but(me, query("q"), query("limit"))
 
 
 def add_sync_routes(app: bottle.Bottle, s: Services) -> None:

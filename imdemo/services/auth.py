@@ -9,7 +9,7 @@ from ..store.attempts import Attempts
 from ..store.errors import DuplicateUsername
 from ..store.notices import Notifier
 from ..store.sessions import SessionStore
-from ..store.users import UserStore
+from ..store.users import FIRST_UID, UserStore
 from . import checks
 from .demo import DEMO_PASSWORD, DEMO_USERS
 from .errors import Conflict, RateLimited, Unauthorized
@@ -17,6 +17,7 @@ from .passwords import DUMMY_HASH, check_password, hash_password
 from .probes import PROBE_NAMES, is_listed
 from .views import user_view
 
+EVERYONE = 1000  # the most users a list of them holds
 log = logging.getLogger(__name__)
 ADDRESS_FACTOR = 4  # an address may fail this many times more often than one username
 REGISTER_WINDOW = 60.0  # seconds: register_rate counts new accounts per address in windows this long
@@ -122,6 +123,15 @@ class AuthService:
     def me(self, uid: int) -> dict:
         return user_view(self.users.by_uid(uid))
 
-    def everyone_but(self, uid: int) -> list[dict]:
-        """Return all users except uid and the system accounts (the probe's): the course's "all contacts"."""
-        return [user_view(u) for u in self.users.everyone() if u.uid != uid and is_listed(u.uid)]
+    def everyone_but(self, uid: int, text=None, limit=None) -> dict:
+        """All users except uid and the system accounts (the probe's): the course's "all contacts", the first
+        limit of them by uid (1,000 unless given), and how many there are (total); with text, only those whose
+        username or nickname holds it (any case; 50 unless given), wherever they are in that order."""
+        total = self.users.count(FIRST_UID) - (1 if is_listed(uid) else 0)
+        limit = checks.integer((50 if text is not None else EVERYONE) if limit is None else limit, "limit", 1,
+                               EVERYONE)
+        if text is None:
+            found = self.users.everyone(limit + 1, FIRST_UID)
+        else:
+            found = self.users.holding(checks.text(text, "q", 1, 64), limit + 1, FIRST_UID)
+        return {"users": [user_view(u) for u in found if u.uid != uid][:limit], "total": total}

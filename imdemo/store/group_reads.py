@@ -8,7 +8,7 @@ import peewee
 
 from .conversation import Conversation
 from .message import MESSAGE_COLUMNS, Message
-from .statements import Statements
+from .statements import Statements, holding
 
 OWNER, MEMBER = 1, 0
 GROUP_COLUMNS = "g.gid, g.name, g.owner_uid, g.member_count, g.created_at, g.storage"
@@ -87,15 +87,14 @@ class GroupReads:
         """The current members, longest-standing first."""
         return [Member(int(u), int(r), int(m), int(j)) for u, r, m, j in self.sql.all("members", gid)]
 
-    def member_page(self, gid: int, after: tuple[int, int], limit: int, holding: str = "") -> list[Member]:
+    def member_page(self, gid: int, after: tuple[int, int], limit: int, text: str = "") -> list[Member]:
         """Up to limit current members after the member at after (joined_mid, uid; (0, 0) for the first),
-        in the order of members(); with holding, only those whose username or nickname holds it (any case)."""
+        in the order of members(); with text, only those whose username or nickname holds it (any case)."""
         start = (gid, after[0], after[0], after[1])
-        if not holding:
+        if not text:
             rows = self.sql.all("member_page", *start, limit)
         else:
-            pattern = "%" + holding.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            rows = self.sql.all("member_search", *start, pattern, pattern, limit)
+            rows = self.sql.all("member_search", *start, holding(text), holding(text), limit)
         return [Member(int(u), int(r), int(m), int(j)) for u, r, m, j in rows]
 
     def read_marks_when_left(self, gid: int, uid: int) -> dict[int, int]:

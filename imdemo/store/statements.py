@@ -26,3 +26,9 @@ class Statements:
 
     def all(self, name: str, *params) -> list:
         return self.db.execute_sql(self.text[name], params).fetchall()
+
+
+def holding(text: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') for the values that hold text in any case, given lowered ones: its %, _
+    and \\ are themselves, not wildcards."""
+    return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

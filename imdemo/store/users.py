@@ -9,6 +9,7 @@ import peewee
 from .database import write_transaction
 from .errors import DuplicateUsername, UnknownUser
 from .models import declare_models
+from .statements import holding
 
 FIRST_UID = 1000  # the course numbers its users from 1000
 
@@ -82,14 +83,24 @@ class UserStore:
     def by_uids(self, uids) -> dict[int, UserRow]:
         return {u.uid: self._row(u) for u in self.User.select().where(self.User.uid.in_(list(uids)))}
 
-    def everyone(self, limit: int = 1000) -> list[UserRow]:
-        return [self._row(u) for u in self.User.select().order_by(self.User.uid).limit(limit)]
+    def everyone(self, limit: int = 1000, from_uid: int = 0) -> list[UserRow]:
+        """Up to limit users from uid from_uid on, by uid."""
+        return [self._row(u) for u in self.User.select().where(self.User.uid >= from_uid).order_by(self.User.uid)
+                .limit(limit)]
+
+    def holding(self, text: str, limit: int, from_uid: int = 0) -> list[UserRow]:
+        """Up to limit users from uid from_uid on whose username or nickname holds text (any case), by uid."""
+        like = f"LIKE {self.db.param} ESCAPE '\\'"
+        query = self.User.raw(f"SELECT * FROM im_user WHERE uid >= {self.db.param} AND (LOWER(username) {like}"
+                              f" OR LOWER(nickname) {like}) ORDER BY uid LIMIT {self.db.param}",
+                              from_uid, holding(text), holding(text), limit)
+        return [self._row(u) for u in query]
 
     def all_uids(self) -> list[int]:
         return [u for (u,) in self.User.select(self.User.uid).order_by(self.User.uid).tuples()]
 
-    def count(self) -> int:
-        return self.User.select().count()
+    def count(self, from_uid: int = 0) -> int:
+        return self.User.select().where(self.User.uid >= from_uid).count()
 
     def last_seq(self, uid: int) -> int:
         """Return the newest seq of uid's timeline (0 for an unknown user)."""
