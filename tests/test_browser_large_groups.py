@@ -499,3 +499,26 @@ def test_the_page_acks_a_large_groups_frames_together_and_its_own_timeline_at_on
     acks = tab.page.evaluate(SOCKET_ACKS)
     assert acks["soon"] == [{"type": "ack", "seq": 7}]  # the own timeline's, at once; the group's waits
     assert acks["later"] == [{"type": "ack", "seq": 7}, {"type": "ack", "group": 5, "gseq": 3}]
+
+
+def test_all_contacts_finds_someone_past_the_first_thousand_on_the_server(live, tabs):
+    """The 万人群's seed makes ten thousand users and GET /api/users lists the first thousand: All contacts says
+    how many there are, and its search asks the server, so anyone can be found and written to."""
+    server = live()
+    server.register("alice", "Alice")
+    crowd = [(f"u{i:05d}", f"用户{i}") for i in range(1, 1201)]
+    server.app.services.auth.users.create_many(crowd, server.app.services.auth.users.by_username("alice").password_hash)
+    tab = tabs(server).login("alice", transport="ws")
+    everyone = tab.page.locator(".lists .paged")
+    expect(everyone.locator(".list-shown")).to_have_text("Showing 50 of 1,200")
+    everyone.locator(".list-find").fill("U0115")  # u01150..u01159: past the first thousand, in no list yet
+    expect(everyone.locator(".everyone .contact-name")).to_have_text([f"用户115{i}" for i in range(10)])
+    everyone.locator(".everyone .contact", has_text="用户1155").click()
+    expect(tab.page.locator(".chat-name")).to_have_text("用户1155")
+    tab.send("hello past the thousand")
+    expect(tab.mine("hello past the thousand")).to_have_attribute("data-state", re.compile("sent|delivered"))
+    uid, token = server.http.login("u01155")
+    newest = server.http.ok("GET", "/api/contacts", token=token)["contacts"][0]
+    assert newest["last_message"]["content"] == "hello past the thousand"
+    everyone.locator(".list-find").fill("nobody like this")
+    expect(everyone.locator(".list-none")).to_have_text("Nobody matches.")

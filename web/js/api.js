@@ -93,8 +93,12 @@ export class Api {
     return (await this.call('GET', '/api/me')).user;
   }
 
-  async users() {
-    return (await this.call('GET', '/api/users')).users;
+  /** Everyone but me: {users, total}: the first thousand, or (q) those whose username or nickname holds q. */
+  users({q, limit} = {}) {
+    const query = new URLSearchParams();
+    if (q) query.set('q', q);
+    if (limit) query.set('limit', String(limit));
+    return this.call('GET', `/api/users?${query}`);
   }
 
   /** Recent contacts newest first, each {user, last_message, unread, peer_read_mid, peer_delivered_mid} or

@@ -17,7 +17,7 @@ export class ContactsView {
     this.recentList = $('.recent', root);
     this.everyone = new PagedList({itemOf: (user) => this.userItem(user), changed: () => this.renderEveryone(true),
       listClass: 'everyone', words: {find: 'contacts.find', shown: 'contacts.shown', more: 'contacts.more',
-        none: 'contacts.none'}});
+        none: 'contacts.none'}, search: async (text) => (await store.findUsers(text)).sort(byName)});
     $('.everyone', root).replaceWith(this.everyone.root);
     this.empty = $('.recent-empty', root);
     this.totalText = $('.me-total', root);
@@ -50,10 +50,11 @@ export class ContactsView {
       this.sorted = this.store.users.version;
       this.people = [...this.store.users.values()].sort(byName);
     }
-    const drawn = `${this.sorted} ${this.store.openKey}`;
+    const drawn = `${this.sorted} ${this.store.openKey} ${this.store.usersTotal}`;
     if (!asked && drawn === this.drawn) return;
     this.drawn = drawn;
-    this.everyone.render(this.people);
+    const total = Math.max(this.store.usersTotal, this.people.length);  // past the first thousand: searched
+    this.everyone.render(this.people, total, total > this.people.length);
   }
 
   showTotal(total) {

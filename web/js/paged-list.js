@@ -77,7 +77,7 @@ export class PagedList {
     const of = this.query ? matching.length : Math.max(total, matching.length);
     this.count.hidden = page.length >= of;
     this.count.textContent = t(this.words.shown, {shown: count(page.length), n: count(of)});
-    const left = (partial && !this.query ? total : matching.length) - page.length;
+    const left = (partial && !this.query && this.loadMore ? total : matching.length) - page.length;
     this.more.hidden = left <= 0;
     this.more.textContent = t(this.words.more, {n: count(Math.min(PAGE, left))});
   }
