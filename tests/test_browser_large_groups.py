@@ -505,7 +505,7 @@ def test_all_contacts_finds_someone_past_the_first_thousand_on_the_server(live, 
     """The 万人群's seed makes ten thousand users and GET /api/users lists the first thousand: All contacts says
     how many there are, and its search asks the server, so anyone can be found and written to."""
     server = live()
-    server.register("alice", "Alice")
+    _, alice_token = server.register("alice", "Alice")
     crowd = [(f"u{i:05d}", f"用户{i}") for i in range(1, 1201)]
     server.app.services.auth.users.create_many(crowd, server.app.services.auth.users.by_username("alice").password_hash)
     tab = tabs(server).login("alice", transport="ws")
@@ -522,3 +522,14 @@ def test_all_contacts_finds_someone_past_the_first_thousand_on_the_server(live, 
     assert newest["last_message"]["content"] == "hello past the thousand"
     everyone.locator(".list-find").fill("nobody like this")
     expect(everyone.locator(".list-none")).to_have_text("Nobody matches.")
+    tab.page.click(".new-group")  # the member picker finds them on the server too
+    picker = tab.page.locator("dialog.picker")
+    picker.locator("input[name=name]").fill("Far")
+    picker.locator(".picker-filter").fill("u01165")
+    expect(picker.locator(".picker-list li:visible .contact-name")).to_have_text(["用户1165"])
+    picker.locator(".picker-list li:visible input[type=checkbox]").check()
+    picker.locator("button[type=submit]").click()
+    expect(tab.page.locator(".chat-name")).to_have_text("Far")
+    [far] = server.http.ok("GET", "/api/groups", token=alice_token)["groups"]
+    members = server.http.ok("GET", f"/api/groups/{far['gid']}", token=alice_token)["members"]
+    assert (far["name"], [m["user"]["username"] for m in members]) == ("Far", ["alice", "u01165"])

@@ -1,11 +1,13 @@
 /** Pages: the member picker: a dialog that makes a group (its name and the people in it) or adds people
  * to one. It is a modal <dialog>: Tab stays inside it, Esc closes it, Enter in the name field submits,
  * and on a phone it covers the screen. People are picked from everyone the page knows (GET /api/users),
- * asked again as it opens: someone who registered since shows up in the list when the answer comes. */
+ * asked again as it opens: someone who registered since shows up in the list when the answer comes. Past the
+ * first thousand users (a 万人群's seed), the filter asks the server too, and those it finds join the list. */
 import {avatar, byName, displayName, el} from './dom.js';
 import {GroupChanges} from './group-changes.js';
 import {t} from './i18n.js';
 
+const SEARCH_DELAY = 250;  // ms after the last key before the server is asked
 const KNOWN_ERRORS = new Set(['invalid_name', 'group_too_large', 'not_owner', 'not_a_member', 'no_such_user']);
 
 /** What to tell a person when a group call failed, in their language (the server's text is English). */
@@ -61,7 +63,16 @@ export class MemberPicker {
       el('div', {class: 'picker-actions'},
         el('button', {type: 'button', class: 'ghost', text: t('group.cancel'), onclick: () => this.dialog.close()}),
         el('button', {type: 'submit', class: 'primary', text: submitLabel})));
-    filter.addEventListener('input', () => filterList(list, filter.value));
+    let timer = 0;
+    filter.addEventListener('input', () => {
+      filterList(list, filter.value);
+      clearTimeout(timer);
+      const text = filter.value.trim();
+      if (!text || this.store.usersTotal <= this.store.users.size) return;  // everyone is listed already
+      timer = setTimeout(() => this.store.findUsers(text).then(() => {  // past the first thousand: the server's
+        if (this.dialog.contains(list)) this.addNewPeople(list, nobody, exclude, filter.value);
+      }, () => {}), SEARCH_DELAY);
+    });
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       this.submit(form, name, error, submit);

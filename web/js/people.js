@@ -17,6 +17,10 @@ export class People {
     return this.byUid.get(uid) || {uid, username: `user${uid}`, nickname: '', avatar: ''};
   }
 
+  get size() {
+    return this.byUid.size;
+  }
+
   values() {
     return this.byUid.values();
   }
