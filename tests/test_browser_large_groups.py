@@ -337,10 +337,10 @@ def test_a_large_group_of_hundreds_lists_its_members_a_page_at_a_time(live, tabs
     panel.locator(".list-find").fill("")
     expect(panel.locator(".member")).to_have_count(50)
     members = [a for a in asked if a.startswith(f"{gid}/members") or a == str(gid)]
-    assert members[0] == f"{gid}/members?limit=50"
-    assert re.fullmatch(f"{gid}/members\\?after=[0-9]+\\.{uids[48]}&limit=50", members[1])  # after the 50th
-    assert str(gid) not in members  # never the whole list
-    assert all("q=" in a for a in members[2:]) and any("q=user25" in a for a in members)
+    assert members[0] == f"{gid}/members?limit=50" and str(gid) not in members  # a page, never the whole list
+    after_50th = f"{gid}/members\\?after=[0-9]+\\.{uids[48]}&limit=50"  # Show more: the page after the 50th
+    assert any(re.fullmatch(after_50th, a) for a in members)
+    assert any("q=user25" in a for a in members)  # the search asked the server
     held = []  # the member list asked for after the removal waits: the count moves by the system line alone
     tab.page.route(f"**/api/groups/{gid}/members?*", lambda route: held.append(route))
     server.http.ok("DELETE", f"/api/groups/{gid}/members/{uids[200]}", token=owner_token)  # never loaded here
@@ -355,7 +355,7 @@ def test_a_large_group_of_hundreds_lists_its_members_a_page_at_a_time(live, tabs
         expect(panel.locator(".member")).to_have_count(shown)
     server.http.ok("POST", f"/api/groups/{gid}/members", {"uids": [uids[200]]}, token=owner_token)  # a join
     expect(panel.locator("h2")).to_have_text("Members (260)")
-    wait_for(lambda: tab.page.evaluate("1") and asked[-1] == f"{gid}/members?limit=150", message="150 asked again")
+    wait_for(lambda: tab.page.evaluate("1") and f"{gid}/members?limit=150" in asked, message="150 asked again")
     expect(panel.locator(".member")).to_have_count(150)  # the open panel is not folded back to one page
     expect(panel.locator(".member").last).to_contain_text("user148")
     box = tab.page.locator(".composer textarea")
