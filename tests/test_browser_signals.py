@@ -129,8 +129,15 @@ def test_someone_typing_shows_in_a_1to1_chat_and_a_small_group_and_goes(people, 
     bob.page.locator(".composer textarea").press_sequentially("on my way")
     typing = alice.page.locator(".chat-title .typing")
     expect(typing).to_have_text("Bob is typing…")
+    refused = []
+    bob.page.on("response", lambda r: r.url.endswith("/typing") and r.status == 429 and refused.append(r.url))
     bob.page.locator(".composer textarea").press("Enter")
     expect(typing).to_be_hidden()  # the message came: typing is over
+    bob.page.locator(".composer textarea").press_sequentially("and one more thing", delay=150)  # 2.7 s
+    expect(typing).to_have_text("Bob is typing…")  # the next message's, once the server takes a signal again
+    bob.page.locator(".composer textarea").press("Enter")
+    expect(alice.bubbles).to_have_text(["on my way", "and one more thing"])
+    assert refused == []  # no signal sent for the server to refuse (429)
     server.create_group(uids["Alice"][1], "Trip", [uids["Bob"][0]])
     alice.page.locator(".recent .contact.group", has_text="Trip").click()
     bob.page.locator(".recent .contact.group", has_text="Trip").click()

@@ -5,7 +5,8 @@
 import {el, phrase} from './dom.js';
 import {i18n, locale} from './i18n.js';
 
-const INTERVAL = 3000;  // ms between two signals of mine: above the server's 2 s, so none is refused
+const INTERVAL = 3000;  // ms between two signals of mine while I type one message
+const REFUSED = 2100;  // ms within which the server refuses a second signal (its 2 s, and a margin)
 const SHOWN = 6000;  // ms a signal shows: two of them may be missed before it goes
 
 /** Tell the others, now and then, that I type. */
@@ -23,9 +24,11 @@ export class TypingSender {
     this.api.typing(key).catch(() => {});  // a hint: lost, it is simply not shown
   }
 
-  /** My message went: the next keystroke may say so at once. */
+  /** My message went: the next keystroke may say so as soon as the server takes it (a signal within 2 s of
+   * the one before is refused with 429, so the next message's first keystroke may have to wait a moment). */
   sent(key) {
-    this.sentAt.delete(key);
+    const at = this.sentAt.get(key);
+    if (at !== undefined) this.sentAt.set(key, at - (INTERVAL - REFUSED));
   }
 }
 
