@@ -60,6 +60,12 @@ SIGNED = [{"name": "expires", "in": "query", "required": False, "schema": {**INT
            "description": "a signed link's expiry (Unix seconds); with sig, no token is needed"},
           {"name": "sig", "in": "query", "required": False, "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
            "description": "a signed link's signature (POST /api/files/links)"}]
+RANGE = {"name": "Range", "in": "header", "required": False, "schema": {"type": "string"}, "description": (
+    "one byte range (bytes=a-b, bytes=a-, bytes=-n): 206 with those bytes, so a broken download resumes; several "
+    "ranges, or one not understood, get the whole file (200)")}
+PARTS = {"206": {"description": "the range asked, Content-Range saying which of how many bytes",
+                 "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+         "416": {**ERROR, "description": "range_not_satisfiable: it starts past the end (Content-Range: bytes */n)"}}
 NO_CONTENT = {"description": "done"}
 FILE_BYTES = {"description": "the bytes, with the server's type, nosniff, a sandboxing CSP; a file that is not an "
                              "image as an attachment (application/octet-stream)",
@@ -99,11 +105,12 @@ PATHS = {
                                                                  {"type": "null"}]}}})}, params=[UPLOAD_ID])},
     "/api/files/{fid}": {"get": _op(
         "A file's bytes, to its uploader or whoever may see a message carrying it (else 404); by token or signed "
-        "link", {"200": FILE_BYTES}, params=[FID_PATH, *SIGNED], auth=TOKEN_OR_LINK,
+        "link", {"200": FILE_BYTES, **PARTS}, params=[FID_PATH, *SIGNED, RANGE], auth=TOKEN_OR_LINK,
         description="Without `sig`: the token's user must be allowed. With `expires` and `sig`: the link is "
                     "checked (403 invalid_link or link_expired), no token is needed.")},
     "/api/files/{fid}/thumb": {"get": _op("An image's thumbnail (WebP); 404 for a file that is not an image",
-                                          {"200": FILE_BYTES}, params=[FID_PATH, *SIGNED], auth=TOKEN_OR_LINK)},
+                                          {"200": FILE_BYTES, **PARTS}, params=[FID_PATH, *SIGNED, RANGE],
+                                          auth=TOKEN_OR_LINK)},
     "/api/files/check": {"post": _op(
         "秒传: the file with these bytes, if the caller may already read one; else null (send the bytes)",
         {"200": _json({"type": "object", "required": ["file"], "properties": {"file": {

@@ -118,17 +118,23 @@ class FileService:
             raise NotFound(f"no file {fid}", "no_such_file")
         return file
 
-    def content(self, file: FileRow, variant: str) -> tuple[int, Iterator[bytes]]:
-        """(length, the bytes a chunk at a time) of a file or its thumbnail; 404 for a thumbnail of a non-image."""
+    def length(self, file: FileRow, variant: str) -> int:
+        """How many bytes a file or its thumbnail has; 404 for a thumbnail of a non-image."""
+        return file.size if variant == "file" else self.blobs.length(self._blob(file, variant))
+
+    def content(self, file: FileRow, variant: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """The bytes of a file or its thumbnail from start (to end, exclusive), a chunk at a time."""
+        return self._stream(self._blob(file, variant), start, end)
+
+    def _blob(self, file: FileRow, variant: str) -> int:
         blob_id = file.blob_id if variant == "file" else file.thumb_blob_id
         if blob_id is None:
             raise NotFound(f"file {file.fid} has no thumbnail (it is not an image)", "no_thumbnail")
-        length = file.size if variant == "file" else self.blobs.length(blob_id)
-        return length, self._stream(blob_id)
+        return blob_id
 
-    def _stream(self, blob_id: int) -> Iterator[bytes]:
+    def _stream(self, blob_id: int, start: int, end: int | None) -> Iterator[bytes]:
         try:
-            yield from self.blobs.chunks(blob_id)
+            yield from self.blobs.chunks(blob_id, start, end)
         finally:
             self.release()  # the response is written after the request's own release: give the connection back
 
