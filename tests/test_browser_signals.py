@@ -8,6 +8,7 @@ import re
 import pytest
 
 from .browser import PHONE, chromium_fixture, expect, live_fixture, screenshot_folder, tabs_fixture  # noqa: F401
+from .helpers import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -144,6 +145,28 @@ def test_someone_typing_shows_in_a_1to1_chat_and_a_small_group_and_goes(people, 
     bob.page.locator(".composer textarea").press_sequentially("hm")
     expect(typing).to_have_text("Bob is typing…")
     expect(typing).to_be_hidden(timeout=9000)  # stopped typing: gone within seconds
+
+
+def test_typing_in_a_group_too_large_to_be_told_sends_nothing(people, tabs):
+    """The server tells nobody of typing in a group of more than 100 members: a 万人群's page does not ask it to,
+    which would be a request every 3 s from each member who types. A small group still hears it."""
+    server, uids = people
+    alice_token = uids["Alice"][1]
+    users = server.app.services.auth.users
+    crowd = users.create_many([(f"crowd{i:03d}", f"Crowd {i}") for i in range(100)],
+                              users.by_username("alice").password_hash)
+    server.create_group(alice_token, "Hall", [uids["Bob"][0], *crowd])  # 102 members
+    trip = server.create_group(alice_token, "Trip", [uids["Bob"][0]])
+    bob = tabs(server).login("bob", transport="ws")
+    sent = []
+    bob.page.on("request", lambda r: r.url.endswith("/typing") and sent.append(r.url))
+    bob.page.locator(".recent .contact.group", has_text="Hall").click()
+    expect(bob.page.locator(".chat-username")).to_have_text("102 members")
+    bob.page.locator(".composer textarea").press_sequentially("anyone here?")
+    bob.page.locator(".recent .contact.group", has_text="Trip").click()
+    bob.page.locator(".composer textarea").press_sequentially("hi")
+    wait_for(lambda: bob.page.evaluate("1") and sent, message="the small group's typing signal")
+    assert [url.split("/api/")[1] for url in sent] == [f"conversations/g{trip}/typing"]  # not the hall's
 
 
 def test_a_hidden_tab_notifies_each_message_but_not_a_muted_conversation(people, tabs):

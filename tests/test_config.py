@@ -33,7 +33,8 @@ def test_config_endpoint_tells_pages_where_the_websocket_is(make_config):
             app.close()
         assert body["ws_url"] == expected
         assert set(body) == {"ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "demo_accounts",
-                             "inspector", "max_upload_mb", "recall_window"}
+                             "inspector", "max_upload_mb", "recall_window", "typing_most_members"}
+        assert body["typing_most_members"] == 100  # the server relays typing in groups up to this size
         assert body["demo_accounts"] is False and body["inspector"] is False
 
 

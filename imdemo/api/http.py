@@ -8,6 +8,7 @@ import bottle
 from ..config import Config
 from ..metrics import Metrics
 from ..services import Services
+from ..services.typing import MOST_MEMBERS as TYPING_MOST_MEMBERS
 from .conversation_routes import add_conversation_routes
 from .errors import from_http_error
 from .file_routes import add_file_routes
@@ -54,7 +55,8 @@ def add_meta_routes(app: bottle.Bottle, config: Config, health: dict, demo_accou
         return {"ws_url": _ws_url(config), "heartbeat": config.heartbeat, "ack_timeout": config.ack_timeout,
                 "ack_retries": config.ack_retries, "poll_interval": config.poll_interval,
                 "recall_window": config.recall_window, "demo_accounts": demo_accounts,
-                "inspector": config.inspector_enabled, "max_upload_mb": config.max_upload_mb}
+                "inspector": config.inspector_enabled, "max_upload_mb": config.max_upload_mb,
+                "typing_most_members": TYPING_MOST_MEMBERS}
 
     @app.get("/healthz", auth=False)
     def healthz():

@@ -176,12 +176,13 @@ PATHS = {
                     "what a former member had, their own 1:1 chats.")},
     "/api/config": {"get": op("What a client needs to connect", {"200": json_of(obj(
         ["ws_url", "heartbeat", "ack_timeout", "ack_retries", "poll_interval", "recall_window", "demo_accounts",
-         "inspector", "max_upload_mb"],
+         "inspector", "max_upload_mb", "typing_most_members"],
         ws_url=STR, heartbeat={"type": "number"}, ack_timeout={"type": "number"}, ack_retries=INT,
         poll_interval={"type": "number"}, recall_window={"type": "number", "description": (
             "seconds after sending during which its sender may recall a message")},
         demo_accounts={"type": "boolean"}, inspector={"type": "boolean"},
-        max_upload_mb=INT))},
+        max_upload_mb=INT, typing_most_members={**INT, "description": (
+            "in a group of more members, typing is relayed to nobody: a client need not send it")}))},
         auth=False)},
     "/healthz": {"get": op("Liveness", {"200": json_of(obj(["status"], status=STR))}, auth=False)},
     "/api/inspect/actions": {"get": op("The inspector: actions after an id, each with its SQL and Redis steps "

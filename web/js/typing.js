@@ -1,6 +1,7 @@
 /** Pages: "李四 is typing…". While I type in a conversation, the others hear of it (POST .../typing, at most
- * every INTERVAL ms: the server relays it live to their WebSocket connections, stores nothing, and says
- * nothing in a group of more than 100); in the conversation I have open, whoever types shows under its
+ * every INTERVAL ms: the server relays it live to their WebSocket connections and stores nothing; in a group
+ * of more than the server's typing_most_members (100) nobody is told, so nothing is sent); in the
+ * conversation I have open, whoever types shows under its
  * title until SHOWN ms pass without word from them, or their message arrives. */
 import {el, phrase} from './dom.js';
 import {i18n, locale} from './i18n.js';
@@ -11,15 +12,18 @@ const SHOWN = 6000;  // ms a signal shows: two of them may be missed before it g
 
 /** Tell the others, now and then, that I type. */
 export class TypingSender {
-  constructor(api) {
+  constructor(api, most = 100) {
     this.api = api;
+    this.most = most;  // members a group may have for its members to hear typing (GET /api/config)
     this.sentAt = new Map();  // key -> when I last said so
   }
 
-  /** The composer of conversation key holds text: say so, unless I said it a moment ago. */
-  input(key, text) {
+  /** The composer of conversation key holds text: say so, unless I said it a moment ago, or nobody would be
+   * told (a group too large: a 万人群's typing would be a request every 3 s from each member who types). */
+  input(key, text, conversation = null) {
     const now = Date.now();
     if (!key || !text.trim() || now - (this.sentAt.get(key) || 0) < INTERVAL) return;
+    if (conversation?.isGroup && conversation.group.member_count > this.most) return;
     this.sentAt.set(key, now);
     this.api.typing(key).catch(() => {});  // a hint: lost, it is simply not shown
   }
