@@ -128,8 +128,8 @@ class AuthService:
         limit of them by uid (1,000 unless given), and how many there are (total); with text, only those whose
         username or nickname holds it (any case; 50 unless given), wherever they are in that order."""
         total = self.users.count(FIRST_UID) - (1 if is_listed(uid) else 0)
-        limit = checks.integer((50 if text is not None else EVERYONE) if limit is None else limit, "limit", 1,
-                               EVERYONE)
+        default = EVERYONE if text is None else 50
+        limit = checks.integer(default if limit is None else limit, "limit", 1, EVERYONE)
         if text is None:
             found = self.users.everyone(limit + 1, FIRST_UID)
         else:

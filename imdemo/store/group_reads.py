@@ -8,7 +8,7 @@ import peewee
 
 from .conversation import Conversation
 from .message import MESSAGE_COLUMNS, Message
-from .statements import Statements, holding
+from .statements import Statements, holding, names_holding
 
 OWNER, MEMBER = 1, 0
 GROUP_COLUMNS = "g.gid, g.name, g.owner_uid, g.member_count, g.created_at, g.storage"
@@ -21,8 +21,7 @@ SQL = {
     # A page of the current members in the same order, after a member's (joined_mid, uid), optionally only
     # those whose username or nickname holds a text: a 万人群's ten thousand are never read at once.
     "member_page": f"SELECT {PAGED} ORDER BY m.joined_mid, m.uid LIMIT ?",
-    "member_search": f"SELECT {PAGED} AND (LOWER(u.username) LIKE ? ESCAPE '\\' OR LOWER(u.nickname) LIKE ? ESCAPE"
-                     " '\\') ORDER BY m.joined_mid, m.uid LIMIT ?",
+    "member_search": f"SELECT {PAGED} AND {names_holding('u')} ORDER BY m.joined_mid, m.uid LIMIT ?",
     "membership": "SELECT left_mid FROM im_group_member WHERE gid = ? AND uid = ?",
     # The members a former member left behind (joined before the message that removed them, not gone before
     # it: themself included), with that message's mid.

@@ -28,6 +28,12 @@ class Statements:
         return self.db.execute_sql(self.text[name], params).fetchall()
 
 
+def names_holding(table: str) -> str:
+    """The SQL condition that a user row (of table alias table) has a username or nickname holding a text: it
+    takes holding(text) twice."""
+    return f"(LOWER({table}.username) LIKE ? ESCAPE '\\' OR LOWER({table}.nickname) LIKE ? ESCAPE '\\')"
+
+
 def holding(text: str) -> str:
     """A LIKE pattern (with ESCAPE '\\') for the values that hold text in any case, given lowered ones: its %, _
     and \\ are themselves, not wildcards."""

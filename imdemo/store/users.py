@@ -9,7 +9,7 @@ import peewee
 from .database import write_transaction
 from .errors import DuplicateUsername, UnknownUser
 from .models import declare_models
-from .statements import holding
+from .statements import holding, names_holding
 
 FIRST_UID = 1000  # the course numbers its users from 1000
 
@@ -90,10 +90,8 @@ class UserStore:
 
     def holding(self, text: str, limit: int, from_uid: int = 0) -> list[UserRow]:
         """Up to limit users from uid from_uid on whose username or nickname holds text (any case), by uid."""
-        like = f"LIKE {self.db.param} ESCAPE '\\'"
-        query = self.User.raw(f"SELECT * FROM im_user WHERE uid >= {self.db.param} AND (LOWER(username) {like}"
-                              f" OR LOWER(nickname) {like}) ORDER BY uid LIMIT {self.db.param}",
-                              from_uid, holding(text), holding(text), limit)
+        sql = f"SELECT * FROM im_user WHERE uid >= ? AND {names_holding('im_user')} ORDER BY uid LIMIT ?"
+        query = self.User.raw(sql.replace("?", self.db.param), from_uid, holding(text), holding(text), limit)
         return [self._row(u) for u in query]
 
     def all_uids(self) -> list[int]:
