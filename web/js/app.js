@@ -15,6 +15,7 @@ import {Outbox} from './outbox.js';
 import {SearchView} from './search-view.js';
 import {StatusView} from './status-view.js';
 import {Store} from './store.js';
+import {loadUsers} from './store-users.js';
 import {SyncLoop} from './sync.js';
 import {Wire} from './wire.js';
 
@@ -129,7 +130,7 @@ async function startMessenger(me, config, login) {
 function readEveryoneWhenStale(store, loop) {
   let asking = null;  // one question at a time: focus and visibilitychange come together
   const reread = () => {
-    asking ||= store.loadUsers().catch(() => {}).finally(() => { asking = null; });  // unreachable: asked next time
+    asking ||= loadUsers(store).catch(() => {}).finally(() => { asking = null; });  // unreachable: asked next time
   };
   loop.addEventListener('connected', (event) => event.detail.resumed && reread());
   document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && reread());

@@ -36,9 +36,8 @@ export class ChatView {
     this.composer = new Composer($('.composer', root), (text) => this.send(text));
     this.mentions = new MentionPicker($('.composer', root), store);
     this.typing = new TypingView($('.typing', root), store);
-    this.typingSender = new TypingSender(api, config.typing_most_members);
-    this.composer.box.addEventListener('input', () => this.typingSender.input(this.key, this.composer.box.value,
-      this.store.conversation(this.key)));
+    this.typingSender = new TypingSender(api, store, config.typing_most_members);
+    this.composer.box.addEventListener('input', () => this.typingSender.input(this.key, this.composer.box.value));
     this.mute = new MuteToggle($('.mute-toggle', root), store);
     this.panel = new GroupPanel($('.group-panel', root), $('.members-toggle', root), {store, picker});
     this.key = null;

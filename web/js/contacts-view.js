@@ -10,6 +10,7 @@ import {i18n, t} from './i18n.js';
 import {PagedList} from './paged-list.js';
 import {recalledNodes} from './recall.js';
 import {shownTotal} from './store-signals.js';
+import {findUsers} from './store-users.js';
 
 export class ContactsView {
   constructor(root, store, onOpen) {
@@ -17,7 +18,7 @@ export class ContactsView {
     this.recentList = $('.recent', root);
     this.everyone = new PagedList({itemOf: (user) => this.userItem(user), changed: () => this.renderEveryone(true),
       listClass: 'everyone', words: {find: 'contacts.find', shown: 'contacts.shown', more: 'contacts.more',
-        none: 'contacts.none'}, search: async (text) => (await store.findUsers(text)).sort(byName)});
+        none: 'contacts.none'}, search: async (text) => (await findUsers(store, text)).sort(byName)});
     $('.everyone', root).replaceWith(this.everyone.root);
     this.empty = $('.recent-empty', root);
     this.totalText = $('.me-total', root);

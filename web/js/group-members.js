@@ -4,6 +4,7 @@
  * more, and a member not yet loaded is found by name on the server. Ten thousand members are never loaded
  * at once: that list was a megabyte, read again after each join while the group was open. */
 import {groupKey} from './conversation.js';
+import {noteUsers} from './store-users.js';
 
 export const MEMBER_PAGE = 50;  // members a page: the panel's "Show more" and the first page alike
 const MOST = 200;  // the server's largest page
@@ -70,9 +71,7 @@ export class GroupMembers {
   }
 
   noteNames(members) {
-    let named = false;
-    for (const {user} of members) if (user.uid !== this.store.me.uid) named = this.store.users.note(user) || named;
-    return named;
+    return noteUsers(this.store, members.map((m) => m.user));
   }
 
   tell(key, marks) {

@@ -6,8 +6,9 @@
 import {avatar, byName, displayName, el} from './dom.js';
 import {GroupChanges} from './group-changes.js';
 import {t} from './i18n.js';
+import {SEARCH_DELAY} from './paged-list.js';
+import {findUsers, loadUsers} from './store-users.js';
 
-const SEARCH_DELAY = 250;  // ms after the last key before the server is asked
 const KNOWN_ERRORS = new Set(['invalid_name', 'group_too_large', 'not_owner', 'not_a_member', 'no_such_user']);
 
 /** What to tell a person when a group call failed, in their language (the server's text is English). */
@@ -69,7 +70,7 @@ export class MemberPicker {
       clearTimeout(timer);
       const text = filter.value.trim();
       if (!text || this.store.usersTotal <= this.store.users.size) return;  // everyone is listed already
-      timer = setTimeout(() => this.store.findUsers(text).then(() => {  // past the first thousand: the server's
+      timer = setTimeout(() => findUsers(this.store, text).then(() => {  // past the first thousand: the server's
         if (this.dialog.contains(list)) this.addNewPeople(list, nobody, exclude, filter.value);
       }, () => {}), SEARCH_DELAY);
     });
@@ -80,7 +81,7 @@ export class MemberPicker {
     this.dialog.replaceChildren(form);
     this.dialog.showModal();
     (name || filter).focus();
-    this.store.loadUsers().then(() => {  // the list may be stale: add whoever is new, in their place
+    loadUsers(this.store).then(() => {  // the list may be stale: add whoever is new, in their place
       if (this.dialog.contains(list)) this.addNewPeople(list, nobody, exclude, filter.value);
     }, () => {});
     return new Promise((resolve) => { this.resolve = resolve; });

@@ -8,7 +8,7 @@ import {displayName, el} from './dom.js';
 import {locale, t} from './i18n.js';
 
 const PAGE = 50;  // items drawn at first, and added by each "Show more"
-const SEARCH_DELAY = 250;  // ms after the last key before the server is asked
+export const SEARCH_DELAY = 250;  // ms after the last key before the server is asked
 
 export class PagedList {
   /** itemOf(entry): its row; userOf(entry): the user it is found by; changed(): draw again (the owner's render);

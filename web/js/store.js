@@ -18,9 +18,8 @@ import {GroupConversation} from './group-conversation.js';
 import {GroupMembers} from './group-members.js';
 import {t} from './i18n.js';
 import {applyEdited, applyRecalled, applySettings, mentionsMe} from './store-signals.js';
+import {loadUsers} from './store-users.js';
 import {People} from './people.js';
-
-const FOUND_USERS = 200;  // the most users a search shows
 
 export class Store extends EventTarget {
   constructor(api, me) {
@@ -29,7 +28,7 @@ export class Store extends EventTarget {
     this.me = me;
     this.contacts = new Map();  // key -> UserConversation or GroupConversation
     this.users = new People();  // everyone but me
-    this.usersTotal = 0;  // how many there are: more than users holds past the first thousand (GET /api/users)
+    this.usersTotal = 0;  // how many there are: more than users holds past the first thousand (store-users.js)
     this.groupMembers = new GroupMembers(this);  // asks the server for a group's members
     this.total = 0;
     this.openKey = null;  // the conversation on screen, whose messages are read as they arrive
@@ -41,35 +40,7 @@ export class Store extends EventTarget {
 
   /** Load everyone and the recent contacts. */
   async load() {
-    await Promise.all([this.loadUsers(), this.refresh()]);
-  }
-
-  /** Read everyone (GET /api/users: the first thousand, and how many there are): at start, and again
-   * whenever the list may be stale (app.js says when); tell the views only if someone is new or renamed,
-   * or the count moved. */
-  async loadUsers() {
-    const {users, total} = await this.api.users();
-    const moved = this.noteUsers(users) || total !== this.usersTotal;
-    this.usersTotal = total;
-    if (moved) this.changed();
-  }
-
-  /** The users whose username or nickname holds text, as the server finds them: those past the first
-   * thousand too ("All contacts"' search). */
-  async findUsers(text) {
-    const {users} = await this.api.users({q: text, limit: FOUND_USERS});
-    if (this.noteUsers(users)) this.changed();
-    return users;
-  }
-
-  noteUsers(users) {
-    let moved = false;
-    for (const user of users) {
-      moved = this.users.note(user) || moved;
-      const contact = this.contacts.get(userKey(user.uid));
-      if (contact) contact.user = user;
-    }
-    return moved;
+    await Promise.all([loadUsers(this), this.refresh()]);
   }
 
   /** Replace previews and counts with the server's snapshot; keep what arrived while it was on its way.
@@ -259,7 +230,7 @@ export class Store extends EventTarget {
   }
 
   newContact(uid) {
-    if (!this.users.has(uid)) this.loadUsers().catch(() => {});  // someone new: learn their name
+    if (!this.users.has(uid)) loadUsers(this).catch(() => {});  // someone new: learn their name
     const contact = new UserConversation(this.user(uid));
     this.contacts.set(contact.key, contact);
     return contact;

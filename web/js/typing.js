@@ -12,17 +12,19 @@ const SHOWN = 6000;  // ms a signal shows: two of them may be missed before it g
 
 /** Tell the others, now and then, that I type. */
 export class TypingSender {
-  constructor(api, most = 100) {
+  constructor(api, store, most = 100) {
     this.api = api;
+    this.store = store;
     this.most = most;  // members a group may have for its members to hear typing (GET /api/config)
     this.sentAt = new Map();  // key -> when I last said so
   }
 
   /** The composer of conversation key holds text: say so, unless I said it a moment ago, or nobody would be
    * told (a group too large: a 万人群's typing would be a request every 3 s from each member who types). */
-  input(key, text, conversation = null) {
+  input(key, text) {
     const now = Date.now();
     if (!key || !text.trim() || now - (this.sentAt.get(key) || 0) < INTERVAL) return;
+    const conversation = this.store.contacts.get(key);
     if (conversation?.isGroup && conversation.group.member_count > this.most) return;
     this.sentAt.set(key, now);
     this.api.typing(key).catch(() => {});  // a hint: lost, it is simply not shown
