@@ -26,6 +26,12 @@ export class NetworkError extends Error {
   }
 }
 
+/** A query string of the values given: undefined, null and '' are left out. */
+function queryOf(values) {
+  return new URLSearchParams(Object.entries(values).filter(([, value]) => value !== undefined && value !== null
+    && value !== '').map(([name, value]) => [name, String(value)]));
+}
+
 export class Api {
   /** wire: the way to the network (wire.js), shared with the sync loop's WebSocket. */
   constructor({storage = sessionStorage, wire = new Wire()} = {}) {
@@ -95,10 +101,7 @@ export class Api {
 
   /** Everyone but me: {users, total}: the first thousand, or (q) those whose username or nickname holds q. */
   users({q, limit} = {}) {
-    const query = new URLSearchParams();
-    if (q) query.set('q', q);
-    if (limit) query.set('limit', String(limit));
-    return this.call('GET', `/api/users?${query}`);
+    return this.call('GET', `/api/users?${queryOf({q, limit})}`);
   }
 
   /** Recent contacts newest first, each {user, last_message, unread, peer_read_mid, peer_delivered_mid} or
@@ -142,10 +145,7 @@ export class Api {
   /** A page of one conversation, ascending: {messages, has_more} and, for 1:1, peer_read_mid and
    * peer_delivered_mid, for a group, read_marks {"<uid>": read_mid} of its current members. */
   history(key, {before, after, limit = 30} = {}) {
-    const query = new URLSearchParams({limit: String(limit)});
-    if (before !== undefined) query.set('before', String(before));
-    if (after !== undefined) query.set('after', String(after));
-    return this.call('GET', `${pathOf(key)}/messages?${query}`);
+    return this.call('GET', `${pathOf(key)}/messages?${queryOf({limit, before, after})}`);
   }
 
   markRead(key, upTo) {
@@ -160,11 +160,7 @@ export class Api {
   /** A page of a group's members: {group, members, next}; after: the next of the page before; q: only those
    * whose username or nickname holds it. */
   groupMembers(gid, {after, limit, q} = {}) {
-    const query = new URLSearchParams();
-    if (after) query.set('after', after);
-    if (limit) query.set('limit', String(limit));
-    if (q) query.set('q', q);
-    return this.call('GET', `/api/groups/${gid}/members?${query}`);
+    return this.call('GET', `/api/groups/${gid}/members?${queryOf({after, limit, q})}`);
   }
 
   /** A group and all its members: {group, members: [{user, role, read_mid}]}. */
@@ -188,9 +184,7 @@ export class Api {
   /** The timeline after seq since and each large group's after its gseq (groups: `gid:gseq,...`), waiting
    * up to timeout seconds: {events, next, groups_next, hints_next, has_more}. */
   sync(since, timeout, {signal, limit = 500, hintsSince = null, groups = ''} = {}) {
-    const query = new URLSearchParams({since: String(since), timeout: String(timeout), limit: String(limit)});
-    if (hintsSince) query.set('hints_since', hintsSince);
-    if (groups) query.set('groups', groups);
+    const query = queryOf({since, timeout, limit, hints_since: hintsSince, groups});
     return this.call('GET', `/api/sync?${query}`, undefined, {signal});
   }
 }
