@@ -243,6 +243,26 @@ def test_joining_and_leaving_while_the_page_is_open(crowd, transport):
     all_acknowledged(server, transport)
 
 
+def test_a_member_removed_between_two_short_polls_still_sees_what_was_said_before_the_removal(crowd):
+    """On a short poll the removal may come before the poll that would have brought the group's last messages:
+    the next poll brings them with the removal, and nothing said after it."""
+    server, people, login = crowd(poll_interval=6)
+    (alice, alice_token), (bob, _), (carol, carol_token), _ = people.values()
+    gid = make_large(server, alice_token, "Hall", [bob, carol])
+    b = login("bob", "short")
+    b.open_chat("Hall")
+    server.send_group(alice_token, gid, "seen")
+    expect(b.bubbles).to_have_text(["seen"], timeout=10000)
+    with b.page.expect_response(lambda r: "/api/sync" in r.url, timeout=10000):
+        pass  # the next poll is a whole interval away
+    server.send_group(carol_token, gid, "said before the removal")
+    server.http.ok("DELETE", f"/api/groups/{gid}/members/{bob}", token=alice_token)
+    server.send_group(carol_token, gid, "said after it")
+    expect(b.system_lines.last).to_have_text("Alice removed you", timeout=10000)
+    each_once(b, ["seen", "said before the removal"])
+    expect(b.group("Hall").locator(".badge")).to_have_count(0)
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_a_small_group_that_grows_large_while_open_says_so_and_loses_nothing(crowd, transport):
     server, people, login = crowd(large_group_at=3)

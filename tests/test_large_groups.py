@@ -147,6 +147,45 @@ def test_a_cursor_for_someone_elses_group_or_past_the_newest_gets_none_of_its_me
         assert [e["gseq"] for e in following["events"] if e.get("group") == gid] == [3]
 
 
+@pytest.mark.parametrize("timeout", [0, 1], ids=["short", "long"])
+def test_a_poll_after_the_removal_still_brings_what_came_before_it_and_nothing_after(world, timeout):
+    """A poller removed between two polls (on a short poll, easily) was owed what the group said before the
+    removal: its cursor of the group it has left is followed up to the removal, then dropped."""
+    app, chat, groups, p = world
+    alice, bob, carol = p["alice"], p["bob"], p["carol"]
+    gid = _large(chat, alice, [bob, carol])
+    groups.send(alice, gid, "seen")
+    held = chat.get(bob, "/api/sync", groups=f"{gid}:1")
+    cursor = held["groups_next"][str(gid)]
+    groups.send(carol, gid, "owed 1")
+    groups.send(alice, gid, "owed 2")
+    groups.remove(alice, gid, bob)
+    groups.send(carol, gid, "after")
+    answer = chat.get(bob, "/api/sync", since=held["next"], groups=f"{gid}:{cursor}", timeout=timeout)
+    pushed = [(e["gseq"], e["message"]["content"]) for e in answer["events"] if e.get("group") == gid]
+    assert pushed == [(cursor + 1, "owed 1"), (cursor + 2, "owed 2")]  # not the removal's copy, not "after"
+    mine = [e["message"]["event"]["type"] for e in answer["events"] if "seq" in e]
+    assert mine == ["removed"] and answer["groups_next"] == {}  # caught up to the removal: the cursor goes
+    again = chat.get(bob, "/api/sync", since=answer["next"], groups=f"{gid}:{cursor + 2}", timeout=timeout)
+    assert [e for e in again["events"] if e.get("group") == gid] == [] and again["groups_next"] == {}
+
+
+def test_a_former_members_cursor_past_the_removal_or_a_rejoin_brings_nothing_of_the_gap(world):
+    app, chat, groups, p = world
+    alice, bob = p["alice"], p["bob"]
+    gid = _large(chat, alice, [bob])
+    groups.remove(alice, gid, bob)  # gseq 2
+    groups.send(alice, gid, "while bob is away")
+    answer = chat.get(bob, "/api/sync", since=10**6, groups=f"{gid}:1")  # nothing between creation and removal
+    assert answer["events"] == [] and answer["groups_next"] == {}
+    groups.add(alice, gid, [bob])
+    groups.send(alice, gid, "welcome back")
+    answer = chat.get(bob, "/api/sync", since=10**6, groups=f"{gid}:1")
+    texts = [e["message"]["content"] for e in answer["events"] if e.get("group") == gid
+             and e["message"]["kind"] == "text"]
+    assert texts == ["welcome back"]
+
+
 @pytest.mark.parametrize("groups_value", ["x", "1:", ":1", "1:2:3", "0:1", "1:-1", "1:1,,2:2"])
 def test_a_malformed_groups_cursor_is_refused(world, groups_value):
     app, chat, groups, p = world

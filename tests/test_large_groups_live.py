@@ -63,6 +63,23 @@ def test_a_member_removed_while_connected_gets_the_removal_and_nothing_after_it(
     assert any(f["message"].get("event", {}).get("type") == "removed" for f in frames if "seq" in f)
 
 
+def test_a_member_removed_while_away_resumes_with_what_came_before_the_removal_and_nothing_after(large):
+    m = large
+    since, cursors = m.cursors("bob")
+    m.send("alice", "owed to bob")
+    m.http.ok("DELETE", f"/api/groups/{m.gid}/members/{m.uid('bob')}", token=m.token("alice"))
+    m.send("carol", "after")
+    m.http.ok("POST", "/api/messages", {"to": m.uid("bob"), "content": "a 1:1 marker"}, token=m.token("dave"))
+    bob = m.connect("bob", since=since, groups=cursors)
+    frames = bob.recv_until(lambda f: f.get("type") == "message" and f["message"].get("content") == "owed to bob")
+    frames += bob.recv_until(lambda f: f.get("type") == "message" and f["message"].get("content") == "a 1:1 marker")
+    bob.send({"type": "ping"})
+    frames += bob.recv_until(lambda f: f["type"] == "pong")
+    pushed = {(f["gseq"], f["message"]["content"]) for f in group_frames(frames, m.gid)}  # a resend is the same
+    assert pushed == {(cursors[str(m.gid)] + 1, "owed to bob")}  # and nothing after the removal
+    assert any(f["message"].get("event", {}).get("type") == "removed" for f in frames if "seq" in f)
+
+
 def test_a_member_added_while_connected_follows_the_group_from_the_message_that_added_them(large):
     m = large
     m.send("alice", "before dave")

@@ -18,6 +18,7 @@ from imdemo.api import ws_fanout
 from imdemo.api.ws_fanout import HIGH_WATER, GroupFanout
 from imdemo.api.ws_session import WINDOW, Session
 from imdemo.services.feed import Feed
+from imdemo.store.read_diffusion import NEVER
 
 from .helpers import WsClient, wait_for
 
@@ -36,7 +37,7 @@ def session(name: str, gseq: int = 10, array_frames: bool = True) -> Session:
     """A connection following group GID at gseq, caught up (nothing behind, nothing waiting)."""
     feed = Feed(uid=1, position=5, window=WINDOW)
     feed.mine.unsure = False
-    feed.join(GID, gseq, (0, 0))
+    feed.join(GID, gseq, (0, NEVER))  # a member since the group began, still
     feed.groups[GID].unsure = False
     return Session(Socket(name), SimpleNamespace(note=None), uid=1, token="t", feed=feed, array_frames=array_frames)
 
@@ -242,14 +243,21 @@ def removal(uid: int, seq: int) -> dict:
 
 def test_a_removal_and_a_later_message_of_the_group_taken_together_leave_the_later_one_out(written):
     """The removal's notice and the next commit's may both wait for the push task (the member is not caught up
-    once its own timeline is behind): the group's events after the removal never reach the removed member."""
+    once its own timeline is behind): the group's events after the removal never reach the removed member. The
+    group's place ends at the removal: closed there, read from the database, then gone."""
     s = session("removed")
     fanout = fanout_of(s)
     s.on_notice({"events": [removal(1, 6)], "seq": 6})
     deliver(fanout, {"group_events": [event(11)]})  # the own timeline is behind: the usual way
     assert written == [] and list(s.feed.groups[GID].arrived) == [event(11)]
     taken = s.feed.arrived_events(WINDOW)
-    assert taken == [removal(1, 6)] and GID not in s.feed.groups
+    place = s.feed.groups[GID]
+    assert taken == [removal(1, 6)] and place.ending and place.bounds == (0, 499) and list(place.arrived) == []
+    assert GID not in s.feed.live_groups() and s.feed.groups_behind() == [place]  # not heard, read
+    s.on_notice({"group_events": [event(12)]})  # a later commit's notice is not taken either
+    assert list(place.arrived) == [] and s.feed.arrived_events(WINDOW) == []
+    since, limit, _ = place.page(WINDOW)
+    assert s.feed.read_group(place, [], limit) == [] and GID not in s.feed.groups  # nothing left: it ends
 
 
 def test_a_group_event_waits_while_the_own_timeline_is_read_from_the_database(written):
@@ -265,17 +273,23 @@ def test_a_group_event_waits_while_the_own_timeline_is_read_from_the_database(wr
 
 def test_a_pass_that_reads_the_removal_from_the_database_follows_it_before_reading_the_group():
     """A new connection's first pass (or one after a lost notice) reads its own timeline from the database: the
-    removal there ends the group before the group is read, so its next message is never read for the member."""
+    removal there closes the group's bounds before the group is read, so the group's next message is never read
+    for the member, and what came before the removal still is."""
     s = session("first pass")
     s.feed.mine.unsure = s.feed.groups[GID].unsure = True  # as a new connection's places are
+    timeline = [dict(event(11), message={"mid": 480, "content": "before"}),
+                dict(event(12), message={"mid": 520, "content": "after"})]
     frames, read_groups = [], []
+
+    def group_after(gid, since, bounds, limit, newer):
+        read_groups.append((gid, since, bounds))
+        return [e for e in timeline if e["gseq"] > since and bounds[0] <= e["message"]["mid"] <= bounds[1]][:limit]
 
     async def run_blocking(fn, *args):
         return fn(*args)
     sync = SimpleNamespace(
         events_after=lambda uid, since, limit, newer: [removal(1, 6)],
-        large=SimpleNamespace(change_of=lambda uid, message: ("leave", GID),
-                              events_after=lambda gid, *rest: read_groups.append(gid) or [event(11)]))
+        large=SimpleNamespace(change_of=lambda uid, message: ("leave", GID, 500), events_after=group_after))
     s.gateway = SimpleNamespace(note=None, services=SimpleNamespace(sync=sync), run_blocking=run_blocking,
                                 fanout=GroupFanout(lambda gid: (lambda: None)))
 
@@ -283,5 +297,5 @@ def test_a_pass_that_reads_the_removal_from_the_database_follows_it_before_readi
         frames.append(json.loads(text))
     s.websocket.send = send
     asyncio.run(s._push_once())
-    assert read_groups == [] and GID not in s.feed.groups
-    assert frames == [removal(1, 6)]  # one event: a frame of its own
+    assert read_groups == [(GID, 10, (0, 499))] and GID not in s.feed.groups
+    assert frames == [removal(1, 6), timeline[0]]  # the removal, then what came before it: never "after"

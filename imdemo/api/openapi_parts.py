@@ -49,7 +49,8 @@ FIELDS = {
     "group_cursors": {"type": "string", "maxLength": 4096,
                       "pattern": "^[1-9][0-9]{0,18}:[0-9]{1,19}(,[1-9][0-9]{0,18}:[0-9]{1,19})*$",
                       "description": "gid:gseq,...: the gseq the client holds of each large group (groups_next); a "
-                                     "group it is not in is ignored, a gseq past the newest taken as the newest"},
+                                     "group it has left is followed up to the message that removed it, a group "
+                                     "it was never in is ignored, a gseq past the newest taken as the newest"},
     "gid": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     "muted": {"type": "boolean"},
     "large": {"type": "boolean", "default": False},

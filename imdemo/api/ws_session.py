@@ -72,11 +72,12 @@ class Session(FramesIn, Timers):
 
     def follow_groups(self) -> None:
         """Hear the large groups the feed follows, and no others (after a join or a leave)."""
-        for gid in self.feed.groups.keys() - self.followed:
+        live = self.feed.live_groups()  # not those ending: read from the database up to the leave
+        for gid in live - self.followed:
             self.gateway.fanout.follow(gid, self)
-        for gid in self.followed - self.feed.groups.keys():
+        for gid in self.followed - live:
             self.gateway.fanout.unfollow(gid, self)
-        self.followed = set(self.feed.groups)
+        self.followed = live
 
     def unfollow_groups(self) -> None:
         for gid in self.followed:
@@ -140,7 +141,7 @@ class Session(FramesIn, Timers):
         connection in the group for every commit: the cheapest questions first."""
         feed = self.feed
         place = feed.groups.get(gid)
-        if place is None or place.position != first - 1 or self.writing or self.wake.is_set():
+        if place is None or place.ending or place.position != first - 1 or self.writing or self.wake.is_set():
             return False
         if place.arrived or feed.hints or feed.behind or len(self.pending) + count > WINDOW:
             return False
@@ -169,8 +170,8 @@ class Session(FramesIn, Timers):
                                                              newer_exists), limit)
         for place in feed.groups_behind():
             since, limit, newer_exists = place.page(max(1, WINDOW - len(self.pending) - len(events)))
-            events += place.read(await self.gateway.run_blocking(sync.large.events_after, place.gid, since,
-                                                                 place.bounds, limit, newer_exists), limit)
+            events += feed.read_group(place, await self.gateway.run_blocking(
+                sync.large.events_after, place.gid, since, place.bounds, limit, newer_exists), limit)
         return events
 
     async def _follow(self, events: list[dict]) -> list[dict]:

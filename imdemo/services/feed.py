@@ -58,11 +58,24 @@ class Place:
 class GroupPlace(Place):
     """A place in a large group's own timeline, within the member's join bounds (mids). An assumed place is the
     server's guess (the group's newest), not a cursor the client gave: a join in the user's own timeline that
-    the client has not seen yet moves it back to the join."""
+    the client has not seen yet moves it back to the join. An ending place is a group the user left or was
+    removed from: what came before the message that ended it is still theirs, so it is read from the database
+    up to that message (notices may bring what lies past it, and are not taken), and then it ends."""
 
     def __init__(self, gid: int, position: int, bounds: tuple[int, int], window: int, assumed: bool = False):
         super().__init__(position, window, "gseq")
-        self.gid, self.bounds, self.assumed = gid, bounds, assumed
+        self.gid, self.bounds, self.assumed, self.ending = gid, bounds, assumed, False
+
+    def end(self, mid: int) -> None:
+        """The user left at message mid: close the bounds before it (the user's own timeline carries that message)
+        and read what is left of them."""
+        self.bounds = (self.bounds[0], min(self.bounds[1], mid - 1))
+        self.ending = self.unsure = True
+        self.arrived.clear()
+
+    def take(self, events, announced: int) -> None:
+        if not self.ending:
+            super().take(events, announced)
 
 
 class Feed:
@@ -90,6 +103,16 @@ class Feed:
 
     def leave(self, gid: int) -> None:
         self.groups.pop(gid, None)
+
+    def end(self, gid: int, mid: int) -> None:
+        """The user left large group gid at message mid: follow it up to there, then no more."""
+        place = self.groups.get(gid)
+        if place is not None:
+            place.end(mid)
+
+    def live_groups(self) -> set[int]:
+        """The large groups followed whose notices matter: not those ending (read from the database)."""
+        return {gid for gid, place in self.groups.items() if not place.ending}
 
     def take(self, notice: dict) -> None:
         """Take a notice for this user: its events, its hints, the seq it announces, a large group's events,
@@ -124,8 +147,8 @@ class Feed:
         """The events notices brought that continue their places, at most room: no database read for them.
         What does not follow (a gap, past room) is read instead."""
         events = self.mine.arrived_events(room)
-        for gid in {left_group(self.uid, event) for event in events} & self.groups.keys():
-            self.leave(gid)  # the user left or was removed: nothing of the group after it, even if it came along
+        for gid, mid in filter(None, (left_group(self.uid, event) for event in events)):
+            self.end(gid, mid)  # the user left or was removed: nothing of the group after it, even if it came along
         if self.mine.behind:  # its own timeline first, from the database: a leave there ends a group before its
             return events     # events are taken (they wait, or are read again after it)
         for place in self.groups.values():
@@ -143,17 +166,26 @@ class Feed:
     def groups_behind(self) -> list[GroupPlace]:
         return [place for place in self.groups.values() if place.behind]
 
+    def read_group(self, place: GroupPlace, events: list[dict], limit: int) -> list[dict]:
+        """Take the events a place's page() read returned; return them. An ending place that read a short page
+        has nothing more: it ends."""
+        events = place.read(events, limit)
+        if place.ending and not place.unsure:
+            self.leave(place.gid)
+        return events
+
     def cursors(self) -> dict[str, int]:
         """{gid: gseq} of every large group followed: what the client holds and asks from next."""
         return {str(gid): place.position for gid, place in self.groups.items()}
 
 
-def left_group(uid: int, event: dict) -> int | None:
-    """The group an event of uid's own timeline says uid left or was removed from, if it says so."""
+def left_group(uid: int, event: dict) -> tuple[int, int] | None:
+    """(gid, mid): the group an event of uid's own timeline says uid left or was removed from, and the message
+    that says so, if it says so."""
     message = event.get("message", {})
     change = message.get("event") or {}
     if message.get("kind") == "system" and change.get("type") in ("removed", "left") and uid in change.get("uids", ()):
-        return message.get("group")
+        return message.get("group"), message.get("mid")
     return None
 
 

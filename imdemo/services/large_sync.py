@@ -13,6 +13,7 @@ import re
 from ..store.groups import GroupStorage
 from ..store.large_counters import LargeCounters
 from ..store.message import group_event, message_view
+from ..store.read_diffusion import NEVER
 from .errors import BadInput
 from .feed import Feed
 
@@ -45,11 +46,24 @@ class LargeGroupSync:
         """Make feed follow every large group its user is in: from the client's gseq where it gave one (at most
         the group's newest), else from the newest (the client learns a group from its join event or from
         its contacts, and gives its cursor from then on), unless the feed then replays that join: a client
-        polling from before a group grew large gets what was sent after the switch (`apply`). A cursor for a
-        group the user is not in is ignored."""
-        for gid in self.counters.unread(feed.uid):  # the fields of {uid}_L: the user's large groups
+        polling from before a group grew large gets what was sent after the switch (`apply`). A cursor of a
+        group the user has left, behind the group's newest, is followed up to the message that ended the
+        membership (what was sent before it is theirs, as their history shows); one of a group the user was
+        never in is ignored."""
+        mine = self.counters.unread(feed.uid)  # the fields of {uid}_L: the user's large groups
+        for gid in mine:
             newest = self.newest(gid)
             feed.join(gid, min(cursors.get(gid, newest), newest), self.bounds(feed.uid, gid), gid not in cursors)
+        for gid, gseq in cursors.items():
+            if gid not in mine and gseq < self.newest(gid):
+                self.follow_former(feed, gid, gseq)
+
+    def follow_former(self, feed: Feed, gid: int, gseq: int) -> None:
+        """Follow a group the user has left from gseq to where they left (nothing for a group never theirs)."""
+        bounds = self.groups.large.bounds(gid, feed.uid)
+        if bounds is not None and bounds[1] < NEVER:
+            feed.join(gid, gseq, bounds)
+            feed.end(gid, bounds[1])
 
     def newest_of(self, uid: int) -> dict[str, int]:
         """{gid: newest gseq} of each of uid's large groups: where a new client starts its cursors (as
@@ -62,8 +76,8 @@ class LargeGroupSync:
 
     def change_of(self, uid: int, message: dict) -> tuple | None:
         """What a message of uid's own timeline changes in what uid follows: ("join", gid, gseq, bounds) when it
-        joins them to a large group (or the group becomes large), ("leave", gid) when it removes them, or
-        None. Only a membership change of a large group asks the database."""
+        joins them to a large group (or the group becomes large), ("leave", gid, mid) when it removes them at
+        message mid, or None. Only a membership change of a large group asks the database."""
         event, gid = message.get("event") or {}, message.get("group")
         kind = event.get("type")
         if gid is None or kind not in ("created", "added", "removed", "left", "large"):
@@ -71,7 +85,7 @@ class LargeGroupSync:
         if kind != "large" and uid not in event.get("uids", ()) or not self.groups.is_large(gid):
             return None
         if kind in ("removed", "left"):
-            return ("leave", gid)
+            return ("leave", gid, message["mid"])
         return ("join", gid, message["gseq"], self.bounds(uid, gid))
 
     def newest(self, gid: int) -> int:
@@ -99,21 +113,24 @@ class LargeGroupSync:
         events = []
         for place in feed.groups_behind():
             since, limit, newer_exists = place.page(max(1, room - len(events)))
-            events += place.read(self.events_after(place.gid, since, place.bounds, limit, newer_exists), limit)
+            events += feed.read_group(place, self.events_after(place.gid, since, place.bounds, limit, newer_exists),
+                                      limit)
         return events
-
 
 
 def apply(feed: Feed, change: tuple | None) -> None:
     """Apply a change_of() to a feed (on the feed's own thread): a join starts the group's place at the message
     that joined (a re-join: nothing of the gap), unless the client's own cursor is past it already (it replays
-    its own timeline from further back than its group cursor); a leave ends it. A place the server assumed
-    (the group's newest: the client gave no cursor) is not the client's: the join it has not seen moves it."""
+    its own timeline from further back than its group cursor); a leave ends it at the message that removed
+    the user, after what came before it. A place the server assumed (the group's newest: the client gave no
+    cursor) is not the client's: the join it has not seen moves it."""
     if change is None:
         return
+    if change[0] == "leave":
+        feed.end(change[1], change[2])
+        return
     place = feed.groups.get(change[1])
-    if change[0] == "join" and place is not None and not place.assumed and place.position >= change[2]:
+    if place is not None and not place.assumed and place.position >= change[2]:
         return
     feed.leave(change[1])
-    if change[0] == "join":
-        feed.join(*change[1:])
+    feed.join(*change[1:])

@@ -53,7 +53,7 @@ class SyncService:
         self.acknowledge(uid, since)
         feed, inbox, noticed = Feed(uid, since, limit), Inbox(), []
         self.large.follow(feed, cursors)
-        stops = [self._listen(uid, inbox), *(self.notifier.listen_group(gid, inbox) for gid in feed.groups)
+        stops = [self._listen(uid, inbox), *(self.notifier.listen_group(gid, inbox) for gid in feed.live_groups())
                  ] if timeout else []  # before reading: nothing slips between
         try:
             if hints_since is None:  # a client without a hint cursor gets the hints from now on

@@ -11,9 +11,10 @@
  *                      naming me, or the group's switch to large: that message's gseq
  *   take(event)        a group's event moves its cursor on by one; a gap event to the group's newest
  *   adopt(next)        a poll's answer says where the server left each group (groups_next): taken whole
- * A removal keeps the cursor: the server ignores a cursor of a group one is not in, a poll's groups_next
- * drops it, and a re-join starts from the later of it and the join, so a resume from seq 0 (a new tab
- * replays its whole timeline) never rewinds a group to an old join and replays it again.
+ * A removal keeps the cursor: the server follows it up to the removal (what was said before it is still
+ * mine, however late I poll), then a poll's groups_next drops it; a re-join starts from the later of it and
+ * the join, so a resume from seq 0 (a new tab replays its whole timeline) never rewinds a group to an old join
+ * and replays it again.
  * Kept in sessionStorage beside the seq: a reload resumes too.
  */
 export class GroupCursors {
