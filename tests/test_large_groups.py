@@ -170,7 +170,7 @@ def test_a_poll_after_the_removal_still_brings_what_came_before_it_and_nothing_a
     assert [e for e in again["events"] if e.get("group") == gid] == [] and again["groups_next"] == {}
 
 
-def test_a_former_members_cursor_past_the_removal_or_a_rejoin_brings_nothing_of_the_gap(world):
+def test_a_former_members_cursor_brings_nothing_of_the_gap_and_a_gap_only_up_to_the_removal(world):
     app, chat, groups, p = world
     alice, bob = p["alice"], p["bob"]
     gid = _large(chat, alice, [bob])
@@ -179,11 +179,19 @@ def test_a_former_members_cursor_past_the_removal_or_a_rejoin_brings_nothing_of_
     answer = chat.get(bob, "/api/sync", since=10**6, groups=f"{gid}:1")  # nothing between creation and removal
     assert answer["events"] == [] and answer["groups_next"] == {}
     groups.add(alice, gid, [bob])
-    groups.send(alice, gid, "welcome back")
+    back = groups.send(alice, gid, "welcome back")["message"]["gseq"]
     answer = chat.get(bob, "/api/sync", since=10**6, groups=f"{gid}:1")
     texts = [e["message"]["content"] for e in answer["events"] if e.get("group") == gid
              and e["message"]["kind"] == "text"]
     assert texts == ["welcome back"]
+    for i in range(GAP_AFTER + 1):  # more than a page missed before the next removal
+        groups.send(alice, gid, f"flood {i}")
+    groups.remove(alice, gid, bob)
+    groups.send(alice, gid, "gone again")
+    flooded = chat.get(bob, "/api/sync", since=10**6, groups=f"{gid}:{back}")
+    last_owed = back + GAP_AFTER + 1  # a gap up to the message before the removal: not the group's newest
+    assert flooded["events"] == [{"type": "gap", "group": gid, "after": back, "gseq": last_owed}]
+    assert flooded["groups_next"] == {}
 
 
 @pytest.mark.parametrize("groups_value", ["x", "1:", ":1", "1:2:3", "0:1", "1:-1", "1:1,,2:2"])

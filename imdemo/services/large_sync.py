@@ -99,8 +99,9 @@ class LargeGroupSync:
     def events_after(self, gid: int, since: int, bounds: tuple[int, int], limit: int,
                      newer_exists: bool = False) -> list[dict]:
         """The group's message events after gseq since within bounds, in gseq order; one gap event when more
-        than GAP_AFTER were missed; none, with no SQL, when nothing is newer."""
-        newest = self.newest(gid)
+        than GAP_AFTER were missed; none, with no SQL, when nothing is newer. Bounds closed by a leave end at
+        the last message before it: a former member's gap goes no further (nor says how far the group went)."""
+        newest = self.newest(gid) if bounds[1] >= NEVER else self.groups.large.newest_at(gid, bounds[1])
         if not newer_exists and since >= newest:
             return []
         if newest - since > GAP_AFTER:

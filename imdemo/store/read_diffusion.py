@@ -63,6 +63,8 @@ SQL = {
     "in_bounds": "SELECT 1 FROM im_group_member WHERE gid = ? AND uid = ? AND joined_mid <= ?"
                  " AND (left_mid IS NULL OR left_mid >= ?)",
     "newest": "SELECT gseq, counted FROM im_group WHERE gid = ?",
+    # the last gseq at or before a mid (a former member's newest: the message before the one that removed them)
+    "newest_at": "SELECT gseq FROM im_group_timeline WHERE gid = ? AND mid <= ? ORDER BY mid DESC LIMIT 1",
     # the first message of a large group's timeline that carries a file, within uid's join bounds (who may read
     # the file: services/files.py's FileAccess)
     "carrying": "SELECT t.mid, t.gid FROM im_msg_content c JOIN im_group_timeline t ON t.mid = c.mid"
@@ -210,3 +212,8 @@ class ReadDiffusion:
     def newest(self, gid: int) -> int:
         row = self.sql.one("newest", gid)
         return int(row[0] or 0) if row else 0
+
+    def newest_at(self, gid: int, mid: int) -> int:
+        """The gseq of gid's last message at or before mid (0: none)."""
+        row = self.sql.one("newest_at", gid, mid)
+        return int(row[0]) if row else 0
